@@ -1,0 +1,250 @@
+/**
+ * Command-line parsing with systemctl's grammar: options anywhere, `--` ends
+ * them, unambiguous long prefixes, bundled short options, list options that
+ * accumulate and split at commas. Pure: no Deno.* here.
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { OPTION_TABLE, type Options, type OptionSpec } from "./options.ts";
+
+/** The result of parsing argv. */
+export type ParsedCommandLine =
+  | { readonly ok: true; readonly verb: string | undefined; readonly args: string[]; readonly options: Options }
+  | { readonly ok: false; readonly error: string };
+
+const BY_LONG = new Map(OPTION_TABLE.map((o) => [o.long, o]));
+const BY_SHORT = new Map(
+  OPTION_TABLE.filter((o) => o.short !== undefined).map((o) => [o.short as string, o]),
+);
+
+function nodeOptions(): Record<
+  string,
+  { type: "string" | "boolean"; short?: string; multiple?: boolean }
+> {
+  const out: Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean }> =
+    {};
+  for (const o of OPTION_TABLE) {
+    const type = o.kind === "string" || o.kind === "list" ? "string" : "boolean";
+    out[o.long] = { type, multiple: true, ...(o.short ? { short: o.short } : {}) };
+  }
+  return out;
+}
+const NODE_OPTIONS = nodeOptions();
+
+/** Expands an unambiguous prefix of a long option (`--no-pa` → `--no-pager`). */
+function expandLongPrefix(arg: string): string | { error: string } {
+  const eq = arg.indexOf("=");
+  const name = arg.slice(2, eq < 0 ? undefined : eq);
+  if (BY_LONG.has(name) && name.length > 1) return arg;
+  const candidates = OPTION_TABLE.filter((o) => o.long.length > 1 && o.long.startsWith(name));
+  if (candidates.length === 1) {
+    return `--${candidates[0].long}${eq < 0 ? "" : arg.slice(eq)}`;
+  }
+  if (candidates.length > 1) return { error: `option '--${name}' is ambiguous` };
+  return { error: `unrecognized option '--${name}'` };
+}
+
+const PRESET_MODES: Record<string, Options["presetMode"]> = {
+  full: "full",
+  all: "full",
+  "enable-only": "enable-only",
+  enable: "enable-only",
+  "disable-only": "disable-only",
+  disable: "disable-only",
+};
+
+/**
+ * Parses argv (without the program name). `prog` is used in error messages,
+ * which follow getopt's wording.
+ */
+export function parseCommandLine(argv: readonly string[], prog = "systemctl"): ParsedCommandLine {
+  const pre: string[] = [];
+  let terminated = false;
+  for (const a of argv) {
+    if (terminated || a === "--" || !a.startsWith("--")) {
+      if (a === "--") terminated = true;
+      pre.push(a);
+      continue;
+    }
+    const e = expandLongPrefix(a);
+    if (typeof e !== "string") return { ok: false, error: `${prog}: ${e.error}` };
+    pre.push(e);
+  }
+  let tokens;
+  try {
+    tokens = parseArgs({
+      args: pre,
+      options: NODE_OPTIONS,
+      allowPositionals: true,
+      strict: false,
+      tokens: true,
+    }).tokens ?? [];
+  } catch (e) {
+    return { ok: false, error: `${prog}: ${(e as Error).message}` };
+  }
+  const positionals: string[] = [];
+  const values = new Map<string, string[]>();
+  const counts = new Map<string, number>();
+  for (const t of tokens) {
+    if (t.kind === "positional") {
+      positionals.push(t.value);
+      continue;
+    }
+    if (t.kind !== "option") continue;
+    const spec: OptionSpec | undefined = t.rawName.startsWith("--")
+      ? BY_LONG.get(t.name)
+      : BY_SHORT.get(t.rawName.slice(1));
+    if (!spec) {
+      return {
+        ok: false,
+        error: t.rawName.startsWith("--")
+          ? `${prog}: unrecognized option '${t.rawName}'`
+          : `${prog}: invalid option -- '${t.rawName.slice(1)}'`,
+      };
+    }
+    if (spec.kind === "string" || spec.kind === "list") {
+      if (t.value === undefined) {
+        return {
+          ok: false,
+          error: t.rawName.startsWith("--")
+            ? `${prog}: option '--${spec.long}' requires an argument`
+            : `${prog}: option requires an argument -- '${spec.short}'`,
+        };
+      }
+      const list = values.get(spec.long) ?? [];
+      list.push(t.value);
+      values.set(spec.long, list);
+    } else {
+      if (t.value !== undefined) {
+        return { ok: false, error: `${prog}: option '--${spec.long}' doesn't allow an argument` };
+      }
+      counts.set(spec.long, (counts.get(spec.long) ?? 0) + 1);
+    }
+  }
+  const str = (k: string) => values.get(k)?.at(-1);
+  const list = (...ks: string[]) =>
+    ks.flatMap((k) => values.get(k) ?? []).flatMap((v) => v.split(",")).filter((v) => v !== "");
+  const flag = (k: string) => (counts.get(k) ?? 0) > 0;
+  const count = (k: string) => counts.get(k) ?? 0;
+
+  const presetRaw = str("preset-mode");
+  let presetMode: Options["presetMode"] = "full";
+  if (presetRaw !== undefined) {
+    const m = PRESET_MODES[presetRaw];
+    if (!m) return { ok: false, error: `Failed to parse preset mode: ${presetRaw}.` };
+    presetMode = m;
+  }
+  let lines = 10;
+  const linesRaw = str("lines");
+  if (linesRaw !== undefined) {
+    if (!/^\d+$/.test(linesRaw)) return { ok: false, error: `Failed to parse lines '${linesRaw}'` };
+    lines = Number(linesRaw);
+  }
+  const legendRaw = str("legend");
+  let legend = !flag("no-legend");
+  if (legendRaw !== undefined) {
+    const b = /^(1|yes|y|true|t|on)$/i.test(legendRaw)
+      ? true
+      : /^(0|no|n|false|f|off)$/i.test(legendRaw)
+      ? false
+      : undefined;
+    if (b === undefined) return { ok: false, error: `Failed to parse --legend= argument: ${legendRaw}` };
+    legend = b;
+  }
+  const output = str("output");
+  if (output !== undefined && !OUTPUT_MODES.includes(output)) {
+    return { ok: false, error: `Unknown output '${output}'.` };
+  }
+  let maxTimeout: number | undefined;
+  const mt = str("maxtimeout");
+  if (mt !== undefined) {
+    maxTimeout = Number(mt);
+    if (!Number.isFinite(maxTimeout) || maxTimeout < 0) {
+      return { ok: false, error: `Failed to parse --maxtimeout= argument: ${mt}` };
+    }
+  }
+  const valueProps = list("P");
+  const states = list("state");
+  if (flag("failed")) states.push("failed");
+  if (str("host") !== undefined || str("machine") !== undefined || str("image") !== undefined) {
+    return { ok: false, error: "Remote and machine operations are not supported." };
+  }
+  const options: Options = {
+    help: flag("help"),
+    version: flag("version"),
+    scope: flag("user") && !lastIsSystem(tokens) ? "user" : "system",
+    global: flag("global"),
+    runtime: flag("runtime"),
+    root: str("root"),
+    types: list("type"),
+    states,
+    properties: [...list("property"), ...valueProps],
+    value: flag("value") || valueProps.length > 0,
+    all: count("all"),
+    full: flag("full"),
+    recursive: flag("recursive"),
+    reverse: flag("reverse"),
+    after: flag("after"),
+    before: flag("before"),
+    showTypes: flag("show-types"),
+    quiet: flag("quiet"),
+    legend,
+    plain: flag("plain"),
+    noBlock: flag("no-block"),
+    wait: flag("wait"),
+    noReload: flag("no-reload"),
+    noWarn: flag("no-warn"),
+    now: flag("now"),
+    force: count("force"),
+    jobMode: flag("fail") ? "fail" : str("job-mode"),
+    showTransaction: flag("show-transaction"),
+    signal: str("signal"),
+    killWhom: str("kill-whom") ?? str("kill-who"),
+    what: list("what"),
+    presetMode,
+    lines,
+    output,
+    timestamp: str("timestamp"),
+    dryRun: flag("dry-run"),
+    init: flag("init"),
+    exitWhenIdle: flag("exit"),
+    extraVars: [...(values.get("extra-vars") ?? []), ...(values.get("environment") ?? [])],
+    maxTimeout,
+    verbose: count("verbose"),
+    debug: flag("debug"),
+  };
+  return { ok: true, verb: positionals[0], args: positionals.slice(1), options };
+}
+
+/** `--user --system` means system: the last scope option wins. */
+function lastIsSystem(tokens: ReadonlyArray<{ kind: string; name?: string }>): boolean {
+  let system = false;
+  for (const t of tokens) {
+    if (t.kind !== "option") continue;
+    if (t.name === "system") system = true;
+    if (t.name === "user") system = false;
+  }
+  return system;
+}
+
+/** Accepted `-o` values. */
+export const OUTPUT_MODES: readonly string[] = [
+  "json",
+  "json-pretty",
+  "json-short",
+  "json-seq",
+  "json-sse",
+  "short",
+  "short-full",
+  "short-iso",
+  "short-iso-precise",
+  "short-precise",
+  "short-monotonic",
+  "short-unix",
+  "short-delta",
+  "verbose",
+  "export",
+  "cat",
+  "with-unit",
+];

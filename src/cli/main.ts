@@ -1,0 +1,113 @@
+/**
+ * Program flow: parse argv, pick the verb, check arity, build the context,
+ * drop unneeded permissions, run the handler, turn errors into one line.
+ * @module
+ */
+
+import { parseCommandLine } from "./args.ts";
+import type { Context, Io } from "./context.ts";
+import { findVerb, loadHandler, type VerbSpec } from "./registry.ts";
+import { RootMap } from "../units/paths.ts";
+import { versionText } from "../version.ts";
+import { dropPermissions } from "./permissions.ts";
+
+const encoder = new TextEncoder();
+
+function writeAll(fd: typeof Deno.stdout | typeof Deno.stderr, text: string): void {
+  const bytes = encoder.encode(text);
+  let off = 0;
+  while (off < bytes.length) off += fd.writeSync(bytes.subarray(off));
+}
+
+/** Real stdio: stdout buffered until flush, stderr immediate. */
+export function stdio(): Io {
+  let buf: string[] = [];
+  let size = 0;
+  const io: Io = {
+    out(text) {
+      buf.push(text);
+      size += text.length;
+      if (size > 65536) io.flush();
+    },
+    err(text) {
+      io.flush();
+      try {
+        writeAll(Deno.stderr, text);
+      } catch { /* stderr closed */ }
+    },
+    flush() {
+      if (buf.length === 0) return;
+      const text = buf.join("");
+      buf = [];
+      size = 0;
+      try {
+        writeAll(Deno.stdout, text);
+      } catch { /* stdout closed (EPIPE) */ }
+    },
+    stdoutIsTty: Deno.stdout.isTerminal(),
+  };
+  return io;
+}
+
+/** Runs the program; returns the exit code. */
+export async function main(argv: string[], io: Io = stdio()): Promise<number> {
+  const prog = "systemctl";
+  const parsed = parseCommandLine(argv, prog);
+  if (!parsed.ok) {
+    io.err(parsed.error + "\n");
+    return 1;
+  }
+  const { options } = parsed;
+  const debug = options.debug || options.verbose >= 2;
+  try {
+    if (options.version) {
+      io.out(versionText());
+      return 0;
+    }
+    let verbName = parsed.verb;
+    let args = parsed.args;
+    if (options.help) {
+      args = verbName ? [verbName] : [];
+      verbName = "help";
+      const { usage } = await import("./help.ts");
+      io.out(usage(args[0]));
+      return 0;
+    }
+    if (verbName === undefined) verbName = "list-units";
+    const spec: VerbSpec | undefined = findVerb(verbName);
+    if (!spec) {
+      io.err(`Unknown command verb ${verbName}.\n`);
+      return 1;
+    }
+    if (args.length < spec.min) {
+      io.err("Too few arguments.\n");
+      return 1;
+    }
+    if (args.length > spec.max) {
+      io.err("Too many arguments.\n");
+      return 1;
+    }
+    const env = Deno.env.toObject();
+    const ctx: Context = {
+      options,
+      root: new RootMap(options.root),
+      scope: options.scope,
+      env,
+      io,
+      prog,
+      now: () => Date.now() * 1000,
+      warn(text) {
+        if (!options.noWarn) io.err(text.endsWith("\n") ? text : text + "\n");
+      },
+    };
+    const handler = await loadHandler(spec);
+    await dropPermissions(spec.access);
+    return await handler(ctx, args);
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    io.err((debug && e instanceof Error && e.stack ? e.stack : msg) + "\n");
+    return 1;
+  } finally {
+    io.flush();
+  }
+}

@@ -1,0 +1,277 @@
+/**
+ * The verb table: names, aliases, arity, permission class, help, handler.
+ * Dispatch and `--help` are generated from it, so they cannot drift.
+ * Handlers load lazily so a verb pays only for its own modules.
+ * @module
+ */
+
+import type { VerbHandler } from "./context.ts";
+
+/**
+ * What a verb may do; the program drops every other permission before the
+ * handler runs: `read` queries, `write` changes unit files, `run` manages
+ * processes.
+ */
+export type Access = "read" | "write" | "run";
+
+/** One row of the verb table. */
+export interface VerbSpec {
+  readonly name: string;
+  readonly aliases?: readonly string[];
+  /** Minimum and maximum number of arguments after the verb. */
+  readonly min: number;
+  readonly max: number;
+  readonly access: Access;
+  /** Group heading in `--help`. */
+  readonly group: string;
+  /** Argument synopsis, e.g. `UNIT...`. */
+  readonly usage: string;
+  readonly help: string;
+  /** Loads the module that holds the handler. */
+  readonly load: () => Promise<Record<string, unknown>>;
+  /** The handler's export name in that module. */
+  readonly fn: string;
+}
+
+const unitFiles = () => import("../verbs/enable.ts");
+const showCat = () => import("../verbs/show_cat.ts");
+const info = () => import("../verbs/info.ts");
+const deps = () => import("../verbs/dependencies.ts");
+const daemon = () => import("../verbs/daemon.ts");
+
+const INF = Number.POSITIVE_INFINITY;
+
+/** Every verb, in `--help` order. */
+export const VERBS: readonly VerbSpec[] = [
+  // Unit commands (introspection)
+  {
+    name: "show",
+    min: 0,
+    max: INF,
+    access: "read",
+    group: "Unit Commands",
+    usage: "[PATTERN...|JOB...]",
+    help: "Show properties of one or more units/jobs or the manager",
+    load: showCat,
+    fn: "show",
+  },
+  {
+    name: "cat",
+    min: 1,
+    max: INF,
+    access: "read",
+    group: "Unit Commands",
+    usage: "PATTERN...",
+    help: "Show files and drop-ins of specified units",
+    load: showCat,
+    fn: "cat",
+  },
+  {
+    name: "help",
+    min: 0,
+    max: INF,
+    access: "read",
+    group: "Unit Commands",
+    usage: "[PATTERN...|PID...]",
+    help: "Show manual for one or more units",
+    load: info,
+    fn: "help",
+  },
+  {
+    name: "list-dependencies",
+    min: 0,
+    max: INF,
+    access: "read",
+    group: "Unit Commands",
+    usage: "[UNIT...]",
+    help: "Recursively show units which are required or wanted by the units",
+    load: deps,
+    fn: "listDependencies",
+  },
+  // Unit file commands
+  {
+    name: "list-unit-files",
+    min: 0,
+    max: INF,
+    access: "read",
+    group: "Unit File Commands",
+    usage: "[PATTERN...]",
+    help: "List installed unit files",
+    load: unitFiles,
+    fn: "listUnitFiles",
+  },
+  {
+    name: "enable",
+    min: 1,
+    max: INF,
+    access: "write",
+    group: "Unit File Commands",
+    usage: "[UNIT...|PATH...]",
+    help: "Enable one or more unit files",
+    load: unitFiles,
+    fn: "enable",
+  },
+  {
+    name: "disable",
+    min: 1,
+    max: INF,
+    access: "write",
+    group: "Unit File Commands",
+    usage: "UNIT...",
+    help: "Disable one or more unit files",
+    load: unitFiles,
+    fn: "disable",
+  },
+  {
+    name: "reenable",
+    min: 1,
+    max: INF,
+    access: "write",
+    group: "Unit File Commands",
+    usage: "UNIT...",
+    help: "Reenable one or more unit files",
+    load: unitFiles,
+    fn: "reenable",
+  },
+  {
+    name: "preset",
+    min: 1,
+    max: INF,
+    access: "write",
+    group: "Unit File Commands",
+    usage: "UNIT...",
+    help: "Enable/disable one or more unit files based on preset configuration",
+    load: unitFiles,
+    fn: "preset",
+  },
+  {
+    name: "preset-all",
+    min: 0,
+    max: 0,
+    access: "write",
+    group: "Unit File Commands",
+    usage: "",
+    help: "Enable/disable all unit files based on preset configuration",
+    load: unitFiles,
+    fn: "presetAll",
+  },
+  {
+    name: "is-enabled",
+    min: 1,
+    max: INF,
+    access: "read",
+    group: "Unit File Commands",
+    usage: "UNIT...",
+    help: "Check whether unit files are enabled",
+    load: unitFiles,
+    fn: "isEnabled",
+  },
+  {
+    name: "mask",
+    min: 1,
+    max: INF,
+    access: "write",
+    group: "Unit File Commands",
+    usage: "UNIT...",
+    help: "Mask one or more units",
+    load: unitFiles,
+    fn: "mask",
+  },
+  {
+    name: "unmask",
+    min: 1,
+    max: INF,
+    access: "write",
+    group: "Unit File Commands",
+    usage: "UNIT...",
+    help: "Unmask one or more units",
+    load: unitFiles,
+    fn: "unmask",
+  },
+  {
+    name: "link",
+    min: 1,
+    max: INF,
+    access: "write",
+    group: "Unit File Commands",
+    usage: "PATH...",
+    help: "Link one or more units files into the search path",
+    load: unitFiles,
+    fn: "link",
+  },
+  {
+    name: "get-default",
+    min: 0,
+    max: 0,
+    access: "read",
+    group: "Unit File Commands",
+    usage: "",
+    help: "Get the name of the default target",
+    load: unitFiles,
+    fn: "getDefault",
+  },
+  {
+    name: "set-default",
+    min: 1,
+    max: 1,
+    access: "write",
+    group: "Unit File Commands",
+    usage: "TARGET",
+    help: "Set the default target",
+    load: unitFiles,
+    fn: "setDefault",
+  },
+  // Manager state commands
+  {
+    name: "daemon-reload",
+    min: 0,
+    max: 0,
+    access: "read",
+    group: "Manager State Commands",
+    usage: "",
+    help: "Reload systemd manager configuration",
+    load: daemon,
+    fn: "daemonReload",
+  },
+  {
+    name: "daemon-reexec",
+    min: 0,
+    max: 0,
+    access: "read",
+    group: "Manager State Commands",
+    usage: "",
+    help: "Reexecute systemd manager",
+    load: daemon,
+    fn: "daemonReload",
+  },
+  {
+    name: "version",
+    min: 0,
+    max: 0,
+    access: "read",
+    group: "Manager State Commands",
+    usage: "",
+    help: "Show the program version (same as --version)",
+    load: info,
+    fn: "version",
+  },
+];
+
+const INDEX = new Map<string, VerbSpec>();
+for (const v of VERBS) {
+  INDEX.set(v.name, v);
+  for (const a of v.aliases ?? []) INDEX.set(a, v);
+}
+
+/** Finds a verb by name or alias. */
+export function findVerb(name: string): VerbSpec | undefined {
+  return INDEX.get(name);
+}
+
+/** Loads the handler of a verb. */
+export async function loadHandler(spec: VerbSpec): Promise<VerbHandler> {
+  const mod = await spec.load();
+  const fn = mod[spec.fn];
+  if (typeof fn !== "function") throw new Error(`verb ${spec.name}: handler ${spec.fn} missing`);
+  return fn as VerbHandler;
+}

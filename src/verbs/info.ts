@@ -1,0 +1,34 @@
+/**
+ * `version` and `help [UNIT...]`.
+ * @module
+ */
+
+import type { Context } from "../cli/context.ts";
+import { usage } from "../cli/help.ts";
+import { versionText } from "../version.ts";
+
+/** `version`: same as `--version`. */
+export function version(ctx: Context): Promise<number> {
+  ctx.io.out(versionText());
+  return Promise.resolve(0);
+}
+
+/** `help`: the usage text; with units, their Documentation= entries. */
+export async function help(ctx: Context, args: string[]): Promise<number> {
+  if (args.length === 0) {
+    ctx.io.out(usage());
+    return 0;
+  }
+  const { loadUnits } = await import("../units/loader.ts");
+  let rc = 0;
+  for (const unit of await loadUnits(ctx, args, ".service")) {
+    const docs = unit.config?.list("Unit", "Documentation").flatMap((d) => d.split(/\s+/)) ?? [];
+    if (docs.length === 0) {
+      ctx.io.err(`Documentation for ${unit.name} not known.\n`);
+      rc = 1;
+      continue;
+    }
+    for (const d of docs) ctx.io.out(d + "\n");
+  }
+  return rc;
+}
