@@ -1,0 +1,174 @@
+/**
+ * `Environment=` values and `EnvironmentFile=` contents, parsed like systemd 252
+ * (`config_parse_environ`, `parse_env_file_internal`). No `$` expansion happens here.
+ * @module
+ */
+
+import { quoteListElement, splitWords } from "./values.ts";
+
+/** True for a valid variable name: `[A-Za-z_][A-Za-z0-9_]*`. */
+export function isValidEnvName(name: string): boolean {
+  return /^[A-Za-z_][A-Za-z0-9_]*$/.test(name);
+}
+
+/**
+ * Parses one `Environment=` value: words (quotes and C escapes as in §3.6), each
+ * `NAME=value`. Invalid words are skipped with the warning
+ * `Invalid environment assignment, ignoring: <word>`. A bad escape or unbalanced quote
+ * refuses the whole value: `Invalid syntax, ignoring: <value>`. Later assignments of a
+ * name replace earlier ones in place. An empty value yields no variables (a reset is the
+ * caller's business).
+ */
+export function parseEnvironmentValue(
+  value: string,
+): { vars: Array<[string, string]>; warnings: string[] } {
+  const split = splitWords(value, { strict: true });
+  if (split.error) return { vars: [], warnings: [split.error] };
+  const vars: Array<[string, string]> = [];
+  const warnings: string[] = [];
+  for (const word of split.words) {
+    const eq = word.indexOf("=");
+    if (eq < 0 || !isValidEnvName(word.slice(0, eq))) {
+      warnings.push(`Invalid environment assignment, ignoring: ${word}`);
+      continue;
+    }
+    setVar(vars, word.slice(0, eq), word.slice(eq + 1));
+  }
+  return { vars, warnings };
+}
+
+function setVar(vars: Array<[string, string]>, name: string, value: string): void {
+  const i = vars.findIndex(([n]) => n === name);
+  if (i >= 0) vars[i] = [name, value];
+  else vars.push([name, value]);
+}
+
+const WS = " \t\n\r";
+const NEWLINE = "\n\r";
+const SHELL_NEED_ESCAPE = '"\\`$';
+
+/**
+ * Parses the text of an environment file (§3.7): `KEY=value` lines; blank lines and lines
+ * starting with `#` or `;` are skipped; unquoted values are trimmed, `\x` keeps `x` and a
+ * trailing `\` joins lines; `'…'` is literal; `"…"` honours `\" \\ \` \$` and `\`-newline.
+ * A leading `export ` is dropped (ref). Entries with invalid names are dropped; a later
+ * value of a name replaces the earlier one in place.
+ */
+export function parseEnvironmentFile(text: string): Array<[string, string]> {
+  type State =
+    | "preKey"
+    | "key"
+    | "preValue"
+    | "value"
+    | "valueEscape"
+    | "single"
+    | "double"
+    | "doubleEscape"
+    | "comment"
+    | "commentEscape";
+  const out: Array<[string, string]> = [];
+  let state: State = "preKey";
+  let key = "";
+  let value = "";
+  let keyWs = -1;
+  let valueWs = -1;
+  const push = () => {
+    let k = keyWs >= 0 ? key.slice(0, keyWs) : key;
+    if (k.startsWith("export ")) k = k.slice(7).replace(/^[ \t]+/, "");
+    if (isValidEnvName(k)) setVar(out, k, value);
+    key = "";
+    value = "";
+  };
+  for (const c of text) {
+    switch (state) {
+      case "preKey":
+        if (c === "#" || c === ";") state = "comment";
+        else if (!WS.includes(c)) {
+          state = "key";
+          keyWs = -1;
+          key += c;
+        }
+        break;
+      case "key":
+        if (NEWLINE.includes(c)) {
+          state = "preKey";
+          key = "";
+        } else if (c === "=") {
+          state = "preValue";
+          valueWs = -1;
+        } else {
+          if (!WS.includes(c)) keyWs = -1;
+          else if (keyWs < 0) keyWs = key.length;
+          key += c;
+        }
+        break;
+      case "preValue":
+        if (NEWLINE.includes(c)) {
+          state = "preKey";
+          push();
+        } else if (c === "'") state = "single";
+        else if (c === '"') state = "double";
+        else if (c === "\\") state = "valueEscape";
+        else if (!WS.includes(c)) {
+          state = "value";
+          value += c;
+        }
+        break;
+      case "value":
+        if (NEWLINE.includes(c)) {
+          state = "preKey";
+          if (valueWs >= 0) value = value.slice(0, valueWs);
+          push();
+        } else if (c === "\\") {
+          state = "valueEscape";
+          valueWs = -1;
+        } else {
+          if (!WS.includes(c)) valueWs = -1;
+          else if (valueWs < 0) valueWs = value.length;
+          value += c;
+        }
+        break;
+      case "valueEscape":
+        state = "value";
+        if (!NEWLINE.includes(c)) value += c;
+        break;
+      case "single":
+        if (c === "'") state = "preValue";
+        else value += c;
+        break;
+      case "double":
+        if (c === '"') state = "preValue";
+        else if (c === "\\") state = "doubleEscape";
+        else value += c;
+        break;
+      case "doubleEscape":
+        state = "double";
+        if (SHELL_NEED_ESCAPE.includes(c)) value += c;
+        else if (c !== "\n") value += "\\" + c;
+        break;
+      case "comment":
+        if (c === "\\") state = "commentEscape";
+        else if (NEWLINE.includes(c)) state = "preKey";
+        break;
+      case "commentEscape":
+        state = "comment";
+        break;
+    }
+  }
+  if (
+    state === "preValue" || state === "value" || state === "valueEscape" ||
+    state === "single" || state === "double" || state === "doubleEscape"
+  ) {
+    if (state === "value" && valueWs >= 0) value = value.slice(0, valueWs);
+    push();
+  }
+  return out;
+}
+
+/**
+ * Formats variables for the `Environment=` property of `show`: `NAME=value` elements joined
+ * by spaces, each quoted as a list element (§7.4 item 3).
+ */
+export function formatEnvironmentForShow(vars: ReadonlyArray<readonly [string, string]>): string {
+  return vars.map(([k, v]) => quoteListElement(`${k}=${v}`)).join(" ");
+}

@@ -1,0 +1,176 @@
+/**
+ * `%` specifiers in unit-file values (spec §3.5), resolved like systemd 252's
+ * `unit_full_printf`. Everything the expansion needs comes in through the context,
+ * so this stays pure: the caller reads host name, machine id, os-release and so on.
+ * @module
+ */
+
+import { parseUnitName, unescapeName, unescapePath } from "./names.ts";
+
+/** What specifier expansion needs to know about the unit and the host. */
+export interface SpecifierContext {
+  /** The full unit name (`foo@bar.service`). */
+  unitName: string;
+  /** The fragment path with symlinks resolved (for `%y`, `%Y`). */
+  fragmentPath?: string;
+  scope: "system" | "user";
+  hostname: string;
+  machineId?: string;
+  bootId?: string;
+  kernelRelease?: string;
+  /** systemd's architecture name (`x86-64`, `arm64`, …). */
+  architecture?: string;
+  /** `PRETTY_HOSTNAME` from /etc/machine-info. */
+  prettyHostname?: string;
+  /** The fields of os-release (`ID`, `VERSION_ID`, …). */
+  osRelease?: Record<string, string>;
+  /** The manager's user (root for the system scope). */
+  user: { name: string; uid: number; group: string; gid: number; home: string; shell: string };
+  /** The directory prefixes (`/run`, `/var/lib`, … or their user-scope equivalents). */
+  dirs: {
+    runtime: string;
+    state: string;
+    cache: string;
+    logs: string;
+    config: string;
+    tmp: string;
+    varTmp: string;
+  };
+  /** `%d`; defaults to `<runtime>/credentials/<unit>`. */
+  credentialsDir?: string;
+}
+
+function parentDir(p: string): string {
+  const i = p.replace(/\/+$/, "").lastIndexOf("/");
+  if (i < 0) return ".";
+  return i === 0 ? "/" : p.slice(0, i);
+}
+
+/** The value of one specifier character, or undefined when it is unknown or fails. */
+function resolve(c: string, ctx: SpecifierContext): string | undefined {
+  const parts = parseUnitName(ctx.unitName);
+  const name = ctx.unitName;
+  const prefix = parts?.prefix ?? name.replace(/\.[^.]*$/, "");
+  const instance = parts?.instance ?? "";
+  const last = () => {
+    const dash = prefix.lastIndexOf("-");
+    return dash >= 0 ? prefix.slice(dash + 1) : prefix;
+  };
+  const os = (k: string) => ctx.osRelease?.[k] ?? "";
+  switch (c) {
+    case "n":
+      return name;
+    case "N":
+      return name.replace(/\.[^.]*$/, "");
+    case "p":
+      return prefix;
+    case "P":
+      return unescapeName(prefix);
+    case "i":
+      return instance;
+    case "I":
+      return unescapeName(instance);
+    case "j":
+      return last();
+    case "J":
+      return unescapeName(last());
+    case "f":
+      return unescapePath(parts?.instance ? instance : prefix);
+    case "y":
+      return ctx.fragmentPath;
+    case "Y":
+      return ctx.fragmentPath === undefined ? undefined : parentDir(ctx.fragmentPath);
+    case "t":
+      return ctx.dirs.runtime;
+    case "S":
+      return ctx.dirs.state;
+    case "C":
+      return ctx.dirs.cache;
+    case "L":
+      return ctx.dirs.logs;
+    case "E":
+      return ctx.dirs.config;
+    case "T":
+      return ctx.dirs.tmp;
+    case "V":
+      return ctx.dirs.varTmp;
+    case "d":
+      return ctx.credentialsDir ?? `${ctx.dirs.runtime}/credentials/${name}`;
+    case "h":
+      return ctx.user.home;
+    case "s":
+      return ctx.user.shell;
+    case "u":
+      return ctx.user.name;
+    case "U":
+      return String(ctx.user.uid);
+    case "g":
+      return ctx.user.group;
+    case "G":
+      return String(ctx.user.gid);
+    case "H":
+      return ctx.hostname;
+    case "l":
+      return ctx.hostname.split(".")[0];
+    case "q":
+      return ctx.prettyHostname || ctx.hostname.split(".")[0];
+    case "m":
+      return ctx.machineId ?? "";
+    case "b":
+      return ctx.bootId ?? "";
+    case "v":
+      return ctx.kernelRelease ?? "";
+    case "a":
+      return ctx.architecture ?? "";
+    case "o":
+      return os("ID");
+    case "w":
+      return os("VERSION_ID");
+    case "W":
+      return os("VARIANT_ID");
+    case "B":
+      return os("BUILD_ID");
+    case "M":
+      return os("IMAGE_ID");
+    case "A":
+      return os("IMAGE_VERSION");
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Replaces the `%` specifiers of a value. `%%` gives `%`, and a lone `%` at the end stays.
+ * An unknown specifier, or one that cannot be resolved (`%f` of a name that is not a valid
+ * escaped path, `%y` without a fragment), fails the whole value with
+ * `Failed to resolve unit specifiers in '<value>', ignoring.`
+ */
+export function expandSpecifiers(
+  value: string,
+  ctx: SpecifierContext,
+): { value: string } | { error: string } {
+  if (!value.includes("%")) return { value };
+  let out = "";
+  for (let i = 0; i < value.length; i++) {
+    const c = value[i];
+    if (c !== "%") {
+      out += c;
+      continue;
+    }
+    if (i + 1 >= value.length) {
+      out += "%";
+      break;
+    }
+    const s = value[++i];
+    if (s === "%") {
+      out += "%";
+      continue;
+    }
+    const v = resolve(s, ctx);
+    if (v === undefined) {
+      return { error: `Failed to resolve unit specifiers in '${value}', ignoring.` };
+    }
+    out += v;
+  }
+  return { value: out };
+}
