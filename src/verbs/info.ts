@@ -21,10 +21,10 @@ export async function help(ctx: Context, args: string[]): Promise<number> {
   }
   const { loadUnits } = await import("../units/loader.ts");
   let rc = 0;
-  for (const unit of await loadUnits(ctx, args, ".service")) {
+  for (const unit of loadUnits(ctx, args, ".service")) {
     const docs = unit.config?.list("Unit", "Documentation").flatMap((d) => d.split(/\s+/)) ?? [];
     if (docs.length === 0) {
-      ctx.io.err(`Documentation for ${unit.name} not known.\n`);
+      ctx.io.err(`Documentation for ${unit.id} not known.\n`);
       rc = 1;
       continue;
     }

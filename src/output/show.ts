@@ -1,0 +1,442 @@
+/**
+ * `show`: the property list of a unit in systemd's order, and its text and
+ * JSON forms. Pure: callers gather the data into a {@link UnitView}.
+ * @module
+ */
+
+import { formatExecShow } from "../unit/exec.ts";
+import { formatTimespan, formatTimestamp } from "../unit/timespan.ts";
+import { quoteListElement } from "../unit/values.ts";
+import {
+  DEPENDENCY_KEYS,
+  LIMIT_KEYS,
+  SERVICE_EXEC_KEYS,
+  type ServiceExecKey,
+  type ServiceSettings,
+  type UnitSettings,
+} from "../unit/model.ts";
+
+/** A [realtime µs, monotonic µs] pair; 0 when unset. */
+export type Stamp = readonly [number, number];
+
+/** One recorded run of an Exec command. */
+export interface ExecRun {
+  readonly pid: number;
+  readonly start: number;
+  readonly exit: number;
+  readonly code: "exited" | "killed" | "dumped" | undefined;
+  readonly status: number;
+}
+
+/** Runtime facts of a unit (from the state file and /proc). */
+export interface RuntimeView {
+  readonly activeState: string;
+  readonly subState: string;
+  readonly result: string;
+  readonly reloadResult: string;
+  readonly cleanResult: string;
+  readonly mainPid: number;
+  readonly controlPid: number;
+  readonly execMainPid: number;
+  readonly execMainCode: number;
+  readonly execMainStatus: number;
+  readonly execMainStart: Stamp;
+  readonly execMainExit: Stamp;
+  readonly stateChange: Stamp;
+  readonly inactiveExit: Stamp;
+  readonly activeEnter: Stamp;
+  readonly activeExit: Stamp;
+  readonly inactiveEnter: Stamp;
+  readonly conditionTimestamp: Stamp;
+  readonly assertTimestamp: Stamp;
+  readonly conditionResult: boolean | undefined;
+  readonly assertResult: boolean | undefined;
+  readonly nRestarts: number;
+  readonly statusText: string;
+  readonly statusErrno: number;
+  readonly invocationId: string;
+  readonly uid: number | undefined;
+  readonly gid: number | undefined;
+  readonly execRuns: Readonly<Partial<Record<ServiceExecKey, readonly ExecRun[]>>>;
+}
+
+/** A runtime view for a unit that never ran. */
+export const NEVER_RAN: RuntimeView = {
+  activeState: "inactive",
+  subState: "dead",
+  result: "success",
+  reloadResult: "success",
+  cleanResult: "success",
+  mainPid: 0,
+  controlPid: 0,
+  execMainPid: 0,
+  execMainCode: 0,
+  execMainStatus: 0,
+  execMainStart: [0, 0],
+  execMainExit: [0, 0],
+  stateChange: [0, 0],
+  inactiveExit: [0, 0],
+  activeEnter: [0, 0],
+  activeExit: [0, 0],
+  inactiveEnter: [0, 0],
+  conditionTimestamp: [0, 0],
+  assertTimestamp: [0, 0],
+  conditionResult: undefined,
+  assertResult: undefined,
+  nRestarts: 0,
+  statusText: "",
+  statusErrno: 0,
+  invocationId: "",
+  uid: undefined,
+  gid: undefined,
+  execRuns: {},
+};
+
+/** Everything `show` prints about one unit. */
+export interface UnitView {
+  readonly id: string;
+  readonly names: readonly string[];
+  readonly type: string;
+  readonly loadState: string;
+  readonly loadError?: string;
+  readonly fragmentPath?: string;
+  readonly sourcePath?: string;
+  readonly dropInPaths: readonly string[];
+  readonly unitFileState: string;
+  readonly unitFilePreset: string;
+  readonly unit: UnitSettings;
+  readonly service?: ServiceSettings;
+  /** Reverse dependencies (RequiredBy, WantedBy, ...) by property name. */
+  readonly reverse: Readonly<Record<string, readonly string[]>>;
+  readonly runtime: RuntimeView;
+  readonly canStart: boolean;
+  readonly canReload: boolean;
+  readonly canIsolate: boolean;
+  readonly canClean: readonly string[];
+  readonly journalPath?: string;
+}
+
+/** A property: name and printed value; `undefined` = empty (omitted unless asked for). */
+export type Property = readonly [string, string | undefined];
+
+const yn = (b: boolean) => (b ? "yes" : "no");
+const ts = (s: Stamp) => (s[0] ? formatTimestamp(s[0], "local") : undefined);
+const mono = (s: Stamp) => String(s[1]);
+const list = (xs: readonly string[]) => (xs.length ? xs.map(quoteListElement).join(" ") : undefined);
+const mode = (m: number) => m.toString(8).padStart(4, "0");
+
+function limitValue(v: number, kind: string): string {
+  if (v === Infinity) return "infinity";
+  return kind === "usec" ? String(v) : String(v);
+}
+
+function stampProps(name: string, s: Stamp): Property[] {
+  return [[`${name}Timestamp`, ts(s)], [`${name}TimestampMonotonic`, mono(s)]];
+}
+
+function statusListText(s: { codes: number[]; signals: number[] }): string | undefined {
+  const parts = [...s.codes.map(String), ...s.signals.map(String)];
+  return parts.length ? parts.join(" ") : undefined;
+}
+
+function serviceProps(v: UnitView, s: ServiceSettings): Property[] {
+  const r = v.runtime;
+  const p: Property[] = [
+    ["Type", s.type],
+    ["ExitType", s.exitType],
+    ["Restart", s.restart],
+    ["PIDFile", s.pidFile],
+    ["NotifyAccess", s.notifyAccess],
+    ["RestartUSec", formatTimespan(s.restartUSec)],
+    ["TimeoutStartUSec", formatTimespan(s.timeoutStartUSec)],
+    ["TimeoutStopUSec", formatTimespan(s.timeoutStopUSec)],
+    ["TimeoutAbortUSec", formatTimespan(s.timeoutAbortUSec)],
+    ["TimeoutStartFailureMode", "terminate"],
+    ["TimeoutStopFailureMode", "terminate"],
+    ["RuntimeMaxUSec", formatTimespan(s.runtimeMaxUSec)],
+    ["RuntimeRandomizedExtraUSec", "0"],
+    ["WatchdogUSec", formatTimespan(s.watchdogUSec)],
+    ["WatchdogTimestamp", undefined],
+    ["WatchdogTimestampMonotonic", "0"],
+    ["RootDirectoryStartOnly", "no"],
+    ["RemainAfterExit", yn(s.remainAfterExit)],
+    ["GuessMainPID", yn(s.guessMainPID)],
+    ["RestartPreventExitStatus", statusListText(s.restartPreventExitStatus)],
+    ["RestartForceExitStatus", statusListText(s.restartForceExitStatus)],
+    ["SuccessExitStatus", statusListText(s.successExitStatus)],
+    ["MainPID", String(r.mainPid)],
+    ["ControlPID", String(r.controlPid)],
+    ["BusName", s.busName],
+    ["FileDescriptorStoreMax", "0"],
+    ["NFileDescriptorStore", "0"],
+    ["StatusText", r.statusText || undefined],
+    ["StatusErrno", String(r.statusErrno)],
+    ["Result", r.result],
+    ["ReloadResult", r.reloadResult],
+    ["CleanResult", r.cleanResult],
+    ["UID", r.uid === undefined ? "[not set]" : String(r.uid)],
+    ["GID", r.gid === undefined ? "[not set]" : String(r.gid)],
+    ["NRestarts", String(r.nRestarts)],
+    ["OOMPolicy", s.oomPolicy],
+    ...stampProps("ExecMainStart", r.execMainStart),
+    ...stampProps("ExecMainExit", r.execMainExit),
+    ["ExecMainPID", String(r.execMainPid)],
+    ["ExecMainCode", String(r.execMainCode)],
+    ["ExecMainStatus", String(r.execMainStatus)],
+  ];
+  for (const key of SERVICE_EXEC_KEYS) {
+    const runs = r.execRuns[key] ?? [];
+    const cmds = s.exec[key];
+    if (cmds.length === 0) {
+      p.push([key, undefined], [`${key}Ex`, undefined]);
+      continue;
+    }
+    for (const name of [key, `${key}Ex`]) {
+      cmds.forEach((c, i) => {
+        const run = runs[i];
+        const text = formatExecShow(name, c, {
+          tz: "local",
+          ...(run ? {
+            pid: run.pid,
+            startUs: run.start,
+            exitUs: run.exit,
+            code: run.code,
+            status: run.status,
+          } : {}),
+        });
+        p.push([name, text.slice(name.length + 1)]);
+      });
+    }
+  }
+  p.push(
+    ["Slice", "system.slice"],
+    ["ControlGroup", undefined],
+    ["MemoryCurrent", "[not set]"],
+    ["TasksCurrent", "[not set]"],
+    ["Environment", list(s.environment.map(([k, val]) => `${k}=${val}`))],
+    [
+      "EnvironmentFiles",
+      s.environmentFiles.length
+        ? s.environmentFiles.map((f) => `${f.path} (ignore_errors=${yn(f.optional)})`).join(" ")
+        : undefined,
+    ],
+    ["PassEnvironment", list(s.passEnvironment)],
+    ["UnsetEnvironment", list(s.unsetEnvironment)],
+    ["UMask", mode(s.umask)],
+  );
+  for (const [name, kind] of LIMIT_KEYS) {
+    const l = s.limits[name];
+    p.push(
+      [`Limit${name}`, l ? limitValue(l.hard, kind) : undefined],
+      [`Limit${name}Soft`, l ? limitValue(l.soft, kind) : undefined],
+    );
+  }
+  const wd = s.workingDirectory;
+  p.push(
+    ["WorkingDirectory", wd ? (wd.optional ? `!${wd.path}` : wd.path) : undefined],
+    ["RootDirectory", s.rootDirectory],
+    ["OOMScoreAdjust", s.oomScoreAdjust === undefined ? undefined : String(s.oomScoreAdjust)],
+    ["Nice", String(s.nice ?? 0)],
+    ["StandardInput", stdioText(s.standardInput)],
+    ["StandardOutput", stdioText(s.standardOutput)],
+    ["StandardError", stdioText(s.standardError)],
+    ["TTYPath", s.ttyPath],
+    ["SyslogIdentifier", s.syslogIdentifier],
+    ["User", s.user],
+    ["Group", s.group],
+    ["DynamicUser", yn(s.dynamicUser)],
+    ["SupplementaryGroups", list(s.supplementaryGroups)],
+    ["PrivateTmp", yn(s.privateTmp)],
+    ["ProtectSystem", s.protectSystem],
+    ["ProtectHome", s.protectHome],
+    ["NoNewPrivileges", yn(s.noNewPrivileges)],
+    ["RuntimeDirectoryPreserve", s.runtimeDirectoryPreserve],
+    ["RuntimeDirectoryMode", mode(s.runtimeDirectory.mode)],
+    ["RuntimeDirectory", list(s.runtimeDirectory.names)],
+    ["StateDirectoryMode", mode(s.stateDirectory.mode)],
+    ["StateDirectory", list(s.stateDirectory.names)],
+    ["CacheDirectoryMode", mode(s.cacheDirectory.mode)],
+    ["CacheDirectory", list(s.cacheDirectory.names)],
+    ["LogsDirectoryMode", mode(s.logsDirectory.mode)],
+    ["LogsDirectory", list(s.logsDirectory.names)],
+    ["ConfigurationDirectoryMode", mode(s.configurationDirectory.mode)],
+    ["ConfigurationDirectory", list(s.configurationDirectory.names)],
+    ["KillMode", s.killMode],
+    ["KillSignal", String(s.killSignal)],
+    ["RestartKillSignal", String(s.restartKillSignal)],
+    ["FinalKillSignal", String(s.finalKillSignal)],
+    ["SendSIGKILL", yn(s.sendSIGKILL)],
+    ["SendSIGHUP", yn(s.sendSIGHUP)],
+    ["WatchdogSignal", String(s.watchdogSignal)],
+  );
+  return p;
+}
+
+function stdioText(s: { kind: string; path?: string }): string {
+  return s.path !== undefined ? `${s.kind}:${s.path}` : s.kind;
+}
+
+const REVERSE_KEYS = [
+  ["Requires", "Requisite", "Wants", "BindsTo", "PartOf", "Upholds"],
+  ["RequiredBy", "RequisiteOf", "WantedBy", "BoundBy", "ConsistsOf", "UpheldBy"],
+] as const;
+
+function unitProps(v: UnitView): Property[] {
+  const u = v.unit;
+  const r = v.runtime;
+  const deps = (k: string): string | undefined => {
+    const own = (u.deps as Record<string, string[]>)[k] ?? [];
+    const rev = v.reverse[k] ?? [];
+    const all = [...new Set([...own, ...rev])];
+    return all.length ? all.join(" ") : undefined;
+  };
+  const p: Property[] = [
+    ["Id", v.id],
+    ["Names", v.names.join(" ")],
+  ];
+  for (const k of REVERSE_KEYS[0]) p.push([k, deps(k)]);
+  for (const k of REVERSE_KEYS[1]) p.push([k, deps(k)]);
+  p.push(
+    ["Conflicts", deps("Conflicts")],
+    ["ConflictedBy", deps("ConflictedBy")],
+    ["Before", deps("Before")],
+    ["After", deps("After")],
+    ["OnFailure", deps("OnFailure")],
+    ["OnFailureOf", deps("OnFailureOf")],
+    ["OnSuccess", deps("OnSuccess")],
+    ["OnSuccessOf", deps("OnSuccessOf")],
+    ["Triggers", deps("Triggers")],
+    ["TriggeredBy", deps("TriggeredBy")],
+    ["PropagatesReloadTo", deps("PropagatesReloadTo")],
+    ["ReloadPropagatedFrom", deps("ReloadPropagatedFrom")],
+    ["PropagatesStopTo", deps("PropagatesStopTo")],
+    ["StopPropagatedFrom", deps("StopPropagatedFrom")],
+    ["JoinsNamespaceOf", deps("JoinsNamespaceOf")],
+    ["RequiresMountsFor", list(u.requiresMountsFor)],
+    ["Documentation", list(u.documentation)],
+    ["Description", u.description ?? v.id],
+    ["LoadState", v.loadState],
+    ["ActiveState", r.activeState],
+    ["FreezerState", "running"],
+    ["SubState", r.subState],
+    ["FragmentPath", v.fragmentPath],
+    ["SourcePath", v.sourcePath],
+    ["DropInPaths", v.dropInPaths.length ? v.dropInPaths.join(" ") : undefined],
+    ["UnitFileState", v.unitFileState || undefined],
+    ["UnitFilePreset", v.unitFilePreset || undefined],
+    ...stampProps("StateChange", r.stateChange),
+    ...stampProps("InactiveExit", r.inactiveExit),
+    ...stampProps("ActiveEnter", r.activeEnter),
+    ...stampProps("ActiveExit", r.activeExit),
+    ...stampProps("InactiveEnter", r.inactiveEnter),
+    ["CanStart", yn(v.canStart)],
+    ["CanStop", yn(v.canStart)],
+    ["CanReload", yn(v.canReload)],
+    ["CanIsolate", yn(v.canIsolate)],
+    ["CanClean", v.canClean.length ? v.canClean.join(" ") : undefined],
+    ["CanFreeze", "no"],
+    ["StopWhenUnneeded", yn(u.stopWhenUnneeded)],
+    ["RefuseManualStart", yn(u.refuseManualStart)],
+    ["RefuseManualStop", yn(u.refuseManualStop)],
+    ["AllowIsolate", yn(u.allowIsolate)],
+    ["DefaultDependencies", yn(u.defaultDependencies)],
+    ["OnSuccessJobMode", "fail"],
+    ["OnFailureJobMode", "replace"],
+    ["IgnoreOnIsolate", yn(u.ignoreOnIsolate)],
+    ["NeedDaemonReload", "no"],
+    ["JobTimeoutUSec", "infinity"],
+    ["JobRunningTimeoutUSec", "infinity"],
+    ["JobTimeoutAction", "none"],
+    ["ConditionResult", r.conditionResult === undefined ? "no" : yn(r.conditionResult)],
+    ["AssertResult", r.assertResult === undefined ? "no" : yn(r.assertResult)],
+    ...stampProps("Condition", r.conditionTimestamp),
+    ...stampProps("Assert", r.assertTimestamp),
+  );
+  for (const c of u.checks) {
+    p.push([
+      `${c.kind}${c.name}`,
+      `${c.trigger ? "|" : ""}${c.negate ? "!" : ""}${c.value}`,
+    ]);
+  }
+  p.push(
+    ["LoadError", v.loadError ? loadErrorText(v.loadState, v.loadError) : undefined],
+    ["Transient", "no"],
+    ["Perpetual", yn(v.id === "-.slice")],
+    ["StartLimitIntervalUSec", formatTimespan(u.startLimitIntervalUSec)],
+    ["StartLimitBurst", String(u.startLimitBurst)],
+    ["StartLimitAction", u.startLimitAction],
+    ["FailureAction", u.failureAction],
+    ["SuccessAction", u.successAction],
+    ["InvocationID", r.invocationId || undefined],
+    ["CollectMode", "inactive"],
+  );
+  return p;
+}
+
+function loadErrorText(state: string, reason: string): string {
+  switch (state) {
+    case "not-found":
+      return `org.freedesktop.systemd1.NoSuchUnit "${reason}"`;
+    case "masked":
+      return `org.freedesktop.systemd1.UnitMasked "${reason}"`;
+    case "bad-setting":
+      return `org.freedesktop.systemd1.BadUnitSetting "${reason}"`;
+    default:
+      return `org.freedesktop.DBus.Error.InvalidArgs "${reason}"`;
+  }
+}
+
+/** All properties of a unit, in systemd's order (type block first, then the Unit block). */
+export function unitProperties(v: UnitView): Property[] {
+  const typeBlock = v.service ? serviceProps(v, v.service) : [];
+  const p = [...typeBlock, ...unitProps(v)];
+  if (v.journalPath) p.push(["JournalFilePath", v.journalPath]);
+  return p;
+}
+
+/** Options that select and shape `show` output. */
+export interface ShowOptions {
+  readonly properties: readonly string[];
+  readonly all: boolean;
+  readonly value: boolean;
+}
+
+/** Applies -p / --all selection: the properties to print, with empty values as "". */
+export function selectProperties(props: readonly Property[], o: ShowOptions): Array<[string, string]> {
+  const wanted = o.properties.length ? new Set(o.properties) : undefined;
+  const out: Array<[string, string]> = [];
+  for (const [k, val] of props) {
+    if (wanted && !wanted.has(k)) continue;
+    if (k === "JournalFilePath" && !wanted) continue;
+    if (val === undefined) {
+      if (o.all || wanted) out.push([k, ""]);
+      continue;
+    }
+    out.push([k, val]);
+  }
+  return out;
+}
+
+/** Text form: `Key=Value` lines, or values only with --value. */
+export function formatShowText(blocks: ReadonlyArray<Array<[string, string]>>, value: boolean): string {
+  return blocks
+    .map((b) => b.map(([k, v]) => (value ? `${v}\n` : `${k}=${v}\n`)).join(""))
+    .join("\n");
+}
+
+/** JSON form (program extension): one object per unit; Exec entries as arrays. */
+export function showJson(blocks: ReadonlyArray<Array<[string, string]>>): unknown[] {
+  return blocks.map((b) => {
+    const o: Record<string, string | string[]> = {};
+    for (const [k, v] of b) {
+      const prev = o[k];
+      if (prev === undefined) o[k] = /^Exec/.test(k) ? [v] : v;
+      else if (Array.isArray(prev)) prev.push(v);
+      else o[k] = v;
+    }
+    return o;
+  });
+}
+
+/** systemd's dependency property names that list-dependencies follows. */
+export const FORWARD_DEPENDENCIES = DEPENDENCY_KEYS;

@@ -1,0 +1,77 @@
+/**
+ * Gathers everything `show` and `status` print about a unit: configuration,
+ * unit-file state, dependencies and runtime state.
+ * @module
+ */
+
+import type { Context } from "../cli/context.ts";
+import type { LoadedUnit, UnitLoader } from "../units/loader.ts";
+import { forwardDependencies, reverseLinkDependencies } from "../units/deps.ts";
+import { serviceSettings, unitSettings } from "../unit/model.ts";
+import { NEVER_RAN, type RuntimeView, type UnitView } from "../output/show.ts";
+import { logDir } from "../units/paths.ts";
+
+/** The runtime view of a unit; replaced by the state store reader. */
+export function runtimeView(_ctx: Context, _unit: LoadedUnit): Promise<RuntimeView> {
+  return Promise.resolve(NEVER_RAN);
+}
+
+/** Builds the full view of one unit. */
+export async function unitView(
+  ctx: Context,
+  loader: UnitLoader,
+  unit: LoadedUnit,
+): Promise<UnitView> {
+  const loaded = unit.loadState === "loaded";
+  const settings = unitSettings(unit.config);
+  const deps = loaded ? forwardDependencies(loader, unit) : {};
+  const reverse = reverseLinkDependencies(loader, unit.id);
+  const merged = { ...settings, deps: { ...settings.deps, ...deps } } as typeof settings;
+  const service = unit.type === "service" ? serviceSettings(unit.config) : undefined;
+  const runtime = await runtimeView(ctx, unit);
+  const { unitFileState, unitFilePreset } = await fileState(ctx, loader, unit);
+  const canClean: string[] = [];
+  if (service) {
+    if (service.cacheDirectory.names.length) canClean.push("cache");
+    if (service.configurationDirectory.names.length) canClean.push("configuration");
+    if (service.logsDirectory.names.length) canClean.push("logs");
+    if (service.runtimeDirectory.names.length) canClean.push("runtime");
+    if (service.stateDirectory.names.length) canClean.push("state");
+  }
+  return {
+    id: unit.id,
+    names: unit.names,
+    type: unit.type,
+    loadState: unit.loadState,
+    loadError: unit.loadError,
+    fragmentPath: unit.fragmentPath,
+    sourcePath: unit.sourcePath,
+    dropInPaths: unit.dropInPaths,
+    unitFileState,
+    unitFilePreset,
+    unit: merged,
+    service,
+    reverse,
+    runtime,
+    canStart: loaded && !settings.refuseManualStart,
+    canReload: loaded && !!service &&
+      (service.exec.ExecReload.length > 0 || service.type === "notify-reload"),
+    canIsolate: loaded && settings.allowIsolate,
+    canClean,
+    journalPath: `${logDir(ctx.scope, ctx.env)}/${unit.id}.log`,
+  };
+}
+
+async function fileState(
+  _ctx: Context,
+  _loader: UnitLoader,
+  _unit: LoadedUnit,
+): Promise<{ unitFileState: string; unitFilePreset: string }> {
+  return await Promise.resolve({ unitFileState: "", unitFilePreset: "" });
+}
+
+/** The ActiveState of a unit (inactive when it never ran). */
+export async function activeStateOf(ctx: Context, unit: LoadedUnit): Promise<string> {
+  if (unit.id === "-.slice" || unit.id === "system.slice") return "active";
+  return (await runtimeView(ctx, unit)).activeState;
+}

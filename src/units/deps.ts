@@ -1,0 +1,120 @@
+/**
+ * Dependencies as systemd computes them: the unit's own directives, the
+ * `.wants/`, `.requires/` and `.upholds/` link directories, the implicit
+ * default dependencies, and the reverse relations.
+ * @module
+ */
+
+import type { UnitLoader } from "./loader.ts";
+import type { LoadedUnit } from "./loader.ts";
+import { templateOf } from "../unit/names.ts";
+import { type DependencyKey, unitSettings } from "../unit/model.ts";
+
+const LINK_DIRS: ReadonlyArray<[string, DependencyKey]> = [
+  ["wants", "Wants"],
+  ["requires", "Requires"],
+  ["upholds", "Upholds"],
+];
+
+/** Unit names linked in `<name>.wants/` (etc.) in any search dir. */
+export function linkedDependencies(loader: UnitLoader, name: string): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  const names = [name];
+  const t = templateOf(name);
+  if (t) names.push(t);
+  for (const [suffix, key] of LINK_DIRS) {
+    const found = new Set<string>();
+    for (const n of names) {
+      const dirName = `${n}.${suffix}`;
+      for (const searchDir of loader.index.dirsWith(dirName)) {
+        try {
+          for (const e of Deno.readDirSync(loader.root.host(`${searchDir}/${dirName}`))) {
+            found.add(e.name);
+          }
+        } catch { /* unreadable */ }
+      }
+    }
+    if (found.size) out[key] = [...found].sort();
+  }
+  return out;
+}
+
+/** Forward dependencies of a loaded unit, including link dirs and default dependencies. */
+export function forwardDependencies(
+  loader: UnitLoader,
+  unit: LoadedUnit,
+): Record<string, string[]> {
+  const s = unitSettings(unit.config);
+  const deps: Record<string, string[]> = {};
+  for (const [k, v] of Object.entries(s.deps)) if (v.length) deps[k] = [...v];
+  const add = (k: string, ...names: string[]) => {
+    const l = deps[k] ?? [];
+    for (const n of names) if (!l.includes(n)) l.push(n);
+    deps[k] = l;
+  };
+  for (const [k, v] of Object.entries(linkedDependencies(loader, unit.id))) add(k, ...v);
+  if (unit.loadState === "loaded" && s.defaultDependencies) {
+    if (unit.type === "service" || unit.type === "socket" || unit.type === "timer" || unit.type === "path") {
+      add("Requires", "sysinit.target");
+      add("After", "sysinit.target", "basic.target");
+      add("Conflicts", "shutdown.target");
+      add("Before", "shutdown.target");
+      if (unit.type === "service") {
+        add("Requires", "system.slice");
+        add("After", "system.slice");
+      }
+    } else if (unit.type === "target") {
+      add("Conflicts", "shutdown.target");
+      add("Before", "shutdown.target");
+      for (const w of [...(deps.Wants ?? []), ...(deps.Requires ?? [])]) add("After", w);
+    }
+  }
+  for (const k of Object.keys(deps)) deps[k].sort();
+  return deps;
+}
+
+const REVERSE: Record<string, string> = {
+  Wants: "WantedBy",
+  Requires: "RequiredBy",
+  Requisite: "RequisiteOf",
+  BindsTo: "BoundBy",
+  PartOf: "ConsistsOf",
+  Upholds: "UpheldBy",
+  Conflicts: "ConflictedBy",
+  Before: "After",
+  After: "Before",
+  OnFailure: "OnFailureOf",
+  OnSuccess: "OnSuccessOf",
+};
+
+/**
+ * Reverse dependencies from the link directories only (`T.wants/X` makes X
+ * WantedBy T and ordered Before T): cheap, no unit has to be loaded.
+ */
+export function reverseLinkDependencies(loader: UnitLoader, name: string): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  const t = templateOf(name);
+  for (const dirName of loader.index.dirNames()) {
+    const m = /^(.+)\.(wants|requires|upholds)$/.exec(dirName);
+    if (!m) continue;
+    for (const searchDir of loader.index.dirsWith(dirName)) {
+      let hit = false;
+      try {
+        for (const e of Deno.readDirSync(loader.root.host(`${searchDir}/${dirName}`))) {
+          if (e.name === name || (t && e.name === t)) hit = true;
+        }
+      } catch { /* unreadable */ }
+      if (!hit) continue;
+      const key = REVERSE[m[2] === "wants" ? "Wants" : m[2] === "requires" ? "Requires" : "Upholds"];
+      (out[key] ??= []).includes(m[1]) || out[key].push(m[1]);
+      if (m[1].endsWith(".target")) (out.Before ??= []).includes(m[1]) || out.Before.push(m[1]);
+    }
+  }
+  for (const k of Object.keys(out)) out[k].sort();
+  return out;
+}
+
+/** The reverse relation name of a dependency property. */
+export function reverseOf(key: string): string | undefined {
+  return REVERSE[key];
+}

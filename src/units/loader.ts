@@ -1,0 +1,536 @@
+/**
+ * Loads units: finds the fragment (or built-in, or SysV script), follows
+ * aliases, reads `.include`s and drop-ins in systemd's order, resolves
+ * specifiers, validates directives and decides the LoadState. File system
+ * only; never spawns.
+ * @module
+ */
+
+import { basename, dirname, isAbsolute, join } from "node:path";
+import { type Diagnostic, formatDiagnostic, parseUnitText } from "../unit/parse.ts";
+import type { Assignment } from "../unit/parse.ts";
+import { UnitConfig } from "../unit/config.ts";
+import { validateAssignments } from "../unit/schema.ts";
+import { builtinUnitText } from "../unit/builtins.ts";
+import { dropInDirs, globMatch, isGlob, mangleUnitName, parseUnitName, templateOf } from "../unit/names.ts";
+import { expandSpecifiers, type SpecifierContext } from "../unit/specifiers.ts";
+import { parseExecLine } from "../unit/exec.ts";
+import { type PathEnv, RootMap, type Scope, searchPath, sysvInitDir } from "./paths.ts";
+import { UnitIndex, type UnitFileEntry } from "./index.ts";
+import { type HostFacts, readHostFacts } from "./host_info.ts";
+import { sysvUnitText } from "./sysv.ts";
+
+/** systemd's load states. */
+export type LoadState = "loaded" | "not-found" | "masked" | "bad-setting" | "error";
+
+/** A loaded unit. */
+export interface LoadedUnit {
+  /** The canonical name (aliases resolved). */
+  readonly id: string;
+  /** The name that was asked for. */
+  readonly requested: string;
+  /** The unit and its aliases. */
+  readonly names: readonly string[];
+  /** The type suffix without the dot. */
+  readonly type: string;
+  readonly loadState: LoadState;
+  /** Why the unit did not load (for LoadError and status). */
+  readonly loadError?: string;
+  /** Fragment path inside the root; `/dev/null` when masked. */
+  readonly fragmentPath?: string;
+  readonly sourcePath?: string;
+  /** Drop-in files (inside the root), in application order. */
+  readonly dropInPaths: readonly string[];
+  readonly config: UnitConfig;
+  readonly diagnostics: readonly Diagnostic[];
+  readonly builtin: boolean;
+  /** Generated from a SysV init script. */
+  readonly generated: boolean;
+  /** The template file's unit name, for instances. */
+  readonly template?: string;
+}
+
+/** What loading needs from the caller. */
+export interface LoadEnv {
+  readonly root: RootMap;
+  readonly scope: Scope;
+  readonly env: PathEnv;
+}
+
+const EMPTY = new UnitConfig([]);
+
+function readText(hostPath: string): { text?: string; error?: string; isDir?: boolean } {
+  try {
+    const st = Deno.statSync(hostPath);
+    if (st.isDirectory) return { error: "Is a directory", isDir: true };
+    const bytes = Deno.readFileSync(hostPath);
+    try {
+      return { text: new TextDecoder("utf-8", { fatal: true }).decode(bytes) };
+    } catch {
+      return { error: "Invalid argument" };
+    }
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return { error: "No such file or directory" };
+    if (e instanceof Deno.errors.PermissionDenied || e instanceof Deno.errors.NotCapable) {
+      return { error: "Permission denied" };
+    }
+    return { error: (e as Error).message };
+  }
+}
+
+/** Loads units for one invocation; caches the search-path scan and host facts. */
+export class UnitLoader {
+  readonly root: RootMap;
+  readonly scope: Scope;
+  readonly env: PathEnv;
+  #index?: UnitIndex;
+  #facts?: HostFacts;
+  #aliases?: Map<string, string[]>;
+  #sysv?: Map<string, string>;
+  readonly #cache = new Map<string, LoadedUnit>();
+
+  constructor(le: LoadEnv) {
+    this.root = le.root;
+    this.scope = le.scope;
+    this.env = le.env;
+  }
+
+  /** The search-path scan (done once). */
+  get index(): UnitIndex {
+    this.#index ??= UnitIndex.scan(this.root, searchPath(this.scope, this.env));
+    return this.#index;
+  }
+
+  /** Host facts for specifiers (read once). */
+  get facts(): HostFacts {
+    this.#facts ??= readHostFacts(this.root, this.scope, this.env as Record<string, string>);
+    return this.#facts;
+  }
+
+  /** SysV scripts without a native unit: unit name → script path inside the root. */
+  get sysvScripts(): Map<string, string> {
+    if (this.#sysv) return this.#sysv;
+    this.#sysv = new Map();
+    if (this.scope !== "system") return this.#sysv;
+    const dir = sysvInitDir(this.env);
+    try {
+      for (const e of Deno.readDirSync(this.root.host(dir))) {
+        if (!e.isFile && !e.isSymlink) continue;
+        if (e.name.startsWith(".") || e.name.includes("~") || /\.(dpkg-|rpm|sh$)/.test(e.name)) {
+          continue;
+        }
+        if (e.name === "README" || e.name === "skeleton" || e.name === "functions") continue;
+        const name = `${e.name}.service`;
+        if (this.index.first(name)) continue;
+        try {
+          const st = Deno.statSync(this.root.host(`${dir}/${e.name}`));
+          if (!st.isFile || ((st.mode ?? 0) & 0o111) === 0) continue;
+        } catch {
+          continue;
+        }
+        this.#sysv.set(name, `${dir}/${e.name}`);
+      }
+    } catch { /* no init.d */ }
+    return this.#sysv;
+  }
+
+  /** Alias names per real unit name, from symlinks inside the search path. */
+  aliasesOf(id: string): string[] {
+    if (!this.#aliases) {
+      this.#aliases = new Map();
+      const idx = this.index;
+      for (const name of idx.names()) {
+        const e = idx.first(name);
+        if (!e || e.kind !== "symlink" || !e.resolved || e.masked) continue;
+        const target = basename(e.resolved);
+        if (target === name || !idx.inSearchPath(e.resolved)) continue;
+        const list = this.#aliases.get(target) ?? [];
+        list.push(name);
+        this.#aliases.set(target, list);
+      }
+    }
+    return this.#aliases.get(id) ?? [];
+  }
+
+  /** Every known unit name: unit files, SysV-generated units, built-ins. */
+  knownNames(opts: { builtins?: boolean } = {}): string[] {
+    const names = new Set(this.index.names());
+    for (const n of this.sysvScripts.keys()) names.add(n);
+    if (opts.builtins) {
+      for (const n of ["-.slice", "system.slice"]) names.add(n);
+      for (const n of Object.keys(BUILTIN_NAMES)) names.add(n);
+    }
+    return [...names];
+  }
+
+  /**
+   * Turns command-line arguments into unit names: adds the suffix, escapes
+   * invalid names (with systemd's warning), expands globs over known units.
+   */
+  expand(
+    args: readonly string[],
+    defaultSuffix: string,
+    warn: (text: string) => void,
+    extraNames: readonly string[] = [],
+  ): string[] {
+    const out: string[] = [];
+    for (const arg of args) {
+      if (isGlob(arg)) {
+        const pattern = /\.[a-z]+$/.test(arg) || arg.endsWith("*") ? arg : arg + defaultSuffix;
+        const pool = new Set([...this.knownNames({ builtins: true }), ...extraNames]);
+        const matches = [...pool].filter((n) => globMatch(pattern, n)).sort();
+        out.push(...matches.filter((n) => !parseUnitName(n)?.isTemplate));
+        continue;
+      }
+      const m = mangleUnitName(arg, defaultSuffix);
+      if (m.warning) warn(m.warning);
+      out.push(m.name);
+    }
+    return out;
+  }
+
+  /** Loads one unit by name. Never throws for bad unit files. */
+  load(name: string): LoadedUnit {
+    const cached = this.#cache.get(name);
+    if (cached) return cached;
+    const unit = this.#load(name);
+    this.#cache.set(name, unit);
+    return unit;
+  }
+
+  #load(name: string): LoadedUnit {
+    const parts = parseUnitName(name);
+    const type = parts?.type ?? name.slice(name.lastIndexOf(".") + 1);
+    const base = {
+      id: name,
+      requested: name,
+      names: [name],
+      type,
+      dropInPaths: [] as string[],
+      config: EMPTY,
+      diagnostics: [] as Diagnostic[],
+      builtin: false,
+      generated: false,
+    };
+    if (!parts || name.includes("/") || name.includes("\0")) {
+      return { ...base, loadState: "not-found", loadError: `Unit ${name} not found.` };
+    }
+    const idx = this.index;
+    let entry: UnitFileEntry | undefined = idx.first(name);
+    let template: string | undefined;
+    let id = name;
+    if (!entry && parts.instance) {
+      template = templateOf(name);
+      if (template) entry = idx.first(template);
+    }
+    // Masked: a /dev/null link or empty file for the name itself.
+    if (entry?.masked) {
+      return {
+        ...base,
+        loadState: "masked",
+        loadError: `Unit ${name} is masked.`,
+        fragmentPath: "/dev/null",
+        names: [name],
+      };
+    }
+    // Alias: a symlink to another unit name inside the search path.
+    if (entry?.kind === "symlink" && entry.resolved) {
+      const target = basename(entry.resolved);
+      if (target !== basename(entry.path) && idx.inSearchPath(entry.resolved)) {
+        const tp = parseUnitName(target);
+        if (tp && tp.type === type) {
+          let real = target;
+          if (tp.isTemplate && parts.instance) real = `${tp.prefix}@${parts.instance}.${tp.type}`;
+          if (real !== name) {
+            const u = this.load(real);
+            return { ...u, requested: name };
+          }
+        }
+      }
+    }
+    if (!entry) {
+      const sysv = this.sysvScripts.get(name);
+      if (sysv) return this.#finish(name, base, sysvUnitText(this.root, sysv), undefined, sysv);
+      if (name === "default.target") {
+        const u = this.load("multi-user.target");
+        return { ...u, requested: name };
+      }
+      const text = builtinUnitText(name);
+      if (text !== undefined) return this.#finish(name, { ...base, builtin: true }, text);
+      const dropIns = this.#dropIns(name, id);
+      if (dropIns.length > 0) {
+        // systemd loads units that only have drop-ins, but they stay not-found for services.
+      }
+      return { ...base, loadState: "not-found", loadError: `Unit ${name} not found.` };
+    }
+    if (entry.kind === "broken") {
+      return {
+        ...base,
+        loadState: "not-found",
+        loadError: `Unit ${name} not found.`,
+        diagnostics: [{
+          file: entry.path,
+          line: 0,
+          message: `Unit file is a dangling symlink to ${entry.linkTarget}, ignoring.`,
+        }],
+      };
+    }
+    const fragment = entry.kind === "symlink" && entry.resolved ? entry.resolved : entry.path;
+    id = name;
+    const read = readText(this.root.host(fragment));
+    if (read.text === undefined) {
+      return {
+        ...base,
+        loadState: "error",
+        fragmentPath: fragment,
+        template,
+        loadError: `Failed to load ${fragment}: ${read.error}`,
+        diagnostics: [{ file: fragment, line: 0, message: `Failed to load unit file: ${read.error}` }],
+      };
+    }
+    return this.#finish(id, { ...base, template }, read.text, fragment);
+  }
+
+  #finish(
+    id: string,
+    base: Omit<LoadedUnit, "loadState">,
+    text: string,
+    fragment?: string,
+    sourcePath?: string,
+  ): LoadedUnit {
+    const diagnostics: Diagnostic[] = [];
+    const assignments: Assignment[] = [];
+    let loadError: string | undefined;
+    const fileLabel = fragment ?? sourcePath ?? id;
+    const parseInto = (content: string, file: string, depth: number) => {
+      const parsed = parseUnitText(content, file);
+      diagnostics.push(...parsed.diagnostics);
+      for (const inc of parsed.includes) {
+        diagnostics.push({
+          file,
+          line: inc.line,
+          message: ".include directives are deprecated, and support for them will be removed " +
+            "in a future version of systemd. Please use drop-in files instead.",
+        });
+        const p = isAbsolute(inc.path) ? inc.path : join(dirname(file), inc.path);
+        const r = readText(this.root.host(p));
+        if (r.text === undefined || depth > 8) {
+          loadError = `Failed to load ${p}: ${r.error ?? "Too many levels of symbolic links"}`;
+          continue;
+        }
+        parseInto(r.text, p, depth + 1);
+      }
+      assignments.push(...parsed.assignments);
+    };
+    parseInto(text, fileLabel, 0);
+    const aliases = this.aliasesOf(id);
+    const dropInPaths = this.#dropIns(id, ...aliases);
+    for (const p of dropInPaths) {
+      const r = readText(this.root.host(p));
+      if (r.text === undefined) {
+        diagnostics.push({ file: p, line: 0, message: `Failed to load drop-in: ${r.error}` });
+        continue;
+      }
+      parseInto(r.text, p, 0);
+    }
+    const expanded = this.#expandSpecifiers(id, fragment, assignments, diagnostics);
+    const type = base.type;
+    const { kept, diagnostics: schemaDiags } = validateAssignments(type, expanded);
+    diagnostics.push(...schemaDiags);
+    const config = new UnitConfig(kept);
+    const names = [id, ...aliases.filter((a) => a !== id)].sort();
+    let loadState: LoadState = "loaded";
+    if (loadError) loadState = "error";
+    else if (type === "service") {
+      const bad = serviceSettingProblem(config, diagnostics);
+      if (bad) {
+        loadState = "bad-setting";
+        loadError = `Unit ${id} has a bad unit file setting.`;
+        diagnostics.push({ file: fileLabel, line: 0, message: bad });
+      }
+    }
+    return {
+      ...base,
+      id,
+      names,
+      loadState,
+      loadError,
+      fragmentPath: fragment,
+      sourcePath: sourcePath ?? config.get("Unit", "SourcePath"),
+      dropInPaths,
+      config,
+      diagnostics,
+    };
+  }
+
+  /** Drop-in files for a unit and its aliases, in application order. */
+  #dropIns(...names: string[]): string[] {
+    const idx = this.index;
+    const chosen = new Map<string, string>();
+    for (const name of names) {
+      for (const dirName of dropInDirs(name)) {
+        for (const searchDir of idx.dirsWith(dirName)) {
+          const dir = `${searchDir}/${dirName}`;
+          let entries: Deno.DirEntry[];
+          try {
+            entries = [...Deno.readDirSync(this.root.host(dir))];
+          } catch {
+            continue;
+          }
+          for (const e of entries) {
+            if (!e.name.endsWith(".conf") || chosen.has(e.name)) continue;
+            chosen.set(e.name, `${dir}/${e.name}`);
+          }
+        }
+      }
+    }
+    const out: string[] = [];
+    for (const name of [...chosen.keys()].sort()) {
+      const p = chosen.get(name) as string;
+      try {
+        const target = Deno.realPathSync(this.root.host(p));
+        if (target === "/dev/null") continue;
+        if (Deno.statSync(target).size === 0 && Deno.lstatSync(this.root.host(p)).isSymlink) {
+          continue;
+        }
+      } catch {
+        continue;
+      }
+      out.push(p);
+    }
+    return out;
+  }
+
+  /** The specifier context for a unit. */
+  specifierContext(id: string, fragment?: string): SpecifierContext {
+    const f = this.facts;
+    const r = (p: string) => (this.root.root ? this.root.host(p) : p);
+    const user = this.scope === "user";
+    const env = this.env;
+    const runtime = user ? env.XDG_RUNTIME_DIR ?? `/run/user/${f.user.uid}` : "/run";
+    const configHome = env.XDG_CONFIG_HOME ?? `${f.user.home}/.config`;
+    return {
+      unitName: id,
+      fragmentPath: fragment,
+      scope: this.scope,
+      hostname: f.hostname,
+      machineId: f.machineId,
+      bootId: f.bootId,
+      kernelRelease: f.kernelRelease,
+      architecture: f.architecture,
+      prettyHostname: f.prettyHostname,
+      osRelease: f.osRelease,
+      user: f.user,
+      dirs: {
+        runtime: r(runtime),
+        state: r(user ? configHome : "/var/lib"),
+        cache: r(user ? env.XDG_CACHE_HOME ?? `${f.user.home}/.cache` : "/var/cache"),
+        logs: r(user ? `${configHome}/log` : "/var/log"),
+        config: r(user ? configHome : "/etc"),
+        tmp: env.TMPDIR ?? env.TEMP ?? env.TMP ?? "/tmp",
+        varTmp: env.TMPDIR ?? env.TEMP ?? env.TMP ?? "/var/tmp",
+      },
+    };
+  }
+
+  #expandSpecifiers(
+    id: string,
+    fragment: string | undefined,
+    assignments: Assignment[],
+    diagnostics: Diagnostic[],
+  ): Assignment[] {
+    if (!assignments.some((a) => a.value.includes("%"))) return assignments;
+    const ctx = this.specifierContext(id, fragment);
+    const out: Assignment[] = [];
+    for (const a of assignments) {
+      if (!a.value.includes("%")) {
+        out.push(a);
+        continue;
+      }
+      const r = expandSpecifiers(a.value, ctx);
+      if ("error" in r) {
+        diagnostics.push({ file: a.file, line: a.line, message: r.error });
+        continue;
+      }
+      out.push({ ...a, value: r.value });
+    }
+    return out;
+  }
+}
+
+const BUILTIN_NAMES: Record<string, true> = Object.fromEntries(
+  [
+    "multi-user.target",
+    "graphical.target",
+    "rescue.target",
+    "emergency.target",
+    "default.target",
+    "sysinit.target",
+    "basic.target",
+    "local-fs.target",
+    "remote-fs.target",
+    "network.target",
+    "network-online.target",
+    "network-pre.target",
+    "nss-lookup.target",
+    "time-sync.target",
+    "sockets.target",
+    "timers.target",
+    "paths.target",
+    "slices.target",
+    "getty.target",
+    "shutdown.target",
+    "halt.target",
+    "poweroff.target",
+    "reboot.target",
+  ].map((n) => [n, true]),
+);
+
+/** Checks the essential service settings; returns systemd's refusal text or undefined. */
+function serviceSettingProblem(config: UnitConfig, diagnostics: Diagnostic[]): string | undefined {
+  let execStart = 0;
+  for (const a of config.entries("Service", "ExecStart")) {
+    const r = parseExecLine(a.value);
+    if (r.error) {
+      diagnostics.push({ file: a.file, line: a.line, message: r.error });
+      continue;
+    }
+    execStart += r.commands.length;
+  }
+  const hasStop = config.entries("Service", "ExecStop").length > 0;
+  const type = config.get("Service", "Type") ?? (execStart > 0 ? "simple" : "oneshot");
+  if (execStart === 0 && !hasStop && !config.get("Unit", "SuccessAction")) {
+    return "Service has no ExecStart=, ExecStop=, or SuccessAction=. Refusing.";
+  }
+  if (type !== "oneshot" && execStart === 0) {
+    return "Service has no ExecStart= setting, which is only allowed for Type=oneshot services. Refusing.";
+  }
+  if (type !== "oneshot" && execStart > 1) {
+    return "Service has more than one ExecStart= setting, which is only allowed for Type=oneshot services. Refusing.";
+  }
+  const restart = config.get("Service", "Restart");
+  if (type === "oneshot" && (restart === "always" || restart === "on-success")) {
+    return "Service has Restart= set to either always or on-success, which isn't allowed for Type=oneshot services. Refusing.";
+  }
+  return undefined;
+}
+
+/** Builds a loader from a verb context. */
+export function loaderFor(ctx: LoadEnv): UnitLoader {
+  return new UnitLoader(ctx);
+}
+
+/** Expands arguments and loads each unit (helper for verbs). */
+export function loadUnits(
+  ctx: LoadEnv & { warn(text: string): void },
+  args: readonly string[],
+  defaultSuffix: string,
+): LoadedUnit[] {
+  const loader = new UnitLoader(ctx);
+  return loader.expand(args, defaultSuffix, (t) => ctx.warn(t)).map((n) => loader.load(n));
+}
+
+/** Formats all diagnostics of a unit, one line each. */
+export function unitDiagnostics(unit: LoadedUnit): string[] {
+  return unit.diagnostics.map((d) => d.line > 0 ? formatDiagnostic(d) : `${d.file}: ${d.message}`);
+}

@@ -1,0 +1,25 @@
+/**
+ * `daemon-reload` / `daemon-reexec`: load every unit afresh and report each
+ * unit-file problem, one line each. Always exit 0, as systemd does.
+ * @module
+ */
+
+import type { Context } from "../cli/context.ts";
+import { UnitLoader, unitDiagnostics } from "../units/loader.ts";
+import { parseUnitName } from "../unit/names.ts";
+
+/** Loads all units and prints their problems on stderr. */
+export function daemonReload(ctx: Context): Promise<number> {
+  const loader = new UnitLoader(ctx);
+  const seen = new Set<string>();
+  for (const name of [...loader.knownNames()].sort()) {
+    if (parseUnitName(name)?.isTemplate) continue;
+    const unit = loader.load(name);
+    if (seen.has(unit.id)) continue;
+    seen.add(unit.id);
+    for (const line of unitDiagnostics(unit)) {
+      if (!ctx.options.quiet) ctx.io.err(line + "\n");
+    }
+  }
+  return Promise.resolve(0);
+}
