@@ -54,13 +54,35 @@ export function formatDiagnostic(d: Diagnostic): string {
   return `${d.file}:${d.line}: ${d.message}`;
 }
 
+const WHITESPACE = " \t\n\r";
+
+/** Strips systemd's WHITESPACE (not every Unicode space, unlike `String.prototype.trim`). */
+function strip(s: string): string {
+  let a = 0;
+  let b = s.length;
+  while (a < b && WHITESPACE.includes(s[a])) a++;
+  while (b > a && WHITESPACE.includes(s[b - 1])) b--;
+  return s.slice(a, b);
+}
+
 function isComment(line: string): boolean {
-  return line.startsWith("#") || line.startsWith(";");
+  const l = line.replace(/^[ \t\n\r]+/, "");
+  return l.startsWith("#") || l.startsWith(";");
+}
+
+/** True if the text ends in an unescaped backslash (an odd run of trailing backslashes). */
+function endsWithContinuation(text: string): boolean {
+  let n = 0;
+  for (let i = text.length - 1; i >= 0 && text[i] === "\\"; i--) n++;
+  return n % 2 === 1;
 }
 
 /**
- * Parses unit-file text. Handles the BOM, comments, backslash continuation
- * (comment lines inside a continuation are skipped), sections and `.include`.
+ * Parses unit-file text like systemd 252's `config_parse()`: a BOM at the start is skipped;
+ * lines whose first non-blank character is `#` or `;` are comments, also inside a
+ * continuation; a line ending in an unescaped backslash continues on the next line (the backslash
+ * becomes a space, the next line is appended as it is); a logical line is reported with the
+ * number of its last physical line. Also handles sections and `.include`.
  */
 export function parseUnitText(text: string, file: string): ParsedFile {
   const assignments: Assignment[] = [];
@@ -68,30 +90,24 @@ export function parseUnitText(text: string, file: string): ParsedFile {
   const sections: string[] = [];
   const includes: Include[] = [];
   if (text.startsWith("\uFEFF")) text = text.slice(1);
-  const lines = text.split("\n");
+  const lines = text.split(/\r\n|\r|\n/);
+  // A final newline does not start another line.
+  if (lines.length > 0 && lines[lines.length - 1] === "") lines.pop();
   let section: string | undefined;
-  let pending: string | undefined;
-  let pendingLine = 0;
-  for (let i = 0; i < lines.length; i++) {
-    const raw = lines[i].replace(/\r$/, "");
-    let line = raw.trim();
-    if (pending !== undefined) {
-      if (isComment(line)) continue;
-    } else {
-      if (line === "" || isComment(line)) continue;
-      pendingLine = i + 1;
-    }
-    if (line.endsWith("\\") && i < lines.length - 1) {
-      pending = (pending ?? "") + line.slice(0, -1) + " ";
+  let continuation: string | undefined;
+  let lineNo = 0;
+  for (const raw of lines) {
+    lineNo++;
+    if (isComment(raw)) continue;
+    const joined = continuation === undefined ? raw : continuation + raw;
+    if (endsWithContinuation(joined)) {
+      continuation = joined.slice(0, -1) + " ";
       continue;
     }
-    if (pending !== undefined) {
-      line = (pending + line).trim();
-      pending = undefined;
-    }
-    handleLine(line, pendingLine);
+    continuation = undefined;
+    handleLine(strip(joined), lineNo);
   }
-  if (pending !== undefined) handleLine(pending.trim(), pendingLine);
+  if (continuation !== undefined) handleLine(strip(continuation), lineNo + 1);
   return { file, assignments, diagnostics, sections, includes };
 
   function handleLine(line: string, lineNo: number): void {
@@ -110,11 +126,6 @@ export function parseUnitText(text: string, file: string): ParsedFile {
       sections.push(section);
       return;
     }
-    const eq = line.indexOf("=");
-    if (eq < 0) {
-      diagnostics.push({ file, line: lineNo, message: "Missing '=', ignoring line." });
-      return;
-    }
     if (section === undefined) {
       diagnostics.push({
         file,
@@ -123,10 +134,19 @@ export function parseUnitText(text: string, file: string): ParsedFile {
       });
       return;
     }
-    const key = line.slice(0, eq).trim();
-    const value = line.slice(eq + 1).trim();
+    const eq = line.indexOf("=");
+    if (eq < 0) {
+      diagnostics.push({ file, line: lineNo, message: "Missing '=', ignoring line." });
+      return;
+    }
+    const key = strip(line.slice(0, eq));
+    const value = strip(line.slice(eq + 1));
     if (key === "") {
-      diagnostics.push({ file, line: lineNo, message: "Missing key name, ignoring line." });
+      diagnostics.push({
+        file,
+        line: lineNo,
+        message: "Missing key name before '=', ignoring line.",
+      });
       return;
     }
     assignments.push({ section, key, value, file, line: lineNo });
