@@ -1,0 +1,436 @@
+/**
+ * Unit-file verbs: list-unit-files, is-enabled, enable, disable, reenable,
+ * preset, preset-all, mask, unmask, link, revert, add-wants, add-requires,
+ * get-default, set-default. They print what systemd 252 prints offline.
+ * @module
+ */
+
+import type { Context } from "../cli/context.ts";
+import { globMatch, isValidUnitName, mangleUnitName } from "../unit/names.ts";
+import { BUILTIN_TARGETS } from "../unit/builtins.ts";
+import { formatTable } from "../output/table.ts";
+import { formatJson, isJsonMode } from "../output/json.ts";
+import {
+  addDependency,
+  disableUnits,
+  enableUnits,
+  ENABLED_STATES,
+  getDefaultTarget,
+  type InstallChange,
+  type InstallErrno,
+  InstallLookup,
+  type InstallResult,
+  linkUnitFiles,
+  listUnitFiles as listRows,
+  lookupState,
+  maskUnits,
+  presetAllUnits,
+  presetUnits,
+  reenableUnits,
+  revertUnits,
+  setDefaultTarget,
+  showsPreset,
+  unitFilePreset,
+  unmaskUnits,
+} from "../units/install.ts";
+
+const STRERROR: Record<InstallErrno, string> = {
+  ENOENT: "No such file or directory",
+  EEXIST: "File exists",
+  ERFKILL: "Operation not possible due to RF-kill",
+  EADDRNOTAVAIL: "Cannot assign requested address",
+  ELOOP: "Too many levels of symbolic links",
+  EXDEV: "Invalid cross-device link",
+  EUCLEAN: "Structure needs cleaning",
+  EIDRM: "Identifier removed",
+  EBADSLT: "Invalid slot",
+  EINVAL: "Invalid argument",
+  ENOLINK: "Link has been severed",
+  EISDIR: "Is a directory",
+  ETXTBSY: "Text file busy",
+  EIO: "Input/output error",
+};
+
+/** The notice `enable` prints when no unit had install rules (systemd 252's text). */
+export const NO_INSTALL_INFO_NOTICE =
+  `The unit files have no installation config (WantedBy=, RequiredBy=, Also=,
+Alias= settings in the [Install] section, and DefaultInstance= for template
+units). This means they are not meant to be enabled using systemctl.
+ 
+Possible reasons for having this kind of units are:
+\u2022 A unit may be statically enabled by being symlinked from another unit's
+  .wants/ or .requires/ directory.
+\u2022 A unit's purpose may be to act as a helper for some other unit which has
+  a requirement dependency on it.
+\u2022 A unit may be started when needed via activation (socket, path, timer,
+  D-Bus, udev, scripted systemctl call, ...).
+\u2022 In case of template units, the unit is meant to be enabled with some
+  instance name specified.
+`;
+
+/** Formats one change as systemd's install_changes_dump does; undefined if quiet hides it. */
+export function formatChange(
+  c: InstallChange,
+  verb: string,
+  quiet: boolean,
+): { text: string; error: boolean } | undefined {
+  switch (c.type) {
+    case "symlink":
+      return quiet ? undefined : { text: `Created symlink ${c.path} \u2192 ${c.source}.`, error: false };
+    case "unlink":
+      return quiet ? undefined : { text: `Removed "${c.path}".`, error: false };
+    case "is-masked":
+      return quiet ? undefined : { text: `Unit ${c.path} is masked, ignoring.`, error: false };
+    case "is-dangling":
+      return quiet ? undefined : {
+        text: `Unit ${c.path} is an alias to a unit that is not present, ignoring.`,
+        error: false,
+      };
+    case "destination-not-present":
+      return quiet ? undefined : {
+        text: `Unit ${c.source} is added as a dependency to a non-existent unit ${c.path}.`,
+        error: false,
+      };
+    case "auxiliary-failed":
+      return quiet
+        ? undefined
+        : { text: `Failed to enable auxiliary unit ${c.path}, ignoring.`, error: false };
+    case "error":
+      return { text: errorText(c, verb), error: true };
+  }
+}
+
+function errorText(c: Extract<InstallChange, { type: "error" }>, verb: string): string {
+  switch (c.errno) {
+    case "EEXIST":
+      return c.source !== undefined
+        ? `Failed to ${verb} unit, file "${c.path}" already exists and is a symlink to "${c.source}".`
+        : `Failed to ${verb} unit, file "${c.path}" already exists.`;
+    case "ERFKILL":
+      return `Failed to ${verb} unit, unit ${c.path} is masked.`;
+    case "EADDRNOTAVAIL":
+      return `Failed to ${verb} unit, unit ${c.path} is transient or generated.`;
+    case "ETXTBSY":
+      return `Failed to ${verb} unit, file ${c.path} is under the systemd unit hierarchy already.`;
+    case "EBADSLT":
+      return `Failed to ${verb} unit, invalid specifier in "${c.path}".`;
+    case "EIDRM":
+      return `Failed to ${verb} ${c.source}, destination unit ${c.path} is a non-template unit.`;
+    case "EUCLEAN":
+      return `Failed to ${verb} unit, "${c.path}" is not a valid unit name.`;
+    case "ELOOP":
+      return `Failed to ${verb} unit, refusing to operate on linked unit file ${c.path}.`;
+    case "EXDEV":
+      return c.source !== undefined
+        ? `Failed to ${verb} unit, cannot alias ${c.source} as ${c.path}.`
+        : `Failed to ${verb} unit, invalid unit reference "${c.path}".`;
+    case "ENOENT":
+      return `Failed to ${verb} unit, unit ${c.path} does not exist.`;
+    default:
+      return `Failed to ${verb} unit, file "${c.path}": ${STRERROR[c.errno]}.`;
+  }
+}
+
+/** Prints the changes and returns the exit code (1 when the result carries an error). */
+function dumpChanges(ctx: Context, r: InstallResult, verb: string): number {
+  let logged = false;
+  for (const c of r.changes) {
+    const f = formatChange(c, verb, ctx.options.quiet);
+    if (!f) continue;
+    if (f.error) logged = true;
+    ctx.io.err(f.text + "\n");
+  }
+  if (r.error !== undefined) {
+    if (!logged) ctx.io.err(`Failed to ${verb}: ${STRERROR[r.error]}.\n`);
+    return 1;
+  }
+  return 0;
+}
+
+function lookup(ctx: Context): InstallLookup {
+  return InstallLookup.open(ctx.root, ctx.scope, ctx.env, ctx.options.global);
+}
+
+function printPresetWarnings(ctx: Context, lp: InstallLookup): void {
+  for (const w of lp.presets.warnings) ctx.io.err(w + "\n");
+}
+
+/** systemctl's mangle_names: paths made absolute, names escaped and given a suffix. */
+function mangleNames(ctx: Context, args: readonly string[], suffix = ".service"): string[] {
+  return args.map((a) => {
+    if (a.includes("/")) {
+      const abs = a.startsWith("/") ? a : `${Deno.cwd()}/${a}`;
+      return abs.replace(/\/+/g, "/").replace(/\/\.(?=\/|$)/g, "").replace(/(.)\/$/, "$1");
+    }
+    const m = mangleUnitName(a, suffix, { allowGlobs: false });
+    if (m.warning && !ctx.options.quiet) ctx.io.err(m.warning + "\n");
+    return m.name;
+  });
+}
+
+function changeOptions(ctx: Context): { runtime: boolean; force: boolean } {
+  return { runtime: ctx.options.runtime, force: ctx.options.force > 0 };
+}
+
+/** The interface `--now` uses; the service manager module provides it. */
+export interface UnitRunner {
+  /** Starts the units; returns the exit code. */
+  startUnits(ctx: Context, names: string[]): Promise<number>;
+  /** Stops the units; returns the exit code. */
+  stopUnits(ctx: Context, names: string[]): Promise<number>;
+}
+
+async function runNow(ctx: Context, names: string[], action: "start" | "stop"): Promise<number> {
+  // A computed specifier keeps type checking independent of the service module.
+  const specifier = ["..", "service", "manager.ts"].join("/");
+  const mod = (await import(specifier)) as UnitRunner;
+  return action === "start" ? await mod.startUnits(ctx, names) : await mod.stopUnits(ctx, names);
+}
+
+function unitNamesOf(names: readonly string[]): string[] {
+  return names.map((n) => n.slice(n.lastIndexOf("/") + 1));
+}
+
+// ---------------------------------------------------------------------------
+// list-unit-files
+
+function compareRows(a: string, b: string): number {
+  const da = a.slice(a.lastIndexOf(".")).toLowerCase();
+  const db = b.slice(b.lastIndexOf(".")).toLowerCase();
+  if (da !== db) return da < db ? -1 : 1;
+  const la = a.toLowerCase();
+  const lb = b.toLowerCase();
+  return la < lb ? -1 : la > lb ? 1 : 0;
+}
+
+/** `list-unit-files [PATTERN…]`. */
+export function listUnitFiles(ctx: Context, args: string[]): Promise<number> {
+  const lp = lookup(ctx);
+  const types = ctx.options.types;
+  const states = ctx.options.states;
+  const filter = (name: string): boolean => {
+    if (args.length > 0 && !args.some((p) => globMatch(p, name))) return false;
+    if (types.length > 0 && !types.includes(name.slice(name.lastIndexOf(".") + 1))) return false;
+    return true;
+  };
+  const rows = listRows(lp, filter).filter((r) =>
+    states.length === 0 || states.includes(r.state)
+  );
+  rows.sort((a, b) => compareRows(a.name, b.name));
+  const cells = rows.map((r) => {
+    const preset = showsPreset(r.state) ? unitFilePreset(lp, r.name) : undefined;
+    return { name: r.name, state: r.state, preset };
+  });
+  if (lp.presetsLoaded) printPresetWarnings(ctx, lp);
+  const mode = ctx.options.output;
+  if (isJsonMode(mode)) {
+    const value = cells.map((c) => ({ unit_file: c.name, state: c.state, preset: c.preset ?? null }));
+    ctx.io.out(formatJson(value, mode as string));
+    return Promise.resolve(rows.length === 0 ? 1 : 0);
+  }
+  const legend = ctx.options.legend && !ctx.options.quiet;
+  const lines = formatTable(
+    legend ? ["UNIT FILE", "STATE", "PRESET"] : undefined,
+    cells.map((c) => [c.name, c.state, c.preset ?? ""]),
+  );
+  if (lines.length > 0) ctx.io.out(lines.join("\n") + "\n");
+  if (legend) ctx.io.out(`\n${rows.length} unit files listed.\n`);
+  return Promise.resolve(rows.length === 0 ? 1 : 0);
+}
+
+// ---------------------------------------------------------------------------
+// is-enabled
+
+/** `is-enabled UNIT…`: one state word per unit; exit 0 if any is an "enabled" state. */
+export function isEnabled(ctx: Context, args: string[]): Promise<number> {
+  const lp = lookup(ctx);
+  let enabled = false;
+  for (const name of mangleNames(ctx, args)) {
+    const r = lookupState(lp, name);
+    if (typeof r === "string") {
+      ctx.io.err(`Failed to get unit file state for ${name}: ${STRERROR[r]}\n`);
+      return Promise.resolve(1);
+    }
+    if (ENABLED_STATES.has(r.state)) enabled = true;
+    if (!ctx.options.quiet) ctx.io.out(r.state + "\n");
+  }
+  return Promise.resolve(enabled ? 0 : 1);
+}
+
+// ---------------------------------------------------------------------------
+// enable / disable / reenable
+
+function noticeIfNoInstallInfo(ctx: Context, r: InstallResult): void {
+  if (r.error === undefined && r.carriesInstallInfo === 0 && !ctx.options.quiet) {
+    ctx.io.err(NO_INSTALL_INFO_NOTICE);
+  }
+}
+
+/** `enable UNIT…|PATH…`; with `--now` the units are started afterwards. */
+export async function enable(ctx: Context, args: string[]): Promise<number> {
+  const names = mangleNames(ctx, args);
+  const r = enableUnits(lookup(ctx), names, changeOptions(ctx));
+  const code = dumpChanges(ctx, r, "enable");
+  if (code !== 0) return code;
+  noticeIfNoInstallInfo(ctx, r);
+  if (ctx.options.now) return await runNow(ctx, unitNamesOf(names), "start");
+  return 0;
+}
+
+/** `disable UNIT…`; with `--now` the units are stopped afterwards. */
+export async function disable(ctx: Context, args: string[]): Promise<number> {
+  let names = mangleNames(ctx, args);
+  if (names.some((n) => n.includes("/"))) {
+    names = unitNamesOf(names);
+    ctx.io.err("Warning: Can't execute disable on the unit file path. Proceeding with the unit name.\n");
+  }
+  const r = disableUnits(lookup(ctx), names, changeOptions(ctx));
+  const code = dumpChanges(ctx, r, "disable");
+  if (code !== 0) return code;
+  if (ctx.options.now) return await runNow(ctx, names, "stop");
+  return 0;
+}
+
+/** `reenable UNIT…`: disable, then enable. */
+export async function reenable(ctx: Context, args: string[]): Promise<number> {
+  const names = mangleNames(ctx, args);
+  const r = reenableUnits(lookup(ctx), names, changeOptions(ctx));
+  const code = dumpChanges(ctx, r, "reenable");
+  if (code !== 0) return code;
+  noticeIfNoInstallInfo(ctx, r);
+  if (ctx.options.now) return await runNow(ctx, unitNamesOf(names), "start");
+  return 0;
+}
+
+// ---------------------------------------------------------------------------
+// preset
+
+/** `preset UNIT…` with `--preset-mode`. */
+export function preset(ctx: Context, args: string[]): Promise<number> {
+  const names = mangleNames(ctx, args);
+  const lp = lookup(ctx);
+  printPresetWarnings(ctx, lp);
+  const r = presetUnits(lp, names, ctx.options.presetMode, changeOptions(ctx));
+  return Promise.resolve(dumpChanges(ctx, r, "preset"));
+}
+
+/** `preset-all` with `--preset-mode`. */
+export function presetAll(ctx: Context, _args: string[]): Promise<number> {
+  const lp = lookup(ctx);
+  printPresetWarnings(ctx, lp);
+  const r = presetAllUnits(lp, ctx.options.presetMode, changeOptions(ctx));
+  return Promise.resolve(dumpChanges(ctx, r, "preset"));
+}
+
+// ---------------------------------------------------------------------------
+// mask / unmask / link / revert / add-wants
+
+/** `mask UNIT…`: links to /dev/null; `--now` stops the units afterwards. */
+export async function mask(ctx: Context, args: string[]): Promise<number> {
+  const names = mangleNames(ctx, args);
+  const r = maskUnits(lookup(ctx), names, changeOptions(ctx));
+  const code = dumpChanges(ctx, r, "mask");
+  if (code !== 0) return code;
+  if (ctx.options.now) return await runNow(ctx, names, "stop");
+  return 0;
+}
+
+/** `unmask UNIT…`. */
+export function unmask(ctx: Context, args: string[]): Promise<number> {
+  const names = mangleNames(ctx, args);
+  const r = unmaskUnits(lookup(ctx), names, changeOptions(ctx));
+  return Promise.resolve(dumpChanges(ctx, r, "unmask"));
+}
+
+/** `link PATH…`: makes unit files outside the search path available. */
+export function link(ctx: Context, args: string[]): Promise<number> {
+  const files = args.map((a) => (a.startsWith("/") ? a : `${Deno.cwd()}/${a}`));
+  const r = linkUnitFiles(lookup(ctx), files, changeOptions(ctx));
+  return Promise.resolve(dumpChanges(ctx, r, "link"));
+}
+
+/** `revert UNIT…`: drops local drop-ins and overriding copies, and unmasks. */
+export function revert(ctx: Context, args: string[]): Promise<number> {
+  const names = mangleNames(ctx, args);
+  const r = revertUnits(lookup(ctx), names);
+  return Promise.resolve(dumpChanges(ctx, r, "revert"));
+}
+
+/** `add-wants TARGET UNIT…`. */
+export function addWants(ctx: Context, args: string[]): Promise<number> {
+  return addDep(ctx, args, "wants");
+}
+
+/** `add-requires TARGET UNIT…`. */
+export function addRequires(ctx: Context, args: string[]): Promise<number> {
+  return addDep(ctx, args, "requires");
+}
+
+function addDep(ctx: Context, args: string[], dep: "wants" | "requires"): Promise<number> {
+  const [target, ...rest] = args;
+  const t = mangleUnitName(target, ".target", { allowGlobs: false });
+  if (t.warning && !ctx.options.quiet) ctx.io.err(t.warning + "\n");
+  const names = mangleNames(ctx, rest);
+  const r = addDependency(lookup(ctx), t.name, names, dep, changeOptions(ctx));
+  return Promise.resolve(dumpChanges(ctx, r, "add dependency on"));
+}
+
+// ---------------------------------------------------------------------------
+// get-default / set-default
+
+/** `get-default`: the target default.target links to (multi-user.target when none, as ref). */
+export function getDefault(ctx: Context, _args: string[]): Promise<number> {
+  const name = getDefaultTarget(lookup(ctx));
+  ctx.io.out((name ?? "multi-user.target") + "\n");
+  return Promise.resolve(0);
+}
+
+/** `set-default TARGET`. */
+export function setDefault(ctx: Context, args: string[]): Promise<number> {
+  const m = mangleUnitName(args[0], ".target", { allowGlobs: false });
+  if (m.warning && !ctx.options.quiet) ctx.io.err(m.warning + "\n");
+  const lp = lookup(ctx);
+  if (!isValidUnitName(m.name) || !m.name.endsWith(".target") || m.name === "default.target") {
+    ctx.io.err("Failed to set default target: Invalid argument\n");
+    return Promise.resolve(1);
+  }
+  let r = setDefaultTarget(lp, m.name);
+  if (r.error === "ENOENT" && m.name in BUILTIN_TARGETS) {
+    r = setDefaultBuiltin(lp, m.name);
+  }
+  return Promise.resolve(dumpChanges(ctx, r, "set default"));
+}
+
+/** A built-in target without a file: link to where systemd would ship it. */
+function setDefaultBuiltin(lp: InstallLookup, name: string): InstallResult {
+  const target = `/usr/lib/systemd/system/${name}`;
+  const link = lp.host(`${lp.persistentConfig}/default.target`);
+  const changes: InstallChange[] = [];
+  try {
+    Deno.mkdirSync(link.slice(0, link.lastIndexOf("/")), { recursive: true });
+    let existing: string | undefined;
+    try {
+      existing = Deno.readLinkSync(link);
+    } catch { /* none */ }
+    if (existing === target) return { changes };
+    if (existing !== undefined || exists(link)) {
+      Deno.removeSync(link);
+      changes.push({ type: "unlink", path: link });
+    }
+    Deno.symlinkSync(target, link);
+    changes.push({ type: "symlink", path: link, source: target });
+    return { changes };
+  } catch {
+    changes.push({ type: "error", errno: "EIO", path: link });
+    return { changes, error: "EIO" };
+  }
+}
+
+function exists(hostPath: string): boolean {
+  try {
+    Deno.lstatSync(hostPath);
+    return true;
+  } catch {
+    return false;
+  }
+}
