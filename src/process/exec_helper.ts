@@ -1,0 +1,349 @@
+/**
+ * The exec helper: this program started in `--exec-helper` mode by
+ * `spawnProcess`. It prepares its own process as systemd does for an Exec
+ * command (limits, OOM score, nice, umask, stdio, chroot, working directory,
+ * credentials, signals, descriptors) and then `execve`s the command, so its
+ * PID becomes the service's PID.
+ *
+ * It reports to the spawner through an inherited pipe: `R` just before
+ * `execve`, and `E<json>\n` when a step fails. The pipe is close-on-exec, so
+ * end-of-file after `R` without `E` means the exec succeeded.
+ *
+ * Keep the imports to `libc.ts`: every spawn pays for this module graph.
+ * @module
+ */
+
+import { cstr, cstrArray, errno, F, libc, O, strerror } from "./libc.ts";
+
+/** Where a standard stream of the command goes (see `StdioTarget` in spawn.ts). */
+export interface HelperStdio {
+  /** Target kind. */
+  kind: "null" | "inherit" | "file" | "append" | "truncate" | "log";
+  /** File path for file, append, truncate and log. */
+  path?: string;
+}
+
+/** What the spawner sends the helper, as one JSON argument. */
+export interface HelperRequest {
+  /** Executable path. */
+  path: string;
+  /** Argument vector, argv[0] included. */
+  argv: string[];
+  /** The complete environment. */
+  env: Record<string, string>;
+  /** Names of variables set to the command's own PID (SYSTEMD_EXEC_PID, LISTEN_PID). */
+  pidEnv?: string[];
+  /** Working directory (inside `rootDirectory` when set); default `/`. */
+  cwd?: string;
+  /** Whether a missing working directory is tolerated. */
+  cwdOptional?: boolean;
+  /** Credentials to switch to. */
+  user?: { uid: number; gid: number; groups: number[] };
+  /** File mode creation mask. */
+  umask?: number;
+  /** Scheduling priority. */
+  nice?: number;
+  /** Value for /proc/self/oom_score_adj. */
+  oomScoreAdjust?: number;
+  /** Resource limits by name; a null value is RLIM_INFINITY. */
+  rlimits?: Record<string, { soft: number | null; hard: number | null }>;
+  /** chroot target. */
+  rootDirectory?: string;
+  /** Standard input. */
+  stdin: HelperStdio;
+  /** Standard output. */
+  stdout: HelperStdio;
+  /** Standard error. */
+  stderr: HelperStdio;
+  /** Whether SIGPIPE starts ignored (default true). */
+  ignoreSigpipe?: boolean;
+  /** Set PR_SET_NO_NEW_PRIVS before exec. */
+  noNewPrivileges?: boolean;
+  /** Unit name for the failure line. */
+  unitName: string;
+  /** File the failure line is appended to. */
+  failureLog?: string;
+  /** Descriptors 3..3+passFds-1 are kept open for the command (socket activation). */
+  passFds: number;
+  /** The report pipe's descriptor (= 3 + passFds). */
+  reportFd: number;
+}
+
+/** A failure record sent to the spawner. */
+export interface HelperFailure {
+  /** systemd exit status of the failed step. */
+  status: number;
+  /** systemd step name, e.g. EXEC, CHDIR, USER. */
+  step: string;
+  /** The error text, e.g. "No such file or directory". */
+  error: string;
+}
+
+/** systemd's exit statuses of the setup steps. */
+export const EXIT_STATUS = {
+  CHDIR: 200,
+  NICE: 201,
+  FDS: 202,
+  EXEC: 203,
+  LIMITS: 205,
+  OOM_ADJUST: 206,
+  SIGNAL_MASK: 207,
+  STDIN: 208,
+  STDOUT: 209,
+  CHROOT: 210,
+  GROUP: 216,
+  USER: 217,
+  STDERR: 222,
+  NO_NEW_PRIVILEGES: 227,
+} as const;
+
+type Step = keyof typeof EXIT_STATUS;
+
+/** Resource numbers of setrlimit(2) by systemd's `Limit*` suffix. */
+export const RLIMIT: Readonly<Record<string, number>> = {
+  CPU: 0,
+  FSIZE: 1,
+  DATA: 2,
+  STACK: 3,
+  CORE: 4,
+  RSS: 5,
+  NPROC: 6,
+  NOFILE: 7,
+  MEMLOCK: 8,
+  AS: 9,
+  LOCKS: 10,
+  SIGPENDING: 11,
+  MSGQUEUE: 12,
+  NICE: 13,
+  RTPRIO: 14,
+  RTTIME: 15,
+};
+
+const RLIM_INFINITY = 0xffffffffffffffffn;
+/** Below this soft NOFILE limit the helper could not open the stdio files itself. */
+const NOFILE_WORKING_MINIMUM = 256n;
+const PRIO_PROCESS = 0;
+const PR_SET_NO_NEW_PRIVS = 38;
+const SIG_SETMASK = 2;
+const SIG_DFL = 0n;
+const SIG_IGN = 1n;
+const SIGKILL = 9;
+const SIGPIPE = 13;
+const SIGSTOP = 19;
+const CLOSE_RANGE_CLOEXEC = 4;
+
+class StepError extends Error {
+  constructor(readonly step: Step, readonly detail: string) {
+    super(`${step}: ${detail}`);
+  }
+}
+
+function fail(step: Step, code = errno()): never {
+  throw new StepError(step, strerror(code));
+}
+
+const encoder = new TextEncoder();
+
+function writeAll(fd: number, text: string): void {
+  const bytes = encoder.encode(text);
+  let offset = 0;
+  while (offset < bytes.length) {
+    const written = Number(libc().write(fd, bytes.subarray(offset), BigInt(bytes.length - offset)));
+    if (written <= 0) return;
+    offset += written;
+  }
+}
+
+/** Runs the helper: prepares the process and execs; exits with a 2xx status on failure. */
+export function execHelperMain(args: string[]): Promise<void> {
+  const request = JSON.parse(args[0]) as HelperRequest;
+  const failureLog = openFailureLog(request);
+  try {
+    prepareAndExec(request);
+  } catch (error) {
+    const failure: HelperFailure = error instanceof StepError
+      ? { status: EXIT_STATUS[error.step], step: error.step, error: error.detail }
+      : { status: EXIT_STATUS.EXEC, step: "EXEC", error: String(error) };
+    writeAll(request.reportFd, `E${JSON.stringify(failure)}\n`);
+    writeFailureLine(request, failureLog, failure);
+    Deno.exit(failure.status);
+  }
+  return Promise.resolve();
+}
+
+// Opened before chroot, without O_CREAT: a unit that never fails gets no log file from us.
+function openFailureLog(request: HelperRequest): number {
+  if (!request.failureLog) return -1;
+  return libc().open(cstr(request.failureLog), O.WRONLY | O.APPEND | O.CLOEXEC | O.NOCTTY, 0);
+}
+
+function writeFailureLine(request: HelperRequest, fd: number, failure: HelperFailure): void {
+  if (!request.failureLog) return;
+  if (fd < 0) {
+    const flags = O.WRONLY | O.APPEND | O.CREAT | O.CLOEXEC | O.NOCTTY;
+    fd = libc().open(cstr(request.failureLog), flags, 0o644);
+    if (fd < 0) return;
+  }
+  writeAll(
+    fd,
+    `${request.unitName}: Failed at step ${failure.step} spawning ${request.path}: ${failure.error}\n`,
+  );
+}
+
+function prepareAndExec(request: HelperRequest): void {
+  const deferredNofile = applyRlimits(request);
+  applyOomScore(request);
+  applyNice(request);
+  libc().umask(request.umask ?? 0o022);
+  applyStdio(request);
+  applyRoot(request);
+  applyCwd(request);
+  applyCredentials(request);
+  if (request.noNewPrivileges && libc().prctl(PR_SET_NO_NEW_PRIVS, 1n, 0n, 0n, 0n) !== 0) {
+    fail("NO_NEW_PRIVILEGES");
+  }
+  applySignals(request);
+  const argv = cstrArray(request.argv);
+  const envp = cstrArray(environment(request));
+  const path = cstr(request.path);
+  if (deferredNofile) setLimit(RLIMIT.NOFILE, deferredNofile.soft, deferredNofile.hard);
+  writeAll(request.reportFd, "R");
+  markDescriptorsCloseOnExec(3 + request.passFds);
+  libc().execve(path, new Uint8Array(argv.pointers.buffer), new Uint8Array(envp.pointers.buffer));
+  fail("EXEC");
+}
+
+function limitValue(value: number | null): bigint {
+  return value === null ? RLIM_INFINITY : BigInt(Math.trunc(value));
+}
+
+function setLimit(resource: number, soft: bigint, hard: bigint): void {
+  const limit = new BigUint64Array([soft, hard]);
+  if (libc().setrlimit(resource, new Uint8Array(limit.buffer)) !== 0) fail("LIMITS");
+}
+
+function applyRlimits(request: HelperRequest): { soft: bigint; hard: bigint } | undefined {
+  let deferred: { soft: bigint; hard: bigint } | undefined;
+  for (const [name, value] of Object.entries(request.rlimits ?? {})) {
+    const resource = RLIMIT[name.toUpperCase()];
+    if (resource === undefined) throw new StepError("LIMITS", `unknown resource limit ${name}`);
+    const soft = limitValue(value.soft);
+    const hard = limitValue(value.hard);
+    if (resource === RLIMIT.NOFILE && soft < NOFILE_WORKING_MINIMUM) {
+      deferred = { soft, hard };
+      setLimit(resource, hard < NOFILE_WORKING_MINIMUM ? hard : NOFILE_WORKING_MINIMUM, hard);
+      continue;
+    }
+    setLimit(resource, soft, hard);
+  }
+  return deferred;
+}
+
+function applyOomScore(request: HelperRequest): void {
+  if (request.oomScoreAdjust === undefined) return;
+  try {
+    Deno.writeTextFileSync("/proc/self/oom_score_adj", `${request.oomScoreAdjust}\n`);
+  } catch (error) {
+    throw new StepError("OOM_ADJUST", error instanceof Error ? error.message : String(error));
+  }
+}
+
+function applyNice(request: HelperRequest): void {
+  if (request.nice === undefined) return;
+  // Nice is per thread on Linux; this is the thread that will call execve.
+  if (libc().setpriority(PRIO_PROCESS, 0, request.nice) !== 0) fail("NICE");
+}
+
+function openOnto(target: number, path: string, flags: number, step: Step): void {
+  const fd = libc().open(cstr(path), flags | O.NOCTTY | O.CLOEXEC, 0o666);
+  if (fd < 0) fail(step);
+  if (fd === target) {
+    libc().fcntl(fd, F.SETFD, 0);
+    return;
+  }
+  if (libc().dup2(fd, target) < 0) fail(step);
+  libc().close(fd);
+}
+
+const OUTPUT_FLAGS: Record<HelperStdio["kind"], number> = {
+  null: O.WRONLY,
+  inherit: 0,
+  file: O.WRONLY | O.CREAT,
+  append: O.WRONLY | O.CREAT | O.APPEND,
+  log: O.WRONLY | O.CREAT | O.APPEND,
+  truncate: O.WRONLY | O.CREAT | O.TRUNC,
+};
+
+function openOutput(target: number, stdio: HelperStdio, step: Step): void {
+  if (stdio.kind === "inherit") return;
+  const path = stdio.kind === "null" ? "/dev/null" : stdio.path;
+  if (!path) throw new StepError(step, `no path for ${stdio.kind}`);
+  openOnto(target, path, OUTPUT_FLAGS[stdio.kind], step);
+}
+
+function applyStdio(request: HelperRequest): void {
+  const { stdin, stdout, stderr } = request;
+  if (stdin.kind === "null") openOnto(0, "/dev/null", O.RDONLY, "STDIN");
+  else if (stdin.kind !== "inherit") {
+    if (!stdin.path) throw new StepError("STDIN", `no path for ${stdin.kind}`);
+    openOnto(0, stdin.path, O.RDONLY, "STDIN");
+  }
+  openOutput(1, stdout, "STDOUT");
+  const sameAsStdout = stderr.kind === "inherit" ||
+    (stderr.kind === stdout.kind && stderr.path === stdout.path);
+  if (sameAsStdout) {
+    if (libc().dup2(1, 2) < 0) fail("STDERR");
+  } else openOutput(2, stderr, "STDERR");
+}
+
+function applyRoot(request: HelperRequest): void {
+  if (!request.rootDirectory) return;
+  if (libc().chroot(cstr(request.rootDirectory)) !== 0) fail("CHROOT");
+}
+
+function applyCwd(request: HelperRequest): void {
+  if (libc().chdir(cstr(request.cwd ?? "/")) === 0) return;
+  const code = errno();
+  if (!request.cwdOptional || libc().chdir(cstr("/")) !== 0) fail("CHDIR", code);
+}
+
+function applyCredentials(request: HelperRequest): void {
+  const user = request.user;
+  if (!user) return;
+  const groups = new Uint32Array(user.groups.length || 1);
+  groups.set(user.groups);
+  if (libc().setgroups(BigInt(user.groups.length), new Uint8Array(groups.buffer)) !== 0) {
+    fail("GROUP");
+  }
+  if (libc().setgid(user.gid) !== 0) fail("GROUP");
+  if (libc().setuid(user.uid) !== 0) fail("USER");
+}
+
+function applySignals(request: HelperRequest): void {
+  // Handlers are reset by execve anyway; ignored signals (Deno ignores
+  // SIGPIPE) are not, so every disposition is set explicitly.
+  for (let signal = 1; signal <= 64; signal++) {
+    if (signal === SIGKILL || signal === SIGSTOP || signal === 32 || signal === 33) continue;
+    libc().signal(
+      signal,
+      signal === SIGPIPE && request.ignoreSigpipe !== false ? SIG_IGN : SIG_DFL,
+    );
+  }
+  const empty = new Uint8Array(128);
+  if (libc().sigprocmask(SIG_SETMASK, empty, null) !== 0) fail("SIGNAL_MASK");
+}
+
+function environment(request: HelperRequest): string[] {
+  const env = { ...request.env };
+  const pid = String(libc().getpid());
+  for (const name of request.pidEnv ?? []) env[name] = pid;
+  return Object.entries(env).map(([name, value]) => `${name}=${value}`);
+}
+
+function markDescriptorsCloseOnExec(first: number): void {
+  if (libc().close_range(first, 0xffffffff, CLOSE_RANGE_CLOEXEC) === 0) return;
+  for (const entry of Deno.readDirSync("/proc/self/fd")) {
+    const fd = Number(entry.name);
+    if (fd >= first) libc().fcntl(fd, F.SETFD, F.FD_CLOEXEC);
+  }
+}

@@ -1,0 +1,258 @@
+/**
+ * Signals and the stop sequence (spec §4.5). Without cgroups, a unit's
+ * processes are approximated by the sessions of its main and control
+ * processes (each Exec command starts a new session), their descendants, and
+ * optionally the processes whose environment carries the unit's invocation id.
+ * @module
+ */
+
+import { reapChild } from "./_children.ts";
+import { Errno, errno, libc, strerror } from "./libc.ts";
+import { descendants, isAlive, listStats, readEnviron, readStat } from "./procfs.ts";
+
+/** Signal numbers used by the stop sequence. */
+export const SIGNALS = {
+  SIGHUP: 1,
+  SIGINT: 2,
+  SIGQUIT: 3,
+  SIGABRT: 6,
+  SIGKILL: 9,
+  SIGUSR1: 10,
+  SIGUSR2: 12,
+  SIGPIPE: 13,
+  SIGALRM: 14,
+  SIGTERM: 15,
+  SIGCONT: 18,
+  SIGSTOP: 19,
+} as const;
+
+/** Sends `sig` to `pid`; false when the process does not exist. Other errors throw. */
+export function signalProcess(pid: number, sig: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  if (libc().kill(pid, sig) === 0) return true;
+  const code = errno();
+  if (code === Errno.ESRCH) return false;
+  throw new Error(`cannot send signal ${sig} to process ${pid}: ${strerror(code)}`);
+}
+
+/** What identifies a unit's processes. */
+export interface MemberQuery {
+  /** The main process. */
+  mainPid?: number;
+  /** The control process. */
+  controlPid?: number;
+  /** A session id recorded at spawn (the Exec process's PID). */
+  sessionId?: number;
+  /** Recorded start times by PID; a PID whose start time differs is not a member. */
+  startTimes?: Record<number, number>;
+  /** The unit's INVOCATION_ID: processes whose environment holds it are members. */
+  invocationId?: string;
+}
+
+/**
+ * The unit's live processes: the members of the sessions led by its main or
+ * control process (or the recorded session), their descendants, and processes
+ * carrying the invocation id. This process and PID 1 are never members.
+ */
+export function unitMembers(query: MemberQuery): number[] {
+  const roots: number[] = [];
+  for (const pid of [query.mainPid, query.controlPid]) {
+    if (pid === undefined || pid <= 0) continue;
+    if (isAlive(pid, query.startTimes?.[pid])) roots.push(pid);
+  }
+  const sessions = new Set<number>();
+  if (query.sessionId && query.sessionId > 1) sessions.add(query.sessionId);
+  for (const pid of roots) sessions.add(pid);
+  const stats = listStats().filter((s) => s.state !== "Z" && s.state !== "X");
+  const members = new Set<number>(roots);
+  for (const stat of stats) {
+    if (sessions.has(stat.session)) members.add(stat.pid);
+  }
+  if (query.invocationId) {
+    const marker = `INVOCATION_ID=${query.invocationId}`;
+    for (const stat of stats) {
+      if (!members.has(stat.pid) && readEnviron(stat.pid).includes(marker)) members.add(stat.pid);
+    }
+  }
+  for (const pid of descendants([...members])) members.add(pid);
+  const self = Deno.pid;
+  const alive = new Set(stats.map((s) => s.pid));
+  return [...members].filter((pid) => pid !== self && pid !== 1 && alive.has(pid)).sort((a, b) =>
+    a - b
+  );
+}
+
+/** Sends `sig` to each PID; returns those that received it. */
+export function killMembers(pids: number[], sig: number): number[] {
+  const reached: number[] = [];
+  for (const pid of pids) {
+    try {
+      if (signalProcess(pid, sig)) reached.push(pid);
+    } catch {
+      // Not permitted: the process is not ours to stop, which is not the unit's failure.
+    }
+  }
+  return reached;
+}
+
+/**
+ * Whether a process is gone: no stat, or a zombie. A zombie child of ours is
+ * reaped (by PID) so its exit status is recorded.
+ */
+function isGone(pid: number): boolean {
+  const stat = readStat(pid);
+  if (!stat) return true;
+  if (stat.state !== "Z" && stat.state !== "X") return false;
+  if (stat.ppid === Deno.pid) reapChild(pid);
+  return true;
+}
+
+const SYS_PIDFD_OPEN = 434n;
+const POLLIN = 1;
+const MAX_POLL_MS = 1000;
+
+function openPidfds(pids: number[]): Map<number, number> | undefined {
+  const fds = new Map<number, number>();
+  for (const pid of pids) {
+    const fd = Number(libc().syscall(SYS_PIDFD_OPEN, BigInt(pid), 0n));
+    if (fd >= 0) {
+      fds.set(pid, fd);
+      continue;
+    }
+    if (errno() === Errno.ESRCH) continue;
+    for (const open of fds.values()) libc().close(open);
+    return undefined;
+  }
+  return fds;
+}
+
+/**
+ * Waits until every PID is gone (zombies count as gone; our own zombie
+ * children are reaped). Returns false if some remain after `timeoutMs`
+ * (`Infinity` waits forever). Uses pidfds polled on a worker thread, so the
+ * wait ends as soon as the last process exits; falls back to adaptive polling.
+ */
+export async function waitGone(pids: number[], timeoutMs: number): Promise<boolean> {
+  const deadline = performance.now() + timeoutMs;
+  let pending = pids.filter((pid) => !isGone(pid));
+  if (pending.length === 0) return true;
+  const fds = openPidfds(pending);
+  try {
+    let delay = 2;
+    while (true) {
+      pending = pending.filter((pid) => !isGone(pid));
+      if (pending.length === 0) return true;
+      const remaining = deadline - performance.now();
+      if (remaining <= 0) return false;
+      if (fds) await pollPidfds(pending.map((pid) => fds.get(pid) ?? -1), remaining);
+      else {
+        await new Promise((resolve) => setTimeout(resolve, Math.min(delay, remaining)));
+        delay = Math.min(delay * 2, 50);
+      }
+    }
+  } finally {
+    for (const fd of fds?.values() ?? []) libc().close(fd);
+  }
+}
+
+async function pollPidfds(fds: number[], remainingMs: number): Promise<void> {
+  const entries = new Int32Array(fds.length * 2);
+  fds.forEach((fd, index) => {
+    entries[index * 2] = fd;
+    entries[index * 2 + 1] = POLLIN;
+  });
+  const timeout = Math.max(1, Math.min(Math.ceil(remainingMs), MAX_POLL_MS));
+  await libc().pollAsync(new Uint8Array(entries.buffer), BigInt(fds.length), timeout);
+}
+
+/** How to stop a unit's processes. */
+export interface StopOptions extends MemberQuery {
+  /** control-group (default), mixed, process or none. */
+  killMode?: "control-group" | "mixed" | "process" | "none";
+  /** Default SIGTERM. */
+  killSignal?: number;
+  /** Default SIGKILL. */
+  finalKillSignal?: number;
+  /** Send SIGHUP right after the kill signal. Default false. */
+  sendSIGHUP?: boolean;
+  /** Send the final kill signal after the timeout. Default true. */
+  sendSIGKILL?: boolean;
+  /** TimeoutStopSec in milliseconds; `Infinity` for no limit. */
+  timeoutMs: number;
+  /** How long to wait after the final kill signal; default `timeoutMs`. */
+  finalTimeoutMs?: number;
+  /** Called when a phase begins, so the caller can record stop-sigterm / stop-sigkill. */
+  onPhase?: (phase: "sigterm" | "sigkill") => void;
+}
+
+/** What the stop sequence did. */
+export interface StopOutcome {
+  /** PIDs that received the kill signal. */
+  signaled: number[];
+  /** PIDs that received the final kill signal. */
+  finalSignaled: number[];
+  /** PIDs still alive at the end. */
+  remaining: number[];
+  /** `success`, or `timeout` when processes survived. */
+  result: "success" | "timeout";
+}
+
+function withContinue(pids: number[], sig: number, sendSIGHUP: boolean): number[] {
+  const reached = killMembers(pids, sig);
+  if (sig !== SIGNALS.SIGKILL && sig !== SIGNALS.SIGCONT) killMembers(reached, SIGNALS.SIGCONT);
+  if (sendSIGHUP && sig !== SIGNALS.SIGHUP) killMembers(reached, SIGNALS.SIGHUP);
+  return reached;
+}
+
+/**
+ * The kill part of the stop sequence (spec §4.5 steps 2–4): the kill signal
+ * (+SIGCONT, +SIGHUP) to the KillMode targets, a wait of up to the stop
+ * timeout, then the final kill signal to what remains. Returns as soon as
+ * the processes are gone.
+ */
+export async function stopSequence(opts: StopOptions): Promise<StopOutcome> {
+  const mode = opts.killMode ?? "control-group";
+  const outcome: StopOutcome = {
+    signaled: [],
+    finalSignaled: [],
+    remaining: [],
+    result: "success",
+  };
+  if (mode === "none") return outcome;
+  const mainOnly = [opts.mainPid, opts.controlPid].filter((pid): pid is number =>
+    pid !== undefined && pid > 0 && isAlive(pid, opts.startTimes?.[pid])
+  );
+  const membersAtStart = mode === "process" ? mainOnly : unitMembers(opts);
+  const firstTargets = mode === "control-group" ? membersAtStart : mainOnly;
+  opts.onPhase?.("sigterm");
+  outcome.signaled = withContinue(
+    firstTargets,
+    opts.killSignal ?? SIGNALS.SIGTERM,
+    opts.sendSIGHUP ?? false,
+  );
+  if (await waitGone(outcome.signaled, opts.timeoutMs)) {
+    // mixed: the main process is gone; the rest gets only the final signal.
+    if (mode !== "mixed") return outcome;
+  }
+  const stillThere = membersAtStart.filter((pid) => !isGone(pid));
+  const finalTargets = mode === "process"
+    ? stillThere
+    : [...stillThere, ...descendants(stillThere), ...unitMembers(opts)].filter((pid) =>
+      pid !== Deno.pid && pid !== 1 && !isGone(pid)
+    );
+  const survivors = [...new Set(finalTargets)];
+  if (survivors.length === 0) return outcome;
+  if (opts.sendSIGKILL === false) {
+    outcome.remaining = survivors;
+    outcome.result = mode === "mixed" && outcome.signaled.every(isGone) ? "success" : "timeout";
+    return outcome;
+  }
+  opts.onPhase?.("sigkill");
+  outcome.finalSignaled = killMembers(survivors, opts.finalKillSignal ?? SIGNALS.SIGKILL);
+  const gone = await waitGone(outcome.finalSignaled, opts.finalTimeoutMs ?? opts.timeoutMs);
+  if (!gone) {
+    outcome.remaining = outcome.finalSignaled.filter((pid) => !isGone(pid));
+    outcome.result = "timeout";
+  }
+  return outcome;
+}

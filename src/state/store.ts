@@ -1,0 +1,262 @@
+/**
+ * The per-unit run state (spec §5.2): one JSON file per unit, written
+ * atomically (temporary file, fsync, rename) so readers never see a partial
+ * file and need no lock.
+ * @module
+ */
+
+/** The value of the `format` key. */
+export const STATE_FORMAT = "systemctl-state/1";
+
+/** A `[realtime µs, monotonic µs]` timestamp pair. */
+export type Timestamp = [number, number];
+
+/** One run of an Exec command. */
+export interface ExecRecord {
+  /** PID of the process. */
+  pid: number;
+  /** Start time of the process in clock ticks. */
+  start?: number;
+  /** Exit timestamp. */
+  exit?: Timestamp;
+  /** 0 running, 1 exited, 2 killed, 3 dumped. */
+  code?: number;
+  /** Exit code or signal number. */
+  status?: number;
+}
+
+/** The run state of one unit; keys follow the systemd property names. */
+export interface UnitState {
+  /** Always {@linkcode STATE_FORMAT}. */
+  format: string;
+  /** Unit name. */
+  Id: string;
+  /** Boot key of the writer's boot. */
+  Boot: string;
+  /** 32 hex digits, new per activation. */
+  InvocationID?: string;
+  /** ActiveState. */
+  ActiveState: string;
+  /** SubState. */
+  SubState: string;
+  /** Result. */
+  Result: string;
+  /** ReloadResult. */
+  ReloadResult?: string;
+  /** CleanResult. */
+  CleanResult?: string;
+  /** MainPID (0 = none). */
+  MainPID?: number;
+  /** Start time of MainPID in clock ticks. */
+  MainPIDStartTime?: number;
+  /** ControlPID (0 = none). */
+  ControlPID?: number;
+  /** Start time of ControlPID in clock ticks. */
+  ControlPIDStartTime?: number;
+  /** ExecMainPID. */
+  ExecMainPID?: number;
+  /** ExecMainCode: 0 none/running, 1 exited, 2 killed, 3 dumped. */
+  ExecMainCode?: number;
+  /** ExecMainStatus. */
+  ExecMainStatus?: number;
+  /** ExecMainStartTimestamp. */
+  ExecMainStartTimestamp?: Timestamp;
+  /** ExecMainExitTimestamp. */
+  ExecMainExitTimestamp?: Timestamp;
+  /** Runs per Exec list, e.g. `ExecStartPre`. */
+  Exec?: Record<string, ExecRecord[]>;
+  /** StateChangeTimestamp. */
+  StateChange?: Timestamp;
+  /** InactiveExitTimestamp. */
+  InactiveExit?: Timestamp;
+  /** ActiveEnterTimestamp. */
+  ActiveEnter?: Timestamp;
+  /** ActiveExitTimestamp. */
+  ActiveExit?: Timestamp;
+  /** InactiveEnterTimestamp. */
+  InactiveEnter?: Timestamp;
+  /** ConditionTimestamp. */
+  Condition?: Timestamp;
+  /** AssertTimestamp. */
+  Assert?: Timestamp;
+  /** WatchdogTimestamp. */
+  Watchdog?: Timestamp;
+  /** ConditionResult. */
+  ConditionResult?: boolean;
+  /** AssertResult. */
+  AssertResult?: boolean;
+  /** The condition that failed, e.g. `ConditionPathExists=/x`. */
+  FailedCondition?: string;
+  /** StatusText (from STATUS=). */
+  StatusText?: string;
+  /** StatusErrno (from ERRNO=). */
+  StatusErrno?: number;
+  /** NRestarts. */
+  NRestarts?: number;
+  /** Monotonic µs of recent starts (start rate limiting). */
+  StartHistory?: number[];
+  /** When a pending automatic restart is due (monotonic µs). */
+  RestartAt?: number;
+  /** The notify socket path. */
+  NotifySocket?: string;
+  /** The PID file path. */
+  PIDFile?: string;
+  /** Runtime directories created for the unit. */
+  RuntimeDirectories?: string[];
+  /** `-e` extras of the starting invocation. */
+  ExtraEnvironment?: Record<string, string>;
+  /** Timer bookkeeping. */
+  Timer?: { NextElapseRealtime?: number; NextElapseMonotonic?: number; LastTrigger?: number };
+  /** The last writer. */
+  Writer?: { pid: number; time: number };
+  /** Further keys written by newer versions are kept. */
+  [key: string]: unknown;
+}
+
+/** The result of reading a state file. */
+export interface ReadResult {
+  /** The state, when present, readable and of this boot. */
+  state?: UnitState;
+  /** One-line warning for a corrupt file. */
+  warning?: string;
+}
+
+/** `<stateDir>/units/<unit>.json`. */
+export function unitStatePath(stateDirHost: string, unit: string): string {
+  return `${stateDirHost}/units/${unit}.json`;
+}
+
+function validate(text: string): UnitState {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`invalid JSON (${error instanceof Error ? error.message : error})`);
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new Error("not a JSON object");
+  }
+  const format = (value as { format?: unknown }).format;
+  if (format !== STATE_FORMAT) throw new Error(`unknown format ${JSON.stringify(format)}`);
+  return value as UnitState;
+}
+
+function quarantine(path: string, reason: string): ReadResult {
+  try {
+    Deno.renameSync(path, `${path}.corrupt`);
+  } catch {
+    // A read-only state directory: the warning is all we can do.
+  }
+  return { warning: `Ignoring unreadable state file ${path}: ${reason}.` };
+}
+
+function interpret(path: string, text: string | undefined, bootKey: string): ReadResult {
+  if (text === undefined) return {};
+  let state: UnitState;
+  try {
+    state = validate(text);
+  } catch (error) {
+    return quarantine(path, error instanceof Error ? error.message : String(error));
+  }
+  if (state.Boot !== bootKey) return {};
+  return { state };
+}
+
+function readOrUndefined(path: string): string | undefined {
+  try {
+    return Deno.readTextFileSync(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw error;
+  }
+}
+
+/**
+ * Reads a unit's state. A missing or stale (other boot) file gives no state;
+ * a corrupt one gives a warning and is renamed to `<file>.corrupt`.
+ */
+export async function readUnitState(
+  stateDirHost: string,
+  unit: string,
+  bootKey: string,
+): Promise<ReadResult> {
+  const path = unitStatePath(stateDirHost, unit);
+  let text: string | undefined;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+  return interpret(path, text, bootKey);
+}
+
+/** Synchronous {@linkcode readUnitState}. */
+export function readUnitStateSync(stateDirHost: string, unit: string, bootKey: string): ReadResult {
+  const path = unitStatePath(stateDirHost, unit);
+  return interpret(path, readOrUndefined(path), bootKey);
+}
+
+/**
+ * Writes a unit's state atomically: `<file>.tmp.<pid>`, fsync, rename. Creates
+ * the directories (0755) on demand. Sets `format` and `Writer`.
+ */
+export async function writeUnitState(stateDirHost: string, state: UnitState): Promise<void> {
+  const path = unitStatePath(stateDirHost, state.Id);
+  await Deno.mkdir(`${stateDirHost}/units`, { recursive: true, mode: 0o755 });
+  const record: UnitState = {
+    ...state,
+    format: STATE_FORMAT,
+    Writer: { pid: Deno.pid, time: Date.now() * 1000 },
+  };
+  const temporary = `${path}.tmp.${Deno.pid}`;
+  const file = await Deno.open(temporary, {
+    write: true,
+    create: true,
+    truncate: true,
+    mode: 0o644,
+  });
+  try {
+    await file.write(new TextEncoder().encode(`${JSON.stringify(record, null, 1)}\n`));
+    await file.sync();
+  } finally {
+    file.close();
+  }
+  try {
+    await Deno.rename(temporary, path);
+  } catch (error) {
+    await Deno.remove(temporary).catch(() => {});
+    throw error;
+  }
+}
+
+/** Removes a unit's state file (no error when it is missing). */
+export async function removeUnitState(stateDirHost: string, unit: string): Promise<void> {
+  await Deno.remove(unitStatePath(stateDirHost, unit)).catch((error) => {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  });
+}
+
+/** The states of all units of this boot; corrupt files are quarantined and skipped. */
+export async function listUnitStates(
+  stateDirHost: string,
+  bootKey: string,
+  onWarning?: (warning: string) => void,
+): Promise<UnitState[]> {
+  const states: UnitState[] = [];
+  let entries: Deno.DirEntry[];
+  try {
+    entries = await Array.fromAsync(Deno.readDir(`${stateDirHost}/units`));
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return [];
+    throw error;
+  }
+  const names = entries.filter((e) => e.isFile && e.name.endsWith(".json")).map((e) =>
+    e.name.slice(0, -".json".length)
+  ).sort();
+  for (const unit of names) {
+    const { state, warning } = await readUnitState(stateDirHost, unit, bootKey);
+    if (warning) onWarning?.(warning);
+    if (state) states.push(state);
+  }
+  return states;
+}
