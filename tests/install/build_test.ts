@@ -1,0 +1,150 @@
+/**
+ * scripts/build.ts: the bundle path, the compile path's one-line fallback,
+ * and the launchers it writes.
+ */
+import assert from "node:assert/strict";
+import { PERMISSION_FLAGS, RUN_FLAGS } from "../../scripts/flags.ts";
+import {
+  bundleLauncher,
+  compiledCompanionLauncher,
+  LAUNCHER_MARK,
+  shQuote,
+} from "../../scripts/launcher.ts";
+import { parseBuildArgs } from "../../scripts/build.ts";
+
+const BUILD = new URL("../../scripts/build.ts", import.meta.url).pathname;
+
+interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function run(cmd: string, args: string[], env: Record<string, string> = {}): Promise<Result> {
+  const out = await new Deno.Command(cmd, {
+    args,
+    env: { NO_COLOR: "1", ...env },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+async function build(out: string, mode: string, env: Record<string, string> = {}) {
+  return await run(Deno.execPath(), ["run", "--allow-all", BUILD, mode, "--out", out], env);
+}
+
+async function withTemp(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "systemctl-build-" });
+  try {
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("build bundle writes systemctl.js and launchers that run it", async () => {
+  await withTemp(async (dir) => {
+    const r = await build(dir, "bundle");
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr, "");
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name).sort(), [
+      "journalctl",
+      "systemctl",
+      "systemctl.js",
+    ]);
+    const v = await run(`${dir}/systemctl`, ["--version"]);
+    assert.equal(v.code, 0, v.stderr);
+    assert.match(v.stdout, /^systemd 252 /);
+  });
+});
+
+Deno.test("build compile falls back to the bundle with one line when DENORT_BIN is missing", async () => {
+  await withTemp(async (dir) => {
+    const r = await build(dir, "compile", { DENORT_BIN: `${dir}/no-such-denort` });
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stderr.trim().split("\n");
+    assert.equal(lines.length, 1, r.stderr);
+    assert.match(
+      lines[0],
+      /^deno compile: DENORT_BIN=.*no-such-denort did not work \(.*\); falling back/,
+    );
+    assert.ok((await Deno.stat(`${dir}/systemctl.js`)).isFile);
+    const v = await run(`${dir}/systemctl`, ["--version"]);
+    assert.match(v.stdout, /^systemd 252 /);
+  });
+});
+
+Deno.test("build compile rejects a full deno given as DENORT_BIN: the result would not run", async () => {
+  await withTemp(async (dir) => {
+    const r = await build(dir, "compile", { DENORT_BIN: Deno.execPath() });
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stderr.trim().split("\n");
+    assert.equal(lines.length, 1, r.stderr);
+    assert.match(lines[0], /does not run .*falling back to deno bundle\.$/);
+    assert.match(await Deno.readTextFile(`${dir}/systemctl`), /^#!\/bin\/sh\n/);
+  });
+});
+
+Deno.test("build rejects an unknown argument with usage and exit 2", async () => {
+  const r = await run(Deno.execPath(), ["run", "--allow-all", BUILD, "bundle", "--frob"]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /unknown argument --frob/);
+  assert.match(r.stderr, /usage: /);
+  assert.throws(() => parseBuildArgs([]), /missing mode/);
+  assert.deepEqual(parseBuildArgs(["compile", "--out=/x", "--with-runtime"]), {
+    mode: "compile",
+    out: "/x",
+    withRuntime: true,
+  });
+});
+
+Deno.test("the bundle launcher passes the permission list and the caller's arguments", () => {
+  const text = bundleLauncher({ prefixArgs: ["--journalctl"] });
+  assert.match(text, /^#!\/bin\/sh\n/);
+  assert.ok(text.includes(LAUNCHER_MARK));
+  const exec = text.split("\n").find((l) => l.startsWith("exec "))!;
+  assert.equal(
+    exec,
+    `exec "$deno" run ${
+      [...PERMISSION_FLAGS, ...RUN_FLAGS].join(" ")
+    } "$lib/systemctl.js" --journalctl "$@"`,
+  );
+  assert.ok(!/ -A | --allow-all/.test(text));
+  assert.match(
+    compiledCompanionLauncher(["--journalctl"]),
+    /exec "\$here\/systemctl" --journalctl "\$@"/,
+  );
+});
+
+Deno.test("shQuote leaves plain words alone and quotes the rest", () => {
+  assert.equal(shQuote("/usr/lib/deno"), "/usr/lib/deno");
+  assert.equal(shQuote("a b"), "'a b'");
+  assert.equal(shQuote("it's"), `'it'\\''s'`);
+});
+
+Deno.test("the generated launchers and install.sh pass sh -n and shellcheck", async () => {
+  await withTemp(async (dir) => {
+    const files = {
+      "bundle.sh": bundleLauncher({ fallbackDeno: "/opt/deno x/deno" }),
+      "companion.sh": compiledCompanionLauncher(["--journalctl"]),
+    };
+    for (const [name, text] of Object.entries(files)) {
+      await Deno.writeTextFile(`${dir}/${name}`, text);
+      const r = await run("sh", ["-n", `${dir}/${name}`]);
+      assert.equal(r.code, 0, r.stderr);
+    }
+    const install = new URL("../../install.sh", import.meta.url).pathname;
+    const paths = [...Object.keys(files).map((n) => `${dir}/${n}`), install];
+    let check: Result;
+    try {
+      check = await run("shellcheck", ["-s", "sh", ...paths]);
+    } catch {
+      console.log("skipped shellcheck: not installed (apt-get install -y shellcheck)");
+      return;
+    }
+    assert.equal(check.code, 0, check.stdout);
+  });
+});
