@@ -213,7 +213,13 @@ export class InstallLookup {
   #index: UnitIndex | undefined;
   #links: LinkMaps | undefined;
   #presets: Presets | undefined;
-  readonly #installCache = new Map<string, InstallSection | InstallErrno>();
+  readonly #installCache = new Map<
+    string,
+    { install: InstallSection | InstallErrno; warnings: string[] }
+  >();
+  readonly #dirNames = new Map<string, Set<string>>();
+  /** Set for query-only use: directory listings may then be cached. */
+  readOnly = false;
 
   private constructor(root: RootMap, scope: Scope, env: PathEnv, global: boolean) {
     this.root = root;
@@ -224,9 +230,9 @@ export class InstallLookup {
     this.runtimeConfig = cfg.runtime;
     this.persistentControl = cfg.persistentControl;
     this.runtimeControl = cfg.runtimeControl;
-    const runtimeDir = scope === "system" ? "/run/systemd" : `${
-      env.XDG_RUNTIME_DIR || "/run/user/0"
-    }/systemd`;
+    const runtimeDir = scope === "system"
+      ? "/run/systemd"
+      : `${env.XDG_RUNTIME_DIR || "/run/user/0"}/systemd`;
     this.transient = `${runtimeDir}/transient`;
     this.generators = [
       `${runtimeDir}/generator.early`,
@@ -272,6 +278,7 @@ export class InstallLookup {
     this.#index = undefined;
     this.#links = undefined;
     this.#installCache.clear();
+    this.#dirNames.clear();
   }
 
   /** The preset policy (read once). */
@@ -335,14 +342,41 @@ export class InstallLookup {
     const key = `${info.path}\0${info.name}`;
     const cached = this.#installCache.get(key);
     if (cached !== undefined) {
-      if (typeof cached !== "string" && ctx) {
-        for (const a of cached.also) ctx.add(a, undefined, true);
+      for (const w of cached.warnings) this.warn(w);
+      if (typeof cached.install !== "string" && ctx) {
+        for (const a of cached.install.also) {
+          try {
+            ctx.add(a, undefined, true);
+          } catch { /* invalid name */ }
+        }
       }
-      return cached;
+      return cached.install;
     }
-    const r = loadInstall(this, info, ctx);
-    this.#installCache.set(key, r);
+    const warnings: string[] = [];
+    const r = loadInstall(this, info, ctx, warnings);
+    this.#installCache.set(key, { install: r, warnings });
+    for (const w of warnings) this.warn(w);
     return r;
+  }
+
+  /** Where unit-file warnings go (systemd logs them at every load). */
+  warn: (text: string) => void = () => {};
+
+  /**
+   * Whether a file name exists in a search dir, from one listing per dir
+   * (read-only lookups only); undefined when not cached.
+   */
+  listed(dir: string, name: string): boolean | undefined {
+    if (!this.readOnly) return undefined;
+    let set = this.#dirNames.get(dir);
+    if (!set) {
+      set = new Set();
+      try {
+        for (const e of Deno.readDirSync(this.host(dir))) set.add(e.name);
+      } catch { /* missing dir */ }
+      this.#dirNames.set(dir, set);
+    }
+    return set.has(name);
   }
 }
 
@@ -394,7 +428,9 @@ function buildLinkMaps(lp: InstallLookup): LinkMaps {
           if (!s.isSymlink) continue;
           push(maps.wantsByName, s.name, i);
           const t = templateOf(s.name);
-          if (t !== undefined && t !== s.name) push(maps.wantsByTemplate, t, { dir: i, name: s.name });
+          if (t !== undefined && t !== s.name) {
+            push(maps.wantsByTemplate, t, { dir: i, name: s.name });
+          }
         }
       } else if (e.isSymlink) {
         let target: string;
@@ -416,12 +452,15 @@ function buildLinkMaps(lp: InstallLookup): LinkMaps {
 // Specifiers in [Install] values
 
 /** Expands the specifiers systemd allows in `[Install]` (name-derived ones). */
-export function installPrintf(name: string, text: string): string {
+export function installPrintf(name: string, text: string, defaultInstance?: string): string {
   if (!text.includes("%")) return text;
   const parts = parseUnitName(name);
   const dot = name.lastIndexOf(".");
   const prefix = parts?.prefix ?? name.slice(0, dot);
-  const instance = parts?.instance ?? "";
+  // A template's instance specifiers use DefaultInstance=, as systemd's install_name_printf.
+  const instance = parts?.isTemplate && defaultInstance !== undefined
+    ? defaultInstance
+    : parts?.instance ?? "";
   let out = "";
   for (let i = 0; i < text.length; i++) {
     const c = text[i];
@@ -544,6 +583,7 @@ function loadInstall(
   lp: InstallLookup,
   info: Info,
   ctx: InstallContext | undefined,
+  warnings: string[],
 ): InstallSection | InstallErrno {
   const install = emptyInstall();
   const path = info.path as string;
@@ -553,7 +593,7 @@ function loadInstall(
   } catch {
     return "EIO";
   }
-  applyInstallText(install, info.name, text, path, ctx);
+  applyInstallText(install, info.name, text, lp.host(path), ctx, warnings);
   // Drop-ins of the name and of its template, first dir wins per file name.
   const names = [`${info.name}.d`];
   const t = templateOf(info.name);
@@ -576,10 +616,43 @@ function loadInstall(
   for (const n of [...files.keys()].sort()) {
     const f = files.get(n) as string;
     try {
-      applyInstallText(install, info.name, Deno.readTextFileSync(lp.host(f)), f, ctx);
+      applyInstallText(
+        install,
+        info.name,
+        Deno.readTextFileSync(lp.host(f)),
+        lp.host(f),
+        ctx,
+        warnings,
+      );
     } catch { /* unreadable drop-in: ignored */ }
   }
   return install;
+}
+
+const KNOWN_SECTIONS = new Set([
+  "Install",
+  "Unit",
+  "Automount",
+  "Device",
+  "Mount",
+  "Path",
+  "Scope",
+  "Service",
+  "Slice",
+  "Socket",
+  "Swap",
+  "Target",
+  "Timer",
+]);
+
+/** The section headers of a text with their line numbers. */
+function sectionLines(text: string): { name: string; line: number }[] {
+  const out: { name: string; line: number }[] = [];
+  text.split("\n").forEach((raw, i) => {
+    const l = raw.trim();
+    if (l.startsWith("[") && l.endsWith("]")) out.push({ name: l.slice(1, -1), line: i + 1 });
+  });
+  return out;
 }
 
 function applyInstallText(
@@ -588,8 +661,27 @@ function applyInstallText(
   text: string,
   file: string,
   ctx: InstallContext | undefined,
+  warnings: string[],
 ): void {
   const parsed = parseUnitText(text, file);
+  const headers = sectionLines(text);
+  const sectionAt = (line: number): string | undefined => {
+    let s: string | undefined;
+    for (const h of headers) if (h.line <= line) s = h.name;
+    return s;
+  };
+  const notes: { line: number; text: string }[] = [];
+  for (const h of headers) {
+    if (!KNOWN_SECTIONS.has(h.name) && !h.name.startsWith("X-")) {
+      notes.push({ line: h.line, text: `Unknown section '${h.name}'. Ignoring.` });
+    }
+  }
+  for (const d of parsed.diagnostics) {
+    const sec = sectionAt(d.line);
+    if (d.message.startsWith("Assignment outside") || sec === "Install") {
+      notes.push({ line: d.line, text: d.message });
+    }
+  }
   for (const a of parsed.assignments) {
     if (a.section !== "Install") continue;
     const setList = (list: string[]): void => {
@@ -608,9 +700,6 @@ function applyInstallText(
         break;
       case "RequiredBy":
         setList(install.requiredBy);
-        break;
-      case "UpheldBy":
-        setList(install.upheldBy);
         break;
       case "Also":
         for (const w of splitWords(a.value, false)) {
@@ -639,8 +728,17 @@ function applyInstallText(
         install.defaultInstance = printed === "" ? undefined : printed;
         break;
       }
+      default:
+        if (!a.key.startsWith("X-")) {
+          notes.push({
+            line: a.line,
+            text: `Unknown key '${a.key}' in section [Install], ignoring.`,
+          });
+        }
     }
   }
+  notes.sort((x, y) => x.line - y.line);
+  for (const n of notes) warnings.push(`${file}:${n.line}: ${n.text}`);
 }
 
 interface SearchFlags {
@@ -722,6 +820,7 @@ class InstallContext {
     if (t !== undefined) candidates.push(t);
     for (const n of candidates) {
       for (const dir of this.lp.searchPath) {
+        if (this.lp.listed(dir, n) === false) continue;
         const path = `${dir}/${n}`;
         try {
           info.path = path;
@@ -964,14 +1063,26 @@ export function listUnitFiles(
   lp: InstallLookup,
   filter: (name: string) => boolean = () => true,
 ): UnitFileRow[] {
-  const index = lp.index;
   const rows: UnitFileRow[] = [];
-  for (const name of index.names()) {
-    if (!filter(name) || !isValidUnitName(name)) continue;
-    const entry = index.all(name).find((e) => e.kind !== "dir" || e.linkTarget !== undefined);
-    if (!entry || (entry.kind === "other")) continue;
-    if (entry.kind === "dir" && entry.linkTarget === undefined) continue;
-    rows.push({ name, path: entry.path, state: unitFileState(lp, name) ?? "bad" });
+  const seen = new Set<string>();
+  for (const dir of lp.searchPath) {
+    let entries: Iterable<Deno.DirEntry>;
+    try {
+      entries = Deno.readDirSync(lp.host(dir));
+    } catch {
+      continue;
+    }
+    // Directory order, as systemd walks it: the order of warnings depends on it.
+    for (const e of entries) {
+      if (!isValidUnitName(e.name) || !filter(e.name) || seen.has(e.name)) continue;
+      if (!e.isFile && !e.isSymlink) continue;
+      seen.add(e.name);
+      rows.push({
+        name: e.name,
+        path: `${dir}/${e.name}`,
+        state: unitFileState(lp, e.name) ?? "bad",
+      });
+    }
   }
   return rows;
 }
@@ -1147,14 +1258,16 @@ function symlinkWants(
   for (const s of list) {
     let dst: string;
     try {
-      dst = installPrintf(info.name, s);
+      dst = installPrintf(info.name, s, info.install.defaultInstance);
     } catch {
       changes.push({ type: "error", errno: "EBADSLT", path: s });
       if (typeof r === "number") r = "EBADSLT";
       continue;
     }
     const dp = parseUnitName(dst);
-    const validType = templateOnly ? dp !== undefined && dp.instance !== undefined : dp !== undefined;
+    const validType = templateOnly
+      ? dp !== undefined && dp.instance !== undefined
+      : dp !== undefined;
     if (!validType) {
       if (opts.ignoreAuxiliaryFailure) continue;
       if (dp !== undefined) {
@@ -1199,7 +1312,7 @@ function installInfoApply(
   for (const s of info.install.aliases) {
     let dst: string;
     try {
-      dst = installPrintf(info.name, s);
+      dst = installPrintf(info.name, s, info.install.defaultInstance);
     } catch {
       changes.push({ type: "error", errno: "EBADSLT", path: s });
       if (typeof r === "number") r = "EBADSLT";
@@ -1562,8 +1675,12 @@ export function linkUnitFiles(
     if (!st) return fail("ENOENT");
     if (st.isDirectory) return fail("EISDIR");
     if (!st.isFile) return fail("EIO");
-    if (lp.inSearchPath(f)) continue;
-    if (lp.underSearchPath(f)) return fail("ETXTBSY");
+    // systemd 252 compares the root-less path with the rooted search path, so under
+    // --root a file is never taken to be in it.
+    if (lp.root.root === "") {
+      if (lp.inSearchPath(f)) continue;
+      if (lp.underSearchPath(f)) return fail("ETXTBSY");
+    }
     if (!todo.includes(f)) todo.push(f);
   }
   let error: InstallErrno | undefined;
@@ -1654,7 +1771,6 @@ const PRESET_ALL_IGNORED = new Set<InstallErrno>([
   "ELOOP",
   "ENOENT",
   "EXDEV",
-  "ENOLINK",
 ]);
 
 /** `preset-all`: applies the preset policy to every unit file in the search path. */

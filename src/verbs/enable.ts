@@ -13,8 +13,8 @@ import { formatJson, isJsonMode } from "../output/json.ts";
 import {
   addDependency,
   disableUnits,
-  enableUnits,
   ENABLED_STATES,
+  enableUnits,
   getDefaultTarget,
   type InstallChange,
   type InstallErrno,
@@ -76,7 +76,9 @@ export function formatChange(
 ): { text: string; error: boolean } | undefined {
   switch (c.type) {
     case "symlink":
-      return quiet ? undefined : { text: `Created symlink ${c.path} \u2192 ${c.source}.`, error: false };
+      return quiet
+        ? undefined
+        : { text: `Created symlink ${c.path} \u2192 ${c.source}.`, error: false };
     case "unlink":
       return quiet ? undefined : { text: `Removed "${c.path}".`, error: false };
     case "is-masked":
@@ -127,7 +129,7 @@ function errorText(c: Extract<InstallChange, { type: "error" }>, verb: string): 
     case "ENOENT":
       return `Failed to ${verb} unit, unit ${c.path} does not exist.`;
     default:
-      return `Failed to ${verb} unit, file "${c.path}": ${STRERROR[c.errno]}.`;
+      return `Failed to ${verb} unit, file "${c.path}": ${STRERROR[c.errno]}`;
   }
 }
 
@@ -147,8 +149,11 @@ function dumpChanges(ctx: Context, r: InstallResult, verb: string): number {
   return 0;
 }
 
-function lookup(ctx: Context): InstallLookup {
-  return InstallLookup.open(ctx.root, ctx.scope, ctx.env, ctx.options.global);
+function lookup(ctx: Context, readOnly = false): InstallLookup {
+  const lp = InstallLookup.open(ctx.root, ctx.scope, ctx.env, ctx.options.global);
+  lp.readOnly = readOnly;
+  lp.warn = (text) => ctx.io.err(text + "\n");
+  return lp;
 }
 
 function printPresetWarnings(ctx: Context, lp: InstallLookup): void {
@@ -205,7 +210,7 @@ function compareRows(a: string, b: string): number {
 
 /** `list-unit-files [PATTERN…]`. */
 export function listUnitFiles(ctx: Context, args: string[]): Promise<number> {
-  const lp = lookup(ctx);
+  const lp = lookup(ctx, true);
   const types = ctx.options.types;
   const states = ctx.options.states;
   const filter = (name: string): boolean => {
@@ -213,9 +218,7 @@ export function listUnitFiles(ctx: Context, args: string[]): Promise<number> {
     if (types.length > 0 && !types.includes(name.slice(name.lastIndexOf(".") + 1))) return false;
     return true;
   };
-  const rows = listRows(lp, filter).filter((r) =>
-    states.length === 0 || states.includes(r.state)
-  );
+  const rows = listRows(lp, filter).filter((r) => states.length === 0 || states.includes(r.state));
   rows.sort((a, b) => compareRows(a.name, b.name));
   const cells = rows.map((r) => {
     const preset = showsPreset(r.state) ? unitFilePreset(lp, r.name) : undefined;
@@ -224,7 +227,11 @@ export function listUnitFiles(ctx: Context, args: string[]): Promise<number> {
   if (lp.presetsLoaded) printPresetWarnings(ctx, lp);
   const mode = ctx.options.output;
   if (isJsonMode(mode)) {
-    const value = cells.map((c) => ({ unit_file: c.name, state: c.state, preset: c.preset ?? null }));
+    const value = cells.map((c) => ({
+      unit_file: c.name,
+      state: c.state,
+      preset: c.preset ?? null,
+    }));
     ctx.io.out(formatJson(value, mode as string));
     return Promise.resolve(rows.length === 0 ? 1 : 0);
   }
@@ -243,7 +250,7 @@ export function listUnitFiles(ctx: Context, args: string[]): Promise<number> {
 
 /** `is-enabled UNIT…`: one state word per unit; exit 0 if any is an "enabled" state. */
 export function isEnabled(ctx: Context, args: string[]): Promise<number> {
-  const lp = lookup(ctx);
+  const lp = lookup(ctx, true);
   let enabled = false;
   for (const name of mangleNames(ctx, args)) {
     const r = lookupState(lp, name);
@@ -282,7 +289,9 @@ export async function disable(ctx: Context, args: string[]): Promise<number> {
   let names = mangleNames(ctx, args);
   if (names.some((n) => n.includes("/"))) {
     names = unitNamesOf(names);
-    ctx.io.err("Warning: Can't execute disable on the unit file path. Proceeding with the unit name.\n");
+    ctx.io.err(
+      "Warning: Can't execute disable on the unit file path. Proceeding with the unit name.\n",
+    );
   }
   const r = disableUnits(lookup(ctx), names, changeOptions(ctx));
   const code = dumpChanges(ctx, r, "disable");
