@@ -210,6 +210,7 @@ export class InstallLookup {
   readonly transient: string;
   readonly generators: readonly string[];
   readonly #searchSet: Set<string>;
+  readonly #allDirs: readonly string[];
   #index: UnitIndex | undefined;
   #links: LinkMaps | undefined;
   #presets: Presets | undefined;
@@ -253,7 +254,9 @@ export class InstallLookup {
       dirs.push(d);
     }
     this.searchPath = dirs;
-    this.#searchSet = new Set(dirs);
+    // Membership checks use the whole list: systemd 252 keeps missing dirs in it.
+    this.#allDirs = [...new Set(all)];
+    this.#searchSet = new Set([...dirs, ...all]);
   }
 
   /** Opens the lookup for a scope. `global` selects the global user config dirs. */
@@ -310,7 +313,7 @@ export class InstallLookup {
 
   /** Whether a path lies anywhere beneath a search dir. */
   underSearchPath(path: string): boolean {
-    for (const d of this.searchPath) if (pathStartsWith(path, d)) return true;
+    for (const d of this.#allDirs) if (pathStartsWith(path, d)) return true;
     return false;
   }
 
