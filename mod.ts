@@ -1,12 +1,15 @@
 /**
  * Entry point: runs the program and sets the exit code; nothing else.
  * `--exec-helper` (used by the process layer to start Exec commands) loads
- * only its own small module graph.
+ * only its own small module graph; so does `--journalctl` (the journalctl companion).
  * @module
  */
 
 if (import.meta.main) {
-  if (Deno.args[0] === "--exec-helper") {
+  if (Deno.args[0] === "--journalctl") {
+    const { journalctlMain } = await import("./src/cli/journalctl.ts");
+    Deno.exitCode = await journalctlMain(Deno.args.slice(1));
+  } else if (Deno.args[0] === "--exec-helper") {
     const { execHelperMain } = await import("./src/process/exec_helper.ts");
     await execHelperMain(Deno.args.slice(1));
   } else {

@@ -38,6 +38,7 @@ const showCat = () => import("../verbs/show_cat.ts");
 const info = () => import("../verbs/info.ts");
 const deps = () => import("../verbs/dependencies.ts");
 const daemon = () => import("../verbs/daemon.ts");
+const journal = () => import("../verbs/journal.ts");
 
 const INF = Number.POSITIVE_INFINITY;
 
@@ -76,6 +77,18 @@ export const VERBS: readonly VerbSpec[] = [
     help: "Show manual for one or more units",
     load: info,
     fn: "help",
+  },
+  {
+    name: "log",
+    aliases: ["logs"],
+    min: 1,
+    max: INF,
+    access: "read",
+    group: "Unit Commands",
+    usage: "UNIT...",
+    help: "Print the log file of units (-n N: last N lines, -f: follow)",
+    load: journal,
+    fn: "log",
   },
   {
     name: "list-dependencies",
