@@ -12,7 +12,6 @@
  */
 
 import { dirname, isAbsolute, join, normalize } from "node:path";
-import { parseUnitText } from "../unit/parse.ts";
 import {
   instanceName,
   isValidUnitName,
@@ -144,7 +143,7 @@ function basename(p: string): string {
 /** path_startswith on whole components. */
 function pathStartsWith(path: string, prefix: string): boolean {
   if (prefix === "/") return path.startsWith("/");
-  return path === prefix || path.startsWith(prefix + "/");
+  return path.startsWith(prefix) && (path.length === prefix.length || path[prefix.length] === "/");
 }
 
 function isInstance(name: string): boolean {
@@ -216,9 +215,9 @@ export class InstallLookup {
   #presets: Presets | undefined;
   readonly #installCache = new Map<
     string,
-    { install: InstallSection | InstallErrno; warnings: string[] }
+    { install: InstallSection | InstallErrno | "EMPTY"; warnings: string[] }
   >();
-  readonly #dirNames = new Map<string, Set<string>>();
+  readonly #dirNames = new Map<string, Map<string, "file" | "symlink" | "dir" | "other">>();
   /** Set for query-only use: directory listings may then be cached. */
   readOnly = false;
 
@@ -341,7 +340,7 @@ export class InstallLookup {
   }
 
   /** Parsed `[Install]` of a file (drop-ins included), cached by path and name. */
-  installOf(info: Info, ctx: InstallContext | undefined): InstallSection | InstallErrno {
+  installOf(info: Info, ctx: InstallContext | undefined): InstallSection | InstallErrno | "EMPTY" {
     const key = `${info.path}\0${info.name}`;
     const cached = this.#installCache.get(key);
     if (cached !== undefined) {
@@ -370,16 +369,27 @@ export class InstallLookup {
    * (read-only lookups only); undefined when not cached.
    */
   listed(dir: string, name: string): boolean | undefined {
+    const k = this.listedKind(dir, name);
+    return k === undefined ? undefined : k !== "none";
+  }
+
+  /** The kind of a directory entry from the cached listing (read-only lookups only). */
+  listedKind(dir: string, name: string): "file" | "symlink" | "dir" | "other" | "none" | undefined {
     if (!this.readOnly) return undefined;
-    let set = this.#dirNames.get(dir);
-    if (!set) {
-      set = new Set();
+    let m = this.#dirNames.get(dir);
+    if (!m) {
+      m = new Map();
       try {
-        for (const e of Deno.readDirSync(this.host(dir))) set.add(e.name);
+        for (const e of Deno.readDirSync(this.host(dir))) {
+          m.set(
+            e.name,
+            e.isFile ? "file" : e.isSymlink ? "symlink" : e.isDirectory ? "dir" : "other",
+          );
+        }
       } catch { /* missing dir */ }
-      this.#dirNames.set(dir, set);
+      this.#dirNames.set(dir, m);
     }
-    return set.has(name);
+    return m.get(name) ?? "none";
   }
 }
 
@@ -587,7 +597,7 @@ function loadInstall(
   info: Info,
   ctx: InstallContext | undefined,
   warnings: string[],
-): InstallSection | InstallErrno {
+): InstallSection | InstallErrno | "EMPTY" {
   const install = emptyInstall();
   const path = info.path as string;
   let text: string;
@@ -596,6 +606,7 @@ function loadInstall(
   } catch {
     return "EIO";
   }
+  if (text === "") return "EMPTY";
   applyInstallText(install, info.name, text, lp.host(path), ctx, warnings);
   // Drop-ins of the name and of its template, first dir wins per file name.
   const names = [`${info.name}.d`];
@@ -604,6 +615,7 @@ function loadInstall(
   const files = new Map<string, string>();
   for (const dn of names) {
     for (const dir of lp.searchPath) {
+      if (lp.listed(dir, dn) === false) continue;
       let entries: Deno.DirEntry[];
       try {
         entries = [...Deno.readDirSync(lp.host(`${dir}/${dn}`))];
@@ -648,14 +660,57 @@ const KNOWN_SECTIONS = new Set([
   "Timer",
 ]);
 
-/** The section headers of a text with their line numbers. */
-function sectionLines(text: string): { name: string; line: number }[] {
-  const out: { name: string; line: number }[] = [];
-  text.split("\n").forEach((raw, i) => {
-    const l = raw.trim();
-    if (l.startsWith("[") && l.endsWith("]")) out.push({ name: l.slice(1, -1), line: i + 1 });
-  });
-  return out;
+/** The `[Install]` assignments of a text, with systemd's warnings for what it ignores. */
+function scanInstall(
+  text: string,
+): {
+  assignments: { key: string; value: string; line: number }[];
+  notes: { line: number; text: string }[];
+} {
+  const assignments: { key: string; value: string; line: number }[] = [];
+  const notes: { line: number; text: string }[] = [];
+  if (text.startsWith("\uFEFF")) text = text.slice(1);
+  const lines = text.split("\n");
+  let section: string | undefined;
+  for (let i = 0; i < lines.length; i++) {
+    let line = lines[i].trim();
+    const lineNo = i + 1;
+    if (line === "" || line[0] === "#" || line[0] === ";") continue;
+    // Continuation: a trailing backslash joins the next line; comment lines inside are skipped.
+    while (line.endsWith("\\") && i + 1 < lines.length) {
+      const next = lines[++i].trim();
+      if (next[0] === "#" || next[0] === ";") {
+        line = line.slice(0, -1) + " \\";
+        continue;
+      }
+      line = line.slice(0, -1) + " " + next;
+    }
+    if (line.endsWith("\\")) line = line.slice(0, -1);
+    if (line[0] === "[" && line.endsWith("]")) {
+      section = line.slice(1, -1);
+      if (!KNOWN_SECTIONS.has(section) && !section.startsWith("X-")) {
+        notes.push({ line: lineNo, text: `Unknown section '${section}'. Ignoring.` });
+      }
+      continue;
+    }
+    if (section === undefined) {
+      notes.push({ line: lineNo, text: "Assignment outside of section. Ignoring." });
+      continue;
+    }
+    if (section !== "Install") continue;
+    const eq = line.indexOf("=");
+    if (eq < 0) {
+      notes.push({ line: lineNo, text: "Missing '=', ignoring line." });
+      continue;
+    }
+    const key = line.slice(0, eq).trim();
+    if (key === "") {
+      notes.push({ line: lineNo, text: "Missing key name before '=', ignoring line." });
+      continue;
+    }
+    assignments.push({ key, value: line.slice(eq + 1).trim(), line: lineNo });
+  }
+  return { assignments, notes };
 }
 
 function applyInstallText(
@@ -666,27 +721,8 @@ function applyInstallText(
   ctx: InstallContext | undefined,
   warnings: string[],
 ): void {
-  const parsed = parseUnitText(text, file);
-  const headers = sectionLines(text);
-  const sectionAt = (line: number): string | undefined => {
-    let s: string | undefined;
-    for (const h of headers) if (h.line <= line) s = h.name;
-    return s;
-  };
-  const notes: { line: number; text: string }[] = [];
-  for (const h of headers) {
-    if (!KNOWN_SECTIONS.has(h.name) && !h.name.startsWith("X-")) {
-      notes.push({ line: h.line, text: `Unknown section '${h.name}'. Ignoring.` });
-    }
-  }
-  for (const d of parsed.diagnostics) {
-    const sec = sectionAt(d.line);
-    if (d.message.startsWith("Assignment outside") || sec === "Install") {
-      notes.push({ line: d.line, text: d.message });
-    }
-  }
-  for (const a of parsed.assignments) {
-    if (a.section !== "Install") continue;
+  const { assignments, notes } = scanInstall(text);
+  for (const a of assignments) {
     const setList = (list: string[]): void => {
       if (a.value === "") list.length = 0;
       else list.push(...splitWords(a.value, true));
@@ -781,6 +817,19 @@ class InstallContext {
 
   loadOrReadlink(info: Info, path: string, flags: SearchFlags): void {
     const lp = this.lp;
+    if (lp.listedKind(dirname(path), basename(path)) === "file" && flags.load) {
+      // Known regular file: reading it tells emptiness, no lstat needed.
+      info.path = path;
+      const r = lp.installOf(info, this);
+      if (r === "EMPTY") {
+        info.mode = "masked";
+        return;
+      }
+      if (typeof r === "string") throw new InstallError(r);
+      info.install = r;
+      info.mode = "regular";
+      return;
+    }
     const st = lstatIn(lp, path);
     if (!st) throw new InstallError("ENOENT");
     if (st.isSymlink) {
@@ -806,6 +855,10 @@ class InstallContext {
     info.path = path;
     if (flags.load) {
       const r = lp.installOf(info, this);
+      if (r === "EMPTY") {
+        info.mode = "masked";
+        return;
+      }
       if (typeof r === "string") throw new InstallError(r);
       info.install = r;
     }

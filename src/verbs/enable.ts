@@ -199,17 +199,20 @@ function unitNamesOf(names: readonly string[]): string[] {
 // ---------------------------------------------------------------------------
 // list-unit-files
 
-function compareRows(a: string, b: string): number {
-  const da = a.slice(a.lastIndexOf(".")).toLowerCase();
-  const db = b.slice(b.lastIndexOf(".")).toLowerCase();
-  if (da !== db) return da < db ? -1 : 1;
-  const la = a.toLowerCase();
-  const lb = b.toLowerCase();
-  return la < lb ? -1 : la > lb ? 1 : 0;
+/** Sorts rows as systemd: by type suffix, then by name, both case-insensitively. */
+function sortRows<T extends { name: string }>(rows: T[]): T[] {
+  const keyed = rows.map((r) => {
+    const low = r.name.toLowerCase();
+    return { r, sfx: low.slice(low.lastIndexOf(".")), low };
+  });
+  keyed.sort((a, b) =>
+    a.sfx !== b.sfx ? (a.sfx < b.sfx ? -1 : 1) : a.low < b.low ? -1 : a.low > b.low ? 1 : 0
+  );
+  return keyed.map((k) => k.r);
 }
 
 /** `list-unit-files [PATTERN…]`. */
-export function listUnitFiles(ctx: Context, args: string[]): Promise<number> {
+export async function listUnitFiles(ctx: Context, args: string[]): Promise<number> {
   const lp = lookup(ctx, true);
   const types = ctx.options.types;
   const states = ctx.options.states;
@@ -218,8 +221,9 @@ export function listUnitFiles(ctx: Context, args: string[]): Promise<number> {
     if (types.length > 0 && !types.includes(name.slice(name.lastIndexOf(".") + 1))) return false;
     return true;
   };
-  const rows = listRows(lp, filter).filter((r) => states.length === 0 || states.includes(r.state));
-  rows.sort((a, b) => compareRows(a.name, b.name));
+  const rows = sortRows(
+    listRows(lp, filter).filter((r) => states.length === 0 || states.includes(r.state)),
+  );
   const cells = rows.map((r) => {
     const preset = showsPreset(r.state) ? unitFilePreset(lp, r.name) : undefined;
     return { name: r.name, state: r.state, preset };
@@ -233,7 +237,7 @@ export function listUnitFiles(ctx: Context, args: string[]): Promise<number> {
       preset: c.preset ?? null,
     }));
     ctx.io.out(formatJson(value, mode as string));
-    return Promise.resolve(rows.length === 0 ? 1 : 0);
+    return rows.length === 0 ? 1 : 0;
   }
   const legend = ctx.options.legend && !ctx.options.quiet;
   const lines = formatTable(
@@ -242,7 +246,7 @@ export function listUnitFiles(ctx: Context, args: string[]): Promise<number> {
   );
   if (lines.length > 0) ctx.io.out(lines.join("\n") + "\n");
   if (legend) ctx.io.out(`\n${rows.length} unit files listed.\n`);
-  return Promise.resolve(rows.length === 0 ? 1 : 0);
+  return rows.length === 0 ? 1 : 0;
 }
 
 // ---------------------------------------------------------------------------
