@@ -10,7 +10,12 @@ import { OPTION_TABLE, type Options, type OptionSpec } from "./options.ts";
 
 /** The result of parsing argv. */
 export type ParsedCommandLine =
-  | { readonly ok: true; readonly verb: string | undefined; readonly args: string[]; readonly options: Options }
+  | {
+    readonly ok: true;
+    readonly verb: string | undefined;
+    readonly args: string[];
+    readonly options: Options;
+  }
   | { readonly ok: false; readonly error: string };
 
 const BY_LONG = new Map(OPTION_TABLE.map((o) => [o.long, o]));
@@ -149,7 +154,9 @@ export function parseCommandLine(argv: readonly string[], prog = "systemctl"): P
       : /^(0|no|n|false|f|off)$/i.test(legendRaw)
       ? false
       : undefined;
-    if (b === undefined) return { ok: false, error: `Failed to parse --legend= argument: ${legendRaw}` };
+    if (b === undefined) {
+      return { ok: false, error: `Failed to parse --legend= argument: ${legendRaw}` };
+    }
     legend = b;
   }
   const output = str("output");

@@ -11,6 +11,7 @@
  * | class   | keeps                                        |
  * | ------- | -------------------------------------------- |
  * | `read`  | read, env, sys                               |
+ * | `inspect` | read, env, sys, ffi (procfs reads via libc)  |
  * | `write` | read, env, sys, write                        |
  * | `run`   | read, env, sys, write, run, ffi, net         |
  *
@@ -43,6 +44,7 @@ export const ALL_PERMISSIONS: readonly PermissionName[] = [
 /** The permissions each access class keeps; everything else is revoked. */
 export const KEPT_PERMISSIONS: Readonly<Record<Access, readonly PermissionName[]>> = {
   read: ["read", "env", "sys"],
+  inspect: ["read", "env", "sys", "ffi"],
   write: ["read", "env", "sys", "write"],
   run: ["read", "env", "sys", "write", "run", "ffi", "net"],
 };

@@ -9,10 +9,11 @@ import type { VerbHandler } from "./context.ts";
 
 /**
  * What a verb may do; the program drops every other permission before the
- * handler runs: `read` queries, `write` changes unit files, `run` manages
- * processes.
+ * handler runs: `read` queries unit files, `inspect` also reads /proc
+ * (through libc, since Deno gates /proc behind --allow-all), `write` changes
+ * unit files, `run` manages processes.
  */
-export type Access = "read" | "write" | "run";
+export type Access = "read" | "inspect" | "write" | "run";
 
 /** One row of the verb table. */
 export interface VerbSpec {
@@ -39,17 +40,187 @@ const info = () => import("../verbs/info.ts");
 const deps = () => import("../verbs/dependencies.ts");
 const daemon = () => import("../verbs/daemon.ts");
 const journal = () => import("../verbs/journal.ts");
+const control = () => import("../verbs/start_stop.ts");
+const isState = () => import("../verbs/is_state.ts");
+const statusVerbs = () => import("../verbs/status.ts");
 
 const INF = Number.POSITIVE_INFINITY;
 
 /** Every verb, in `--help` order. */
 export const VERBS: readonly VerbSpec[] = [
-  // Unit commands (introspection)
+  // Unit commands
+  {
+    name: "list-units",
+    min: 0,
+    max: INF,
+    access: "inspect",
+    group: "Unit Commands",
+    usage: "[PATTERN...]",
+    help: "List units currently in memory",
+    load: statusVerbs,
+    fn: "listUnits",
+  },
+  {
+    name: "status",
+    min: 0,
+    max: INF,
+    access: "inspect",
+    group: "Unit Commands",
+    usage: "[PATTERN...|PID...]",
+    help: "Show runtime status of one or more units",
+    load: statusVerbs,
+    fn: "status",
+  },
+  {
+    name: "start",
+    min: 1,
+    max: INF,
+    access: "run",
+    group: "Unit Commands",
+    usage: "UNIT...",
+    help: "Start (activate) one or more units",
+    load: control,
+    fn: "start",
+  },
+  {
+    name: "stop",
+    min: 1,
+    max: INF,
+    access: "run",
+    group: "Unit Commands",
+    usage: "UNIT...",
+    help: "Stop (deactivate) one or more units",
+    load: control,
+    fn: "stop",
+  },
+  {
+    name: "reload",
+    min: 1,
+    max: INF,
+    access: "run",
+    group: "Unit Commands",
+    usage: "UNIT...",
+    help: "Reload one or more units",
+    load: control,
+    fn: "reload",
+  },
+  {
+    name: "restart",
+    min: 1,
+    max: INF,
+    access: "run",
+    group: "Unit Commands",
+    usage: "UNIT...",
+    help: "Start or restart one or more units",
+    load: control,
+    fn: "restart",
+  },
+  {
+    name: "try-restart",
+    aliases: ["condrestart"],
+    min: 1,
+    max: INF,
+    access: "run",
+    group: "Unit Commands",
+    usage: "UNIT...",
+    help: "Restart one or more units if active",
+    load: control,
+    fn: "tryRestart",
+  },
+  {
+    name: "reload-or-restart",
+    min: 1,
+    max: INF,
+    access: "run",
+    group: "Unit Commands",
+    usage: "UNIT...",
+    help: "Reload one or more units if possible, otherwise start or restart",
+    load: control,
+    fn: "reloadOrRestart",
+  },
+  {
+    name: "try-reload-or-restart",
+    aliases: ["reload-or-try-restart", "force-reload"],
+    min: 1,
+    max: INF,
+    access: "run",
+    group: "Unit Commands",
+    usage: "UNIT...",
+    help: "If active, reload one or more units, if supported, otherwise restart",
+    load: control,
+    fn: "tryReloadOrRestart",
+  },
+  {
+    name: "isolate",
+    min: 1,
+    max: 1,
+    access: "run",
+    group: "Unit Commands",
+    usage: "UNIT",
+    help: "Start one unit and stop all others",
+    load: control,
+    fn: "isolate",
+  },
+  {
+    name: "kill",
+    min: 1,
+    max: INF,
+    access: "run",
+    group: "Unit Commands",
+    usage: "UNIT...",
+    help: "Send signal to processes of a unit",
+    load: control,
+    fn: "kill",
+  },
+  {
+    name: "clean",
+    min: 1,
+    max: INF,
+    access: "run",
+    group: "Unit Commands",
+    usage: "UNIT...",
+    help: "Clean runtime, cache, state, logs or configuration of unit",
+    load: control,
+    fn: "clean",
+  },
+  {
+    name: "reset-failed",
+    min: 0,
+    max: INF,
+    access: "run",
+    group: "Unit Commands",
+    usage: "[PATTERN...]",
+    help: "Reset failed state for all, one, or more units",
+    load: control,
+    fn: "resetFailed",
+  },
+  {
+    name: "is-active",
+    min: 1,
+    max: INF,
+    access: "inspect",
+    group: "Unit Commands",
+    usage: "PATTERN...",
+    help: "Check whether units are active",
+    load: isState,
+    fn: "isActive",
+  },
+  {
+    name: "is-failed",
+    min: 1,
+    max: INF,
+    access: "inspect",
+    group: "Unit Commands",
+    usage: "PATTERN...",
+    help: "Check whether units are failed",
+    load: isState,
+    fn: "isFailed",
+  },
   {
     name: "show",
     min: 0,
     max: INF,
-    access: "read",
+    access: "inspect",
     group: "Unit Commands",
     usage: "[PATTERN...|JOB...]",
     help: "Show properties of one or more units/jobs or the manager",
@@ -94,7 +265,7 @@ export const VERBS: readonly VerbSpec[] = [
     name: "list-dependencies",
     min: 0,
     max: INF,
-    access: "read",
+    access: "inspect",
     group: "Unit Commands",
     usage: "[UNIT...]",
     help: "Recursively show units which are required or wanted by the units",

@@ -122,7 +122,9 @@ export type Property = readonly [string, string | undefined];
 const yn = (b: boolean) => (b ? "yes" : "no");
 const ts = (s: Stamp) => (s[0] ? formatTimestamp(s[0], "local") : undefined);
 const mono = (s: Stamp) => String(s[1]);
-const list = (xs: readonly string[]) => (xs.length ? xs.map(quoteListElement).join(" ") : undefined);
+const list = (
+  xs: readonly string[],
+) => (xs.length ? xs.map(quoteListElement).join(" ") : undefined);
 const mode = (m: number) => m.toString(8).padStart(4, "0");
 
 function limitValue(v: number, kind: string): string {
@@ -196,13 +198,15 @@ function serviceProps(v: UnitView, s: ServiceSettings): Property[] {
         const run = runs[i];
         const text = formatExecShow(name, c, {
           tz: "local",
-          ...(run ? {
-            pid: run.pid,
-            startUs: run.start,
-            exitUs: run.exit,
-            code: run.code,
-            status: run.status,
-          } : {}),
+          ...(run
+            ? {
+              pid: run.pid,
+              startUs: run.start,
+              exitUs: run.exit,
+              code: run.code,
+              status: run.status,
+            }
+            : {}),
         });
         p.push([name, text.slice(name.length + 1)]);
       });
@@ -402,7 +406,10 @@ export interface ShowOptions {
 }
 
 /** Applies -p / --all selection: the properties to print, with empty values as "". */
-export function selectProperties(props: readonly Property[], o: ShowOptions): Array<[string, string]> {
+export function selectProperties(
+  props: readonly Property[],
+  o: ShowOptions,
+): Array<[string, string]> {
   const wanted = o.properties.length ? new Set(o.properties) : undefined;
   const out: Array<[string, string]> = [];
   for (const [k, val] of props) {
@@ -418,7 +425,10 @@ export function selectProperties(props: readonly Property[], o: ShowOptions): Ar
 }
 
 /** Text form: `Key=Value` lines, or values only with --value. */
-export function formatShowText(blocks: ReadonlyArray<Array<[string, string]>>, value: boolean): string {
+export function formatShowText(
+  blocks: ReadonlyArray<Array<[string, string]>>,
+  value: boolean,
+): string {
   return blocks
     .map((b) => b.map(([k, v]) => (value ? `${v}\n` : `${k}=${v}\n`)).join(""))
     .join("\n");

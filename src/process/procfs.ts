@@ -1,9 +1,18 @@
 /**
  * Reads of `/proc`: process status lines, listings and the boot identity.
  * A process is identified by its PID plus its start time, so a reused PID is
- * never mistaken for the recorded one.
+ * never mistaken for the recorded one. Reads go through `procread.ts`, since
+ * Deno refuses /proc paths without `--allow-all`.
  * @module
  */
+
+import { readProcDir, readProcText } from "./procread.ts";
+
+function procText(path: string): string {
+  const t = readProcText(path);
+  if (t === undefined) throw new Error(`cannot read ${path}`);
+  return t;
+}
 
 /** The fields of `/proc/PID/stat` the manager uses. */
 export interface ProcStat {
@@ -50,7 +59,7 @@ export function parseStat(text: string): ProcStat | undefined {
 /** The status line of a process, or undefined when it does not exist. */
 export function readStat(pid: number, procRoot = "/proc"): ProcStat | undefined {
   try {
-    return parseStat(Deno.readTextFileSync(`${procRoot}/${pid}/stat`));
+    return parseStat(procText(`${procRoot}/${pid}/stat`));
   } catch {
     return undefined;
   }
@@ -59,8 +68,8 @@ export function readStat(pid: number, procRoot = "/proc"): ProcStat | undefined 
 /** The PIDs of all processes visible in procfs. */
 export function listPids(opts: ProcOptions = {}): number[] {
   const pids: number[] = [];
-  for (const entry of Deno.readDirSync(opts.procRoot ?? "/proc")) {
-    const pid = Number(entry.name);
+  for (const name of readProcDir(opts.procRoot ?? "/proc")) {
+    const pid = Number(name);
     if (Number.isInteger(pid) && pid > 0) pids.push(pid);
   }
   return pids;
@@ -80,7 +89,7 @@ export function listStats(opts: ProcOptions = {}): ProcStat[] {
 /** The argument vector of a process; empty for kernel threads, zombies and gone processes. */
 export function readCmdline(pid: number, procRoot = "/proc"): string[] {
   try {
-    const text = Deno.readTextFileSync(`${procRoot}/${pid}/cmdline`);
+    const text = procText(`${procRoot}/${pid}/cmdline`);
     if (text === "") return [];
     return (text.endsWith("\0") ? text.slice(0, -1) : text).split("\0");
   } catch {
@@ -91,7 +100,7 @@ export function readCmdline(pid: number, procRoot = "/proc"): string[] {
 /** The command name of a process, or undefined when it is gone. */
 export function readComm(pid: number, procRoot = "/proc"): string | undefined {
   try {
-    return Deno.readTextFileSync(`${procRoot}/${pid}/comm`).replace(/\n$/, "");
+    return procText(`${procRoot}/${pid}/comm`).replace(/\n$/, "");
   } catch {
     return undefined;
   }
@@ -100,7 +109,7 @@ export function readComm(pid: number, procRoot = "/proc"): string | undefined {
 /** The environment of a process as NAME=VALUE strings; empty when unreadable. */
 export function readEnviron(pid: number, procRoot = "/proc"): string[] {
   try {
-    return Deno.readTextFileSync(`${procRoot}/${pid}/environ`).split("\0").filter((s) => s);
+    return procText(`${procRoot}/${pid}/environ`).split("\0").filter((s) => s);
   } catch {
     return [];
   }
@@ -153,7 +162,7 @@ export function processGroupMembers(pgid: number, opts: ProcOptions = {}): numbe
 
 /** The kernel's boot id (a UUID, new at every boot). */
 export function bootId(procRoot = "/proc"): string {
-  return Deno.readTextFileSync(`${procRoot}/sys/kernel/random/boot_id`).trim();
+  return procText(`${procRoot}/sys/kernel/random/boot_id`).trim();
 }
 
 /** The start time of PID 1 (in this PID namespace), in clock ticks. */
@@ -161,4 +170,9 @@ export function pid1StartTime(procRoot = "/proc"): number {
   const stat = readStat(1, procRoot);
   if (!stat) throw new Error(`cannot read ${procRoot}/1/stat`);
   return stat.startTime;
+}
+
+/** The boot key `<boot_id>:<PID 1 start time>` (spec §5.3), readable without `--allow-all`. */
+export function bootKey(procRoot = "/proc"): string {
+  return `${bootId(procRoot)}:${pid1StartTime(procRoot)}`;
 }

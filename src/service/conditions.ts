@@ -26,6 +26,7 @@ import type { Check } from "../unit/model.ts";
 import type { RootMap } from "../units/paths.ts";
 import { lookupGroup, lookupUser } from "../units/host_info.ts";
 import { extractFirstWord, parseBoolean, parseSize } from "../unit/values.ts";
+import { readProcText } from "../process/procread.ts";
 
 /** What the checks are evaluated against. */
 export interface ConditionEnv {
@@ -82,7 +83,8 @@ function readText(path: string): string | undefined {
   try {
     return Deno.readTextFileSync(path);
   } catch {
-    return undefined;
+    // Deno gates /proc and /sys behind --allow-all; read those through libc.
+    return readProcText(path);
   }
 }
 

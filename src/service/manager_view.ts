@@ -35,3 +35,8 @@ export function managerProperties(_ctx: Context, loader: UnitLoader): Promise<Pr
     ["ControlGroup", undefined],
   ]);
 }
+
+/** The system state for is-system-running and status: offline without an init instance. */
+export function systemState(_ctx: Context, failedUnits: number): string {
+  return failedUnits > 0 ? "degraded" : "offline";
+}

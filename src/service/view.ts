@@ -10,10 +10,21 @@ import { forwardDependencies, reverseLinkDependencies } from "../units/deps.ts";
 import { serviceSettings, unitSettings } from "../unit/model.ts";
 import { NEVER_RAN, type RuntimeView, type UnitView } from "../output/show.ts";
 import { logDir } from "../units/paths.ts";
+import {
+  InstallLookup,
+  showsPreset,
+  unitFilePreset,
+  type UnitFileState,
+  unitFileState,
+} from "../units/install.ts";
+import { toRuntimeView, unitState } from "./runtime.ts";
 
-/** The runtime view of a unit; replaced by the state store reader. */
-export function runtimeView(_ctx: Context, _unit: LoadedUnit): Promise<RuntimeView> {
-  return Promise.resolve(NEVER_RAN);
+/** The runtime view of a unit, from its state record corrected by /proc. */
+export function runtimeView(ctx: Context, unit: LoadedUnit): Promise<RuntimeView> {
+  if (unit.id === "-.slice" || unit.id === "system.slice") {
+    return Promise.resolve({ ...NEVER_RAN, activeState: "active", subState: "active" });
+  }
+  return Promise.resolve(toRuntimeView(unitState(ctx, unit)));
 }
 
 /** Builds the full view of one unit. */
@@ -62,12 +73,22 @@ export async function unitView(
   };
 }
 
-async function fileState(
-  _ctx: Context,
-  _loader: UnitLoader,
-  _unit: LoadedUnit,
+/** UnitFileState and UnitFilePreset as show/status print them. */
+export function fileState(
+  ctx: Context,
+  loader: UnitLoader,
+  unit: LoadedUnit,
 ): Promise<{ unitFileState: string; unitFilePreset: string }> {
-  return await Promise.resolve({ unitFileState: "", unitFilePreset: "" });
+  if (unit.loadState === "not-found" || unit.builtin) {
+    return Promise.resolve({ unitFileState: unit.builtin ? "static" : "", unitFilePreset: "" });
+  }
+  const lp = InstallLookup.open(ctx.root, ctx.scope, ctx.env, ctx.options.global);
+  lp.readOnly = true;
+  const name = unit.requested.includes("@") && !unit.id.includes("@") ? unit.id : unit.requested;
+  const state = unitFileState(lp, name) ?? unitFileState(lp, unit.id) ?? "";
+  const preset = state && showsPreset(state as UnitFileState) ? unitFilePreset(lp, unit.id) : "";
+  void loader;
+  return Promise.resolve({ unitFileState: state, unitFilePreset: preset });
 }
 
 /** The ActiveState of a unit (inactive when it never ran). */

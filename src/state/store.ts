@@ -15,12 +15,12 @@ export type Timestamp = [number, number];
 export interface ExecRecord {
   /** PID of the process. */
   pid: number;
-  /** Start time of the process in clock ticks. */
+  /** Start time, µs since the epoch. */
   start?: number;
-  /** Exit timestamp. */
-  exit?: Timestamp;
-  /** 0 running, 1 exited, 2 killed, 3 dumped. */
-  code?: number;
+  /** Exit time, µs since the epoch. */
+  exit?: number;
+  /** How it ended. */
+  code?: "exited" | "killed" | "dumped";
   /** Exit code or signal number. */
   status?: number;
 }
@@ -109,6 +109,15 @@ export interface UnitState {
   Timer?: { NextElapseRealtime?: number; NextElapseMonotonic?: number; LastTrigger?: number };
   /** The last writer. */
   Writer?: { pid: number; time: number };
+  /** Session ids of the activation's processes (membership, §4.5). */
+  Sessions?: number[];
+  /** RemainAfterExit= of the activation (readers decide active/exited with it). */
+  RemainAfterExit?: boolean;
+  /** Service Type= of the activation. */
+  Type?: string;
+  /** Credentials the processes run with. */
+  UID?: number;
+  GID?: number;
   /** Further keys written by newer versions are kept. */
   [key: string]: unknown;
 }

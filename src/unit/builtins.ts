@@ -59,7 +59,8 @@ export function builtinUnitText(name: string): string | undefined {
       "After=basic.target rescue.service rescue.target\n";
   }
   if (name === "basic.target") {
-    text += "Requires=sysinit.target\nWants=sockets.target timers.target paths.target slices.target\n" +
+    text +=
+      "Requires=sysinit.target\nWants=sockets.target timers.target paths.target slices.target\n" +
       "After=sysinit.target sockets.target paths.target slices.target tmp.mount\n";
   }
   if (name === "graphical.target") {

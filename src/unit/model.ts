@@ -240,7 +240,16 @@ export interface ServiceSettings {
   readonly oomPolicy: string;
 }
 
-const SERVICE_TYPES = new Set(["simple", "exec", "forking", "oneshot", "dbus", "notify", "notify-reload", "idle"]);
+const SERVICE_TYPES = new Set([
+  "simple",
+  "exec",
+  "forking",
+  "oneshot",
+  "dbus",
+  "notify",
+  "notify-reload",
+  "idle",
+]);
 
 function parseStdio(v: string | undefined, dflt: string): StdioSetting {
   if (v === undefined) return { kind: dflt };
@@ -295,7 +304,7 @@ export function serviceSettings(config: UnitConfig): ServiceSettings {
   for (const [name, kind] of LIMIT_KEYS) {
     const v = config.get("Service", `Limit${name}`);
     if (v === undefined) continue;
-    const r = parseRlimit(v, kind === "usec" ? "time" : kind);
+    const r = parseRlimit(v, kind);
     if (r) limits[name] = r;
   }
   const env: Array<[string, string]> = [];
@@ -315,7 +324,10 @@ export function serviceSettings(config: UnitConfig): ServiceSettings {
     if (t === undefined) return d;
     return t === 0 ? Infinity : t;
   };
-  const timeoutStartUSec = toSpan(config.get("Service", "TimeoutStartSec") ?? timeoutBoth, dfltStart);
+  const timeoutStartUSec = toSpan(
+    config.get("Service", "TimeoutStartSec") ?? timeoutBoth,
+    dfltStart,
+  );
   const timeoutStopUSec = toSpan(config.get("Service", "TimeoutStopSec") ?? timeoutBoth, 90 * SEC);
   const notifyDefault = type === "notify" || type === "notify-reload" ||
       config.get("Service", "WatchdogSec") !== undefined
@@ -347,7 +359,9 @@ export function serviceSettings(config: UnitConfig): ServiceSettings {
       v.startsWith("-") ? { path: v.slice(1), optional: true } : { path: v, optional: false }
     ),
     passEnvironment: config.words("Service", "PassEnvironment"),
-    unsetEnvironment: config.list("Service", "UnsetEnvironment").flatMap((v) => splitWords(v).words),
+    unsetEnvironment: config.list("Service", "UnsetEnvironment").flatMap((v) =>
+      splitWords(v).words
+    ),
     umask: parseMode(config.get("Service", "UMask") ?? "0022") ?? 0o022,
     limits,
     workingDirectory: wd === undefined

@@ -54,7 +54,10 @@ export function forwardDependencies(
   };
   for (const [k, v] of Object.entries(linkedDependencies(loader, unit.id))) add(k, ...v);
   if (unit.loadState === "loaded" && s.defaultDependencies) {
-    if (unit.type === "service" || unit.type === "socket" || unit.type === "timer" || unit.type === "path") {
+    if (
+      unit.type === "service" || unit.type === "socket" || unit.type === "timer" ||
+      unit.type === "path"
+    ) {
       add("Requires", "sysinit.target");
       add("After", "sysinit.target", "basic.target");
       add("Conflicts", "shutdown.target");
@@ -91,7 +94,10 @@ const REVERSE: Record<string, string> = {
  * Reverse dependencies from the link directories only (`T.wants/X` makes X
  * WantedBy T and ordered Before T): cheap, no unit has to be loaded.
  */
-export function reverseLinkDependencies(loader: UnitLoader, name: string): Record<string, string[]> {
+export function reverseLinkDependencies(
+  loader: UnitLoader,
+  name: string,
+): Record<string, string[]> {
   const out: Record<string, string[]> = {};
   const t = templateOf(name);
   for (const dirName of loader.index.dirNames()) {
@@ -105,7 +111,8 @@ export function reverseLinkDependencies(loader: UnitLoader, name: string): Recor
         }
       } catch { /* unreadable */ }
       if (!hit) continue;
-      const key = REVERSE[m[2] === "wants" ? "Wants" : m[2] === "requires" ? "Requires" : "Upholds"];
+      const key =
+        REVERSE[m[2] === "wants" ? "Wants" : m[2] === "requires" ? "Requires" : "Upholds"];
       (out[key] ??= []).includes(m[1]) || out[key].push(m[1]);
       if (m[1].endsWith(".target")) (out.Before ??= []).includes(m[1]) || out.Before.push(m[1]);
     }

@@ -93,7 +93,8 @@ export function readHostFacts(root: RootMap, scope: Scope, env: Record<string, s
   const architecture = ARCH[Deno.build.arch] ?? Deno.build.arch;
   const mi = readText(root.host("/etc/machine-info"));
   const prettyHostname = mi ? parseShellVars(mi).PRETTY_HOSTNAME : undefined;
-  const osText = readText(root.host("/etc/os-release")) ?? readText(root.host("/usr/lib/os-release"));
+  const osText = readText(root.host("/etc/os-release")) ??
+    readText(root.host("/usr/lib/os-release"));
   const osRelease = osText ? parseShellVars(osText) : {};
   let user = { name: "root", uid: 0, group: "root", gid: 0, home: "/root", shell: "/bin/sh" };
   if (scope === "user") {

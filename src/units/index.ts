@@ -30,8 +30,7 @@ export interface UnitFileEntry {
   readonly masked: boolean;
 }
 
-const UNIT_SUFFIX =
-  /\.(service|socket|target|timer|path|mount|automount|swap|device|slice|scope)$/;
+const UNIT_SUFFIX = /\.(service|socket|target|timer|path|mount|automount|swap|device|slice|scope)$/;
 
 /** Follows a symlink chain inside the root; returns the final path (inside the root). */
 export function resolveInRoot(root: RootMap, path: string, maxDepth = 32): string | undefined {
@@ -135,7 +134,16 @@ export class UnitIndex {
       } else {
         kind = "other";
       }
-      const entry: UnitFileEntry = { name: e.name, dir, path, hostPath, kind, linkTarget, resolved, masked };
+      const entry: UnitFileEntry = {
+        name: e.name,
+        dir,
+        path,
+        hostPath,
+        kind,
+        linkTarget,
+        resolved,
+        masked,
+      };
       const list = this.#byName.get(e.name);
       if (list) list.push(entry);
       else this.#byName.set(e.name, [entry]);

@@ -12,11 +12,18 @@ import type { Assignment } from "../unit/parse.ts";
 import { UnitConfig } from "../unit/config.ts";
 import { validateAssignments } from "../unit/schema.ts";
 import { builtinUnitText } from "../unit/builtins.ts";
-import { dropInDirs, globMatch, isGlob, mangleUnitName, parseUnitName, templateOf } from "../unit/names.ts";
+import {
+  dropInDirs,
+  globMatch,
+  isGlob,
+  mangleUnitName,
+  parseUnitName,
+  templateOf,
+} from "../unit/names.ts";
 import { expandSpecifiers, type SpecifierContext } from "../unit/specifiers.ts";
 import { parseExecLine } from "../unit/exec.ts";
-import { type PathEnv, RootMap, type Scope, searchPath, sysvInitDir } from "./paths.ts";
-import { UnitIndex, type UnitFileEntry } from "./index.ts";
+import { type PathEnv, type RootMap, type Scope, searchPath, sysvInitDir } from "./paths.ts";
+import { type UnitFileEntry, UnitIndex } from "./index.ts";
 import { type HostFacts, readHostFacts } from "./host_info.ts";
 import { sysvUnitText } from "./sysv.ts";
 
@@ -285,7 +292,11 @@ export class UnitLoader {
         fragmentPath: fragment,
         template,
         loadError: `Failed to load ${fragment}: ${read.error}`,
-        diagnostics: [{ file: fragment, line: 0, message: `Failed to load unit file: ${read.error}` }],
+        diagnostics: [{
+          file: fragment,
+          line: 0,
+          message: `Failed to load unit file: ${read.error}`,
+        }],
       };
     }
     return this.#finish(id, { ...base, template }, read.text, fragment);

@@ -56,9 +56,7 @@ function userDirs(env: PathEnv): {
   const runtimeDir = env.XDG_RUNTIME_DIR || `/run/user/0`;
   const dataHome = env.XDG_DATA_HOME || `${home}/.local/share`;
   const configDirs = (env.XDG_CONFIG_DIRS || "/etc/xdg").split(":").filter((d) => d);
-  const dataDirs = (env.XDG_DATA_DIRS || "/usr/local/share:/usr/share").split(":").filter((d) =>
-    d
-  );
+  const dataDirs = (env.XDG_DATA_DIRS || "/usr/local/share:/usr/share").split(":").filter((d) => d);
   return { configHome, runtimeDir, dataHome, configDirs, dataDirs };
 }
 

@@ -5,7 +5,7 @@
  */
 
 import type { Context } from "../cli/context.ts";
-import { UnitLoader, unitDiagnostics } from "../units/loader.ts";
+import { unitDiagnostics, UnitLoader } from "../units/loader.ts";
 import { parseUnitName } from "../unit/names.ts";
 
 /** Loads all units and prints their problems on stderr. */

@@ -1,0 +1,937 @@
+/**
+ * The lifecycle of one service per Type=: start, stop, reload, with the
+ * Exec lists, the kill sequence and state transitions written as they
+ * happen. Callers hold the unit lock.
+ * @module
+ */
+
+import type { LoadedUnit } from "../units/loader.ts";
+import type { UnitState } from "../state/store.ts";
+import { writeUnitState } from "../state/store.ts";
+import type { ExecCommand } from "../unit/exec.ts";
+import {
+  type ServiceExecKey,
+  type ServiceSettings,
+  serviceSettings,
+  unitSettings,
+} from "../unit/model.ts";
+import { signalName } from "../unit/signals.ts";
+import { type ExitInfo, type Spawned, spawnProcess } from "../process/spawn.ts";
+import { signalProcess, stopSequence, unitMembers } from "../process/kill.ts";
+import { isAlive, listStats, readStat } from "../process/procfs.ts";
+import { type NotifyListener, notifySocketPath, openNotifySocket } from "../process/notify.ts";
+import { setChildSubreaper } from "../process/reaper.ts";
+import {
+  buildEnvironment,
+  createDirectories,
+  type Credentials,
+  type ExecEnvInput,
+  ExecSetupError,
+  type PreparedExec,
+  resolveCredentials,
+  spawnSpecFor,
+  unitLogPath,
+} from "./exec_context.ts";
+import {
+  currentBootKey,
+  effectiveState,
+  liveMembers,
+  stampNow,
+  stateDirHost,
+  type StateEnv,
+  storedState,
+} from "./runtime.ts";
+import { evaluateChecks } from "./conditions.ts";
+import { describeFailedCheck } from "./conditions.ts";
+import { lookupUser } from "../units/host_info.ts";
+
+/** Everything the lifecycle needs from the invocation. */
+export interface LifecycleEnv extends ExecEnvInput {
+  warn(text: string): void;
+  readonly hostname: string;
+  readonly machineId?: string;
+  readonly architecture: string;
+  readonly osRelease: Record<string, string>;
+  /** Verbose diagnostics go here (may be a no-op). */
+  debug(text: string): void;
+}
+
+/** The outcome of a job on one unit. */
+export interface JobOutcome {
+  readonly ok: boolean;
+  /** systemd's Result on failure (exit-code, timeout, resources, ...). */
+  readonly result?: string;
+  /** A complete message to print instead of the generic job-failed lines. */
+  readonly message?: string;
+  /** The start was skipped by a failed condition (still ok). */
+  readonly skipped?: boolean;
+}
+
+const SEC = 1_000_000;
+
+function randomId(): string {
+  const b = new Uint8Array(16);
+  crypto.getRandomValues(b);
+  return [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
+}
+
+function toMs(us: number): number {
+  return us === Infinity ? Infinity : Math.ceil(us / 1000);
+}
+
+/** A running activation: the record being written and its exec context. */
+class Activation {
+  st: UnitState;
+  readonly se: LifecycleEnv;
+  readonly unit: LoadedUnit;
+  readonly s: ServiceSettings;
+  prepared?: PreparedExec;
+
+  constructor(se: LifecycleEnv, unit: LoadedUnit, st: UnitState) {
+    this.se = se;
+    this.unit = unit;
+    this.s = serviceSettings(unit.config);
+    this.st = st;
+  }
+
+  #writing: Promise<void> = Promise.resolve();
+
+  /** Applies a patch and writes the record; writes are serialized. */
+  save(patch: Partial<UnitState>): Promise<void> {
+    this.#writing = this.#writing.then(() => this.#save(patch));
+    return this.#writing;
+  }
+
+  async #save(patch: Partial<UnitState>): Promise<void> {
+    const now = stampNow();
+    const next: UnitState = {
+      ...this.st,
+      ...patch,
+      Boot: currentBootKey(),
+      Writer: { pid: Deno.pid, time: now[0] },
+    };
+    if (patch.ActiveState && patch.ActiveState !== this.st.ActiveState) {
+      next.StateChange = now;
+      const from = this.st.ActiveState;
+      const to = patch.ActiveState;
+      if (from === "inactive" || from === "failed") next.InactiveExit = now;
+      if (to === "active") next.ActiveEnter = now;
+      if (from === "active" || from === "reloading") next.ActiveExit = now;
+      if (to === "inactive" || to === "failed") next.InactiveEnter = now;
+    }
+    this.st = next;
+    await writeUnitState(stateDirHost(this.se), next);
+  }
+
+  recordRun(key: ServiceExecKey, run: NonNullable<UnitState["Exec"]>[string][number]): void {
+    const exec = { ...(this.st.Exec ?? {}) };
+    exec[key] = [...(exec[key] ?? []), run];
+    this.st = { ...this.st, Exec: exec };
+  }
+
+  /** Prepares credentials, directories and the environment (once per activation). */
+  prepare(extra: Record<string, string | undefined> = {}): PreparedExec {
+    const se = this.se;
+    const creds: Credentials | undefined = resolveCredentials(se.root, this.s, this.unit.id);
+    const dirs = createDirectories(se.root, se.scope, se.env, this.s, creds);
+    const logPath = unitLogPath(se.root, se.scope, se.env, this.unit.id);
+    try {
+      Deno.mkdirSync(logPath.slice(0, logPath.lastIndexOf("/")), { recursive: true });
+    } catch { /* reported at spawn */ }
+    const programVars: Record<string, string | undefined> = {
+      INVOCATION_ID: this.st.InvocationID,
+      ...dirs.vars,
+      ...extra,
+    };
+    if (creds && (this.s.user || this.s.dynamicUser)) {
+      const pw = lookupUser(se.root, creds.uid);
+      programVars.USER = creds.name;
+      programVars.LOGNAME = creds.name;
+      programVars.HOME = pw?.home ?? creds.home;
+      programVars.SHELL = pw?.shell ?? creds.shell;
+    }
+    if (this.s.pidFile) programVars.PIDFILE = this.s.pidFile;
+    const env = buildEnvironment(se, this.s, programVars);
+    this.st = {
+      ...this.st,
+      RuntimeDirectories: dirs.runtimeDirs,
+      UID: creds?.uid ?? 0,
+      GID: creds?.gid ?? 0,
+    };
+    this.prepared = { env, creds, logPath, service: this.s, unitId: this.unit.id, root: se.root };
+    return this.prepared;
+  }
+
+  async spawn(cmd: ExecCommand, extraEnv: Record<string, string> = {}): Promise<Spawned> {
+    const p = this.prepared ?? this.prepare();
+    const spec = spawnSpecFor(cmd, p, extraEnv);
+    const child = await spawnProcess(spec);
+    this.st = { ...this.st, Sessions: [...new Set([...(this.st.Sessions ?? []), child.pid])] };
+    return child;
+  }
+
+  /** Runs one control command and waits for it, with a timeout (ms). */
+  async runControl(
+    key: ServiceExecKey,
+    cmd: ExecCommand,
+    timeoutMs: number,
+    extraEnv: Record<string, string> = {},
+  ): Promise<ExitInfo & { pid: number; timedOut: boolean }> {
+    const child = await this.spawn(cmd, extraEnv);
+    await this.save({ ControlPID: child.pid, ControlPIDStartTime: child.startTime });
+    const start = Date.now() * 1000;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = timeoutMs === Infinity ? undefined : new Promise<"timeout">((r) => {
+      timer = setTimeout(() => r("timeout"), timeoutMs);
+    });
+    const status = child.status();
+    let exit = await (timeout ? Promise.race([status, timeout]) : status);
+    let timedOut = false;
+    if (exit === "timeout") {
+      timedOut = true;
+      await stopSequence({
+        mainPid: child.pid,
+        killMode: "control-group",
+        timeoutMs: toMs(this.s.timeoutStopUSec),
+        finalTimeoutMs: 5000,
+      });
+      exit = await status;
+    }
+    if (timer !== undefined) clearTimeout(timer);
+    this.recordRun(key, {
+      pid: child.pid,
+      start,
+      exit: Date.now() * 1000,
+      code: exit.code,
+      status: exit.status,
+    });
+    this.st = { ...this.st, ControlPID: 0, ControlPIDStartTime: 0 };
+    return { ...exit, pid: child.pid, timedOut };
+  }
+}
+
+/** Whether an exit counts as success for this service (SuccessExitStatus=). */
+export function isCleanExit(s: ServiceSettings, exit: ExitInfo, main: boolean): boolean {
+  if (exit.code === "exited") {
+    return exit.status === 0 || s.successExitStatus.codes.includes(exit.status);
+  }
+  if (s.successExitStatus.signals.includes(exit.status)) return true;
+  return main && s.type !== "oneshot" && [1, 2, 13, 15].includes(exit.status);
+}
+
+function resultOf(exit: ExitInfo & { timedOut?: boolean }): string {
+  if (exit.timedOut) return "timeout";
+  if (exit.code === "exited") return "exit-code";
+  return exit.code === "dumped" ? "core-dump" : "signal";
+}
+
+function exitEnv(exit: ExitInfo | undefined, result: string): Record<string, string> {
+  const env: Record<string, string> = { SERVICE_RESULT: result };
+  if (exit) {
+    env.EXIT_CODE = exit.code;
+    env.EXIT_STATUS = exit.code === "exited"
+      ? String(exit.status)
+      : signalName(exit.status) ?? String(exit.status);
+  }
+  return env;
+}
+
+/** Reads the first integer of a PID file (under the root). */
+export function readPidFile(se: StateEnv, path: string): number | undefined {
+  try {
+    const text = Deno.readTextFileSync(se.root.host(path));
+    const m = /^\s*(\d+)/.exec(text);
+    if (!m) return undefined;
+    const pid = Number(m[1]);
+    return pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function waitFor<T>(probe: () => T | undefined, timeoutMs: number): Promise<T | undefined> {
+  const deadline = Date.now() + (timeoutMs === Infinity ? 1e12 : timeoutMs);
+  let delay = 2;
+  for (;;) {
+    const v = probe();
+    if (v !== undefined) return v;
+    if (Date.now() >= deadline) return undefined;
+    await new Promise((r) => setTimeout(r, delay));
+    delay = Math.min(delay * 2, 50);
+  }
+}
+
+/** Our own direct children that Deno did not spawn (daemons re-parented to us). */
+function adoptedChildren(exclude: Set<number>): number[] {
+  const out: number[] = [];
+  for (const st of listStats()) {
+    if (exclude.has(st.pid)) continue;
+    if (st.ppid === Deno.pid && st.state !== "Z") out.push(st.pid);
+  }
+  return out;
+}
+
+/**
+ * Starts a service. The caller holds the lock. An active unit is a no-op.
+ */
+export async function startService(se: LifecycleEnv, unit: LoadedUnit): Promise<JobOutcome> {
+  const current = effectiveState(storedState(se, unit.id), unit.id);
+  if (["active", "activating", "reloading"].includes(current.ActiveState)) return { ok: true };
+  const u = unitSettings(unit.config);
+  const a = new Activation(se, unit, { ...current, Sessions: [], Exec: {} });
+  const s = a.s;
+  // Start limit.
+  const mono = stampNow()[1];
+  const history = (current.StartHistory ?? []).filter((t) => mono - t < u.startLimitIntervalUSec);
+  if (
+    u.startLimitBurst > 0 && u.startLimitIntervalUSec > 0 && history.length >= u.startLimitBurst
+  ) {
+    await a.save({
+      ActiveState: "failed",
+      SubState: "failed",
+      Result: "start-limit-hit",
+      StartHistory: history,
+    });
+    return { ok: false, result: "start-limit-hit" };
+  }
+  history.push(mono);
+  // Conditions and asserts.
+  const condEnv = {
+    root: se.root,
+    managerEnv: { ...(se.managerEnv ?? {}) },
+    hostname: se.hostname,
+    machineId: se.machineId,
+    architecture: se.architecture,
+    osRelease: se.osRelease,
+  };
+  const now = stampNow();
+  const cond = evaluateChecks(u.checks, "Condition", condEnv);
+  if (!cond.ok) {
+    await a.save({
+      ConditionResult: false,
+      Condition: now,
+      FailedCondition: cond.failed ? describeFailedCheck(cond.failed) : undefined,
+      StartHistory: history,
+    });
+    return { ok: true, skipped: true };
+  }
+  const asrt = evaluateChecks(u.checks, "Assert", condEnv);
+  if (!asrt.ok) {
+    await a.save({
+      ConditionResult: true,
+      Condition: now,
+      AssertResult: false,
+      Assert: now,
+      FailedCondition: asrt.failed ? describeFailedCheck(asrt.failed) : undefined,
+      StartHistory: history,
+    });
+    return { ok: false, message: `Assertion failed on job for ${unit.id}.` };
+  }
+  const invocation = randomId();
+  await a.save({
+    ActiveState: "activating",
+    SubState: s.exec.ExecCondition.length ? "condition" : "start-pre",
+    Result: "success",
+    InvocationID: invocation,
+    ConditionResult: true,
+    AssertResult: true,
+    Condition: now,
+    Assert: now,
+    FailedCondition: undefined,
+    StartHistory: history,
+    MainPID: 0,
+    ExecMainPID: 0,
+    ExecMainCode: 0,
+    ExecMainStatus: 0,
+    StatusText: undefined,
+    RemainAfterExit: s.remainAfterExit,
+    Type: s.type,
+  });
+  try {
+    a.prepare();
+  } catch (e) {
+    if (e instanceof ExecSetupError) {
+      se.warn(`${unit.id}: ${e.message}`);
+      return await failStart(a, e.result, undefined);
+    }
+    throw e;
+  }
+  const timeoutStart = toMs(s.timeoutStartUSec);
+  // ExecCondition: 1..254 skips like a failed condition.
+  for (const cmd of s.exec.ExecCondition) {
+    const exit = await a.runControl("ExecCondition", cmd, timeoutStart);
+    if (exit.code === "exited" && exit.status === 0) continue;
+    if (cmd.ignoreFailure) continue;
+    if (exit.code === "exited" && exit.status < 255 && !exit.timedOut) {
+      await a.save({
+        ActiveState: "inactive",
+        SubState: "dead",
+        Result: "exec-condition",
+        ConditionResult: false,
+      });
+      return { ok: true, skipped: true };
+    }
+    return await failStart(a, resultOf(exit), exit);
+  }
+  if (s.exec.ExecCondition.length) await a.save({ SubState: "start-pre" });
+  for (const cmd of s.exec.ExecStartPre) {
+    const exit = await a.runControl("ExecStartPre", cmd, timeoutStart);
+    if (!exit.timedOut && (isCleanExit(s, exit, false) || cmd.ignoreFailure)) continue;
+    return await failStart(a, resultOf(exit), exit);
+  }
+  await a.save({ SubState: "start" });
+  const main = await startMain(a, timeoutStart);
+  if (!main.ok) return main;
+  if (s.type === "oneshot") return main;
+  if (s.exec.ExecStartPost.length) {
+    await a.save({ SubState: "start-post" });
+    for (const cmd of s.exec.ExecStartPost) {
+      const exit = await a.runControl("ExecStartPost", cmd, timeoutStart, mainPidEnv(a.st));
+      if (!exit.timedOut && (isCleanExit(s, exit, false) || cmd.ignoreFailure)) continue;
+      return await failStart(a, resultOf(exit), exit);
+    }
+  }
+  await a.save({
+    ActiveState: "active",
+    SubState: a.st.MainPID || s.type !== "forking" || liveMembers(a.st).length
+      ? "running"
+      : "exited",
+  });
+  await noteEarlyExit(a);
+  return { ok: true };
+}
+
+function mainPidEnv(st: UnitState): Record<string, string> {
+  return st.MainPID && st.MainPID > 0 && isAlive(st.MainPID, st.MainPIDStartTime || undefined)
+    ? { MAINPID: String(st.MainPID) }
+    : {};
+}
+
+/** Records the exit of a main process that already ended while we were still here. */
+async function noteEarlyExit(a: Activation): Promise<void> {
+  const pid = a.st.MainPID;
+  if (!pid) return;
+  const { exitOf } = await import("../process/spawn.ts");
+  const exit = exitOf(pid);
+  if (!exit) return;
+  await mainExited(a, exit);
+}
+
+/** A main process ended: record it and settle the state (no supervisor restarts here). */
+async function mainExited(a: Activation, exit: ExitInfo): Promise<void> {
+  const clean = isCleanExit(a.s, exit, true);
+  const code = exit.code;
+  await a.save({
+    ExecMainCode: code === "exited" ? 1 : code === "killed" ? 2 : 3,
+    ExecMainStatus: exit.status,
+    ExecMainExitTimestamp: stampNow(),
+    MainPID: 0,
+  });
+  if (clean && a.s.remainAfterExit) {
+    await a.save({ ActiveState: "active", SubState: "exited" });
+    return;
+  }
+  await finishStop(a, clean ? "success" : resultOf(exit), exit, true);
+}
+
+async function startMain(a: Activation, timeoutMs: number): Promise<JobOutcome> {
+  const s = a.s;
+  const se = a.se;
+  switch (s.type) {
+    case "oneshot": {
+      for (const cmd of s.exec.ExecStart) {
+        const exit = await a.runControl("ExecStart", cmd, timeoutMs);
+        a.st = {
+          ...a.st,
+          ExecMainPID: exit.pid,
+          ExecMainCode: exit.code === "exited" ? 1 : exit.code === "killed" ? 2 : 3,
+          ExecMainStatus: exit.status,
+          ExecMainExitTimestamp: stampNow(),
+        };
+        if (!exit.timedOut && (isCleanExit(s, exit, false) || cmd.ignoreFailure)) continue;
+        return await failStart(a, resultOf(exit), exit);
+      }
+      if (s.exec.ExecStartPost.length) {
+        await a.save({ SubState: "start-post" });
+        for (const cmd of s.exec.ExecStartPost) {
+          const exit = await a.runControl("ExecStartPost", cmd, timeoutMs);
+          if (!exit.timedOut && (isCleanExit(s, exit, false) || cmd.ignoreFailure)) continue;
+          return await failStart(a, resultOf(exit), exit);
+        }
+      }
+      if (s.remainAfterExit) {
+        await a.save({ ActiveState: "active", SubState: "exited" });
+      } else {
+        await a.save({ ActiveState: "active", SubState: "exited" });
+        await finishStop(a, "success", undefined, true);
+      }
+      return { ok: true };
+    }
+    case "forking": {
+      setChildSubreaper();
+      const cmd = s.exec.ExecStart[0];
+      const exit = await a.runControl("ExecStart", cmd, timeoutMs);
+      if (exit.timedOut || !(isCleanExit(s, exit, false) || cmd.ignoreFailure)) {
+        return await failStart(a, resultOf(exit), exit);
+      }
+      let main: number | undefined;
+      if (s.pidFile) {
+        const pidFile = s.pidFile;
+        main = await waitFor(() => {
+          const pid = readPidFile(se, pidFile);
+          return pid && isAlive(pid) ? pid : undefined;
+        }, Math.min(timeoutMs, 90_000));
+        if (main === undefined) {
+          se.warn(`${a.unit.id}: New main PID could not be read from PID file ${pidFile}.`);
+        }
+      }
+      const adopted = adoptedChildren(new Set([exit.pid]));
+      if (main === undefined && s.guessMainPID && adopted.length === 1) main = adopted[0];
+      const sessions = new Set(a.st.Sessions ?? []);
+      for (const p of adopted) {
+        const sid = readStat(p)?.session;
+        if (sid && sid > 1) sessions.add(sid);
+      }
+      if (main !== undefined) {
+        const sid = readStat(main)?.session;
+        if (sid && sid > 1) sessions.add(sid);
+      }
+      await a.save({
+        MainPID: main ?? 0,
+        MainPIDStartTime: main ? readStat(main)?.startTime ?? 0 : 0,
+        ExecMainPID: main ?? 0,
+        ExecMainStartTimestamp: stampNow(),
+        Sessions: [...sessions],
+        PIDFile: s.pidFile,
+      });
+      if (main === undefined && adopted.length === 0 && !s.remainAfterExit) {
+        // Nothing left running: the daemon exited right away.
+        if (liveMembers(a.st).length === 0) {
+          return await failStart(a, "protocol", undefined);
+        }
+      }
+      return { ok: true };
+    }
+    case "notify":
+    case "notify-reload": {
+      const path = se.root.host(
+        notifySocketPath(
+          stateDirHost(se).slice(se.root.root.length) || "/run/systemctl",
+          a.unit.id,
+        ),
+      );
+      const sockPath = notifySocketPath(stateDirHost(se), a.unit.id);
+      void path;
+      let listener: NotifyListener;
+      try {
+        listener = await openNotifySocket(sockPath);
+      } catch (e) {
+        se.warn(`${a.unit.id}: Failed to open notify socket: ${(e as Error).message}`);
+        return await failStart(a, "resources", undefined);
+      }
+      try {
+        const child = await a.spawn(s.exec.ExecStart[0], { NOTIFY_SOCKET: sockPath });
+        child.unref();
+        await a.save({
+          MainPID: child.pid,
+          MainPIDStartTime: child.startTime,
+          ExecMainPID: child.pid,
+          ExecMainStartTimestamp: stampNow(),
+          NotifySocket: sockPath,
+        });
+        const exec = await child.execResult();
+        if (!exec.ok) {
+          const exit = await child.status();
+          return await failStart(a, "exit-code", exit);
+        }
+        let deadline = timeoutMs === Infinity ? Infinity : Date.now() + timeoutMs;
+        let ended: ExitInfo | undefined;
+        child.status().then((e) => (ended = e));
+        for (;;) {
+          if (ended) {
+            return await failStart(
+              a,
+              ended.code === "exited" && ended.status === 0 ? "protocol" : resultOf(ended),
+              ended,
+            );
+          }
+          const left = deadline === Infinity ? 100 : Math.min(100, deadline - Date.now());
+          if (left <= 0) {
+            await killAll(a);
+            return await failStart(a, "timeout", undefined);
+          }
+          const msg = await listener.next(left);
+          if (!msg) continue;
+          const patch: Partial<UnitState> = {};
+          if (msg.STATUS !== undefined) patch.StatusText = msg.STATUS;
+          if (msg.ERRNO !== undefined) patch.StatusErrno = Number(msg.ERRNO) || 0;
+          if (msg.MAINPID && /^\d+$/.test(msg.MAINPID)) {
+            const pid = Number(msg.MAINPID);
+            patch.MainPID = pid;
+            patch.MainPIDStartTime = readStat(pid)?.startTime ?? 0;
+          }
+          if (msg.EXTEND_TIMEOUT_USEC && /^\d+$/.test(msg.EXTEND_TIMEOUT_USEC)) {
+            deadline = Date.now() + Number(msg.EXTEND_TIMEOUT_USEC) / 1000;
+          }
+          if (Object.keys(patch).length) await a.save(patch);
+          if (msg.READY === "1") break;
+          if (msg.STOPPING === "1") {
+            await a.save({ ActiveState: "deactivating", SubState: "stop" });
+          }
+        }
+      } finally {
+        listener.close();
+      }
+      return { ok: true };
+    }
+    default: {
+      // simple, exec, idle, dbus
+      const child = await a.spawn(s.exec.ExecStart[0]);
+      child.unref();
+      await a.save({
+        MainPID: child.pid,
+        MainPIDStartTime: child.startTime,
+        ExecMainPID: child.pid,
+        ExecMainStartTimestamp: stampNow(),
+      });
+      const exec = await child.execResult();
+      if (!exec.ok) {
+        const { exitOf } = await import("../process/spawn.ts");
+        const exit = exitOf(child.pid) ?? await child.status();
+        await a.save({
+          ExecMainCode: 1,
+          ExecMainStatus: exit.status,
+          ExecMainExitTimestamp: stampNow(),
+          MainPID: 0,
+        });
+        if (s.type === "exec") return await failStart(a, "exit-code", exit);
+        await finishStop(a, "exit-code", exit, true);
+        return { ok: true };
+      }
+      return { ok: true };
+    }
+  }
+}
+
+async function killAll(a: Activation): Promise<void> {
+  const members = liveMembers(a.st);
+  if (members.length === 0) return;
+  await stopSequence({
+    mainPid: a.st.MainPID || undefined,
+    invocationId: a.st.InvocationID,
+    killMode: (a.s.killMode as "control-group") ?? "control-group",
+    killSignal: a.s.killSignal,
+    finalKillSignal: a.s.finalKillSignal,
+    sendSIGHUP: a.s.sendSIGHUP,
+    sendSIGKILL: a.s.sendSIGKILL,
+    timeoutMs: toMs(a.s.timeoutStopUSec),
+    finalTimeoutMs: 5000,
+  });
+  for (const sid of a.st.Sessions ?? []) {
+    for (const p of unitMembers({ sessionId: sid })) signalProcess(p, 9);
+  }
+}
+
+/** A failed start: kill what remains, run ExecStopPost, mark failed. */
+async function failStart(
+  a: Activation,
+  result: string,
+  exit: ExitInfo | undefined,
+): Promise<JobOutcome> {
+  await finishStop(a, result, exit, false);
+  return { ok: false, result };
+}
+
+/**
+ * The end of an activation: ExecStop (when the start had succeeded), the
+ * kill sequence, ExecStopPost, runtime directory cleanup, final state.
+ */
+async function finishStop(
+  a: Activation,
+  result: string,
+  exit: ExitInfo | undefined,
+  startSucceeded: boolean,
+): Promise<void> {
+  const s = a.s;
+  const timeoutStop = toMs(s.timeoutStopUSec);
+  if (startSucceeded && s.exec.ExecStop.length) {
+    await a.save({ ActiveState: "deactivating", SubState: "stop" });
+    for (const cmd of s.exec.ExecStop) {
+      try {
+        await a.runControl("ExecStop", cmd, timeoutStop, {
+          ...mainPidEnv(a.st),
+          ...exitEnv(exit, result),
+        });
+      } catch { /* a failing ExecStop does not fail the stop */ }
+    }
+  }
+  if (liveMembers(a.st).length) {
+    await a.save({ ActiveState: "deactivating", SubState: "stop-sigterm" });
+    await killAll(a);
+  }
+  if (s.exec.ExecStopPost.length) {
+    await a.save({ ActiveState: "deactivating", SubState: "stop-post" });
+    for (const cmd of s.exec.ExecStopPost) {
+      try {
+        await a.runControl("ExecStopPost", cmd, timeoutStop, exitEnv(exit, result));
+      } catch (e) {
+        a.se.debug(`${a.unit.id}: ExecStopPost failed: ${(e as Error).message}`);
+      }
+    }
+  }
+  cleanupAfterStop(a, false);
+  const failed = result !== "success";
+  await a.save({
+    ActiveState: failed ? "failed" : "inactive",
+    SubState: failed ? "failed" : "dead",
+    Result: result,
+    MainPID: 0,
+    ControlPID: 0,
+    StatusText: undefined,
+    NotifySocket: undefined,
+  });
+}
+
+function cleanupAfterStop(a: Activation, restarting: boolean): void {
+  const se = a.se;
+  const keep = a.s.runtimeDirectoryPreserve === "yes" ||
+    (restarting && a.s.runtimeDirectoryPreserve === "restart");
+  if (!keep) {
+    for (const d of a.st.RuntimeDirectories ?? []) {
+      try {
+        Deno.removeSync(se.root.host(d), { recursive: true });
+      } catch { /* already gone */ }
+    }
+  }
+  if (a.s.pidFile) {
+    try {
+      Deno.removeSync(se.root.host(a.s.pidFile));
+    } catch { /* not there */ }
+  }
+}
+
+/** Stops a service. The caller holds the lock. Not running → no-op. */
+export async function stopService(
+  se: LifecycleEnv,
+  unit: LoadedUnit,
+  opts: { restarting?: boolean } = {},
+): Promise<JobOutcome> {
+  const stored = storedState(se, unit.id);
+  const current = effectiveState(stored, unit.id);
+  const a = new Activation(se, unit, current);
+  const running = ["active", "activating", "reloading", "deactivating"].includes(
+    current.ActiveState,
+  );
+  const members = current.ActiveState === "failed" || current.ActiveState === "inactive"
+    ? liveMembers(current)
+    : [];
+  if (!running && members.length === 0) return { ok: true };
+  const s = a.s;
+  try {
+    a.prepare();
+  } catch {
+    a.prepared = undefined;
+  }
+  const timeoutStop = toMs(s.timeoutStopUSec);
+  const mainAtStop =
+    current.MainPID && isAlive(current.MainPID, current.MainPIDStartTime || undefined)
+      ? current.MainPID
+      : 0;
+  let mainSignal = 0;
+  await a.save({ ActiveState: "deactivating", SubState: "stop" });
+  if (running && current.SubState !== "exited" || s.exec.ExecStop.length && running) {
+    for (const cmd of s.exec.ExecStop) {
+      if (!a.prepared) break;
+      try {
+        await a.runControl("ExecStop", cmd, timeoutStop, {
+          ...mainPidEnv(a.st),
+          SERVICE_RESULT: "success",
+        });
+      } catch (e) {
+        se.debug(`${unit.id}: ExecStop failed: ${(e as Error).message}`);
+      }
+    }
+  }
+  let result = "success";
+  if (liveMembers(a.st).length) {
+    await a.save({ SubState: "stop-sigterm" });
+    const killMode = s.killMode as "control-group" | "mixed" | "process" | "none";
+    const mainPid = a.st.MainPID && isAlive(a.st.MainPID, a.st.MainPIDStartTime || undefined)
+      ? a.st.MainPID
+      : undefined;
+    const sessionMembers = new Set<number>();
+    for (const sid of a.st.Sessions ?? []) {
+      for (const p of unitMembers({ sessionId: sid })) sessionMembers.add(p);
+    }
+    if (mainPid && killMode !== "none") {
+      mainSignal = opts.restarting ? s.restartKillSignal : s.killSignal;
+    }
+    const outcome = await stopSequence({
+      mainPid,
+      invocationId: a.st.InvocationID,
+      killMode,
+      killSignal: opts.restarting ? s.restartKillSignal : s.killSignal,
+      finalKillSignal: s.finalKillSignal,
+      sendSIGHUP: s.sendSIGHUP,
+      sendSIGKILL: s.sendSIGKILL,
+      timeoutMs: timeoutStop,
+      finalTimeoutMs: 5000,
+      onPhase: (phase) => {
+        void a.save({ SubState: phase === "sigterm" ? "stop-sigterm" : "stop-sigkill" });
+      },
+    });
+    if (killMode !== "none" && killMode !== "process") {
+      const rest = [...sessionMembers].filter((p) => isAlive(p));
+      if (rest.length) {
+        for (const p of rest) signalProcess(p, s.killSignal);
+        const { waitGone } = await import("../process/kill.ts");
+        if (!(await waitGone(rest, timeoutStop === Infinity ? 90_000 : timeoutStop))) {
+          for (const p of rest) signalProcess(p, s.finalKillSignal);
+          await waitGone(rest, 5000);
+        }
+      }
+    }
+    if (outcome.finalSignaled.length && s.sendSIGKILL) {
+      result = "timeout";
+      if (mainPid && outcome.finalSignaled.includes(mainPid)) mainSignal = s.finalKillSignal;
+    }
+  }
+  if (mainAtStop) {
+    a.st = {
+      ...a.st,
+      ExecMainCode: mainSignal ? 2 : 1,
+      ExecMainStatus: mainSignal,
+      ExecMainExitTimestamp: stampNow(),
+    };
+  }
+  if (s.exec.ExecStopPost.length && a.prepared) {
+    await a.save({ SubState: "stop-post" });
+    for (const cmd of s.exec.ExecStopPost) {
+      try {
+        await a.runControl("ExecStopPost", cmd, timeoutStop, { SERVICE_RESULT: result });
+      } catch (e) {
+        se.debug(`${unit.id}: ExecStopPost failed: ${(e as Error).message}`);
+      }
+    }
+  }
+  cleanupAfterStop(a, !!opts.restarting);
+  const failed = result !== "success";
+  await a.save({
+    ActiveState: failed ? "failed" : "inactive",
+    SubState: failed ? "failed" : "dead",
+    Result: failed ? result : current.ActiveState === "failed" ? current.Result : "success",
+    MainPID: 0,
+    ControlPID: 0,
+    StatusText: undefined,
+    NotifySocket: undefined,
+  });
+  if (current.ActiveState === "failed" && !failed) {
+    await a.save({ ActiveState: "failed", SubState: "failed" });
+  }
+  return { ok: true };
+}
+
+/** Reloads a service: ExecReload (or the reload signal for notify-reload). */
+export async function reloadService(se: LifecycleEnv, unit: LoadedUnit): Promise<JobOutcome> {
+  const current = effectiveState(storedState(se, unit.id), unit.id);
+  const a = new Activation(se, unit, current);
+  const s = a.s;
+  if (s.exec.ExecReload.length === 0 && s.type !== "notify-reload") {
+    return {
+      ok: false,
+      message:
+        `Failed to reload ${unit.id}: Job type reload is not applicable for unit ${unit.id}.`,
+    };
+  }
+  if (!["active", "reloading"].includes(current.ActiveState)) {
+    return { ok: false, message: `Failed to reload ${unit.id}: Unit ${unit.id} is not active.` };
+  }
+  a.prepare();
+  await a.save({
+    ActiveState: "reloading",
+    SubState: "reload",
+    Exec: { ...(current.Exec ?? {}), ExecReload: [] },
+  });
+  let ok = true;
+  if (s.type === "notify-reload" && s.exec.ExecReload.length === 0 && current.MainPID) {
+    const sockPath = current.NotifySocket ?? notifySocketPath(stateDirHost(se), unit.id);
+    let listener: NotifyListener | undefined;
+    try {
+      listener = await openNotifySocket(sockPath);
+      signalProcess(current.MainPID, s.reloadSignal);
+      const deadline = Date.now() +
+        toMs(s.timeoutStartUSec === Infinity ? 90 * SEC : s.timeoutStartUSec);
+      let reloading = false;
+      for (;;) {
+        const left = deadline - Date.now();
+        if (left <= 0) {
+          ok = false;
+          break;
+        }
+        const msg = await listener.next(left);
+        if (!msg) continue;
+        if (msg.STATUS !== undefined) await a.save({ StatusText: msg.STATUS });
+        if (msg.RELOADING === "1") reloading = true;
+        if (msg.READY === "1" && reloading) break;
+      }
+    } finally {
+      listener?.close();
+    }
+  } else {
+    for (const cmd of s.exec.ExecReload) {
+      const exit = await a.runControl(
+        "ExecReload",
+        cmd,
+        toMs(s.timeoutStartUSec === Infinity ? 90 * SEC : s.timeoutStartUSec),
+        mainPidEnv(current),
+      );
+      if (!exit.timedOut && (isCleanExit(s, exit, false) || cmd.ignoreFailure)) continue;
+      ok = false;
+      break;
+    }
+  }
+  if (s.pidFile && s.type === "forking") {
+    const pid = readPidFile(se, s.pidFile);
+    if (pid && pid !== a.st.MainPID && isAlive(pid)) {
+      a.st = { ...a.st, MainPID: pid, MainPIDStartTime: readStat(pid)?.startTime ?? 0 };
+    }
+  }
+  await a.save({
+    ActiveState: "active",
+    SubState: "running",
+    ReloadResult: ok ? "success" : "exit-code",
+  });
+  return ok
+    ? { ok: true }
+    : { ok: false, result: "exit-code", message: `Job for ${unit.id} failed.` };
+}
+
+/** Marks a target (or other passive unit) active or inactive. */
+export async function setPassiveState(
+  se: LifecycleEnv,
+  unit: LoadedUnit,
+  active: boolean,
+): Promise<void> {
+  const current = effectiveState(storedState(se, unit.id), unit.id);
+  const a = new Activation(se, unit, current);
+  if (active && current.ActiveState === "active") return;
+  if (!active && current.ActiveState !== "active") return;
+  await a.save(
+    active
+      ? { ActiveState: "active", SubState: "active", Result: "success", InvocationID: randomId() }
+      : { ActiveState: "inactive", SubState: "dead" },
+  );
+}
+
+/** Clears a failed state (reset-failed). */
+export async function resetFailed(se: LifecycleEnv, unit: LoadedUnit): Promise<void> {
+  const current = storedState(se, unit.id);
+  if (!current) return;
+  const eff = effectiveState(current, unit.id);
+  const a = new Activation(se, unit, eff);
+  const patch: Partial<UnitState> = { StartHistory: [], NRestarts: 0 };
+  if (eff.ActiveState === "failed") {
+    Object.assign(patch, { ActiveState: "inactive", SubState: "dead", Result: "success" });
+  }
+  await a.save(patch);
+}

@@ -1,0 +1,663 @@
+/**
+ * Jobs over several units: the start transaction (requirements pulled in,
+ * conflicts stopped, After/Before ordering), stop with the units bound to
+ * a unit, restart, reload, kill, reset-failed and clean. Prints systemd's
+ * messages and returns the exit code.
+ * @module
+ */
+
+import type { Context } from "../cli/context.ts";
+import { type LoadedUnit, UnitLoader } from "../units/loader.ts";
+import { forwardDependencies } from "../units/deps.ts";
+import { unitSettings } from "../unit/model.ts";
+import { globMatch, parseUnitName } from "../unit/names.ts";
+import { parseSignal } from "../unit/signals.ts";
+import { withUnitLock } from "../state/lock.ts";
+import { listUnitStates } from "../state/store.ts";
+import { signalProcess, unitMembers } from "../process/kill.ts";
+import { isAlive } from "../process/procfs.ts";
+import {
+  type JobOutcome,
+  type LifecycleEnv,
+  reloadService,
+  resetFailed,
+  setPassiveState,
+  startService,
+  stopService,
+} from "./lifecycle.ts";
+import {
+  currentBootKey,
+  effectiveState,
+  liveMembers,
+  stateDirHost,
+  storedState,
+  unitState,
+} from "./runtime.ts";
+import { serviceDirectories } from "./exec_context.ts";
+
+/** Units that a container cannot run; skipped when pulled in as dependencies (§8.2). */
+export const BOOT_IGNORE: readonly string[] = [
+  "systemd-*",
+  "dbus*",
+  "network*.service",
+  "networking.service",
+  "kmod*",
+  "kdump*",
+  "dm-event.*",
+  "lvm2-*",
+  "getty@*",
+  "serial-getty@*",
+  "console-getty.service",
+  "e2scrub*",
+  "purge-kernels.service",
+  "after-local.service",
+  "*.mount",
+  "*.swap",
+  "*.automount",
+  "*.device",
+];
+
+/** The context of a job run. */
+export class Manager {
+  readonly ctx: Context;
+  readonly loader: UnitLoader;
+  readonly lenv: LifecycleEnv;
+
+  constructor(ctx: Context, loader = new UnitLoader(ctx)) {
+    this.ctx = ctx;
+    this.loader = loader;
+    const facts = loader.facts;
+    this.lenv = {
+      root: ctx.root,
+      scope: ctx.scope,
+      env: ctx.env,
+      extraVars: ctx.options.extraVars,
+      hostname: facts.hostname,
+      machineId: facts.machineId,
+      architecture: facts.architecture,
+      osRelease: facts.osRelease,
+      warn: (t) => ctx.warn(t),
+      debug: (t) => {
+        if (ctx.options.verbose > 0) ctx.io.err(t + "\n");
+      },
+    };
+  }
+
+  /** Resolves command-line arguments to unit names (globs include units with state). */
+  expand(args: readonly string[], suffix = ".service"): string[] {
+    return this.loader.expand(args, suffix, (t) => this.ctx.warn(t), this.stateNames());
+  }
+
+  #stateNames?: string[];
+  stateNames(): string[] {
+    if (!this.#stateNames) {
+      this.#stateNames = [];
+      try {
+        for (const e of Deno.readDirSync(`${stateDirHost(this.lenv)}/units`)) {
+          if (e.name.endsWith(".json")) this.#stateNames.push(e.name.slice(0, -5));
+        }
+      } catch { /* no state yet */ }
+    }
+    return this.#stateNames;
+  }
+
+  /** Runs fn under the unit lock; lock timeouts become systemd-style errors. */
+  async locked<T>(unit: string, verb: string, fn: () => Promise<T>): Promise<T> {
+    const max = this.ctx.options.maxTimeout;
+    return await withUnitLock(stateDirHost(this.lenv), unit, { verb }, fn, {
+      timeoutMs: max !== undefined ? max * 1000 : undefined,
+    });
+  }
+
+  /** Makes `/run/systemd/system/` exist, so tools detect systemd. */
+  canary(): void {
+    if (this.ctx.scope !== "system") return;
+    try {
+      Deno.mkdirSync(this.ctx.root.host("/run/systemd/system"), { recursive: true });
+    } catch { /* read-only /run: detection is best effort */ }
+  }
+}
+
+function isIgnored(name: string): boolean {
+  return BOOT_IGNORE.some((p) => globMatch(p, name));
+}
+
+/** The message printed when a unit cannot be acted on; undefined if it can. */
+function loadProblem(verb: string, unit: LoadedUnit): { text: string; code: number } | undefined {
+  const n = unit.requested;
+  switch (unit.loadState) {
+    case "loaded":
+      return undefined;
+    case "not-found":
+      return verb === "start" || verb === "restart" || verb === "reload" || verb === "isolate"
+        ? { text: `Failed to ${verb} ${n}: Unit ${n} not found.`, code: 5 }
+        : { text: `Failed to ${verb} ${n}: Unit ${n} not loaded.`, code: 5 };
+    case "masked":
+      return { text: `Failed to ${verb} ${n}: Unit ${n} is masked.`, code: 1 };
+    case "bad-setting":
+      return {
+        text: `Failed to ${verb} ${n}: Unit ${unit.id} has a bad unit file setting.\n` +
+          `See system logs and 'systemctl status ${n}' for details.`,
+        code: 1,
+      };
+    default:
+      return {
+        text:
+          `Failed to ${verb} ${n}: Unit ${unit.id} failed to load properly, please adjust/correct ` +
+          `and reload service manager: ${unit.loadError ?? "Invalid argument"}`,
+        code: 1,
+      };
+  }
+}
+
+const RESULT_TEXT: Record<string, string> = {
+  "exit-code": "the control process exited with error code",
+  "timeout": "a timeout was exceeded",
+  "signal": "a fatal signal was delivered to the control process",
+  "core-dump": "a fatal signal was delivered causing the control process to dump core",
+  "protocol": "the service did not take the steps required by its unit configuration",
+  "start-limit-hit": "start of the service was attempted too often",
+  "resources": "of unavailable resources or another system error",
+  "exec-condition": "the control process exited with error code",
+};
+
+function jobFailed(ctx: Context, unit: string, outcome: JobOutcome): void {
+  if (outcome.message) {
+    ctx.io.err(outcome.message + "\n");
+    return;
+  }
+  const why = RESULT_TEXT[outcome.result ?? "exit-code"] ??
+    "the control process exited with error code";
+  const verbHint = ctx.scope === "user" ? " --user" : "";
+  ctx.io.err(
+    `Job for ${unit} failed because ${why}.\n` +
+      `See "systemctl${verbHint} status ${unit}" and "journalctl${verbHint} -xeu ${unit}" for details.\n`,
+  );
+}
+
+function compareNames(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** The start transaction of the given units, in job order. */
+export function startTransaction(
+  m: Manager,
+  names: readonly string[],
+): { order: LoadedUnit[]; required: Map<string, Set<string>>; conflicts: Set<string> } {
+  const loader = m.loader;
+  const units = new Map<string, LoadedUnit>();
+  const required = new Map<string, Set<string>>();
+  const queue: Array<{ name: string; named: boolean }> = names.map((n) => ({
+    name: n,
+    named: true,
+  }));
+  const conflicts = new Set<string>();
+  while (queue.length) {
+    const { name, named } = queue.shift()!;
+    if (!named && isIgnored(name)) continue;
+    const unit = loader.load(name);
+    if (units.has(unit.id)) continue;
+    if (!named && unit.loadState !== "loaded") continue;
+    units.set(unit.id, unit);
+    if (unit.loadState !== "loaded") continue;
+    const own = unitSettings(unit.config).deps;
+    const linked = forwardDependencies(loader, unit);
+    for (const key of ["Requires", "BindsTo"] as const) {
+      for (
+        const d of [
+          ...own[key],
+          ...(key === "Requires" ? (linkedOnly(linked.Requires, own.Requires)) : []),
+        ]
+      ) {
+        if (isIgnored(d)) continue;
+        const set = required.get(unit.id) ?? new Set();
+        set.add(loader.load(d).id);
+        required.set(unit.id, set);
+        queue.push({ name: d, named: false });
+      }
+    }
+    for (const d of [...own.Wants, ...linkedOnly(linked.Wants, own.Wants)]) {
+      queue.push({ name: d, named: false });
+    }
+    for (const c of own.Conflicts) conflicts.add(c);
+  }
+  // Order by After/Before within the transaction (Kahn, stable by name).
+  const ids = [...units.keys()];
+  const after = new Map<string, Set<string>>(ids.map((id) => [id, new Set()]));
+  for (const id of ids) {
+    const u = units.get(id)!;
+    if (u.loadState !== "loaded") continue;
+    const deps = forwardDependencies(loader, u);
+    for (const a of deps.After ?? []) {
+      const t = loader.load(a).id;
+      if (units.has(t) && t !== id) after.get(id)!.add(t);
+    }
+    for (const b of deps.Before ?? []) {
+      const t = loader.load(b).id;
+      if (units.has(t) && t !== id) after.get(t)!.add(id);
+    }
+  }
+  const order: LoadedUnit[] = [];
+  const done = new Set<string>();
+  while (done.size < ids.length) {
+    const ready = ids.filter((id) => !done.has(id) && [...after.get(id)!].every((d) => done.has(d)))
+      .sort(compareNames);
+    if (ready.length === 0) {
+      const stuck = ids.filter((id) => !done.has(id)).sort(compareNames);
+      const victim = stuck[0];
+      m.ctx.warn(`Found ordering cycle on ${victim}/start; breaking it.`);
+      after.get(victim)!.clear();
+      continue;
+    }
+    for (const id of ready) {
+      done.add(id);
+      order.push(units.get(id)!);
+    }
+  }
+  return { order, required, conflicts };
+}
+
+function linkedOnly(linked: string[] | undefined, own: string[]): string[] {
+  return (linked ?? []).filter((l) => !own.includes(l));
+}
+
+async function runStart(m: Manager, unit: LoadedUnit): Promise<JobOutcome> {
+  if (unit.type === "service") {
+    return await m.locked(unit.id, "start", () => startService(m.lenv, unit));
+  }
+  if (["target", "slice", "scope"].includes(unit.type)) {
+    await m.locked(unit.id, "start", () => setPassiveState(m.lenv, unit, true));
+    return { ok: true };
+  }
+  m.lenv.debug(`${unit.id}: units of type ${unit.type} are not started without an init instance.`);
+  return { ok: true };
+}
+
+async function runStop(m: Manager, unit: LoadedUnit, restarting = false): Promise<JobOutcome> {
+  if (unit.type === "service") {
+    return await m.locked(unit.id, "stop", () => stopService(m.lenv, unit, { restarting }));
+  }
+  await m.locked(unit.id, "stop", () => setPassiveState(m.lenv, unit, false));
+  return { ok: true };
+}
+
+function isActive(m: Manager, unit: LoadedUnit): boolean {
+  const st = unitState(m.lenv, unit).ActiveState;
+  return st === "active" || st === "activating" || st === "reloading";
+}
+
+/** Starts units with their transactions. Returns the exit code. */
+export async function startUnits(
+  ctx: Context,
+  args: readonly string[],
+  verb = "start",
+): Promise<number> {
+  const m = new Manager(ctx);
+  m.canary();
+  let rc = 0;
+  for (const name of m.expand(args)) {
+    const code = await startOne(m, name, verb);
+    if (code !== 0 && rc === 0) rc = code;
+  }
+  return rc;
+}
+
+async function startOne(m: Manager, name: string, verb: string): Promise<number> {
+  const ctx = m.ctx;
+  if (parseUnitName(name)?.isTemplate) {
+    ctx.io.err(`Unit name ${name} is missing the instance name.\n`);
+    return 1;
+  }
+  const unit = m.loader.load(name);
+  const problem = loadProblem(verb, unit);
+  if (problem) {
+    ctx.io.err(problem.text + "\n");
+    return problem.code;
+  }
+  const settings = unitSettings(unit.config);
+  if (settings.refuseManualStart) {
+    ctx.io.err(
+      `Failed to ${verb} ${name}: Operation refused, unit ${unit.id} may be requested by dependency only (it is configured to refuse manual start/stop).\n`,
+    );
+    return 1;
+  }
+  for (const r of settings.deps.Requisite) {
+    if (!isActive(m, m.loader.load(r))) {
+      ctx.io.err(`A dependency job for ${unit.id} failed. See 'journalctl -xe' for details.\n`);
+      return 1;
+    }
+  }
+  const tx = startTransaction(m, [unit.id]);
+  // Conflicts: stop those first.
+  for (const c of tx.conflicts) {
+    const cu = m.loader.load(c);
+    if (cu.loadState === "loaded" && isActive(m, cu)) await runStop(m, cu);
+  }
+  for (const other of m.stateNames()) {
+    const ou = m.loader.load(other);
+    if (ou.loadState !== "loaded") continue;
+    if (unitSettings(ou.config).deps.Conflicts.includes(unit.id) && isActive(m, ou)) {
+      await runStop(m, ou);
+    }
+  }
+  const failed = new Set<string>();
+  for (const u of tx.order) {
+    const req = tx.required.get(u.id);
+    if (req && [...req].some((r) => failed.has(r))) {
+      failed.add(u.id);
+      if (u.id === unit.id) {
+        ctx.io.err(`A dependency job for ${unit.id} failed. See 'journalctl -xe' for details.\n`);
+        return 1;
+      }
+      continue;
+    }
+    if (u.loadState !== "loaded") {
+      failed.add(u.id);
+      continue;
+    }
+    let outcome: JobOutcome;
+    try {
+      outcome = await runStart(m, u);
+    } catch (e) {
+      if ((e as Error).name === "LockTimeoutError") {
+        ctx.io.err(`Failed to ${verb} ${u.id}: ${(e as Error).message}\n`);
+        return 1;
+      }
+      throw e;
+    }
+    if (!outcome.ok) {
+      failed.add(u.id);
+      if (u.id === unit.id) {
+        jobFailed(ctx, unit.id, outcome);
+        return 1;
+      }
+    }
+  }
+  return 0;
+}
+
+/** Units whose state says they are active and that require, bind to or are part of `id`. */
+function boundUnits(m: Manager, id: string, keys: readonly string[]): LoadedUnit[] {
+  const out: LoadedUnit[] = [];
+  for (const name of m.stateNames()) {
+    if (name === id) continue;
+    const u = m.loader.load(name);
+    if (u.loadState !== "loaded" || !isActive(m, u)) continue;
+    const deps = unitSettings(u.config).deps as Record<string, string[]>;
+    if (keys.some((k) => (deps[k] ?? []).includes(id))) out.push(u);
+  }
+  return out;
+}
+
+/** Stops units (and the active units bound to them). Returns the exit code. */
+export async function stopUnits(
+  ctx: Context,
+  args: readonly string[],
+  verb = "stop",
+): Promise<number> {
+  const m = new Manager(ctx);
+  m.canary();
+  let rc = 0;
+  for (const name of m.expand(args)) {
+    const unit = m.loader.load(name);
+    if (unit.loadState !== "loaded" && !storedState(m.lenv, unit.id)) {
+      const problem = loadProblem(verb, unit);
+      if (problem && unit.loadState !== "masked") {
+        ctx.io.err(problem.text + "\n");
+        if (rc === 0) rc = problem.code;
+        continue;
+      }
+      if (unit.loadState === "masked") continue;
+    }
+    if (unitSettings(unit.config).refuseManualStop) {
+      ctx.io.err(
+        `Failed to ${verb} ${name}: Operation refused, unit ${unit.id} may be requested by dependency only (it is configured to refuse manual start/stop).\n`,
+      );
+      if (rc === 0) rc = 1;
+      continue;
+    }
+    try {
+      for (const b of boundUnits(m, unit.id, ["Requires", "BindsTo", "PartOf"])) {
+        await runStop(m, b);
+      }
+      await runStop(m, unit);
+    } catch (e) {
+      if ((e as Error).name === "LockTimeoutError") {
+        ctx.io.err(`Failed to ${verb} ${unit.id}: ${(e as Error).message}\n`);
+        if (rc === 0) rc = 1;
+        continue;
+      }
+      throw e;
+    }
+  }
+  return rc;
+}
+
+/** restart / try-restart: stop (if active) then start; PartOf units follow. */
+export async function restartUnits(
+  ctx: Context,
+  args: readonly string[],
+  opts: { onlyIfActive: boolean; verb: string },
+): Promise<number> {
+  const m = new Manager(ctx);
+  m.canary();
+  let rc = 0;
+  for (const name of m.expand(args)) {
+    const unit = m.loader.load(name);
+    const problem = loadProblem(opts.verb === "try-restart" ? "restart" : "restart", unit);
+    if (problem) {
+      if (opts.onlyIfActive && unit.loadState === "not-found") continue;
+      ctx.io.err(problem.text + "\n");
+      if (rc === 0) rc = problem.code;
+      continue;
+    }
+    const active = isActive(m, unit);
+    if (opts.onlyIfActive && !active) continue;
+    const partOf = boundUnits(m, unit.id, ["PartOf"]);
+    if (active || unitState(m.lenv, unit).ActiveState === "failed") {
+      for (const p of partOf) await runStop(m, p, true);
+      await runStop(m, unit, true);
+    }
+    const code = await startOne(m, unit.id, "restart");
+    for (const p of partOf) await startOne(m, p.id, "restart");
+    if (code !== 0 && rc === 0) rc = code;
+  }
+  return rc;
+}
+
+/** reload, reload-or-restart, try-reload-or-restart. */
+export async function reloadUnits(
+  ctx: Context,
+  args: readonly string[],
+  mode: "reload" | "reload-or-restart" | "try-reload-or-restart",
+): Promise<number> {
+  const m = new Manager(ctx);
+  m.canary();
+  let rc = 0;
+  for (const name of m.expand(args)) {
+    const unit = m.loader.load(name);
+    const problem = loadProblem(mode === "reload" ? "reload" : "reload", unit);
+    if (problem) {
+      ctx.io.err(problem.text + "\n");
+      if (rc === 0) rc = problem.code;
+      continue;
+    }
+    const active = isActive(m, unit);
+    const canReload = unit.type === "service" &&
+      (unit.config.list("Service", "ExecReload").length > 0 ||
+        unit.config.get("Service", "Type") === "notify-reload");
+    if (mode === "try-reload-or-restart" && !active) continue;
+    if (mode !== "reload" && (!active || !canReload)) {
+      const code = await restartUnits(ctx, [unit.id], { onlyIfActive: false, verb: "restart" });
+      if (code !== 0 && rc === 0) rc = code;
+      continue;
+    }
+    if (unit.type !== "service") {
+      ctx.io.err(
+        `Failed to reload ${unit.id}: Job type reload is not applicable for unit ${unit.id}.\n`,
+      );
+      if (rc === 0) rc = 1;
+      continue;
+    }
+    const outcome = await m.locked(unit.id, "reload", () => reloadService(m.lenv, unit));
+    if (!outcome.ok) {
+      if (outcome.message?.startsWith("Failed to reload")) ctx.io.err(outcome.message + "\n");
+      else jobFailed(ctx, unit.id, { ok: false, result: outcome.result });
+      if (rc === 0) rc = 1;
+    }
+  }
+  return rc;
+}
+
+/** isolate TARGET: start it, then stop every active unit outside its transaction. */
+export async function isolate(ctx: Context, target: string): Promise<number> {
+  const m = new Manager(ctx);
+  const [name] = m.loader.expand([target], ".target", (t) => ctx.warn(t));
+  const unit = m.loader.load(name);
+  const problem = loadProblem("isolate", unit);
+  if (problem) {
+    ctx.io.err(problem.text + "\n");
+    return problem.code;
+  }
+  if (!unitSettings(unit.config).allowIsolate) {
+    ctx.io.err(`Failed to start ${unit.id}: Operation refused, unit may not be isolated.\n`);
+    return 1;
+  }
+  const keep = new Set(startTransaction(m, [unit.id]).order.map((u) => u.id));
+  for (const other of m.stateNames()) {
+    const ou = m.loader.load(other);
+    if (keep.has(ou.id) || !isActive(m, ou)) continue;
+    if (unitSettings(ou.config).ignoreOnIsolate) continue;
+    await runStop(m, ou);
+  }
+  return await startUnits(ctx, [unit.id]);
+}
+
+/** kill UNIT...: signal the unit's processes (--kill-whom, --signal). */
+export async function killUnits(ctx: Context, args: readonly string[]): Promise<number> {
+  const m = new Manager(ctx);
+  const sigText = ctx.options.signal ?? "SIGTERM";
+  const sig = parseSignal(sigText);
+  if (sig === undefined) {
+    ctx.io.err(`Failed to parse signal string ${sigText}.\n`);
+    return 1;
+  }
+  const whom = ctx.options.killWhom ?? "all";
+  if (!["main", "control", "all"].includes(whom)) {
+    ctx.io.err(`Unknown kill-whom setting: ${whom}\n`);
+    return 1;
+  }
+  let rc = 0;
+  for (const name of m.expand(args)) {
+    const unit = m.loader.load(name);
+    const st = effectiveState(storedState(m.lenv, unit.id), unit.id);
+    if (unit.loadState === "not-found" && !storedState(m.lenv, unit.id)) {
+      ctx.io.err(`Failed to kill unit ${name}: Unit ${name} not loaded.\n`);
+      rc ||= 1;
+      continue;
+    }
+    const main = st.MainPID && isAlive(st.MainPID, st.MainPIDStartTime || undefined)
+      ? st.MainPID
+      : 0;
+    const control = st.ControlPID && isAlive(st.ControlPID) ? st.ControlPID : 0;
+    let targets: number[] = [];
+    if (whom === "main") {
+      if (!main) {
+        ctx.io.err(`Failed to kill unit ${unit.id}: No main process to kill\n`);
+        rc ||= 1;
+        continue;
+      }
+      targets = [main];
+    } else if (whom === "control") {
+      if (!control) {
+        ctx.io.err(`Failed to kill unit ${unit.id}: No control process to kill\n`);
+        rc ||= 1;
+        continue;
+      }
+      targets = [control];
+    } else {
+      targets = liveMembers(st);
+    }
+    await m.locked(unit.id, "kill", () => {
+      for (const p of targets) signalProcess(p, sig);
+      return Promise.resolve();
+    });
+  }
+  return rc;
+}
+
+/** reset-failed [UNIT...]. */
+export async function resetFailedUnits(ctx: Context, args: readonly string[]): Promise<number> {
+  const m = new Manager(ctx);
+  const names = args.length ? m.expand(args) : m.stateNames();
+  let rc = 0;
+  for (const name of names) {
+    const unit = m.loader.load(name);
+    if (unit.loadState === "not-found" && !storedState(m.lenv, unit.id)) {
+      if (args.length) {
+        ctx.io.err(`Failed to reset failed state of unit ${name}: Unit ${name} not loaded.\n`);
+        rc ||= 1;
+      }
+      continue;
+    }
+    await m.locked(unit.id, "reset-failed", () => resetFailed(m.lenv, unit));
+  }
+  return rc;
+}
+
+/** clean --what=... UNIT...: remove the unit's runtime/state/cache/logs/configuration dirs. */
+export async function cleanUnits(ctx: Context, args: readonly string[]): Promise<number> {
+  const m = new Manager(ctx);
+  const what = new Set(ctx.options.what.length ? ctx.options.what : ["cache", "runtime"]);
+  if (what.has("all")) {
+    for (const w of ["runtime", "state", "cache", "logs", "configuration"]) what.add(w);
+  }
+  for (const w of what) {
+    if (!["runtime", "state", "cache", "logs", "configuration", "all", "fdstore"].includes(w)) {
+      ctx.io.err(`Invalid clean resource type: ${w}\n`);
+      return 1;
+    }
+  }
+  let rc = 0;
+  for (const name of m.expand(args)) {
+    const unit = m.loader.load(name);
+    const problem = loadProblem("clean", unit);
+    if (problem) {
+      ctx.io.err(`Failed to clean unit ${name}: Unit ${name} not loaded.\n`);
+      rc ||= 1;
+      continue;
+    }
+    const st = unitState(m.lenv, unit);
+    if (!["inactive", "failed"].includes(st.ActiveState)) {
+      ctx.io.err(`Failed to clean unit ${unit.id}: Unit is not inactive or has pending job.\n`);
+      rc ||= 1;
+      continue;
+    }
+    if (unit.type !== "service") continue;
+    const { serviceSettings } = await import("../unit/model.ts");
+    const s = serviceSettings(unit.config);
+    await m.locked(unit.id, "clean", () => {
+      for (const d of serviceDirectories(ctx.scope, ctx.env, s)) {
+        if (!what.has(d.kind)) continue;
+        for (const entry of d.names) {
+          const n = entry.split(":")[0];
+          try {
+            Deno.removeSync(ctx.root.host(`${d.base}/${n}`), { recursive: true });
+          } catch { /* not there */ }
+        }
+      }
+      return Promise.resolve();
+    });
+  }
+  return rc;
+}
+
+/** Units with a live state record (for list-units and globbing). */
+export async function unitsWithState(ctx: Context): Promise<string[]> {
+  const m = new Manager(ctx);
+  const states = await listUnitStates(stateDirHost(m.lenv), currentBootKey());
+  return states.map((s) => s.Id);
+}
+
+/** Exposed for --now in enable/disable. */
+export { unitMembers };

@@ -1,0 +1,203 @@
+/**
+ * Run state as every invocation sees it: the stored record, corrected by
+ * what /proc says (§6.2), and its conversion to the `show` view.
+ * @module
+ */
+
+import type { LoadedUnit } from "../units/loader.ts";
+import { type PathEnv, type RootMap, type Scope, stateDir } from "../units/paths.ts";
+import { readUnitStateSync, STATE_FORMAT, type UnitState } from "../state/store.ts";
+import { makeBootKey } from "../state/boot.ts";
+import { readProcText } from "../process/procread.ts";
+import { isAlive, readStat } from "../process/procfs.ts";
+import { unitMembers } from "../process/kill.ts";
+import { NEVER_RAN, type RuntimeView, type Stamp } from "../output/show.ts";
+import type { ServiceExecKey } from "../unit/model.ts";
+
+/** What a runtime query needs from the invocation. */
+export interface StateEnv {
+  readonly root: RootMap;
+  readonly scope: Scope;
+  readonly env: PathEnv;
+  warn(text: string): void;
+}
+
+let cachedBootKey: string | undefined;
+
+/** The boot key of this container boot (cached per invocation). */
+export function currentBootKey(): string {
+  cachedBootKey ??= makeBootKey(
+    readProcText("/proc/sys/kernel/random/boot_id") ?? "",
+    readProcText("/proc/1/stat") ?? "",
+  );
+  return cachedBootKey;
+}
+
+/** The host path of the state directory. */
+export function stateDirHost(se: StateEnv): string {
+  return se.root.host(stateDir(se.scope, se.env));
+}
+
+/** Microseconds on the monotonic clock (system uptime). */
+export function monotonicUs(): number {
+  const up = readProcText("/proc/uptime")?.split(" ")[0];
+  return up ? Math.round(Number(up) * 1_000_000) : Math.round(performance.now() * 1000);
+}
+
+/** A [realtime, monotonic] stamp for now. */
+export function stampNow(): [number, number] {
+  return [Date.now() * 1000, monotonicUs()];
+}
+
+/** A fresh record for a unit that has no state. */
+export function emptyState(id: string): UnitState {
+  return {
+    format: STATE_FORMAT,
+    Id: id,
+    Boot: currentBootKey(),
+    ActiveState: "inactive",
+    SubState: "dead",
+    Result: "success",
+  };
+}
+
+/** The stored record (stale or corrupt files count as absent). */
+export function storedState(se: StateEnv, id: string): UnitState | undefined {
+  const r = readUnitStateSync(stateDirHost(se), id, currentBootKey());
+  if (r.warning) se.warn(r.warning);
+  return r.state;
+}
+
+/** Whether a recorded process is still ours and alive. */
+function alive(pid: number | undefined, start: number | undefined): boolean {
+  if (!pid || pid <= 0) return false;
+  return isAlive(pid, start || undefined);
+}
+
+/** The live member processes of a unit, from its record. */
+export function liveMembers(st: UnitState): number[] {
+  const mainPid = alive(st.MainPID, st.MainPIDStartTime) ? st.MainPID : undefined;
+  const controlPid = alive(st.ControlPID, st.ControlPIDStartTime) ? st.ControlPID : undefined;
+  const members = new Set<number>();
+  for (const sid of st.Sessions ?? []) {
+    for (const p of unitMembers({ sessionId: sid })) members.add(p);
+  }
+  for (
+    const p of unitMembers({
+      mainPid,
+      controlPid,
+      invocationId: st.InvocationID,
+    })
+  ) members.add(p);
+  return [...members].filter((p) => readStat(p)?.state !== "Z");
+}
+
+/**
+ * The effective state: the record while its processes live; a running unit
+ * whose main process vanished unobserved reads `failed` (exit-code), or
+ * stays `active/exited` with RemainAfterExit.
+ */
+export function effectiveState(st: UnitState | undefined, id: string): UnitState {
+  if (!st) return emptyState(id);
+  const transitional = st.ActiveState === "activating" || st.ActiveState === "deactivating" ||
+    st.ActiveState === "reloading";
+  if (transitional && st.Writer && !isAlive(st.Writer.pid)) {
+    return recompute(st);
+  }
+  if (st.ActiveState === "active" && st.SubState === "running") {
+    if (st.MainPID && st.MainPID > 0) {
+      if (alive(st.MainPID, st.MainPIDStartTime)) return st;
+      return recompute(st);
+    }
+    if (liveMembers(st).length === 0) return recompute(st);
+  }
+  return st;
+}
+
+function recompute(st: UnitState): UnitState {
+  if (st.RemainAfterExit) return { ...st, ActiveState: "active", SubState: "exited", MainPID: 0 };
+  if (st.MainPID && st.MainPID > 0 && st.ActiveState !== "deactivating") {
+    return {
+      ...st,
+      ActiveState: "failed",
+      SubState: "failed",
+      Result: "exit-code",
+      MainPID: 0,
+      ControlPID: 0,
+    };
+  }
+  if (st.ActiveState === "deactivating") {
+    return { ...st, ActiveState: "inactive", SubState: "dead", MainPID: 0, ControlPID: 0 };
+  }
+  return {
+    ...st,
+    ActiveState: "failed",
+    SubState: "failed",
+    Result: st.Result === "success" ? "exit-code" : st.Result,
+    MainPID: 0,
+    ControlPID: 0,
+  };
+}
+
+/** The effective state of a loaded unit. */
+export function unitState(se: StateEnv, unit: LoadedUnit): UnitState {
+  return effectiveState(storedState(se, unit.id), unit.id);
+}
+
+const stamp = (s: readonly number[] | undefined): Stamp => (s ? [s[0] ?? 0, s[1] ?? 0] : [0, 0]);
+
+const CODE: Record<string, number> = { exited: 1, killed: 2, dumped: 3 };
+
+/** Converts a record into the view `show` and `status` print. */
+export function toRuntimeView(st: UnitState): RuntimeView {
+  const execRuns: Partial<
+    Record<
+      ServiceExecKey,
+      Array<
+        RuntimeView["execRuns"][ServiceExecKey] extends readonly (infer R)[] | undefined ? R : never
+      >
+    >
+  > = {};
+  for (const [k, runs] of Object.entries(st.Exec ?? {})) {
+    execRuns[k as ServiceExecKey] = runs.map((r) => ({
+      pid: r.pid,
+      start: r.start ?? 0,
+      exit: r.exit ?? 0,
+      code: r.code,
+      status: r.status ?? 0,
+    }));
+  }
+  return {
+    ...NEVER_RAN,
+    activeState: st.ActiveState,
+    subState: st.SubState,
+    result: st.Result ?? "success",
+    reloadResult: st.ReloadResult ?? "success",
+    cleanResult: st.CleanResult ?? "success",
+    mainPid: st.MainPID ?? 0,
+    controlPid: st.ControlPID ?? 0,
+    execMainPid: st.ExecMainPID ?? 0,
+    execMainCode: typeof st.ExecMainCode === "string"
+      ? CODE[st.ExecMainCode] ?? 0
+      : st.ExecMainCode ?? 0,
+    execMainStatus: st.ExecMainStatus ?? 0,
+    execMainStart: stamp(st.ExecMainStartTimestamp),
+    execMainExit: stamp(st.ExecMainExitTimestamp),
+    stateChange: stamp(st.StateChange),
+    inactiveExit: stamp(st.InactiveExit),
+    activeEnter: stamp(st.ActiveEnter),
+    activeExit: stamp(st.ActiveExit),
+    inactiveEnter: stamp(st.InactiveEnter),
+    conditionTimestamp: stamp(st.Condition),
+    assertTimestamp: stamp(st.Assert),
+    conditionResult: st.ConditionResult,
+    assertResult: st.AssertResult,
+    nRestarts: st.NRestarts ?? 0,
+    statusText: st.StatusText ?? "",
+    statusErrno: st.StatusErrno ?? 0,
+    invocationId: st.InvocationID ?? "",
+    uid: st.ActiveState === "active" || st.ActiveState === "activating" ? st.UID : undefined,
+    gid: st.ActiveState === "active" || st.ActiveState === "activating" ? st.GID : undefined,
+    execRuns,
+  };
+}

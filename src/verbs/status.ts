@@ -1,0 +1,175 @@
+/**
+ * `status [UNIT...|PID...]` and `list-units [PATTERN...]`.
+ * @module
+ */
+
+import type { Context } from "../cli/context.ts";
+import { Manager } from "../service/manager.ts";
+import { unitView } from "../service/view.ts";
+import { liveMembers, unitState } from "../service/runtime.ts";
+import { formatStatus, type StatusExtras } from "../output/status.ts";
+import { formatListUnits, type UnitRow } from "../output/units_table.ts";
+import { logPath, tailLines } from "../units/journal_files.ts";
+import { processInfo, unitOfPid } from "../service/processes.ts";
+import { parseUnitName } from "../unit/names.ts";
+import { SERVICE_EXEC_KEYS } from "../unit/model.ts";
+
+/** `status`: systemd's status blocks; exit 0 all active, 3 any inactive, 4 any unknown. */
+export async function status(ctx: Context, args: string[]): Promise<number> {
+  const m = new Manager(ctx);
+  const names: string[] = [];
+  for (const a of args) {
+    if (/^\d+$/.test(a)) {
+      const owner = unitOfPid(m, Number(a));
+      if (owner) names.push(owner);
+      else {ctx.io.err(
+          `Failed to get unit for PID ${a}: PID ${a} does not belong to any loaded unit.\n`,
+        );}
+      continue;
+    }
+    names.push(...m.expand([a]));
+  }
+  if (args.length === 0) return await systemStatus(ctx, m);
+  let rc = 0;
+  let first = true;
+  for (const name of names) {
+    const unit = m.loader.load(name);
+    const stored = unitState(m.lenv, unit);
+    const hasState = m.stateNames().includes(unit.id);
+    if (unit.loadState === "not-found" && !hasState) {
+      ctx.io.err(`Unit ${name} could not be found.\n`);
+      rc = 4;
+      continue;
+    }
+    if (parseUnitName(name)?.isTemplate) {
+      ctx.io.err(`Unit ${name} could not be found.\n`);
+      rc = 4;
+      continue;
+    }
+    const view = await unitView(ctx, m.loader, unit);
+    const members = liveMembers(stored).sort((a, b) => a - b).map((pid) => processInfo(pid));
+    const runs: StatusExtras["controlRuns"] = [];
+    for (const key of SERVICE_EXEC_KEYS) {
+      const cmds = view.service?.exec[key] ?? [];
+      (stored.Exec?.[key] ?? []).forEach((r, i) => {
+        if (!r.code) return;
+        if (key === "ExecStart" && view.service?.type !== "oneshot" && r.pid === stored.MainPID) {
+          return;
+        }
+        runs.push({
+          key,
+          argv: cmds[i]?.argv ?? [],
+          pid: r.pid,
+          code: r.code,
+          status: r.status ?? 0,
+        });
+      });
+    }
+    const lines = ctx.options.lines;
+    const log = lines > 0 ? tailLines(logPath(ctx.root, ctx.scope, ctx.env, unit.id), lines) : [];
+    const failed = stored.FailedCondition;
+    const extras: StatusExtras = {
+      nowUs: ctx.now(),
+      logLines: log,
+      members: members.filter((p) => p !== undefined).map((p) => p!),
+      mainComm: stored.MainPID ? processInfo(stored.MainPID)?.comm : undefined,
+      controlRuns: runs,
+      failedCheck: failed && (stored.ConditionResult === false || stored.AssertResult === false)
+        ? {
+          kind: stored.AssertResult === false ? "Assert" : "Condition",
+          text: failed,
+          atUs: (stored.AssertResult === false ? stored.Assert : stored.Condition)?.[0] ?? 0,
+        }
+        : undefined,
+      full: ctx.options.full || !ctx.io.stdoutIsTty,
+      withLog: lines > 0,
+    };
+    if (!first) ctx.io.out("\n");
+    first = false;
+    ctx.io.out(formatStatus(view, extras));
+    const active = view.runtime.activeState;
+    if (rc === 0 && !(active === "active" || active === "reloading")) rc = 3;
+  }
+  return rc;
+}
+
+async function systemStatus(ctx: Context, m: Manager): Promise<number> {
+  const facts = m.loader.facts;
+  let failed = 0;
+  for (const n of m.stateNames()) {
+    if (unitState(m.lenv, m.loader.load(n)).ActiveState === "failed") failed++;
+  }
+  const { systemState } = await import("../service/manager_view.ts");
+  const state = systemState(ctx, failed);
+  const pad = (label: string) => label.padStart(11) + ":";
+  ctx.io.out(
+    `● ${facts.hostname}\n` +
+      `${pad("State")} ${state}\n` +
+      `${pad("Units")} ${m.loader.knownNames({ builtins: true }).length} loaded\n` +
+      `${pad("Jobs")} 0 queued\n` +
+      `${pad("Failed")} ${failed} units\n` +
+      `${pad("systemd")} 252\n`,
+  );
+  return 0;
+}
+
+/** `list-units [PATTERN...]`. */
+export function listUnits(ctx: Context, args: string[]): Promise<number> {
+  const m = new Manager(ctx);
+  const o = ctx.options;
+  const withState = new Set(m.stateNames());
+  let pool: string[];
+  if (o.all > 0) {
+    pool = [...new Set([...m.loader.knownNames({ builtins: true }), ...withState])]
+      .filter((n) => !parseUnitName(n)?.isTemplate);
+  } else {
+    pool = [...withState, "-.slice", "system.slice"];
+  }
+  if (args.length) {
+    const wanted = new Set(m.loader.expand(args, ".service", (t) => ctx.warn(t), [...withState]));
+    pool = pool.filter((n) => wanted.has(n));
+  }
+  const rows: UnitRow[] = [];
+  const seen = new Set<string>();
+  for (const name of pool) {
+    const unit = m.loader.load(name);
+    if (seen.has(unit.id)) continue;
+    seen.add(unit.id);
+    if (unit.loadState === "not-found" && !withState.has(unit.id)) continue;
+    const st = unit.id === "-.slice" || unit.id === "system.slice"
+      ? { ActiveState: "active", SubState: "active" }
+      : unitState(m.lenv, unit);
+    const active = st.ActiveState;
+    if (o.types.length) {
+      const type = unit.type;
+      const loadStates = o.types.filter((t) => !t.includes("."));
+      if (!o.types.includes(type) && !loadStates.includes(unit.loadState)) continue;
+    }
+    if (o.states.length) {
+      if (![unit.loadState, active, st.SubState].some((s) => o.states.includes(s))) continue;
+    } else if (
+      o.all === 0 &&
+      !["active", "activating", "deactivating", "reloading", "failed"].includes(active)
+    ) {
+      continue;
+    }
+    rows.push({
+      unit: unit.id,
+      load: unit.loadState,
+      active,
+      sub: st.SubState,
+      description: unit.config.get("Unit", "Description") ?? unit.id,
+    });
+  }
+  ctx.io.out(
+    formatListUnits(rows, {
+      plain: o.plain,
+      legend: o.legend && !o.quiet,
+      all: o.all > 0,
+      states: o.states,
+      full: o.full || !ctx.io.stdoutIsTty,
+      output: o.output,
+    }),
+  );
+  return Promise.resolve(0);
+}
