@@ -120,7 +120,10 @@ export const RLIMIT: Readonly<Record<string, number>> = {
 };
 
 const RLIM_INFINITY = 0xffffffffffffffffn;
-/** Below this soft NOFILE limit the helper could not open the stdio files itself. */
+/**
+ * A lower soft NOFILE limit is applied just before execve: the helper itself
+ * needs descriptors (Deno holds a few dozen) to open the stdio files.
+ */
 const NOFILE_WORKING_MINIMUM = 256n;
 const PRIO_PROCESS = 0;
 const PR_SET_NO_NEW_PRIVS = 38;
@@ -231,7 +234,6 @@ function applyRlimits(request: HelperRequest): { soft: bigint; hard: bigint } | 
     const hard = limitValue(value.hard);
     if (resource === RLIMIT.NOFILE && soft < NOFILE_WORKING_MINIMUM) {
       deferred = { soft, hard };
-      setLimit(resource, hard < NOFILE_WORKING_MINIMUM ? hard : NOFILE_WORKING_MINIMUM, hard);
       continue;
     }
     setLimit(resource, soft, hard);
@@ -241,11 +243,14 @@ function applyRlimits(request: HelperRequest): { soft: bigint; hard: bigint } | 
 
 function applyOomScore(request: HelperRequest): void {
   if (request.oomScoreAdjust === undefined) return;
-  try {
-    Deno.writeTextFileSync("/proc/self/oom_score_adj", `${request.oomScoreAdjust}\n`);
-  } catch (error) {
-    throw new StepError("OOM_ADJUST", error instanceof Error ? error.message : String(error));
-  }
+  // Through libc: Deno demands --allow-all for writes below /proc/self.
+  const fd = libc().open(cstr("/proc/self/oom_score_adj"), O.WRONLY | O.CLOEXEC, 0);
+  if (fd < 0) fail("OOM_ADJUST");
+  const text = cstr(`${request.oomScoreAdjust}\n`);
+  const written = Number(libc().write(fd, text, BigInt(text.length - 1)));
+  const code = errno();
+  libc().close(fd);
+  if (written < 0) fail("OOM_ADJUST", code);
 }
 
 function applyNice(request: HelperRequest): void {
@@ -342,8 +347,6 @@ function environment(request: HelperRequest): string[] {
 
 function markDescriptorsCloseOnExec(first: number): void {
   if (libc().close_range(first, 0xffffffff, CLOSE_RANGE_CLOEXEC) === 0) return;
-  for (const entry of Deno.readDirSync("/proc/self/fd")) {
-    const fd = Number(entry.name);
-    if (fd >= first) libc().fcntl(fd, F.SETFD, F.FD_CLOEXEC);
-  }
+  // Kernels before 5.11: mark them one by one (Deno holds well below this bound).
+  for (let fd = first; fd < 4096; fd++) libc().fcntl(fd, F.SETFD, F.FD_CLOEXEC);
 }

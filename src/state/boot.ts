@@ -14,7 +14,12 @@ export function makeBootKey(bootIdText: string, pid1Stat: string): string {
   return `${bootIdText.trim()}:${fields[19]}`;
 }
 
-/** The boot key of the running system (read once per process). */
+/**
+ * The boot key of the running system (read once per process). Deno 2.9
+ * refuses /proc paths without `--allow-all`, so under the program's own
+ * permission list this throws; callers there use `bootKey()` of
+ * `process/procfs.ts` (libc reads) or {@linkcode makeBootKey}.
+ */
 export function bootKey(procRoot = "/proc"): string {
   if (procRoot === "/proc" && cached !== undefined) return cached;
   const key = makeBootKey(

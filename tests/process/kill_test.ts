@@ -1,0 +1,162 @@
+import assert from "node:assert/strict";
+import { signalProcess, stopSequence, unitMembers, waitGone } from "../../src/process/kill.ts";
+import { readStat } from "../../src/process/procfs.ts";
+import { type Spawned, spawnProcess } from "../../src/process/spawn.ts";
+import { eventually, specFor } from "./_support.ts";
+
+async function startShell(script: string): Promise<Spawned> {
+  const child = await spawnProcess(specFor(["/bin/sh", "-c", script]));
+  assert.deepEqual(await child.execResult(), { ok: true });
+  return child;
+}
+
+/** Waits until the session led by `sid` has `count` members. */
+async function settle(sid: number, count: number): Promise<number[]> {
+  let members: number[] = [];
+  const ok = await eventually(() => (members = unitMembers({ mainPid: sid })).length >= count);
+  assert.ok(ok, `expected ${count} members in session ${sid}, found ${members}`);
+  return members;
+}
+
+function cleanup(pids: number[]): void {
+  for (const pid of pids) signalProcess(pid, 9);
+}
+
+Deno.test("signalProcess returns false for a process that is gone", async () => {
+  const child = await spawnProcess(specFor(["/bin/true"]));
+  await child.status();
+  assert.equal(signalProcess(child.pid, 0), false);
+  assert.equal(signalProcess(Deno.pid, 0), true);
+});
+
+Deno.test("unitMembers finds the session's processes and their descendants", async () => {
+  const child = await startShell("sleep 30 & sleep 31 & wait");
+  const members = await settle(child.pid, 3);
+  try {
+    assert.equal(members.length, 3);
+    assert.ok(members.includes(child.pid));
+    for (const pid of members) assert.equal(readStat(pid)?.session, child.pid);
+    assert.ok(!members.includes(Deno.pid));
+  } finally {
+    cleanup(members);
+    await child.status();
+  }
+});
+
+Deno.test("unitMembers ignores a main PID whose start time differs", async () => {
+  const child = await startShell("sleep 30");
+  try {
+    const members = unitMembers({
+      mainPid: child.pid,
+      startTimes: { [child.pid]: child.startTime + 1 },
+    });
+    assert.deepEqual(members, []);
+  } finally {
+    cleanup([child.pid]);
+    await child.status();
+  }
+});
+
+Deno.test("stopSequence returns as soon as a normal process has exited", async () => {
+  const child = await startShell("sleep 30 & wait");
+  await settle(child.pid, 2);
+  const started = performance.now();
+  const outcome = await stopSequence({ mainPid: child.pid, timeoutMs: 10_000 });
+  const elapsed = performance.now() - started;
+  assert.equal(outcome.result, "success");
+  assert.equal(outcome.signaled.length, 2);
+  assert.deepEqual(outcome.finalSignaled, []);
+  assert.ok(elapsed < 3000, `stop took ${elapsed} ms`);
+  assert.deepEqual(await child.status(), { code: "killed", status: 15 });
+});
+
+Deno.test("stopSequence kills a process that ignores SIGTERM after the timeout", async () => {
+  const child = await startShell('trap "" TERM; sleep 30 & wait; sleep 30');
+  await settle(child.pid, 2);
+  const phases: string[] = [];
+  const started = performance.now();
+  const outcome = await stopSequence({
+    mainPid: child.pid,
+    timeoutMs: 300,
+    onPhase: (phase) => phases.push(phase),
+  });
+  const elapsed = performance.now() - started;
+  assert.deepEqual(phases, ["sigterm", "sigkill"]);
+  assert.equal(outcome.result, "success");
+  assert.ok(outcome.finalSignaled.includes(child.pid));
+  assert.ok(elapsed >= 290, `stop took only ${elapsed} ms`);
+  assert.deepEqual(await child.status(), { code: "killed", status: 9 });
+});
+
+Deno.test("SendSIGKILL=no leaves the survivors and reports a timeout", async () => {
+  const child = await startShell('trap "" TERM; sleep 30');
+  await settle(child.pid, 2);
+  try {
+    const outcome = await stopSequence({ mainPid: child.pid, timeoutMs: 100, sendSIGKILL: false });
+    assert.equal(outcome.result, "timeout");
+    assert.ok(outcome.remaining.includes(child.pid));
+  } finally {
+    cleanup(unitMembers({ mainPid: child.pid }));
+    await child.status();
+  }
+});
+
+Deno.test("KillMode=process signals only the main process", async () => {
+  const child = await startShell("sleep 30 & wait");
+  const members = await settle(child.pid, 2);
+  try {
+    const outcome = await stopSequence({
+      mainPid: child.pid,
+      killMode: "process",
+      timeoutMs: 5000,
+    });
+    assert.deepEqual(outcome.signaled, [child.pid]);
+    assert.equal(outcome.result, "success");
+    const rest = unitMembers({ sessionId: child.pid });
+    assert.equal(rest.length, 1);
+  } finally {
+    cleanup(members);
+    await child.status();
+  }
+});
+
+Deno.test("KillMode=mixed sends the final signal to the rest once the main process is gone", async () => {
+  const child = await startShell("sleep 30 & wait");
+  const members = await settle(child.pid, 2);
+  const [helper] = members.filter((pid) => pid !== child.pid);
+  const outcome = await stopSequence({ mainPid: child.pid, killMode: "mixed", timeoutMs: 5000 });
+  assert.deepEqual(outcome.signaled, [child.pid]);
+  assert.deepEqual(outcome.finalSignaled, [helper]);
+  assert.equal(outcome.result, "success");
+  assert.equal(await waitGone([helper], 5000), true);
+  await child.status();
+});
+
+Deno.test("KillMode=none signals nobody", async () => {
+  const child = await startShell("sleep 30");
+  try {
+    const outcome = await stopSequence({ mainPid: child.pid, killMode: "none", timeoutMs: 100 });
+    assert.deepEqual(outcome.signaled, []);
+    assert.notEqual(readStat(child.pid)?.state, "Z");
+  } finally {
+    cleanup(unitMembers({ mainPid: child.pid }));
+    await child.status();
+  }
+});
+
+Deno.test("SendSIGHUP=yes sends SIGHUP after the kill signal", async () => {
+  const child = await startShell('trap "" TERM; sleep 30');
+  await settle(child.pid, 2);
+  const outcome = await stopSequence({ mainPid: child.pid, sendSIGHUP: true, timeoutMs: 5000 });
+  assert.deepEqual(outcome.finalSignaled, []);
+  assert.deepEqual(await child.status(), { code: "killed", status: 1 });
+});
+
+Deno.test("waitGone times out for a live process and reaps our own zombie child", async () => {
+  const child = await startShell("sleep 30");
+  assert.equal(await waitGone([child.pid], 50), false);
+  signalProcess(child.pid, 9);
+  assert.equal(await waitGone([child.pid], 5000), true);
+  assert.equal(readStat(child.pid), undefined);
+  assert.deepEqual(await child.status(), { code: "killed", status: 9 });
+});

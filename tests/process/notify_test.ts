@@ -1,0 +1,92 @@
+import assert from "node:assert/strict";
+import {
+  notifySocketPath,
+  openNotifySocket,
+  parseNotifyMessage,
+} from "../../src/process/notify.ts";
+
+Deno.test("parseNotifyMessage reads KEY=VALUE lines and skips the rest", () => {
+  assert.deepEqual(parseNotifyMessage("READY=1\nSTATUS=a=b c\n\nnoise\n"), {
+    READY: "1",
+    STATUS: "a=b c",
+  });
+});
+
+Deno.test("notifySocketPath hashes names that make the path too long", () => {
+  assert.equal(
+    notifySocketPath("/run/systemctl", "web.service"),
+    "/run/systemctl/notify/web.service",
+  );
+  const long = `${"x".repeat(120)}.service`;
+  assert.match(
+    notifySocketPath("/run/systemctl", long),
+    /^\/run\/systemctl\/notify\/[0-9a-f]{16}$/,
+  );
+  const deep = `/${"d".repeat(100)}`;
+  assert.match(notifySocketPath(deep, long), /^\/tmp\/systemctl-\d+\/[0-9a-f]{16}$/);
+});
+
+Deno.test("the notify socket receives READY=1 and STATUS= from systemd-notify", async () => {
+  const dir = await Deno.makeTempDir();
+  const listener = await openNotifySocket(`${dir}/notify/web.service`);
+  try {
+    assert.equal((await Deno.stat(listener.path)).mode! & 0o777, 0o777);
+    const sender = new Deno.Command("/usr/bin/systemd-notify", {
+      args: ["--ready", "--status=serving requests"],
+      env: { NOTIFY_SOCKET: listener.path },
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    const message = await listener.next(10_000);
+    assert.equal(message?.READY, "1");
+    assert.equal(message?.STATUS, "serving requests");
+    // systemd-notify then waits for a barrier: receiving the message drops its fd.
+    assert.deepEqual(await listener.next(10_000), { BARRIER: "1" });
+    assert.equal((await sender).code, 0);
+  } finally {
+    listener.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("next() returns undefined after the timeout and drops oversized messages", async () => {
+  const dir = await Deno.makeTempDir();
+  const listener = await openNotifySocket(`${dir}/n.sock`);
+  const client = Deno.listenDatagram({ transport: "unixpacket", path: `${dir}/client.sock` });
+  try {
+    assert.equal(await listener.next(20), undefined);
+    const target: Deno.UnixAddr = { transport: "unixpacket", path: listener.path };
+    const encoder = new TextEncoder();
+    await client.send(encoder.encode(`STATUS=${"x".repeat(5000)}`), target);
+    await client.send(encoder.encode("WATCHDOG=1"), target);
+    assert.deepEqual(await listener.next(5000), { WATCHDOG: "1" });
+  } finally {
+    client.close();
+    listener.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("opening a notify socket replaces a stale one and close() removes it", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/n.sock`;
+    await Deno.writeTextFile(path, "stale");
+    const listener = await openNotifySocket(path);
+    assert.ok((await Deno.stat(path)).isSocket);
+    const messages: Record<string, string>[] = [];
+    const reading = (async () => {
+      for await (const message of listener) messages.push(message);
+    })();
+    const client = Deno.listenDatagram({ transport: "unixpacket", path: `${dir}/c.sock` });
+    await client.send(new TextEncoder().encode("READY=1"), { transport: "unixpacket", path });
+    client.close();
+    while (messages.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    listener.close();
+    await reading;
+    assert.deepEqual(messages, [{ READY: "1" }]);
+    await assert.rejects(Deno.stat(path), Deno.errors.NotFound);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
