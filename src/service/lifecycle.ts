@@ -586,6 +586,11 @@ async function startMain(a: Activation, timeoutMs: number): Promise<JobOutcome> 
     }
     default: {
       // simple, exec, idle, dbus
+      if (s.type === "dbus") {
+        se.warn(
+          `${a.unit.id}: Type=dbus is run as Type=simple: no D-Bus name is watched in a container.`,
+        );
+      }
       const child = await a.spawn(s.exec.ExecStart[0]);
       child.unref();
       await a.save({

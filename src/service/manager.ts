@@ -367,6 +367,7 @@ async function startOne(m: Manager, name: string, verb: string): Promise<number>
     }
     if (!outcome.ok) {
       failed.add(u.id);
+      await triggerOnFailure(m, u);
       if (u.id === unit.id) {
         jobFailed(ctx, unit.id, outcome);
         return 1;
@@ -374,6 +375,30 @@ async function startOne(m: Manager, name: string, verb: string): Promise<number>
     }
   }
   return 0;
+}
+
+/** Starts the OnFailure= units of a unit that just failed, with the MONITOR_* variables. */
+async function triggerOnFailure(m: Manager, unit: LoadedUnit): Promise<void> {
+  const targets = unitSettings(unit.config).deps.OnFailure;
+  if (targets.length === 0) return;
+  const st = unitState(m.lenv, unit);
+  const monitor = [
+    `MONITOR_SERVICE_RESULT=${st.Result}`,
+    `MONITOR_EXIT_CODE=${
+      st.ExecMainCode === 2 ? "killed" : st.ExecMainCode === 3 ? "dumped" : "exited"
+    }`,
+    `MONITOR_EXIT_STATUS=${st.ExecMainStatus ?? 0}`,
+    `MONITOR_INVOCATION_ID=${st.InvocationID ?? ""}`,
+    `MONITOR_UNIT=${unit.id}`,
+  ];
+  const sub = new Manager({
+    ...m.ctx,
+    options: { ...m.ctx.options, extraVars: [...m.ctx.options.extraVars, ...monitor] },
+  }, m.loader);
+  for (const t of targets) {
+    const code = await startOne(sub, t, "start");
+    if (code !== 0) m.lenv.debug(`${unit.id}: OnFailure unit ${t} failed to start.`);
+  }
 }
 
 /** Units whose state says they are active and that require, bind to or are part of `id`. */
