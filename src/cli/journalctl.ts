@@ -13,6 +13,8 @@
  *   modified first, and `-n` counts lines over the concatenation.
  * - Only the current boot exists: `-b`, `-b 0` and `-b all` are accepted, other boots
  *   are not available. `-x` and `--no-pager` have no effect.
+ * - `-f` follows the selected files (a named unit's file is waited for until it appears);
+ *   without `-u` it follows the files that exist at start, and exits at once if none do.
  * @module
  */
 

@@ -1,0 +1,91 @@
+import { deepStrictEqual, strictEqual } from "node:assert/strict";
+import { join } from "node:path";
+import {
+  followFile,
+  loggedUnits,
+  logPath,
+  readTail,
+  tailLines,
+} from "../../src/units/journal_files.ts";
+import { RootMap } from "../../src/units/paths.ts";
+
+function tmpFile(text: string): string {
+  const dir = Deno.makeTempDirSync({ prefix: "journal-files-" });
+  const p = join(dir, "x.log");
+  Deno.writeTextFileSync(p, text);
+  return p;
+}
+
+Deno.test("logPath puts system logs under <root>/var/log/journal", () => {
+  strictEqual(
+    logPath(new RootMap("/tmp/r"), "system", {}, "a.service"),
+    "/tmp/r/var/log/journal/a.service.log",
+  );
+  strictEqual(
+    logPath(new RootMap(undefined), "system", {}, "a.service"),
+    "/var/log/journal/a.service.log",
+  );
+  strictEqual(
+    logPath(new RootMap("/r"), "user", { HOME: "/home/u" }, "b.service"),
+    "/r/home/u/.config/log/journal/b.service.log",
+  );
+});
+
+Deno.test("tailLines returns the last n lines, all for Infinity, none for 0", () => {
+  const p = tmpFile("a\nb\nc\n");
+  deepStrictEqual(tailLines(p, 2), ["b", "c"]);
+  deepStrictEqual(tailLines(p, 3), ["a", "b", "c"]);
+  deepStrictEqual(tailLines(p, 10), ["a", "b", "c"]);
+  deepStrictEqual(tailLines(p, Infinity), ["a", "b", "c"]);
+  deepStrictEqual(tailLines(p, 0), []);
+});
+
+Deno.test("tailLines keeps empty lines and an unterminated last line", () => {
+  deepStrictEqual(tailLines(tmpFile("a\n\nb"), 2), ["", "b"]);
+  deepStrictEqual(tailLines(tmpFile("\n\n"), 5), ["", ""]);
+  deepStrictEqual(tailLines(tmpFile(""), 5), []);
+});
+
+Deno.test("tailLines of a missing file is empty; readTail says it does not exist", () => {
+  deepStrictEqual(tailLines("/nonexistent/x.log", 5), []);
+  strictEqual(readTail("/nonexistent/x.log", 5).exists, false);
+});
+
+Deno.test("tailLines reads big files from the end across chunk borders", () => {
+  const lines = Array.from({ length: 50_000 }, (_, i) => `line ${i} ${"é".repeat(i % 7)}`);
+  const p = tmpFile(lines.join("\n") + "\n");
+  deepStrictEqual(tailLines(p, 3), lines.slice(-3));
+  deepStrictEqual(tailLines(p, 20_000), lines.slice(-20_000));
+  deepStrictEqual(tailLines(p, Infinity).length, 50_000);
+  const r = readTail(p, 1);
+  strictEqual(r.end, Deno.statSync(p).size);
+});
+
+Deno.test("loggedUnits lists unit names of .log files, sorted", () => {
+  const dir = Deno.makeTempDirSync({ prefix: "journal-files-" });
+  for (const n of ["b.service.log", "a.socket.log", "notes.txt"]) {
+    Deno.writeTextFileSync(join(dir, n), "");
+  }
+  deepStrictEqual(loggedUnits(dir), ["a.socket", "b.service"]);
+  deepStrictEqual(loggedUnits(join(dir, "missing")), []);
+});
+
+Deno.test("followFile reports appended lines and restarts after truncation", async () => {
+  const p = tmpFile("old\n");
+  const seen: string[] = [];
+  const ac = new AbortController();
+  const done = followFile(p, (l) => seen.push(l), ac.signal, { pollMs: 20 });
+  const wait = async (n: number) => {
+    for (let i = 0; i < 200 && seen.length < n; i++) await new Promise((r) => setTimeout(r, 10));
+  };
+  await new Promise((r) => setTimeout(r, 60));
+  Deno.writeTextFileSync(p, "new 1\n", { append: true });
+  await wait(1);
+  Deno.writeTextFileSync(p, "");
+  await new Promise((r) => setTimeout(r, 80));
+  Deno.writeTextFileSync(p, "fresh\n", { append: true });
+  await wait(2);
+  ac.abort();
+  await done;
+  deepStrictEqual(seen, ["new 1", "fresh"]);
+});
