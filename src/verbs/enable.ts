@@ -212,7 +212,7 @@ function sortRows<T extends { name: string }>(rows: T[]): T[] {
 }
 
 /** `list-unit-files [PATTERN…]`. */
-export async function listUnitFiles(ctx: Context, args: string[]): Promise<number> {
+export function listUnitFiles(ctx: Context, args: string[]): Promise<number> {
   const lp = lookup(ctx, true);
   const types = ctx.options.types;
   const states = ctx.options.states;
@@ -237,7 +237,7 @@ export async function listUnitFiles(ctx: Context, args: string[]): Promise<numbe
       preset: c.preset ?? null,
     }));
     ctx.io.out(formatJson(value, mode as string));
-    return rows.length === 0 ? 1 : 0;
+    return Promise.resolve(rows.length === 0 ? 1 : 0);
   }
   const legend = ctx.options.legend && !ctx.options.quiet;
   const lines = formatTable(
@@ -246,7 +246,7 @@ export async function listUnitFiles(ctx: Context, args: string[]): Promise<numbe
   );
   if (lines.length > 0) ctx.io.out(lines.join("\n") + "\n");
   if (legend) ctx.io.out(`\n${rows.length} unit files listed.\n`);
-  return rows.length === 0 ? 1 : 0;
+  return Promise.resolve(rows.length === 0 ? 1 : 0);
 }
 
 // ---------------------------------------------------------------------------

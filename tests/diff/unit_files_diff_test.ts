@@ -1,0 +1,264 @@
+/**
+ * Differential tests: the real systemd 252 `systemctl --root` (offline verbs)
+ * and ours run on identical copies of a root; stdout, stderr, exit code and
+ * the resulting symlink trees must match. Skipped (with the reason printed)
+ * where /usr/bin/systemctl is not systemd's.
+ */
+
+import assert from "node:assert/strict";
+import { buildInstallTree, TREE_NAMES } from "../fixtures/install/tree.ts";
+
+const MOD = new URL("../../mod.ts", import.meta.url).pathname;
+const decoder = new TextDecoder();
+
+function systemdReason(): string | undefined {
+  try {
+    const out = new Deno.Command("/usr/bin/systemctl", { args: ["--version"], stdout: "piped" })
+      .outputSync();
+    const first = decoder.decode(out.stdout).split("\n")[0];
+    if (!/^systemd 252\b/.test(first)) return `/usr/bin/systemctl is not systemd 252 (${first})`;
+    return undefined;
+  } catch (e) {
+    return `/usr/bin/systemctl cannot run: ${e instanceof Error ? e.message : e}`;
+  }
+}
+
+const SKIP = systemdReason();
+if (SKIP) console.log(`skipping unit-file differential tests: ${SKIP}`);
+
+interface Outcome {
+  out: string;
+  err: string;
+  code: number;
+  links: string[];
+}
+
+function copyTree(src: string, dst: string): void {
+  const r = new Deno.Command("cp", { args: ["-a", src, dst] }).outputSync();
+  if (!r.success) throw new Error(`cp -a ${src} ${dst} failed`);
+}
+
+function linksOf(root: string): string[] {
+  const out: string[] = [];
+  const walk = (dir: string) => {
+    for (const e of Deno.readDirSync(dir)) {
+      const p = `${dir}/${e.name}`;
+      if (e.isSymlink) out.push(`${p.slice(root.length)} -> ${Deno.readLinkSync(p)}`);
+      else if (e.isDirectory) walk(p);
+    }
+  };
+  walk(root);
+  return out.sort();
+}
+
+function run(cmd: string[], root: string): Outcome {
+  const out = new Deno.Command(cmd[0], {
+    args: [...cmd.slice(1)],
+    cwd: "/tmp",
+    stdout: "piped",
+    stderr: "piped",
+    env: { SYSTEMD_PAGER: "", SYSTEMD_COLORS: "0" },
+  }).outputSync();
+  return {
+    out: decoder.decode(out.stdout),
+    err: decoder.decode(out.stderr),
+    code: out.code,
+    links: linksOf(root),
+  };
+}
+
+/** Runs one command line on two copies of `src` and compares everything. */
+function compare(src: string, args: string[]): void {
+  const base = Deno.makeTempDirSync({ prefix: "ufdiff-" });
+  try {
+    const a = `${base}/a`;
+    const b = `${base}/b`;
+    copyTree(src, a);
+    copyTree(src, b);
+    const real = run(["/usr/bin/systemctl", `--root=${a}`, ...args], a);
+    const ours = run(
+      [Deno.execPath(), "run", "-A", "--unstable-net", MOD, `--root=${b}`, ...args],
+      b,
+    );
+    const norm = (s: string) => s.replaceAll(b, a);
+    const what = `systemctl ${args.join(" ")}`;
+    assert.equal(norm(ours.err), real.err, `stderr of ${what}`);
+    assert.equal(norm(ours.out), real.out, `stdout of ${what}`);
+    assert.equal(ours.code, real.code, `exit code of ${what}`);
+    assert.deepEqual(ours.links, real.links, `links after ${what}`);
+  } finally {
+    Deno.removeSync(base, { recursive: true });
+  }
+}
+
+function withTree(fn: (root: string) => void, options = {}): () => void {
+  return () => {
+    const dir = Deno.makeTempDirSync({ prefix: "uftree-" });
+    try {
+      buildInstallTree(`${dir}/root`, options);
+      fn(`${dir}/root`);
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
+    }
+  };
+}
+
+const QUERIES: string[][] = [
+  ["list-unit-files"],
+  ["list-unit-files", "--no-legend"],
+  ["list-unit-files", "-o", "json"],
+  ["list-unit-files", "-o", "json-pretty", "u*"],
+  ["list-unit-files", "--state=enabled,masked"],
+  ["list-unit-files", "-t", "service", "-t", "socket", "*a*"],
+  ["list-unit-files", "zz*"],
+  ["list-unit-files", "--no-legend", "zz*"],
+  ["is-enabled", ...TREE_NAMES],
+  ["is-enabled", "nope", "a"],
+  ["is-enabled", "-q", "c"],
+  ["is-enabled", "-q", "b"],
+  ["is-enabled", "dangling"],
+];
+
+Deno.test({
+  name: "list-unit-files and is-enabled print what systemd 252 prints for the same root",
+  ignore: SKIP !== undefined,
+  fn: withTree((root) => {
+    for (const q of QUERIES) compare(root, q);
+  }, { dangling: true }),
+});
+
+const CHANGES: string[][] = [
+  ["enable", "a"],
+  ["enable", "aa"],
+  ["enable", "c"],
+  ["enable", "t@"],
+  ["enable", "t@y", "u@z"],
+  ["enable", "u@"],
+  ["enable", "di@"],
+  ["enable", "ne"],
+  ["enable", "alsom"],
+  ["enable", "alsoc"],
+  ["enable", "up"],
+  ["enable", "spec@"],
+  ["enable", "spec@two"],
+  ["enable", "dropin"],
+  ["enable", "masked-etc"],
+  ["enable", "masked-run"],
+  ["enable", "empty"],
+  ["enable", "lnk"],
+  ["enable", "/opt/ext.service"],
+  ["enable", "reboot.target"],
+  ["enable", "x.socket", "x.timer"],
+  ["enable", "--runtime", "a", "rt"],
+  ["enable", "--force", "a"],
+  ["enable", "-q", "a", "c"],
+  ["enable", "nope"],
+  ["enable", "dangling"],
+  ["enable", "relc"],
+  ["disable", "a"],
+  ["disable", "aa"],
+  ["disable", "t@"],
+  ["disable", "u@"],
+  ["disable", "rt"],
+  ["disable", "--runtime", "rt"],
+  ["disable", "nope", "a"],
+  ["disable", "lnk"],
+  ["disable", "dangling"],
+  ["disable", "masked-etc"],
+  ["disable", "relc"],
+  ["disable", "c"],
+  ["reenable", "a"],
+  ["reenable", "t@"],
+  ["reenable", "lnk"],
+  ["mask", "c"],
+  ["mask", "c", "a"],
+  ["mask", "empty"],
+  ["mask", "--runtime", "c"],
+  ["unmask", "masked-etc"],
+  ["unmask", "masked-run"],
+  ["unmask", "--runtime", "masked-run"],
+  ["unmask", "empty"],
+  ["link", "/opt/ext.service"],
+  ["link", "/opt/nope.service"],
+  ["link", "/usr/lib/systemd/system/a.service"],
+  ["preset", "a", "b", "ne"],
+  ["preset", "u@"],
+  ["preset", "x.socket"],
+  ["preset", "--preset-mode=enable-only", "x.socket", "a"],
+  ["preset", "nope"],
+  ["preset-all"],
+  ["preset-all", "--preset-mode=disable-only"],
+  ["preset-all", "--preset-mode=enable-only"],
+  ["set-default", "multi-user"],
+  ["set-default", "nope"],
+  ["add-wants", "multi-user.target", "c"],
+  ["add-requires", "graphical.target", "a"],
+  ["revert", "a"],
+];
+
+Deno.test({
+  name: "enable, disable, mask, link, preset and friends change the same links as systemd 252",
+  ignore: SKIP !== undefined,
+  fn: withTree((root) => {
+    for (const c of CHANGES) compare(root, c);
+  }, { dangling: true }),
+});
+
+Deno.test({
+  name: "preset-all applies the whole policy as systemd 252 does when no link dangles",
+  ignore: SKIP !== undefined,
+  fn: withTree((root) => {
+    for (const mode of ["full", "enable-only", "disable-only"]) {
+      compare(root, ["preset-all", `--preset-mode=${mode}`]);
+    }
+  }),
+});
+
+function hostTree(): string | undefined {
+  try {
+    if (!Deno.statSync("/lib/systemd/system").isDirectory) return undefined;
+  } catch {
+    return undefined;
+  }
+  const dir = Deno.makeTempDirSync({ prefix: "ufhost-" });
+  Deno.mkdirSync(`${dir}/root/usr/lib/systemd`, { recursive: true });
+  Deno.mkdirSync(`${dir}/root/etc/systemd`, { recursive: true });
+  copyTree("/lib/systemd/system", `${dir}/root/usr/lib/systemd/system`);
+  for (
+    const [src, dst] of [
+      ["/lib/systemd/system-preset", "usr/lib/systemd/system-preset"],
+      ["/etc/systemd/system", "etc/systemd/system"],
+    ]
+  ) {
+    try {
+      Deno.statSync(src);
+      copyTree(src, `${dir}/root/${dst}`);
+    } catch { /* not on this machine */ }
+  }
+  return dir;
+}
+
+Deno.test({
+  name: "list-unit-files on a copy of this machine's unit files matches systemd 252",
+  ignore: SKIP !== undefined,
+  fn() {
+    const dir = hostTree();
+    if (!dir) {
+      console.log("no /lib/systemd/system on this machine");
+      return;
+    }
+    try {
+      const root = `${dir}/root`;
+      compare(root, ["list-unit-files"]);
+      compare(root, ["list-unit-files", "--type=service", "--all", "--full"]);
+      compare(root, ["preset-all"]);
+      const names = [...Deno.readDirSync(`${root}/usr/lib/systemd/system`)]
+        .map((e) => e.name)
+        .filter((n) => /\.(service|socket|timer|target|path)$/.test(n))
+        .sort();
+      compare(root, ["is-enabled", ...names]);
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
+    }
+  },
+});
