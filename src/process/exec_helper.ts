@@ -13,7 +13,7 @@
  * @module
  */
 
-import { cstr, cstrArray, errno, F, libc, O, strerror } from "./libc.ts";
+import { cstr, cstrArray, Errno, errno, F, libc, O, strerror } from "./libc.ts";
 
 /** Where a standard stream of the command goes (see `StdioTarget` in spawn.ts). */
 export interface HelperStdio {
@@ -220,9 +220,20 @@ function limitValue(value: number | null): bigint {
   return value === null ? RLIM_INFINITY : BigInt(Math.trunc(value));
 }
 
+// As systemd's setrlimit_closest(): without CAP_SYS_RESOURCE (containers) a hard limit above
+// the current one is EPERM; then both values are capped at the current hard limit.
 function setLimit(resource: number, soft: bigint, hard: bigint): void {
   const limit = new BigUint64Array([soft, hard]);
-  if (libc().setrlimit(resource, new Uint8Array(limit.buffer)) !== 0) fail("LIMITS");
+  if (libc().setrlimit(resource, new Uint8Array(limit.buffer)) === 0) return;
+  const code = errno();
+  const highest = new BigUint64Array(2);
+  if (code !== Errno.EPERM || libc().getrlimit(resource, new Uint8Array(highest.buffer)) !== 0) {
+    fail("LIMITS", code);
+  }
+  if (highest[1] === RLIM_INFINITY) fail("LIMITS", code);
+  const min = (a: bigint, b: bigint) => a < b ? a : b;
+  const fixed = new BigUint64Array([min(soft, highest[1]), min(hard, highest[1])]);
+  if (libc().setrlimit(resource, new Uint8Array(fixed.buffer)) !== 0) fail("LIMITS");
 }
 
 function applyRlimits(request: HelperRequest): { soft: bigint; hard: bigint } | undefined {

@@ -8,7 +8,7 @@
 
 import { reapChild } from "./_children.ts";
 import { Errno, errno, libc, strerror } from "./libc.ts";
-import { descendants, isAlive, listStats, readEnviron, readStat } from "./procfs.ts";
+import { isAlive, listStats, type ProcStat, readEnviron, readStat } from "./procfs.ts";
 
 /** Signal numbers used by the stop sequence. */
 export const SIGNALS = {
@@ -43,6 +43,8 @@ export interface MemberQuery {
   controlPid?: number;
   /** A session id recorded at spawn (the Exec process's PID). */
   sessionId?: number;
+  /** More recorded session ids. */
+  sessionIds?: number[];
   /** Recorded start times by PID; a PID whose start time differs is not a member. */
   startTimes?: Record<number, number>;
   /** The unit's INVOCATION_ID: processes whose environment holds it are members. */
@@ -55,15 +57,20 @@ export interface MemberQuery {
  * carrying the invocation id. This process and PID 1 are never members.
  */
 export function unitMembers(query: MemberQuery): number[] {
+  const stats = listStats().filter((s) => s.state !== "Z" && s.state !== "X");
+  const byPid = new Map(stats.map((s) => [s.pid, s]));
   const roots: number[] = [];
   for (const pid of [query.mainPid, query.controlPid]) {
     if (pid === undefined || pid <= 0) continue;
-    if (isAlive(pid, query.startTimes?.[pid])) roots.push(pid);
+    const stat = byPid.get(pid);
+    const expected = query.startTimes?.[pid];
+    if (stat && (expected === undefined || stat.startTime === expected)) roots.push(pid);
   }
-  const sessions = new Set<number>();
-  if (query.sessionId && query.sessionId > 1) sessions.add(query.sessionId);
-  for (const pid of roots) sessions.add(pid);
-  const stats = listStats().filter((s) => s.state !== "Z" && s.state !== "X");
+  const sessions = new Set(
+    [query.sessionId ?? 0, ...(query.sessionIds ?? [])].filter((sid) => sid > 1),
+  );
+  // A root's own session counts only when the root leads it (every Exec process does).
+  for (const pid of roots) if (byPid.get(pid)?.session === pid) sessions.add(pid);
   const members = new Set<number>(roots);
   for (const stat of stats) {
     if (sessions.has(stat.session)) members.add(stat.pid);
@@ -74,12 +81,31 @@ export function unitMembers(query: MemberQuery): number[] {
       if (!members.has(stat.pid) && readEnviron(stat.pid).includes(marker)) members.add(stat.pid);
     }
   }
-  for (const pid of descendants([...members])) members.add(pid);
-  const self = Deno.pid;
-  const alive = new Set(stats.map((s) => s.pid));
-  return [...members].filter((pid) => pid !== self && pid !== 1 && alive.has(pid)).sort((a, b) =>
-    a - b
-  );
+  for (const pid of descendantsIn(stats, [...members])) members.add(pid);
+  members.delete(Deno.pid);
+  members.delete(1);
+  return [...members].sort((a, b) => a - b);
+}
+
+function descendantsIn(stats: ProcStat[], roots: number[]): number[] {
+  const children = new Map<number, number[]>();
+  for (const stat of stats) {
+    const list = children.get(stat.ppid);
+    if (list) list.push(stat.pid);
+    else children.set(stat.ppid, [stat.pid]);
+  }
+  const found: number[] = [];
+  const seen = new Set(roots);
+  const queue = [...roots];
+  while (queue.length > 0) {
+    for (const child of children.get(queue.shift()!) ?? []) {
+      if (seen.has(child)) continue;
+      seen.add(child);
+      found.push(child);
+      queue.push(child);
+    }
+  }
+  return found;
 }
 
 /** Sends `sig` to each PID; returns those that received it. */
@@ -222,23 +248,38 @@ export async function stopSequence(opts: StopOptions): Promise<StopOutcome> {
   const mainOnly = [opts.mainPid, opts.controlPid].filter((pid): pid is number =>
     pid !== undefined && pid > 0 && isAlive(pid, opts.startTimes?.[pid])
   );
-  const membersAtStart = mode === "process" ? mainOnly : unitMembers(opts);
+  // Sessions are fixed now: once their leaders exit they can no longer be derived.
+  const query: MemberQuery = {
+    ...opts,
+    sessionIds: [
+      ...(opts.sessionIds ?? []),
+      ...mainOnly.filter((pid) => readStat(pid)?.session === pid),
+    ],
+  };
+  const membersAtStart = mode === "process" ? mainOnly : unitMembers(query);
   const firstTargets = mode === "control-group" ? membersAtStart : mainOnly;
+  const killSignal = opts.killSignal ?? SIGNALS.SIGTERM;
+  const deadline = performance.now() + opts.timeoutMs;
   opts.onPhase?.("sigterm");
-  outcome.signaled = withContinue(
-    firstTargets,
-    opts.killSignal ?? SIGNALS.SIGTERM,
-    opts.sendSIGHUP ?? false,
-  );
-  if (await waitGone(outcome.signaled, opts.timeoutMs)) {
-    // mixed: the main process is gone; the rest gets only the final signal.
-    if (mode !== "mixed") return outcome;
+  outcome.signaled = withContinue(firstTargets, killSignal, opts.sendSIGHUP ?? false);
+  let allGone = await waitGone(outcome.signaled, opts.timeoutMs);
+  if (mode === "control-group") {
+    // Processes forked while we waited get the kill signal too, within the same deadline.
+    for (let round = 0; allGone && round < 8; round++) {
+      const fresh = unitMembers(query).filter((pid) => !outcome.signaled.includes(pid));
+      if (fresh.length === 0) break;
+      const reached = withContinue(fresh, killSignal, opts.sendSIGHUP ?? false);
+      outcome.signaled.push(...reached);
+      allGone = await waitGone(reached, deadline - performance.now());
+    }
   }
+  // mixed: even when the main process is gone, the rest gets the final signal.
+  if (allGone && mode !== "mixed") return outcome;
   const stillThere = membersAtStart.filter((pid) => !isGone(pid));
   const finalTargets = mode === "process"
     ? stillThere
-    : [...stillThere, ...descendants(stillThere), ...unitMembers(opts)].filter((pid) =>
-      pid !== Deno.pid && pid !== 1 && !isGone(pid)
+    : [...stillThere, ...descendantsIn(listStats(), stillThere), ...unitMembers(query)].filter(
+      (pid) => pid !== Deno.pid && pid !== 1 && !isGone(pid),
     );
   const survivors = [...new Set(finalTargets)];
   if (survivors.length === 0) return outcome;

@@ -85,7 +85,11 @@ let symbols: Libc | undefined;
  * which every spawn waits for, needs only a few.
  */
 export function libc(): Libc {
-  symbols ??= createLazySymbols();
+  if (symbols === undefined) {
+    symbols = createLazySymbols();
+    // Bound up front: binding it after a failed call could overwrite the errno it reads.
+    void symbols.__errno_location;
+  }
   return symbols;
 }
 

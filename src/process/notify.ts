@@ -20,6 +20,12 @@ export interface NotifyListener extends AsyncIterable<Record<string, string>> {
    * (`Infinity` waits forever) or once the listener is closed.
    */
   next(timeoutMs: number): Promise<Record<string, string> | undefined>;
+  /**
+   * Returns the messages that arrive until none has come for `quietMs`.
+   * Call it before `close()` after READY=1: `systemd-notify --ready` sends a
+   * BARRIER=1 right after, and fails if the socket is gone by then.
+   */
+  drain(quietMs: number): Promise<Record<string, string>[]>;
   /** Closes the socket and removes its path. */
   close(): void;
 }
@@ -97,9 +103,21 @@ class Listener implements NotifyListener {
       this.#pending = undefined;
       if (data === undefined) return undefined;
       if (data.length > MAX_MESSAGE) continue;
-      return parseNotifyMessage(new TextDecoder().decode(data));
+      const message = parseNotifyMessage(new TextDecoder().decode(data));
+      // A barrier is answered by receiving it (its descriptor is dropped); it carries nothing.
+      if (Object.keys(message).length === 1 && message.BARRIER === "1") continue;
+      return message;
     }
     return undefined;
+  }
+
+  async drain(quietMs: number): Promise<Record<string, string>[]> {
+    const messages: Record<string, string>[] = [];
+    while (true) {
+      const message = await this.next(quietMs);
+      if (message === undefined) return messages;
+      messages.push(message);
+    }
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<Record<string, string>> {

@@ -160,3 +160,27 @@ Deno.test("waitGone times out for a live process and reaps our own zombie child"
   assert.equal(readStat(child.pid), undefined);
   assert.deepEqual(await child.status(), { code: "killed", status: 9 });
 });
+
+Deno.test("stopSequence also stops processes forked while it waits", async () => {
+  // On SIGTERM the shell leaves a new sleep behind in its session and exits.
+  const child = await startShell("trap 'sleep 31 & exit 0' TERM; sleep 30 & wait");
+  await settle(child.pid, 2);
+  const outcome = await stopSequence({ mainPid: child.pid, timeoutMs: 10_000 });
+  assert.equal(outcome.result, "success");
+  assert.equal(outcome.signaled.length, 3);
+  assert.deepEqual(outcome.finalSignaled, []);
+  assert.deepEqual(unitMembers({ sessionId: child.pid }), []);
+  assert.deepEqual(await child.status(), { code: "exited", status: 0 });
+});
+
+Deno.test("unitMembers does not treat a non-leader main PID's PID as a session", async () => {
+  const child = await startShell("sleep 30 & wait");
+  const members = await settle(child.pid, 2);
+  try {
+    const [worker] = members.filter((pid) => pid !== child.pid);
+    assert.deepEqual(unitMembers({ mainPid: worker }), [worker]);
+  } finally {
+    cleanup(members);
+    await child.status();
+  }
+});
