@@ -32,6 +32,8 @@ export interface ParsedFile {
   readonly assignments: Assignment[];
   readonly diagnostics: Diagnostic[];
   readonly sections: string[];
+  /** Each section header with its line, in file order. */
+  readonly headers: Array<{ readonly name: string; readonly line: number }>;
   readonly includes: Include[];
 }
 
@@ -88,6 +90,7 @@ export function parseUnitText(text: string, file: string): ParsedFile {
   const assignments: Assignment[] = [];
   const diagnostics: Diagnostic[] = [];
   const sections: string[] = [];
+  const headers: Array<{ name: string; line: number }> = [];
   const includes: Include[] = [];
   if (text.startsWith("\uFEFF")) text = text.slice(1);
   const lines = text.split(/\r\n|\r|\n/);
@@ -108,7 +111,7 @@ export function parseUnitText(text: string, file: string): ParsedFile {
     handleLine(strip(joined), lineNo);
   }
   if (continuation !== undefined) handleLine(strip(continuation), lineNo + 1);
-  return { file, assignments, diagnostics, sections, includes };
+  return { file, assignments, diagnostics, sections, headers, includes };
 
   function handleLine(line: string, lineNo: number): void {
     if (line === "") return;
@@ -124,6 +127,7 @@ export function parseUnitText(text: string, file: string): ParsedFile {
       }
       section = line.slice(1, -1);
       sections.push(section);
+      headers.push({ name: section, line: lineNo });
       return;
     }
     if (section === undefined) {

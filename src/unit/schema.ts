@@ -6,8 +6,80 @@
 
 import { KNOWN_DIRECTIVES } from "./schema_data.ts";
 import type { Assignment, Diagnostic } from "./parse.ts";
-import { parseBoolean } from "./values.ts";
+import { parseBoolean, parseMode, parseRlimit, rlimitKind } from "./values.ts";
 import { parseTimespan } from "./timespan.ts";
+import { parseSignal } from "./signals.ts";
+
+const ENUMS: Record<string, [Set<string>, string]> = {
+  SERVICETYPE: [
+    new Set(["simple", "exec", "forking", "oneshot", "dbus", "notify", "notify-reload", "idle"]),
+    "Failed to parse service type, ignoring",
+  ],
+  SERVICERESTART: [
+    new Set(["no", "on-success", "on-failure", "on-abnormal", "on-watchdog", "on-abort", "always"]),
+    "Failed to parse service restart specifier, ignoring",
+  ],
+  SERVICEEXITTYPE: [new Set(["main", "cgroup"]), "Failed to parse service exit type, ignoring"],
+  KILLMODE: [
+    new Set(["control-group", "process", "mixed", "none"]),
+    "Failed to parse kill mode specification, ignoring",
+  ],
+};
+
+const OUTPUTS = new Set([
+  "inherit",
+  "null",
+  "tty",
+  "journal",
+  "kmsg",
+  "journal+console",
+  "kmsg+console",
+  "syslog",
+  "syslog+console",
+  "socket",
+]);
+const INPUTS = new Set(["null", "tty", "tty-force", "tty-fail", "socket", "data"]);
+
+/** systemd's complaint about a value of this kind, or undefined when it parses. */
+function valueProblem(kind: string, key: string, value: string): string | undefined {
+  const e = ENUMS[kind];
+  if (e) return e[0].has(value) ? undefined : `${e[1]}: ${value}`;
+  switch (kind) {
+    case "BOOLEAN":
+      return parseBoolean(value) === undefined
+        ? `Failed to parse boolean value, ignoring: ${value}`
+        : undefined;
+    case "SECONDS":
+      return parseTimespan(value) === undefined
+        ? `Failed to parse time value, ignoring: ${value}`
+        : undefined;
+    case "NICE":
+      return /^-?\d+$/.test(value) && Number(value) >= -20 && Number(value) <= 19
+        ? undefined
+        : `Failed to parse nice priority '${value}', ignoring: Invalid argument`;
+    case "MODE":
+      return key.endsWith("JobMode") || parseMode(value) !== undefined
+        ? undefined
+        : `Failed to parse mode value, ignoring: ${value}`;
+    case "SIGNAL":
+      return parseSignal(value) === undefined
+        ? `Failed to parse signal name, ignoring: ${value}`
+        : undefined;
+    case "LIMIT":
+      return !key.startsWith("Limit") || parseRlimit(value, rlimitKind(key)) !== undefined
+        ? undefined
+        : `Failed to parse resource value, ignoring: ${value}`;
+    case "OUTPUT":
+      return OUTPUTS.has(value) || /^(file|append|truncate|fd):./.test(value)
+        ? undefined
+        : `Failed to parse output specifier, ignoring: ${value}`;
+    case "INPUT":
+      return INPUTS.has(value) || /^(file|fd):./.test(value)
+        ? undefined
+        : `Failed to parse input specifier, ignoring: ${value}`;
+  }
+  return undefined;
+}
 
 const TABLE = new Map<string, Map<string, string>>();
 for (const [section, body] of Object.entries(KNOWN_DIRECTIVES)) {
@@ -15,7 +87,9 @@ for (const [section, body] of Object.entries(KNOWN_DIRECTIVES)) {
   for (const item of body.split(" ")) {
     if (!item) continue;
     const i = item.lastIndexOf(":");
-    m.set(item.slice(0, i), item.slice(i + 1));
+    const key = item.slice(0, i);
+    const kind = item.slice(i + 1);
+    if (kind !== "OTHER" || !m.has(key)) m.set(key, kind);
   }
   TABLE.set(section, m);
 }
@@ -47,8 +121,9 @@ export function directiveKind(section: string, key: string): string | undefined 
 
 /**
  * Checks assignments against the table and returns the ones to keep plus
- * warnings, as systemd does: unknown sections and keys are warned about and
- * ignored (`X-` names silently), invalid booleans and time spans too.
+ * warnings, as systemd does: unknown keys and unparsable values are warned
+ * about and ignored (`X-` names silently); assignments in sections this unit
+ * type does not have are dropped (see {@link sectionProblems} for the warning).
  */
 export function validateAssignments(
   type: string,
@@ -57,47 +132,36 @@ export function validateAssignments(
   const allowed = new Set(sectionsFor(type));
   const kept: Assignment[] = [];
   const diagnostics: Diagnostic[] = [];
-  const warnedSections = new Set<string>();
   for (const a of assignments) {
     if (a.section.startsWith("X-") || a.key.startsWith("X-")) continue;
-    if (!allowed.has(a.section)) {
-      const k = `${a.file}\0${a.section}`;
-      if (!warnedSections.has(k)) {
-        warnedSections.add(k);
-        diagnostics.push({
-          file: a.file,
-          line: a.line,
-          message: `Unknown section '${a.section}'. Ignoring.`,
-        });
-      }
-      continue;
-    }
+    if (!allowed.has(a.section)) continue;
     const kind = directiveKind(a.section, a.key);
     if (kind === undefined) {
       diagnostics.push({
         file: a.file,
         line: a.line,
-        message: `Unknown key name '${a.key}' in section '${a.section}', ignoring.`,
+        message: `Unknown key '${a.key}' in section [${a.section}], ignoring.`,
       });
       continue;
     }
-    if (a.value !== "" && kind === "BOOLEAN" && parseBoolean(a.value) === undefined) {
-      diagnostics.push({
-        file: a.file,
-        line: a.line,
-        message: `Failed to parse boolean value, ignoring: ${a.value}`,
-      });
-      continue;
-    }
-    if (a.value !== "" && kind === "SECONDS" && parseTimespan(a.value) === undefined) {
-      diagnostics.push({
-        file: a.file,
-        line: a.line,
-        message: `Failed to parse ${a.key}= parameter, ignoring: ${a.value}`,
-      });
+    const problem = a.value === "" ? undefined : valueProblem(kind, a.key, a.value);
+    if (problem) {
+      diagnostics.push({ file: a.file, line: a.line, message: problem });
       continue;
     }
     kept.push(a);
   }
   return { kept, diagnostics };
+}
+
+/** Warnings for section headers this unit type does not have, at the header's line. */
+export function sectionProblems(
+  type: string,
+  file: string,
+  headers: ReadonlyArray<{ name: string; line: number }>,
+): Diagnostic[] {
+  const allowed = new Set(sectionsFor(type));
+  return headers
+    .filter((h) => !allowed.has(h.name) && !h.name.startsWith("X-"))
+    .map((h) => ({ file, line: h.line, message: `Unknown section '${h.name}'. Ignoring.` }));
 }

@@ -10,7 +10,7 @@ import { basename, dirname, isAbsolute, join } from "node:path";
 import { type Diagnostic, formatDiagnostic, parseUnitText } from "../unit/parse.ts";
 import type { Assignment } from "../unit/parse.ts";
 import { UnitConfig } from "../unit/config.ts";
-import { validateAssignments } from "../unit/schema.ts";
+import { sectionProblems, validateAssignments } from "../unit/schema.ts";
 import { builtinUnitText } from "../unit/builtins.ts";
 import {
   dropInDirs,
@@ -316,6 +316,7 @@ export class UnitLoader {
     const parseInto = (content: string, file: string, depth: number) => {
       const parsed = parseUnitText(content, file);
       diagnostics.push(...parsed.diagnostics);
+      diagnostics.push(...sectionProblems(base.type, file, parsed.headers));
       for (const inc of parsed.includes) {
         diagnostics.push({
           file,
@@ -357,9 +358,10 @@ export class UnitLoader {
       if (bad) {
         loadState = "bad-setting";
         loadError = `Unit ${id} has a bad unit file setting.`;
-        diagnostics.push({ file: fileLabel, line: 0, message: bad });
+        diagnostics.push({ file: id, line: 0, message: bad });
       }
     }
+    diagnostics.sort((x, y) => (x.file === y.file ? x.line - y.line : 0));
     return {
       ...base,
       id,
@@ -498,16 +500,31 @@ const BUILTIN_NAMES: Record<string, true> = Object.fromEntries(
 );
 
 /** Checks the essential service settings; returns systemd's refusal text or undefined. */
+const EXEC_KEYS = [
+  "ExecCondition",
+  "ExecStartPre",
+  "ExecStart",
+  "ExecStartPost",
+  "ExecReload",
+  "ExecStop",
+  "ExecStopPost",
+];
+
 function serviceSettingProblem(config: UnitConfig, diagnostics: Diagnostic[]): string | undefined {
   let execStart = 0;
-  for (const a of config.entries("Service", "ExecStart")) {
-    const r = parseExecLine(a.value);
-    if (r.error) {
-      diagnostics.push({ file: a.file, line: a.line, message: r.error });
-      continue;
+  let fatal = false;
+  for (const key of EXEC_KEYS) {
+    for (const a of config.entries("Service", key)) {
+      const r = parseExecLine(a.value);
+      if (r.error) {
+        diagnostics.push({ file: a.file, line: a.line, message: r.error });
+        if (!/^[@:+!]*-/.test(a.value)) fatal = true;
+        continue;
+      }
+      if (key === "ExecStart") execStart += r.commands.length;
     }
-    execStart += r.commands.length;
   }
+  if (fatal) return "Unit configuration has fatal error, unit will not be started.";
   const hasStop = config.entries("Service", "ExecStop").length > 0;
   const type = config.get("Service", "Type") ?? (execStart > 0 ? "simple" : "oneshot");
   if (execStart === 0 && !hasStop && !config.get("Unit", "SuccessAction")) {
