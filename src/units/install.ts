@@ -661,20 +661,62 @@ const KNOWN_SECTIONS = new Set([
 ]);
 
 /** The `[Install]` assignments of a text, with systemd's warnings for what it ignores. */
-function scanInstall(
-  text: string,
-): {
-  assignments: { key: string; value: string; line: number }[];
-  notes: { line: number; text: string }[];
-} {
-  const assignments: { key: string; value: string; line: number }[] = [];
-  const notes: { line: number; text: string }[] = [];
+type Assign = { key: string; value: string; line: number };
+type Note = { line: number; text: string };
+
+const HEADER = /^[ \t]*\[([^\]\n]*)\][ \t]*$/gm;
+
+function countNewlines(text: string, from: number, to: number): number {
+  let n = 0;
+  for (let i = text.indexOf("\n", from); i >= 0 && i < to; i = text.indexOf("\n", i + 1)) n++;
+  return n;
+}
+
+function scanInstall(text: string): { assignments: Assign[]; notes: Note[] } {
+  const assignments: Assign[] = [];
+  const notes: Note[] = [];
   if (text.startsWith("\uFEFF")) text = text.slice(1);
+  // Fast path: only [Install] chunks need a line-by-line look when every header is known
+  // and nothing precedes the first one; listing thousands of units depends on it.
+  const headers: { name: string; index: number; end: number }[] = [];
+  HEADER.lastIndex = 0;
+  for (let m = HEADER.exec(text); m; m = HEADER.exec(text)) {
+    headers.push({ name: m[1], index: m.index, end: m.index + m[0].length });
+  }
+  const simple = headers.length > 0 && !text.includes("\\\n") &&
+    headers.every((h) => KNOWN_SECTIONS.has(h.name) || h.name.startsWith("X-")) &&
+    text.slice(0, headers[0].index).split("\n").every((l) => {
+      const t = l.trim();
+      return t === "" || t[0] === "#" || t[0] === ";";
+    });
+  if (!simple) {
+    scanLines(text, undefined, 0, assignments, notes);
+    return { assignments, notes };
+  }
+  let line = 1;
+  let pos = 0;
+  headers.forEach((h, k) => {
+    line += countNewlines(text, pos, h.index);
+    pos = h.index;
+    if (h.name !== "Install") return;
+    const chunkEnd = k + 1 < headers.length ? headers[k + 1].index : text.length;
+    scanLines(text.slice(h.end, chunkEnd), "Install", line - 1, assignments, notes);
+  });
+  return { assignments, notes };
+}
+
+function scanLines(
+  text: string,
+  start: string | undefined,
+  lineOffset: number,
+  assignments: Assign[],
+  notes: Note[],
+): void {
   const lines = text.split("\n");
-  let section: string | undefined;
+  let section: string | undefined = start;
   for (let i = 0; i < lines.length; i++) {
     let line = lines[i].trim();
-    const lineNo = i + 1;
+    const lineNo = i + 1 + lineOffset;
     if (line === "" || line[0] === "#" || line[0] === ";") continue;
     // Continuation: a trailing backslash joins the next line; comment lines inside are skipped.
     while (line.endsWith("\\") && i + 1 < lines.length) {
@@ -710,7 +752,6 @@ function scanInstall(
     }
     assignments.push({ key, value: line.slice(eq + 1).trim(), line: lineNo });
   }
-  return { assignments, notes };
 }
 
 function applyInstallText(
