@@ -350,10 +350,7 @@ export async function startService(se: LifecycleEnv, unit: LoadedUnit): Promise<
   try {
     a.prepare();
   } catch (e) {
-    if (e instanceof ExecSetupError) {
-      se.warn(`${unit.id}: ${e.message}`);
-      return await failStart(a, e.result, undefined);
-    }
+    if (e instanceof ExecSetupError) return await failSetup(a, e);
     throw e;
   }
   const timeoutStart = toMs(s.timeoutStartUSec);
@@ -399,6 +396,30 @@ export async function startService(se: LifecycleEnv, unit: LoadedUnit): Promise<
   });
   await noteEarlyExit(a);
   return { ok: true };
+}
+
+/**
+ * A setup step failed before any Exec (credentials, directories, environment files). As in
+ * systemd the reason goes to the unit's log, not the client; a step with an exit code (217/USER,
+ * 216/GROUP, ...) is recorded as the exit of the process that could not run, and simple-like
+ * types report the start as done (their start completes at spawn, §6.3, §9).
+ */
+async function failSetup(a: Activation, e: ExecSetupError): Promise<JobOutcome> {
+  try {
+    const log = unitLogPath(a.se.root, a.se.scope, a.se.env, a.unit.id);
+    Deno.mkdirSync(log.slice(0, log.lastIndexOf("/")), { recursive: true });
+    Deno.writeTextFileSync(log, `${a.unit.id}: ${e.message}\n`, { append: true });
+  } catch {
+    a.se.warn(`${a.unit.id}: ${e.message}`);
+  }
+  if (e.status === 0) return await failStart(a, e.result, undefined);
+  const exit: ExitInfo = { code: "exited", status: e.status };
+  await a.save({ ExecMainCode: 1, ExecMainStatus: e.status, ExecMainExitTimestamp: stampNow() });
+  const outcome = await failStart(a, e.result, exit);
+  const s = a.s;
+  const startsAtSpawn = ["simple", "idle", "dbus"].includes(s.type) &&
+    s.exec.ExecCondition.length === 0 && s.exec.ExecStartPre.length === 0;
+  return startsAtSpawn ? { ok: true } : outcome;
 }
 
 function mainPidEnv(st: UnitState): Record<string, string> {
@@ -574,7 +595,13 @@ async function startMain(a: Activation, timeoutMs: number): Promise<JobOutcome> 
             deadline = Date.now() + Number(msg.EXTEND_TIMEOUT_USEC) / 1000;
           }
           if (Object.keys(patch).length) await a.save(patch);
-          if (msg.READY === "1") break;
+          if (msg.READY === "1") {
+            // systemd-notify sends BARRIER=1 right after READY=1 and fails if the socket is gone.
+            for (const late of await listener.drain(50)) {
+              if (late.STATUS !== undefined) await a.save({ StatusText: late.STATUS });
+            }
+            break;
+          }
           if (msg.STOPPING === "1") {
             await a.save({ ActiveState: "deactivating", SubState: "stop" });
           }
