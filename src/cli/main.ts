@@ -101,7 +101,8 @@ export async function main(argv: string[], io: Io = stdio()): Promise<number> {
       },
     };
     const handler = await loadHandler(spec);
-    await dropPermissions(spec.access);
+    // --now makes enable/disable/mask start or stop units: they need the run class.
+    await dropPermissions(options.now && spec.access === "write" ? "run" : spec.access);
     return await handler(ctx, args);
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);

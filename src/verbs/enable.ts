@@ -177,18 +177,9 @@ function changeOptions(ctx: Context): { runtime: boolean; force: boolean } {
   return { runtime: ctx.options.runtime, force: ctx.options.force > 0 };
 }
 
-/** The interface `--now` uses; the service manager module provides it. */
-export interface UnitRunner {
-  /** Starts the units; returns the exit code. */
-  startUnits(ctx: Context, names: string[]): Promise<number>;
-  /** Stops the units; returns the exit code. */
-  stopUnits(ctx: Context, names: string[]): Promise<number>;
-}
-
 async function runNow(ctx: Context, names: string[], action: "start" | "stop"): Promise<number> {
-  // A computed specifier keeps type checking independent of the service module.
-  const specifier = ["..", "service", "manager.ts"].join("/");
-  const mod = (await import(specifier)) as UnitRunner;
+  // Loaded lazily: enable without --now never pays for the service manager.
+  const mod = await import("../service/manager.ts");
   return action === "start" ? await mod.startUnits(ctx, names) : await mod.stopUnits(ctx, names);
 }
 
