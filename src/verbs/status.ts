@@ -8,7 +8,7 @@ import { Manager } from "../service/manager.ts";
 import { unitView } from "../service/view.ts";
 import { liveMembers, unitState } from "../service/runtime.ts";
 import { formatStatus, type StatusExtras } from "../output/status.ts";
-import { formatListUnits, type UnitRow } from "../output/units_table.ts";
+import { compareUnitNames, formatListUnits, type UnitRow } from "../output/units_table.ts";
 import { logPath, tailLines } from "../units/journal_files.ts";
 import { processInfo, unitOfPid } from "../service/processes.ts";
 import { parseUnitName } from "../unit/names.ts";
@@ -161,6 +161,7 @@ export function listUnits(ctx: Context, args: string[]): Promise<number> {
       description: unit.config.get("Unit", "Description") ?? unit.id,
     });
   }
+  rows.sort((a, b) => compareUnitNames(a.unit, b.unit));
   ctx.io.out(
     formatListUnits(rows, {
       plain: o.plain,

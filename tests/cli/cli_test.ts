@@ -5,7 +5,7 @@
  */
 
 import { deepStrictEqual, match, ok, strictEqual } from "node:assert/strict";
-import { makeTree, parseShow, systemctl } from "./_cli.ts";
+import { makeTree, MOD, parseShow, systemctl } from "./_cli.ts";
 
 const SIMPLE = "[Unit]\nDescription=Web app\n[Service]\nExecStart=/usr/bin/app -f /etc/app.conf\n" +
   "[Install]\nWantedBy=multi-user.target\n";
@@ -402,4 +402,31 @@ Deno.test("Chef's show -p UnitFileState -p ActiveState prints both keys in syste
     "x",
   ]);
   deepStrictEqual(r.stdout.split("\n"), ["ActiveState=inactive", "UnitFileState=", ""]);
+});
+
+Deno.test("the README quick start lists the demo root with only read and env permissions", async () => {
+  const demo = new URL("../../examples/demo", import.meta.url).pathname;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--quiet",
+      "--allow-read",
+      "--allow-env",
+      MOD,
+      `--root=${demo}`,
+      "list-unit-files",
+    ],
+    env: { NO_COLOR: "1" },
+  }).output();
+  const text = new TextDecoder().decode(out.stdout);
+  strictEqual(out.code, 0, new TextDecoder().decode(out.stderr));
+  strictEqual(
+    text,
+    "UNIT FILE       STATE    PRESET\n" +
+      "cleanup.service static   -\n" +
+      "legacy.service  masked   enabled\n" +
+      "web.service     enabled  enabled\n" +
+      "worker@.service disabled enabled\n" +
+      "cleanup.timer   disabled enabled\n\n5 unit files listed.\n",
+  );
 });
