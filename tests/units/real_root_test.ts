@@ -23,7 +23,9 @@ function copyTree(from: string, to: string): number {
     } else if (e.isFile) {
       Deno.copyFileSync(src, dst);
     }
-    if (/\.(service|socket|target|timer|path|mount|slice|swap|automount|device|scope)$/.test(e.name)) {
+    if (
+      /\.(service|socket|target|timer|path|mount|slice|swap|automount|device|scope)$/.test(e.name)
+    ) {
       units++;
     }
   }
