@@ -5,6 +5,7 @@
 
 import type { Context } from "../cli/context.ts";
 import { usage } from "../cli/help.ts";
+import { findVerb } from "../cli/registry.ts";
 import { versionText } from "../version.ts";
 
 /** `version`: same as `--version`. */
@@ -13,10 +14,15 @@ export function version(ctx: Context): Promise<number> {
   return Promise.resolve(0);
 }
 
-/** `help`: the usage text; with units, their Documentation= entries. */
+/** `help`: the usage text; `help VERB` that verb; with units, their Documentation= entries. */
 export async function help(ctx: Context, args: string[]): Promise<number> {
   if (args.length === 0) {
     ctx.io.out(usage());
+    return 0;
+  }
+  // `help VERB` describes a verb; any other argument is a unit whose docs are listed.
+  if (args.length === 1 && findVerb(args[0])) {
+    ctx.io.out(usage(args[0]));
     return 0;
   }
   const { loadUnits } = await import("../units/loader.ts");

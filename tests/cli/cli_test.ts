@@ -430,3 +430,15 @@ Deno.test("the README quick start lists the demo root with only read and env per
       "cleanup.timer   disabled enabled\n\n5 unit files listed.\n",
   );
 });
+
+Deno.test("help VERB describes the verb; help UNIT lists its documentation", async () => {
+  const verb = await systemctl(["help", "start"]);
+  strictEqual(verb.code, 0);
+  match(verb.stdout, /^systemctl \[OPTIONS\.\.\.\] start UNIT\.\.\./);
+  const root = makeTree({
+    "etc/systemd/system/doc.service": "[Unit]\nDocumentation=man:doc(8) https://example.org/doc\n" +
+      "[Service]\nExecStart=/bin/true\n",
+  });
+  const unit = await systemctl([`--root=${root}`, "help", "doc"]);
+  strictEqual(unit.stdout, "man:doc(8)\nhttps://example.org/doc\n");
+});
