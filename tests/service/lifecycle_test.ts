@@ -1,0 +1,566 @@
+/**
+ * Integration tests of the service manager: the real CLI against temporary roots, for every
+ * Type=, the exec environment, stop sequence, dependencies, state files and error messages.
+ * Executables run from the host; each test kills what it left behind (see `_support.ts`).
+ * @module
+ */
+
+import { deepStrictEqual, match, ok, strictEqual, throws } from "node:assert/strict";
+import { join } from "node:path";
+import {
+  alive,
+  cli,
+  cmdline,
+  eventually,
+  parseEnv,
+  pidsMatching,
+  procStatus,
+  type Root,
+  rootTest,
+  type Run,
+  script,
+  service,
+} from "./_support.ts";
+
+const SEE = (u: string) => `See "systemctl status ${u}" and "journalctl -xeu ${u}" for details.`;
+
+function jobFailed(u: string, why: string): string {
+  return `Job for ${u} failed because ${why}.\n${SEE(u)}\n`;
+}
+
+function ok0(r: Run, what = "command"): void {
+  strictEqual(r.code, 0, `${what} exited ${r.code}: ${r.stderr}`);
+}
+
+async function mainPid(root: Root, unit: string): Promise<number> {
+  return Number((await root.show(unit, "MainPID")).MainPID);
+}
+
+async function readWhenExists(path: string, timeoutMs = 3000): Promise<string> {
+  ok(
+    await eventually(() => {
+      try {
+        return Deno.statSync(path).size > 0;
+      } catch {
+        return false;
+      }
+    }, timeoutMs),
+    `${path} was not written`,
+  );
+  return Deno.readTextFileSync(path);
+}
+
+function logOf(root: Root, unit: string): string {
+  try {
+    return Deno.readTextFileSync(join(root.path, "var/log/journal", `${unit}.log`));
+  } catch {
+    return "";
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Type=simple
+
+rootTest(
+  "start of a Type=simple service runs the command as its MainPID; stop ends it",
+  async (root) => {
+    root.unit("a.service", service("ExecStart=/bin/sleep 3101", "Description=Sleeper"));
+    ok0(await root.run("start", "a"));
+    const s = await root.show("a", "MainPID", "ActiveState", "SubState", "ExecMainPID");
+    strictEqual(s.ActiveState, "active");
+    strictEqual(s.SubState, "running");
+    const pid = Number(s.MainPID);
+    ok(alive(pid), "MainPID alive");
+    strictEqual(cmdline(pid), "/bin/sleep 3101");
+    strictEqual(s.ExecMainPID, String(pid));
+    const st = await root.run("status", "a");
+    strictEqual(st.code, 0);
+    match(st.stdout, /^● a\.service - Sleeper\n/);
+    match(st.stdout, /\n {5}Active: active \(running\) since .+ ago\n/);
+    ok(st.stdout.includes(`\n   Main PID: ${pid} (sleep)\n`), st.stdout);
+    const ia = await root.run("is-active", "a");
+    deepStrictEqual([ia.code, ia.stdout], [0, "active\n"]);
+    const stop = await root.run("stop", "a");
+    ok0(stop, "stop");
+    console.log(`stop of a Type=simple service took ${stop.ms} ms`);
+    ok(stop.ms < 5000, `stop took ${stop.ms} ms`);
+    ok(!alive(pid), "process gone after stop");
+    const after = await root.show("a", "ActiveState", "SubState", "MainPID", "Result");
+    deepStrictEqual(after, {
+      ActiveState: "inactive",
+      SubState: "dead",
+      MainPID: "0",
+      Result: "success",
+    });
+    const ia2 = await root.run("is-active", "a");
+    deepStrictEqual([ia2.code, ia2.stdout], [3, "inactive\n"]);
+  },
+);
+
+rootTest(
+  "a Type=simple service that exits at once is failed; is-active and status exit 3",
+  async (root) => {
+    root.unit("f.service", service("ExecStart=/bin/false"));
+    ok0(await root.run("start", "f"));
+    ok(
+      await eventually(async () => (await root.run("is-active", "f")).stdout === "failed\n", 5000),
+      "becomes failed",
+    );
+    const ia = await root.run("is-active", "f");
+    strictEqual(ia.code, 3);
+    const st = await root.run("status", "f");
+    strictEqual(st.code, 3);
+    match(st.stdout, /Active: failed \(Result: exit-code\)/);
+    const fl = await root.run("is-failed", "f");
+    deepStrictEqual([fl.code, fl.stdout], [0, "failed\n"]);
+  },
+);
+
+rootTest("Type=exec with a missing binary fails the start with 203/EXEC", async (root) => {
+  root.unit("x.service", service("Type=exec\nExecStart=/nonexistent --flag"));
+  const r = await root.run("start", "x");
+  strictEqual(r.code, 1);
+  strictEqual(r.stderr, jobFailed("x.service", "the control process exited with error code"));
+  const f = await root.run("is-failed", "x");
+  deepStrictEqual([f.code, f.stdout], [0, "failed\n"]);
+  ok(
+    logOf(root, "x.service").includes(
+      "Failed at step EXEC spawning /nonexistent: No such file or directory",
+    ),
+    logOf(root, "x.service"),
+  );
+  const st = await root.run("status", "x");
+  strictEqual(st.code, 3);
+  match(st.stdout, /203\/EXEC/);
+  const s = await root.show("x", "ExecMainStatus", "ExecMainCode", "Result");
+  deepStrictEqual(s, { ExecMainStatus: "203", ExecMainCode: "1", Result: "exit-code" });
+});
+
+rootTest("Type=simple with a missing binary starts, then is failed with 203/EXEC", async (root) => {
+  root.unit("x.service", service("ExecStart=/nonexistent"));
+  ok0(await root.run("start", "x"));
+  ok(await eventually(async () => (await root.run("is-failed", "x")).code === 0, 5000));
+  const s = await root.show("x", "ExecMainStatus", "ActiveState", "Result");
+  deepStrictEqual(s, { ExecMainStatus: "203", ActiveState: "failed", Result: "exit-code" });
+  match((await root.run("status", "x")).stdout, /status=203\/EXEC/);
+});
+
+rootTest("an unknown User= fails with 217/USER", async (root) => {
+  root.unit("u.service", service("Type=exec\nUser=no-such-user-xyz\nExecStart=/bin/true"));
+  root.unit("v.service", service("User=no-such-user-xyz\nExecStart=/bin/sleep 3102"));
+  const r = await root.run("start", "u");
+  strictEqual(r.code, 1);
+  strictEqual(r.stderr, jobFailed("u.service", "the control process exited with error code"));
+  deepStrictEqual(await root.show("u", "ExecMainStatus", "ExecMainCode", "ActiveState"), {
+    ExecMainStatus: "217",
+    ExecMainCode: "1",
+    ActiveState: "failed",
+  });
+  // No process was spawned, so there is no Main PID line; the reason is in the unit log.
+  match(
+    (await root.run("status", "u")).stdout,
+    /\nu\.service: Failed to determine user credentials: No such process\n/,
+  );
+  ok0(await root.run("start", "v"));
+  ok(await eventually(async () => (await root.run("is-failed", "v")).code === 0, 5000));
+  strictEqual((await root.show("v", "ExecMainStatus")).ExecMainStatus, "217");
+});
+
+// ---------------------------------------------------------------------------------------------
+// Type=forking, oneshot, notify
+
+rootTest("Type=forking with PIDFile takes the MainPID from the PID file", async (root) => {
+  const script = root.file("fork.sh");
+  const pidFile = root.file("fork.pid");
+  Deno.writeTextFileSync(script, `#!/bin/sh\n/bin/sleep 3103 &\necho $! > ${pidFile}\n`);
+  Deno.chmodSync(script, 0o755);
+  root.unit("fk.service", service(`Type=forking\nPIDFile=${pidFile}\nExecStart=${script}`));
+  ok0(await root.run("start", "fk"));
+  const s = await root.show("fk", "MainPID", "ActiveState", "SubState");
+  strictEqual(s.MainPID, Deno.readTextFileSync(pidFile).trim());
+  deepStrictEqual([s.ActiveState, s.SubState], ["active", "running"]);
+  strictEqual(cmdline(Number(s.MainPID)), "/bin/sleep 3103");
+  ok0(await root.run("stop", "fk"));
+  ok(!alive(Number(s.MainPID)), "daemon gone after stop");
+});
+
+rootTest("Type=forking without PIDFile guesses the main process", async (root) => {
+  const script = root.file("fork.sh");
+  Deno.writeTextFileSync(script, `#!/bin/sh\n/bin/sleep 3104 &\n`);
+  Deno.chmodSync(script, 0o755);
+  root.unit("fk.service", service(`Type=forking\nExecStart=${script}`));
+  ok0(await root.run("start", "fk"));
+  const pid = await mainPid(root, "fk");
+  ok(pid > 0, "a main pid was guessed");
+  strictEqual(cmdline(pid), "/bin/sleep 3104");
+  ok0(await root.run("stop", "fk"));
+  ok(!alive(pid));
+});
+
+rootTest("Type=oneshot runs every ExecStart in order and ends inactive", async (root) => {
+  const log = root.file("order");
+  root.unit(
+    "o.service",
+    service(
+      `Type=oneshot\nExecStart=/bin/sh -c 'echo one >> ${log}'\nExecStart=/bin/sh -c 'echo two >> ${log}'`,
+    ),
+  );
+  ok0(await root.run("start", "o"));
+  strictEqual(Deno.readTextFileSync(log), "one\ntwo\n");
+  const s = await root.show("o", "ActiveState", "SubState", "Result");
+  deepStrictEqual(s, { ActiveState: "inactive", SubState: "dead", Result: "success" });
+});
+
+rootTest("Type=oneshot with RemainAfterExit=yes stays active (exited)", async (root) => {
+  root.unit("o.service", service(`Type=oneshot\nRemainAfterExit=yes\nExecStart=/bin/true`));
+  ok0(await root.run("start", "o"));
+  const s = await root.show("o", "ActiveState", "SubState");
+  deepStrictEqual(s, { ActiveState: "active", SubState: "exited" });
+  match((await root.run("status", "o")).stdout, /Active: active \(exited\)/);
+  ok0(await root.run("stop", "o"));
+  strictEqual((await root.show("o", "ActiveState")).ActiveState, "inactive");
+});
+
+rootTest("a failing Type=oneshot ExecStart fails the start", async (root) => {
+  root.unit("o.service", service(`Type=oneshot\nExecStart=/bin/sh -c 'exit 4'`));
+  const r = await root.run("start", "o");
+  strictEqual(r.code, 1);
+  strictEqual(r.stderr, jobFailed("o.service", "the control process exited with error code"));
+  const s = await root.show("o", "ActiveState", "Result", "ExecMainStatus");
+  deepStrictEqual(s, { ActiveState: "failed", Result: "exit-code", ExecMainStatus: "4" });
+});
+
+rootTest("Type=notify waits for READY=1 and records STATUS=", async (root) => {
+  const script = root.file("notify.sh");
+  const marker = root.file("before-ready");
+  Deno.writeTextFileSync(
+    script,
+    `#!/bin/sh\n/bin/sleep 0.3\necho x > ${marker}\n` +
+      `systemd-notify --ready --status="Serving 3 clients"\nexec /bin/sleep 3105\n`,
+  );
+  Deno.chmodSync(script, 0o755);
+  root.unit("n.service", service(`Type=notify\nNotifyAccess=all\nExecStart=${script}`));
+  const r = await root.run("start", "n");
+  ok0(r, "start");
+  ok(Deno.statSync(marker).isFile, "start returned only after the service signalled READY");
+  const s = await root.show("n", "StatusText", "ActiveState", "SubState", "MainPID");
+  deepStrictEqual([s.StatusText, s.ActiveState, s.SubState], [
+    "Serving 3 clients",
+    "active",
+    "running",
+  ]);
+  const st = await root.run("status", "n");
+  ok(st.stdout.includes(`\n     Status: "Serving 3 clients"\n`), st.stdout);
+  ok0(await root.run("stop", "n"));
+  ok(!alive(Number(s.MainPID)));
+});
+
+rootTest(
+  "a Type=notify service that never sends READY fails after TimeoutStartSec",
+  async (root) => {
+    root.unit(
+      "n.service",
+      service(`Type=notify\nTimeoutStartSec=1\nTimeoutStopSec=2\nExecStart=/bin/sleep 3106`),
+    );
+    const r = await root.run("start", "n");
+    strictEqual(r.code, 1);
+    strictEqual(r.stderr, jobFailed("n.service", "a timeout was exceeded"));
+    console.log(`start with TimeoutStartSec=1 returned after ${r.ms} ms`);
+    const s = await root.show("n", "ActiveState", "Result");
+    deepStrictEqual(s, { ActiveState: "failed", Result: "timeout" });
+    deepStrictEqual(pidsMatching("/bin/sleep 3106"), []);
+  },
+);
+
+// ---------------------------------------------------------------------------------------------
+// Exec lines
+
+rootTest(
+  "a failing ExecStartPre fails the start and ExecStopPost still runs with the result",
+  async (root) => {
+    const env = root.file("stoppost.env");
+    root.unit(
+      "p.service",
+      service(
+        `ExecStartPre=/bin/sh -c 'exit 3'\nExecStart=/bin/sleep 3107\nExecStopPost=/bin/sh -c 'env > ${env}'`,
+      ),
+    );
+    const r = await root.run("start", "p");
+    strictEqual(r.code, 1);
+    strictEqual(r.stderr, jobFailed("p.service", "the control process exited with error code"));
+    const text = Deno.readTextFileSync(env);
+    const vars = Object.fromEntries(
+      text.trim().split("\n").map((l) => l.split(/=(.*)/s).slice(0, 2)),
+    );
+    deepStrictEqual(
+      [vars.SERVICE_RESULT, vars.EXIT_CODE, vars.EXIT_STATUS],
+      ["exit-code", "exited", "3"],
+    );
+    deepStrictEqual(pidsMatching("/bin/sleep 3107"), []);
+    strictEqual((await root.show("p", "ActiveState")).ActiveState, "failed");
+  },
+);
+
+rootTest(
+  "ExecStart prefixes: - ignores failure, @ sets argv[0], : keeps $ literal",
+  async (root) => {
+    const argv0 = root.file("argv0");
+    const literal = root.file("literal");
+    root.unit(
+      "pre.service",
+      service(
+        `Type=oneshot\nEnvironment=FOO=bar\nExecStart=-/bin/false\n` +
+          `ExecStart=@/bin/sh mysh -c 'echo $0 > ${argv0}'\n` +
+          `ExecStart=:/bin/sh -c 'echo "$FOO" \${FOO} > ${literal}'`,
+      ),
+    );
+    ok0(await root.run("start", "pre"));
+    strictEqual(Deno.readTextFileSync(argv0), "mysh\n");
+    // With ":" the manager does not expand ${FOO}; the shell does, from the environment.
+    strictEqual(Deno.readTextFileSync(literal), "bar bar\n");
+    strictEqual((await root.show("pre", "Result")).Result, "success");
+  },
+);
+
+rootTest(
+  "ExecStart prefixes + and ! run with full privileges despite User=nobody",
+  async (root) => {
+    const ids = root.file("ids");
+    Deno.chmodSync(join(root.path, "scratch"), 0o777);
+    root.unit(
+      "priv.service",
+      service(
+        `Type=oneshot\nUser=nobody\nExecStart=/bin/sh -c 'id -u >> ${ids}'\n` +
+          `ExecStart=+/bin/sh -c 'id -u >> ${ids}'\nExecStart=!/bin/sh -c 'id -u >> ${ids}'`,
+      ),
+    );
+    ok0(await root.run("start", "priv"));
+    strictEqual(Deno.readTextFileSync(ids), "65534\n0\n0\n");
+  },
+);
+
+// ---------------------------------------------------------------------------------------------
+// Environment and $ expansion
+
+rootTest("$VAR and ${VAR} expand as systemd documents (spec 3.8 example)", async (root) => {
+  const out = root.file("args");
+  const printer = script(root, "args.sh", `out=$1; shift; for a; do echo "[$a]"; done > "$out"\n`);
+  root.unit(
+    "e.service",
+    service(
+      `Type=oneshot\nEnvironment=A=1 "B=x y"\nExecStart=${printer} ${out} $A \${B} $B "\${B}z" a$A $$A $NOPE`,
+    ),
+  );
+  ok0(await root.run("start", "e"));
+  strictEqual(Deno.readTextFileSync(out), "[1]\n[x y]\n[x]\n[y]\n[x yz]\n[a$A]\n[$A]\n");
+});
+
+rootTest(
+  "Environment=, EnvironmentFile= and UnsetEnvironment= build the service environment",
+  async (root) => {
+    const out = root.file("env");
+    const envFile = root.file("vars");
+    Deno.writeTextFileSync(envFile, `# comment\nFROMFILE="a b"\nOVER=file\nexport EXPORTED=1\n`);
+    root.unit(
+      "e.service",
+      service(
+        `Type=oneshot\nEnvironment=OVER=env GONE=1 KEEP=2\nEnvironmentFile=${envFile}\n` +
+          `EnvironmentFile=-/nonexistent/vars\nUnsetEnvironment=GONE KEEP=3\n` +
+          `ExecStart=/bin/sh -c 'env > ${out}'`,
+      ),
+    );
+    ok0(await root.run("start", "e"));
+    const env = parseEnv(Deno.readTextFileSync(out));
+    strictEqual(env.FROMFILE, "a b");
+    strictEqual(env.OVER, "file");
+    strictEqual(env.EXPORTED, "1");
+    strictEqual(env.GONE, undefined);
+    strictEqual(env.KEEP, "2");
+    match(env.INVOCATION_ID, /^[0-9a-f]{32}$/);
+    ok(env.PATH.includes("/usr/bin"));
+  },
+);
+
+rootTest(
+  "a missing required EnvironmentFile= fails the start for lack of resources",
+  async (root) => {
+    root.unit("e.service", service(`EnvironmentFile=/nonexistent/vars\nExecStart=/bin/sleep 3108`));
+    const r = await root.run("start", "e");
+    strictEqual(r.code, 1);
+    strictEqual(
+      r.stderr,
+      jobFailed("e.service", "of unavailable resources or another system error"),
+    );
+    strictEqual((await root.show("e", "Result")).Result, "resources");
+    deepStrictEqual(pidsMatching("/bin/sleep 3108"), []);
+  },
+);
+
+rootTest("PassEnvironment= copies names from the caller when inheritance is off", async (root) => {
+  const out = root.file("env");
+  root.unit(
+    "e.service",
+    service(`Type=oneshot\nPassEnvironment=PASSME\nExecStart=/bin/sh -c 'env > ${out}'`),
+  );
+  ok0(
+    await root.runEnv(
+      { SYSTEMCTL_INHERIT_ENVIRONMENT: "no", PASSME: "yes", NOTPASSED: "x" },
+      "start",
+      "e",
+    ),
+  );
+  const env = parseEnv(Deno.readTextFileSync(out));
+  strictEqual(env.PASSME, "yes");
+  strictEqual(env.NOTPASSED, undefined);
+});
+
+rootTest("$MAINPID is set for ExecStartPost and ExecReload", async (root) => {
+  const post = root.file("post");
+  const hup = root.file("hup");
+  root.unit(
+    "m.service",
+    service(
+      `ExecStart=/bin/sh -c 'trap "echo hup >> ${hup}" HUP; while :; do /bin/sleep 0.05; done'\n` +
+        `ExecStartPost=/bin/sh -c 'echo "$1 $MAINPID" > ${post}' sh $MAINPID\n` +
+        `ExecReload=/bin/kill -HUP $MAINPID`,
+    ),
+  );
+  ok0(await root.run("start", "m"));
+  const pid = await mainPid(root, "m");
+  strictEqual(Deno.readTextFileSync(post), `${pid} ${pid}\n`);
+  ok0(await root.run("reload", "m"));
+  strictEqual(await readWhenExists(hup), "hup\n");
+  strictEqual(await mainPid(root, "m"), pid);
+  ok0(await root.run("stop", "m"));
+  ok(!alive(pid));
+});
+
+// ---------------------------------------------------------------------------------------------
+// Execution environment
+
+rootTest(
+  "User=, Group=, SupplementaryGroups=, UMask=, LimitNOFILE=, Nice=, WorkingDirectory= apply",
+  async (root) => {
+    Deno.chmodSync(join(root.path, "scratch"), 0o777);
+    // Paths in unit files (WorkingDirectory=, StandardOutput=file:, ...) live under --root.
+    Deno.mkdirSync(join(root.path, "tmp"));
+    const out = root.file("out");
+    const created = root.file("created");
+    const body = `{ ulimit -n; pwd; } > ${out}\ntouch ${created}\nexec /bin/sleep 3109\n`;
+    const sh = script(root, "ctx.sh", body);
+    root.unit(
+      "c.service",
+      service(
+        `User=nobody\nGroup=users\nSupplementaryGroups=audio video\nUMask=0077\n` +
+          `LimitNOFILE=1234\nNice=5\nWorkingDirectory=/tmp\nExecStart=${sh}`,
+      ),
+    );
+    ok0(await root.run("start", "c"));
+    ok(await eventually(() => pidsMatching("/bin/sleep 3109").length === 1));
+    const pid = await mainPid(root, "c");
+    strictEqual(cmdline(pid), "/bin/sleep 3109");
+    strictEqual(procStatus(pid, "Uid").split(/\s+/)[0], "65534");
+    strictEqual(procStatus(pid, "Gid").split(/\s+/)[0], "100");
+    deepStrictEqual(procStatus(pid, "Groups").split(/\s+/).sort(), ["100", "29", "44"]);
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    strictEqual(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16], "5", "nice");
+    strictEqual(Deno.readTextFileSync(out), `1234\n${root.path}/tmp\n`);
+    strictEqual(Deno.statSync(created).mode! & 0o777, 0o600);
+    strictEqual(Deno.statSync(created).uid, 65534);
+    ok0(await root.run("stop", "c"));
+  },
+);
+
+rootTest(
+  "WorkingDirectory=~ is the home directory; a missing one fails with 200/CHDIR",
+  async (root) => {
+    const out = root.file("pwd");
+    root.unit(
+      "h.service",
+      service(`Type=oneshot\nWorkingDirectory=~\nExecStart=/bin/sh -c 'pwd > ${out}'`),
+    );
+    root.unit(
+      "d.service",
+      service(`Type=oneshot\nWorkingDirectory=/nonexistent\nExecStart=/bin/true`),
+    );
+    root.unit(
+      "o.service",
+      service(`Type=oneshot\nWorkingDirectory=-/nonexistent\nExecStart=/bin/true`),
+    );
+    Deno.mkdirSync(join(root.path, "root"));
+    ok0(await root.run("start", "h"));
+    // The home directory of the manager user (root), under --root.
+    strictEqual(Deno.readTextFileSync(out), `${root.path}/root\n`);
+    strictEqual((await root.run("start", "d")).code, 1);
+    strictEqual((await root.show("d", "ExecMainStatus")).ExecMainStatus, "200");
+    ok0(await root.run("start", "o"));
+  },
+);
+
+rootTest(
+  "StandardOutput= file:, append:, truncate: and journal write where they say",
+  async (root) => {
+    const f = root.file("file");
+    const a = root.file("append");
+    const t = root.file("truncate");
+    Deno.writeTextFileSync(f, "123456\n");
+    Deno.writeTextFileSync(a, "old\n");
+    Deno.writeTextFileSync(t, "junk junk junk\n");
+    root.unit(
+      "f.service",
+      service(`Type=oneshot\nStandardOutput=file:${f}\nExecStart=/bin/echo ab`),
+    );
+    root.unit(
+      "a.service",
+      service(`Type=oneshot\nStandardOutput=append:${a}\nExecStart=/bin/echo new`),
+    );
+    root.unit(
+      "t.service",
+      service(
+        `Type=oneshot\nStandardOutput=truncate:${t}\nExecStart=/bin/echo one\nExecStart=/bin/echo two`,
+      ),
+    );
+    root.unit(
+      "j.service",
+      service(`Type=oneshot\nExecStart=/bin/sh -c 'echo out; echo err >&2; echo third'`),
+    );
+    for (const u of ["f", "a", "a", "t", "j"]) ok0(await root.run("start", u), u);
+    strictEqual(Deno.readTextFileSync(f), "ab\n456\n");
+    strictEqual(Deno.readTextFileSync(a), "old\nnew\nnew\n");
+    strictEqual(Deno.readTextFileSync(t), "two\n");
+    strictEqual(logOf(root, "j.service"), "out\nerr\nthird\n");
+    strictEqual(logOf(root, "f.service"), "");
+    const jc = await cli(["--journalctl", `--root=${root.path}`, "-u", "j", "-n", "2"]);
+    ok0(jc, "journalctl");
+    strictEqual(jc.stdout, "err\nthird\n");
+  },
+);
+
+rootTest(
+  "RuntimeDirectory= is created with its mode and removed after stop unless preserved",
+  async (root) => {
+    const out = root.file("env");
+    root.unit(
+      "r.service",
+      service(
+        `RuntimeDirectory=rt/sub\nRuntimeDirectoryMode=0700\nStateDirectory=st\n` +
+          `ExecStart=/bin/sh -c 'env > ${out}; exec /bin/sleep 3111'`,
+      ),
+    );
+    root.unit(
+      "p.service",
+      service(`RuntimeDirectory=keep\nRuntimeDirectoryPreserve=yes\nExecStart=/bin/sleep 3112`),
+    );
+    ok0(await root.run("start", "r", "p"));
+    const rt = join(root.path, "run/rt/sub");
+    strictEqual(Deno.statSync(rt).mode! & 0o777, 0o700);
+    const env = parseEnv(await readWhenExists(out));
+    strictEqual(env.RUNTIME_DIRECTORY, rt);
+    strictEqual(env.STATE_DIRECTORY, join(root.path, "var/lib/st"));
+    ok(Deno.statSync(join(root.path, "var/lib/st")).isDirectory);
+    ok0(await root.run("stop", "r", "p"));
+    throws(() => Deno.statSync(rt));
+    ok(Deno.statSync(join(root.path, "var/lib/st")).isDirectory, "state directory kept");
+    ok(Deno.statSync(join(root.path, "run/keep")).isDirectory, "preserved runtime directory kept");
+  },
+);
