@@ -156,6 +156,9 @@ ensure_deno() {
   command -v deno >/dev/null 2>&1 || die "deno not found after installing it"
 }
 
+# Deno cannot find itself without /proc (it panics), e.g. in a bare chroot.
+[ -e /proc/self/exe ] || die "/proc is not mounted here; Deno needs it (mount -t proc proc /proc)"
+
 # Build into the stage (or take a prebuilt dist/ when there are no sources).
 build=$stage/build
 if [ -f "$src/mod.ts" ]; then

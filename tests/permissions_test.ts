@@ -67,6 +67,14 @@ Deno.test("a write verb may write but not spawn", async () => {
   assert.equal(r.net, "NotCapable");
 });
 
+Deno.test("an inspect verb reads procfs through libc but may not write or spawn", async () => {
+  const r = await probe("inspect");
+  assert.deepEqual(
+    { read: r.read, write: r.write, run: r.run, ffi: r.ffi, net: r.net },
+    { read: "ok", write: "NotCapable", run: "NotCapable", ffi: "ok", net: "NotCapable" },
+  );
+});
+
 Deno.test("a run verb keeps spawning, FFI and Unix sockets", async () => {
   const r = await probe("run");
   assert.deepEqual(
@@ -77,7 +85,7 @@ Deno.test("a run verb keeps spawning, FFI and Unix sockets", async () => {
 });
 
 Deno.test("every access class revokes remote imports and keeps read, env and sys", () => {
-  for (const access of ["read", "write", "run"] as const) {
+  for (const access of ["read", "inspect", "write", "run"] as const) {
     assert.ok(revokedPermissions(access).includes("import"));
     for (const kept of ["read", "env", "sys"] as const) {
       assert.ok(KEPT_PERMISSIONS[access].includes(kept), `${access} keeps ${kept}`);
@@ -85,10 +93,13 @@ Deno.test("every access class revokes remote imports and keeps read, env and sys
   }
 });
 
-Deno.test("query verbs of the verb table are in the read class", () => {
+Deno.test("query verbs of the verb table may neither write nor spawn", () => {
   const query = /^(status|show|cat|is-.*|list-.*|get-default|help)$/;
   for (const verb of VERBS) {
-    if (query.test(verb.name)) assert.equal(verb.access, "read", verb.name);
+    if (!query.test(verb.name)) continue;
+    assert.ok(verb.access === "read" || verb.access === "inspect", `${verb.name}: ${verb.access}`);
+    assert.ok(revokedPermissions(verb.access).includes("write"), verb.name);
+    assert.ok(revokedPermissions(verb.access).includes("run"), verb.name);
   }
 });
 

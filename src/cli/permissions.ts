@@ -8,13 +8,15 @@
  * --allow-sys --allow-run --allow-ffi --allow-net` (see
  * `scripts/flags.ts`); what each class keeps:
  *
- * | class   | keeps                                        |
- * | ------- | -------------------------------------------- |
- * | `read`  | read, env, sys                               |
- * | `inspect` | read, env, sys, ffi (procfs reads via libc)  |
- * | `write` | read, env, sys, write                        |
- * | `run`   | read, env, sys, write, run, ffi, net         |
+ * | class     | keeps                                |
+ * | --------- | ------------------------------------ |
+ * | `read`    | read, env, sys                       |
+ * | `inspect` | read, env, sys, ffi                  |
+ * | `write`   | read, env, sys, write                |
+ * | `run`     | read, env, sys, write, run, ffi, net |
  *
+ * `inspect` (status, is-active, list-units) keeps FFI because Deno refuses
+ * /proc to anything short of `--allow-all`, so procfs is read through libc.
  * `run` keeps net because Deno checks net permission for Unix sockets
  * (`unix:/path`), which the NOTIFY_SOCKET protocol and socket units use.
  * Remote module imports (`import`) are revoked for every class.
