@@ -261,7 +261,8 @@ function applyOomScore(request: HelperRequest): void {
   const written = Number(libc().write(fd, text, BigInt(text.length - 1)));
   const code = errno();
   libc().close(fd);
-  if (written < 0) fail("OOM_ADJUST", code);
+  // As systemd: a privilege error means a container without CAP_SYS_RESOURCE; ignored.
+  if (written < 0 && code !== Errno.EPERM && code !== Errno.EACCES) fail("OOM_ADJUST", code);
 }
 
 function applyNice(request: HelperRequest): void {

@@ -500,8 +500,11 @@ async function startMain(a: Activation, timeoutMs: number): Promise<JobOutcome> 
         const pidFile = s.pidFile;
         main = await waitFor(() => {
           const pid = readPidFile(se, pidFile);
-          return pid && isAlive(pid) ? pid : undefined;
-        }, Math.min(timeoutMs, 90_000));
+          if (pid && isAlive(pid)) return pid;
+          // As systemd: no PID file and nothing of the service left: stop waiting (0).
+          const gone = !adoptedChildren(new Set([exit.pid])).length && !liveMembers(a.st).length;
+          return gone ? 0 : undefined;
+        }, Math.min(timeoutMs, 90_000)) || undefined;
         if (main === undefined) {
           se.warn(`${a.unit.id}: New main PID could not be read from PID file ${pidFile}.`);
         }
@@ -838,9 +841,12 @@ export async function stopService(
   }
   if (s.exec.ExecStopPost.length && a.prepared) {
     await a.save({ SubState: "stop-post" });
+    // EXIT_CODE/EXIT_STATUS describe the main process's end, as far as it is known (§3.8).
+    const code = (["exited", "killed", "dumped"] as const)[(a.st.ExecMainCode ?? 0) - 1];
+    const mainExit = code ? { code, status: a.st.ExecMainStatus ?? 0 } : undefined;
     for (const cmd of s.exec.ExecStopPost) {
       try {
-        await a.runControl("ExecStopPost", cmd, timeoutStop, { SERVICE_RESULT: result });
+        await a.runControl("ExecStopPost", cmd, timeoutStop, exitEnv(mainExit, result));
       } catch (e) {
         se.debug(`${unit.id}: ExecStopPost failed: ${(e as Error).message}`);
       }
