@@ -77,7 +77,8 @@ export async function status(ctx: Context, args: string[]): Promise<number> {
       failedCheck: failed && (stored.ConditionResult === false || stored.AssertResult === false)
         ? {
           kind: stored.AssertResult === false ? "Assert" : "Condition",
-          text: failed,
+          // The stored text ends in "was not met" already; the formatter adds it.
+          text: failed.replace(/ was not met$/, ""),
           atUs: (stored.AssertResult === false ? stored.Assert : stored.Condition)?.[0] ?? 0,
         }
         : undefined,

@@ -272,6 +272,32 @@ rootTest(
   },
 );
 
+rootTest(
+  "Type=exec starts when the exec succeeded; ExecStop and ExecStopPost run on stop",
+  async (root) => {
+    const stop = root.file("stop");
+    const post = root.file("post");
+    root.unit(
+      "s.service",
+      service(
+        `Type=exec\nExecStart=/bin/sleep 3129\nExecStop=/bin/sh -c 'echo "$MAINPID" > ${stop}'\n` +
+          `ExecStopPost=/bin/sh -c 'echo "$SERVICE_RESULT $EXIT_CODE $EXIT_STATUS" > ${post}'`,
+      ),
+    );
+    ok0(await root.run("start", "s"));
+    const pid = await mainPid(root, "s");
+    strictEqual(cmdline(pid), "/bin/sleep 3129");
+    strictEqual((await root.run("is-failed", "s")).code, 1);
+    ok0(await root.run("stop", "s"));
+    strictEqual(Deno.readTextFileSync(stop), `${pid}\n`);
+    strictEqual(Deno.readTextFileSync(post), "success killed TERM\n");
+    deepStrictEqual(await root.show("s", "ActiveState", "Result"), {
+      ActiveState: "inactive",
+      Result: "success",
+    });
+  },
+);
+
 // ---------------------------------------------------------------------------------------------
 // Exec lines
 
@@ -562,5 +588,363 @@ rootTest(
     throws(() => Deno.statSync(rt));
     ok(Deno.statSync(join(root.path, "var/lib/st")).isDirectory, "state directory kept");
     ok(Deno.statSync(join(root.path, "run/keep")).isDirectory, "preserved runtime directory kept");
+  },
+);
+
+// ---------------------------------------------------------------------------------------------
+// Stop sequence
+
+rootTest(
+  "a process that ignores SIGTERM is killed with SIGKILL after TimeoutStopSec",
+  async (root) => {
+    root.unit(
+      "t.service",
+      service(
+        `TimeoutStopSec=1\nExecStart=/bin/sh -c 'trap "" TERM; while :; do /bin/sleep 0.1; done; : 3113'`,
+      ),
+    );
+    ok0(await root.run("start", "t"));
+    const pid = await mainPid(root, "t");
+    ok(alive(pid));
+    const r = await root.run("stop", "t");
+    console.log(`stop of a SIGTERM-ignoring service took ${r.ms} ms (TimeoutStopSec=1)`);
+    ok0(r, "stop");
+    ok(r.ms >= 1000, "waited for the timeout before SIGKILL");
+    ok(r.ms < 8000, `stop took ${r.ms} ms`);
+    ok(!alive(pid), "killed");
+    deepStrictEqual(pidsMatching(": 3113"), []);
+    // Spec 4.5 steps 4 and 7: SIGKILL after the timeout is an unclean end, Result timeout.
+    deepStrictEqual(
+      await root.show("t", "ActiveState", "Result", "ExecMainCode", "ExecMainStatus"),
+      {
+        ActiveState: "failed",
+        Result: "timeout",
+        ExecMainCode: "2",
+        ExecMainStatus: "9",
+      },
+    );
+  },
+);
+
+rootTest(
+  "Requires=, Wants= and After= pull in and order; Conflicts= stops the other",
+  async (root) => {
+    const log = root.file("order");
+    const oneshot = (n: string) =>
+      `Type=oneshot\nRemainAfterExit=yes\nExecStart=/bin/sh -c 'echo ${n} >> ${log}'`;
+    root.unit(
+      "main.service",
+      service(
+        oneshot("main"),
+        "Requires=req.service\nWants=want.service\nAfter=req.service want.service",
+      ),
+    );
+    root.unit("req.service", service(oneshot("req")));
+    root.unit("want.service", service(oneshot("want")));
+    root.unit("rival.service", service(`ExecStart=/bin/sleep 3117`, "Conflicts=main.service"));
+    ok0(await root.run("start", "rival"));
+    ok0(await root.run("start", "main"));
+    const order = Deno.readTextFileSync(log).trim().split("\n");
+    strictEqual(order.at(-1), "main");
+    deepStrictEqual(order.slice(0, 2).sort(), ["req", "want"]);
+    for (const u of ["main", "req", "want"]) {
+      strictEqual((await root.run("is-active", u)).stdout, "active\n", u);
+    }
+    strictEqual((await root.run("is-active", "rival")).stdout, "inactive\n");
+    deepStrictEqual(pidsMatching("/bin/sleep 3117"), []);
+  },
+);
+
+rootTest("a failing Requires= dependency fails the dependent job", async (root) => {
+  root.unit(
+    "top.service",
+    service(`ExecStart=/bin/sleep 3118`, "Requires=bad.service\nAfter=bad.service"),
+  );
+  root.unit("bad.service", service(`Type=oneshot\nExecStart=/bin/false`));
+  const r = await root.run("start", "top");
+  strictEqual(r.code, 1);
+  ok(
+    r.stderr.includes(
+      "A dependency job for top.service failed. See 'journalctl -xe' for details.\n",
+    ),
+    r.stderr,
+  );
+  strictEqual((await root.run("is-active", "top")).stdout, "inactive\n");
+  strictEqual((await root.run("is-failed", "bad")).code, 0);
+  deepStrictEqual(pidsMatching("/bin/sleep 3118"), []);
+});
+
+rootTest("OnFailure= starts its unit when the service fails", async (root) => {
+  const marker = root.file("onfailure");
+  root.unit(
+    "bad.service",
+    service(`Type=oneshot\nExecStart=/bin/false`, "OnFailure=rescue.service"),
+  );
+  root.unit(
+    "rescue.service",
+    service(
+      `Type=oneshot\nExecStart=/bin/sh -c 'echo "$MONITOR_UNIT $MONITOR_SERVICE_RESULT" > ${marker}'`,
+    ),
+  );
+  strictEqual((await root.run("start", "bad")).code, 1);
+  strictEqual(await readWhenExists(marker), "bad.service exit-code\n");
+});
+
+rootTest(
+  "a third start within StartLimitIntervalSec with StartLimitBurst=2 hits the limit",
+  async (root) => {
+    root.unit(
+      "l.service",
+      service(`Type=oneshot\nExecStart=/bin/true`, "StartLimitBurst=2\nStartLimitIntervalSec=60"),
+    );
+    ok0(await root.run("start", "l"));
+    ok0(await root.run("start", "l"));
+    const r = await root.run("start", "l");
+    strictEqual(r.code, 1);
+    strictEqual(r.stderr, jobFailed("l.service", "start of the service was attempted too often"));
+    deepStrictEqual(await root.show("l", "ActiveState", "Result"), {
+      ActiveState: "failed",
+      Result: "start-limit-hit",
+    });
+    ok0(await root.run("reset-failed", "l"));
+    deepStrictEqual(await root.show("l", "ActiveState", "Result"), {
+      ActiveState: "inactive",
+      Result: "success",
+    });
+    ok0(await root.run("start", "l"));
+  },
+);
+
+// ---------------------------------------------------------------------------------------------
+// restart, reload, kill
+
+rootTest(
+  "restart gives a new MainPID; try-restart of an inactive unit is a no-op",
+  async (root) => {
+    root.unit("r.service", service(`ExecStart=/bin/sleep 3119`));
+    root.unit("idle.service", service(`ExecStart=/bin/sleep 3120`));
+    ok0(await root.run("start", "r"));
+    const before = await mainPid(root, "r");
+    ok0(await root.run("restart", "r"));
+    const after = await mainPid(root, "r");
+    ok(after > 0 && after !== before, `${before} -> ${after}`);
+    ok(!alive(before) && alive(after));
+    ok0(await root.run("try-restart", "idle"));
+    strictEqual((await root.run("is-active", "idle")).stdout, "inactive\n");
+    deepStrictEqual(pidsMatching("/bin/sleep 3120"), []);
+    ok0(await root.run("try-restart", "r"));
+    ok((await mainPid(root, "r")) !== after);
+    ok0(await root.run("stop", "r"));
+  },
+);
+
+rootTest(
+  "reload without ExecReload is not applicable; reload-or-restart starts an inactive unit",
+  async (root) => {
+    root.unit("n.service", service(`ExecStart=/bin/sleep 3121`));
+    ok0(await root.run("start", "n"));
+    const r = await root.run("reload", "n");
+    deepStrictEqual([r.code, r.stderr], [
+      1,
+      "Failed to reload n.service: Job type reload is not applicable for unit n.service.\n",
+    ]);
+    ok0(await root.run("stop", "n"));
+    const inactive = await root.run("reload", "n");
+    strictEqual(inactive.code, 1);
+    ok0(await root.run("reload-or-restart", "n"));
+    const pid = await mainPid(root, "n");
+    ok(alive(pid));
+    strictEqual(cmdline(pid), "/bin/sleep 3121");
+    ok0(await root.run("stop", "n"));
+  },
+);
+
+rootTest("kill --signal=SIGUSR1 --kill-whom=main signals the main process only", async (root) => {
+  const usr1 = root.file("usr1");
+  root.unit(
+    "k.service",
+    service(
+      `ExecStart=/bin/sh -c 'trap "echo usr1 >> ${usr1}" USR1; while :; do /bin/sleep 0.05; done'`,
+    ),
+  );
+  root.unit("o.service", service(`Type=oneshot\nRemainAfterExit=yes\nExecStart=/bin/true`));
+  ok0(await root.run("start", "k", "o"));
+  const pid = await mainPid(root, "k");
+  ok0(await root.run("kill", "--signal=SIGUSR1", "--kill-whom=main", "k"));
+  strictEqual(await readWhenExists(usr1), "usr1\n");
+  ok(alive(pid), "USR1 is trapped, the service keeps running");
+  strictEqual((await root.run("is-active", "k")).stdout, "active\n");
+  const none = await root.run("kill", "--kill-whom=main", "o");
+  deepStrictEqual([none.code, none.stderr], [
+    1,
+    "Failed to kill unit o.service: No main process to kill\n",
+  ]);
+  ok0(await root.run("kill", "k"));
+  ok(await eventually(() => !alive(pid)), "SIGTERM to all ends it");
+});
+
+// ---------------------------------------------------------------------------------------------
+// Bad input and state files
+
+rootTest("unknown and masked units give systemd's messages and exit codes", async (root) => {
+  const start = await root.run("start", "nope");
+  deepStrictEqual([start.code, start.stderr], [
+    5,
+    "Failed to start nope.service: Unit nope.service not found.\n",
+  ]);
+  const stop = await root.run("stop", "nope");
+  deepStrictEqual([stop.code, stop.stderr], [
+    5,
+    "Failed to stop nope.service: Unit nope.service not loaded.\n",
+  ]);
+  const status = await root.run("status", "nope");
+  deepStrictEqual([status.code, status.stdout, status.stderr], [
+    4,
+    "",
+    "Unit nope.service could not be found.\n",
+  ]);
+  const ia = await root.run("is-active", "nope");
+  deepStrictEqual([ia.code, ia.stdout], [3, "inactive\n"]);
+  Deno.symlinkSync("/dev/null", join(root.path, "etc/systemd/system/m.service"));
+  const masked = await root.run("start", "m");
+  deepStrictEqual([masked.code, masked.stderr], [
+    1,
+    "Failed to start m.service: Unit m.service is masked.\n",
+  ]);
+});
+
+rootTest(
+  "a corrupt state file is reported in one line and the unit counts as inactive",
+  async (root) => {
+    root.unit("x.service", service(`ExecStart=/bin/sleep 3122`));
+    const dir = join(root.path, "run/systemctl/units");
+    Deno.mkdirSync(dir, { recursive: true });
+    Deno.writeTextFileSync(join(dir, "x.service.json"), "{ garbage \u0000 not json");
+    const r = await root.run("is-active", "x");
+    deepStrictEqual([r.code, r.stdout], [3, "inactive\n"]);
+    const lines = r.stderr.trimEnd().split("\n");
+    strictEqual(lines.length, 1, r.stderr);
+    match(lines[0], /^Ignoring unreadable state file .*x\.service\.json: .+\.$/);
+    const st = await root.run("status", "x");
+    strictEqual(st.code, 3);
+    ok(!/error:|\n {4}at /.test(st.stderr), st.stderr);
+    ok0(await root.run("start", "x"));
+    ok(alive(await mainPid(root, "x")));
+    ok0(await root.run("stop", "x"));
+  },
+);
+
+rootTest("state written under another boot is ignored", async (root) => {
+  root.unit("x.service", service(`ExecStart=/bin/sleep 3123`));
+  ok0(await root.run("start", "x"));
+  const pid = await mainPid(root, "x");
+  const file = join(root.path, "run/systemctl/units/x.service.json");
+  const state = JSON.parse(Deno.readTextFileSync(file));
+  ok0(await root.run("stop", "x"));
+  // A live process under a stale boot key must not make the unit active (nor be signalled).
+  const sleeper = new Deno.Command("/bin/sleep", { args: ["3124"] }).spawn();
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${sleeper.pid}/stat`);
+    state.MainPID = sleeper.pid;
+    state.MainPIDStartTime = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]);
+    state.ActiveState = "active";
+    state.SubState = "running";
+    state.Boot = "00000000-0000-0000-0000-000000000000:1";
+    Deno.writeTextFileSync(file, JSON.stringify(state));
+    const r = await root.run("is-active", "x");
+    deepStrictEqual([r.code, r.stdout], [3, "inactive\n"]);
+    strictEqual((await root.show("x", "MainPID")).MainPID, "0");
+    ok(pid !== sleeper.pid);
+  } finally {
+    sleeper.kill("SIGKILL");
+    await sleeper.status;
+  }
+});
+
+rootTest(
+  "fifty concurrent starts of one unit leave one instance and one consistent state",
+  async (root) => {
+    const tag = `/bin/sleep 3125`;
+    root.unit("c.service", service(`ExecStart=${tag}`));
+    const t0 = performance.now();
+    const runs = await Promise.all(Array.from({ length: 50 }, () => root.run("start", "c")));
+    console.log(`50 concurrent starts took ${Math.round(performance.now() - t0)} ms`);
+    const codes = runs.map((r) => r.code);
+    deepStrictEqual([...new Set(codes)], [0], runs.find((r) => r.code)?.stderr);
+    const pids = pidsMatching(tag);
+    strictEqual(pids.length, 1, `instances: ${pids}`);
+    const state = JSON.parse(
+      Deno.readTextFileSync(join(root.path, "run/systemctl/units/c.service.json")),
+    );
+    strictEqual(state.MainPID, pids[0]);
+    strictEqual(state.ActiveState, "active");
+    ok(alive(state.MainPID));
+    const leftovers = [...Deno.readDirSync(join(root.path, "run/systemctl/units"))]
+      .map((e) => e.name).filter((n) => n.includes(".tmp"));
+    deepStrictEqual(leftovers, []);
+    ok0(await root.run("stop", "c"));
+    deepStrictEqual(pidsMatching(tag), []);
+  },
+);
+
+// ---------------------------------------------------------------------------------------------
+// Listings, canaries, enable --now
+
+rootTest(
+  "list-units shows running and failed units, --all, --state=failed and -o json",
+  async (root) => {
+    root.unit("run.service", service(`ExecStart=/bin/sleep 3126`, "Description=Runner"));
+    root.unit("bad.service", service(`Type=oneshot\nExecStart=/bin/false`, "Description=Bad"));
+    root.unit("idle.service", service(`ExecStart=/bin/sleep 3127`, "Description=Idle"));
+    ok0(await root.run("start", "run"));
+    strictEqual((await root.run("start", "bad")).code, 1);
+    const lu = await root.run("list-units");
+    ok0(lu);
+    match(lu.stdout, /^ {2}run\.service +loaded active running Runner$/m);
+    match(lu.stdout, /^● bad\.service +loaded failed failed +Bad$/m);
+    ok(!lu.stdout.includes("idle.service"), lu.stdout);
+    const all = await root.run("list-units", "--all");
+    match(all.stdout, /^ {2}idle\.service +loaded inactive dead +Idle$/m);
+    const failed = await root.run("list-units", "--state=failed", "--no-legend");
+    strictEqual(failed.stdout.trim().split("\n").length, 1, failed.stdout);
+    match(failed.stdout, /^● bad\.service +loaded failed failed Bad$/m);
+    const json = await root.run("list-units", "-o", "json", "run.service");
+    deepStrictEqual(JSON.parse(json.stdout), [
+      {
+        unit: "run.service",
+        load: "loaded",
+        active: "active",
+        sub: "running",
+        description: "Runner",
+      },
+    ]);
+    ok0(await root.run("stop", "run"));
+  },
+);
+
+rootTest("a start creates /run/systemd/system under the root", async (root) => {
+  root.unit("o.service", service(`Type=oneshot\nExecStart=/bin/true`));
+  ok0(await root.run("start", "o"));
+  ok(Deno.statSync(join(root.path, "run/systemd/system")).isDirectory);
+});
+
+rootTest(
+  "enable --now starts the unit and links it; disable --now stops and unlinks",
+  async (root) => {
+    root.unit(
+      "e.service",
+      `${service("ExecStart=/bin/sleep 3128")}[Install]\nWantedBy=multi-user.target\n`,
+    );
+    const link = join(root.path, "etc/systemd/system/multi-user.target.wants/e.service");
+    const en = await root.run("enable", "--now", "e");
+    ok0(en, "enable --now");
+    ok(Deno.lstatSync(link).isSymlink);
+    strictEqual((await root.run("is-active", "e")).stdout, "active\n");
+    const pid = await mainPid(root, "e");
+    ok(alive(pid));
+    ok0(await root.run("disable", "--now", "e"), "disable --now");
+    throws(() => Deno.lstatSync(link));
+    strictEqual((await root.run("is-active", "e")).stdout, "inactive\n");
+    ok(!alive(pid));
   },
 );
