@@ -186,21 +186,25 @@ else
   kind=compiled
 fi
 
+# same_dir NEW OLD: true when OLD holds exactly the files of NEW, with the same contents.
+same_dir() {
+  [ -d "$2" ] || return 1
+  [ "$(ls -A "$1")" = "$(ls -A "$2")" ] || return 1
+  for f in "$1"/*; do cmp -s "$f" "$2/${f##*/}" || return 1; done
+}
+
 # Commit: one rename per part, unchanged files left alone.
 mkdir -p "$bindir" || die "cannot create $bindir"
 if [ "$kind" = bundle ]; then
   mkdir -p "$(dirname "$libdir")" || die "cannot create $(dirname "$libdir")"
-  same=1
-  for f in systemctl.js deno; do
-    cmp -s "$stage/lib/deno-systemctl/$f" "$libdir/$f" || same=0
-  done
-  if [ "$same" = 1 ]; then
-    echo "unchanged $libdir/systemctl.js"
+  modules=$(($(find "$stage/lib/deno-systemctl" -type f | wc -l) - 2))
+  if same_dir "$stage/lib/deno-systemctl" "$libdir"; then
+    echo "unchanged $libdir/systemctl.js (+$modules modules)"
     echo "unchanged $libdir/deno"
   else
-    [ -e "$libdir" ] && mv "$libdir" "$stage/old-lib"
+    if [ -e "$libdir" ]; then mv "$libdir" "$stage/old-lib"; fi
     mv "$stage/lib/deno-systemctl" "$libdir"
-    echo "installed $libdir/systemctl.js"
+    echo "installed $libdir/systemctl.js (+$modules modules)"
     echo "installed $libdir/deno (Deno $("$libdir/deno" --version | sed 's/^deno //;s/ .*//;q'))"
   fi
 elif [ -f "$libdir/systemctl.js" ]; then

@@ -101,28 +101,50 @@ export interface BundleOptions {
   readonly withRuntime?: boolean;
 }
 
-/** `deno bundle` into `out/systemctl.js` plus the sh launchers. */
+/** The chunk files esbuild names `<name>-<HASH>.js`. */
+const CHUNK = /^[\w.-]+-[A-Z0-9]{8}\.js$/;
+
+/**
+ * `deno bundle` into `out/systemctl.js` plus the sh launchers. Code
+ * splitting keeps the lazy verb imports lazy: each verb's modules (and the
+ * `node:` built-ins they import) load only when that verb runs, as from
+ * source, instead of all at start-up.
+ */
 export async function buildBundle(out: string, options: BundleOptions = {}): Promise<BuildResult> {
   await Deno.mkdir(out, { recursive: true });
   const js = `${out}/systemctl.js`;
-  const tmp = `${js}.tmp-${Deno.pid}`;
-  const r = await run(Deno.execPath(), [
-    "bundle",
-    "--quiet",
-    "--platform",
-    "deno",
-    // Less to parse at every start; names kept for error classes and --debug traces.
-    "--minify",
-    "--keep-names",
-    "--output",
-    tmp,
-    ENTRY,
-  ]);
-  if (r.code !== 0) {
-    await removeIfExists(tmp);
-    throw new Error(`deno bundle failed:\n${r.stderr.trim()}`);
+  const tmp = await Deno.makeTempDir({ dir: out, prefix: ".bundle-" });
+  try {
+    const r = await run(Deno.execPath(), [
+      "bundle",
+      "--quiet",
+      "--platform",
+      "deno",
+      "--code-splitting",
+      // Less to parse at every start; names kept for error classes and --debug traces.
+      "--minify",
+      "--keep-names",
+      "--outdir",
+      tmp,
+      ENTRY,
+    ]);
+    if (r.code !== 0) throw new Error(`deno bundle failed:\n${r.stderr.trim()}`);
+    for await (const e of Deno.readDir(tmp)) {
+      // The entry is renamed below, so nothing may import it.
+      if (e.name !== "mod.js" && (await Deno.readTextFile(`${tmp}/${e.name}`)).includes("mod.js")) {
+        throw new Error(`deno bundle: ${e.name} imports the entry module`);
+      }
+    }
+    for await (const e of Deno.readDir(out)) {
+      if (e.isFile && CHUNK.test(e.name)) await Deno.remove(`${out}/${e.name}`);
+    }
+    for await (const e of Deno.readDir(tmp)) {
+      if (e.name !== "mod.js") await Deno.rename(`${tmp}/${e.name}`, `${out}/${e.name}`);
+    }
+    await Deno.rename(`${tmp}/mod.js`, js);
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
   }
-  await Deno.rename(tmp, js);
   const files = [js];
   let fallbackDeno: string | undefined = Deno.execPath();
   if (options.withRuntime) {
