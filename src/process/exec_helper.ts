@@ -63,6 +63,12 @@ export interface HelperRequest {
   unitName: string;
   /** File the failure line is appended to. */
   failureLog?: string;
+  /**
+   * File that receives `{pid, status, step, error}` as JSON when a step fails,
+   * for spawners that do not wait for the report (the main process of a simple
+   * service outlives its client).
+   */
+  failureRecord?: string;
   /** Descriptors 3..3+passFds-1 are kept open for the command (socket activation). */
   passFds: number;
   /** The report pipe's descriptor (= 3 + passFds). */
@@ -169,6 +175,7 @@ export function execHelperMain(args: string[]): Promise<void> {
       : { status: EXIT_STATUS.EXEC, step: "EXEC", error: String(error) };
     writeAll(request.reportFd, `E${JSON.stringify(failure)}\n`);
     writeFailureLine(request, failureLog, failure);
+    writeFailureRecord(request, failure);
     Deno.exit(failure.status);
   }
   return Promise.resolve();
@@ -193,6 +200,15 @@ function writeFailureLine(request: HelperRequest, fd: number, failure: HelperFai
   );
 }
 
+function writeFailureRecord(request: HelperRequest, failure: HelperFailure): void {
+  if (!request.failureRecord) return;
+  const flags = O.WRONLY | O.CREAT | O.TRUNC | O.CLOEXEC | O.NOCTTY;
+  const fd = libc().open(cstr(request.failureRecord), flags, 0o644);
+  if (fd < 0) return;
+  writeAll(fd, JSON.stringify({ pid: libc().getpid(), ...failure }) + "\n");
+  libc().close(fd);
+}
+
 function prepareAndExec(request: HelperRequest): void {
   const deferredNofile = applyRlimits(request);
   applyOomScore(request);
@@ -205,12 +221,14 @@ function prepareAndExec(request: HelperRequest): void {
   if (request.noNewPrivileges && libc().prctl(PR_SET_NO_NEW_PRIVS, 1n, 0n, 0n, 0n) !== 0) {
     fail("NO_NEW_PRIVILEGES");
   }
-  applySignals(request);
   const argv = cstrArray(request.argv);
   const envp = cstrArray(environment(request));
   const path = cstr(request.path);
   if (deferredNofile) setLimit(RLIMIT.NOFILE, deferredNofile.soft, deferredNofile.hard);
+  // Reported while SIGPIPE is still ignored (as Deno leaves it): a spawner
+  // that closed its end of the pipe must not kill us with SIGPIPE.
   writeAll(request.reportFd, "R");
+  applySignals(request);
   markDescriptorsCloseOnExec(3 + request.passFds);
   libc().execve(path, new Uint8Array(argv.pointers.buffer), new Uint8Array(envp.pointers.buffer));
   fail("EXEC");

@@ -79,11 +79,19 @@ export interface SpawnSpec {
   unitName: string;
   /** File that gets `<unit>: Failed at step <STEP> spawning <path>: <error>` on a setup failure. */
   failureLog?: string;
+  /** File that gets the failure as JSON `{pid, status, step, error}` (see `reportExec`). */
+  failureRecord?: string;
+  /**
+   * Whether to wait for the exec report (default true). Without it the spawn
+   * returns at once and `execResult()` resolves `{ ok: true, unconfirmed: true }`;
+   * a setup failure is then only in `failureLog`, `failureRecord` and the exit status.
+   */
+  reportExec?: boolean;
 }
 
 /** The outcome of the exec: success, or the systemd step that failed. */
 export type ExecResult =
-  | { ok: true }
+  | { ok: true; unconfirmed?: boolean }
   | { ok: false; status: number; step: string; error: string };
 
 /** A spawned command. */
@@ -146,6 +154,7 @@ function toRequest(spec: SpawnSpec): HelperRequest {
     noNewPrivileges: spec.noNewPrivileges,
     unitName: spec.unitName,
     failureLog: spec.failureLog,
+    failureRecord: spec.failureRecord,
     passFds,
     reportFd: 3 + passFds,
   };
@@ -267,7 +276,13 @@ export function spawnProcess(spec: SpawnSpec): Promise<Spawned> {
   const { pid, reportFd } = launchHelper(spec, request);
   trackChild(pid);
   const startTime = readStat(pid)?.startTime ?? 0;
-  const result = readReport(reportFd).then(parseReport);
+  let result: Promise<ExecResult>;
+  if (spec.reportExec === false) {
+    libc().close(reportFd);
+    result = Promise.resolve({ ok: true, unconfirmed: true });
+  } else {
+    result = readReport(reportFd).then(parseReport);
+  }
   return Promise.resolve({
     pid,
     startTime,

@@ -35,6 +35,7 @@ import {
 import {
   currentBootKey,
   effectiveState,
+  execFailurePath,
   liveMembers,
   stampNow,
   stateDirHost,
@@ -162,9 +163,21 @@ class Activation {
     return this.prepared;
   }
 
-  async spawn(cmd: ExecCommand, extraEnv: Record<string, string> = {}): Promise<Spawned> {
+  async spawn(
+    cmd: ExecCommand,
+    extraEnv: Record<string, string> = {},
+    opts: { waitExec?: boolean } = {},
+  ): Promise<Spawned> {
     const p = this.prepared ?? this.prepare();
     const spec = spawnSpecFor(cmd, p, extraEnv);
+    if (opts.waitExec === false) {
+      // The main process outlives this client: it records a setup failure itself.
+      spec.reportExec = false;
+      spec.failureRecord = execFailurePath(this.se, this.unit.id);
+      try {
+        Deno.removeSync(spec.failureRecord);
+      } catch { /* none */ }
+    }
     const child = await spawnProcess(spec);
     this.st = { ...this.st, Sessions: [...new Set([...(this.st.Sessions ?? []), child.pid])] };
     return child;
@@ -275,7 +288,7 @@ function adoptedChildren(exclude: Set<number>): number[] {
  * Starts a service. The caller holds the lock. An active unit is a no-op.
  */
 export async function startService(se: LifecycleEnv, unit: LoadedUnit): Promise<JobOutcome> {
-  const current = effectiveState(storedState(se, unit.id), unit.id);
+  const current = effectiveState(storedState(se, unit.id), unit.id, se);
   if (["active", "activating", "reloading"].includes(current.ActiveState)) return { ok: true };
   const u = unitSettings(unit.config);
   const a = new Activation(se, unit, { ...current, Sessions: [], Exec: {} });
@@ -621,7 +634,8 @@ async function startMain(a: Activation, timeoutMs: number): Promise<JobOutcome> 
           `${a.unit.id}: Type=dbus is run as Type=simple: no D-Bus name is watched in a container.`,
         );
       }
-      const child = await a.spawn(s.exec.ExecStart[0]);
+      // Only Type=exec waits for the exec itself; the others are started once spawned.
+      const child = await a.spawn(s.exec.ExecStart[0], {}, { waitExec: s.type === "exec" });
       child.unref();
       await a.save({
         MainPID: child.pid,
@@ -752,7 +766,7 @@ export async function stopService(
   opts: { restarting?: boolean } = {},
 ): Promise<JobOutcome> {
   const stored = storedState(se, unit.id);
-  const current = effectiveState(stored, unit.id);
+  const current = effectiveState(stored, unit.id, se);
   const a = new Activation(se, unit, current);
   const running = ["active", "activating", "reloading", "deactivating"].includes(
     current.ActiveState,
@@ -871,7 +885,7 @@ export async function stopService(
 
 /** Reloads a service: ExecReload (or the reload signal for notify-reload). */
 export async function reloadService(se: LifecycleEnv, unit: LoadedUnit): Promise<JobOutcome> {
-  const current = effectiveState(storedState(se, unit.id), unit.id);
+  const current = effectiveState(storedState(se, unit.id), unit.id, se);
   const a = new Activation(se, unit, current);
   const s = a.s;
   if (s.exec.ExecReload.length === 0 && s.type !== "notify-reload") {
@@ -950,7 +964,7 @@ export async function setPassiveState(
   unit: LoadedUnit,
   active: boolean,
 ): Promise<void> {
-  const current = effectiveState(storedState(se, unit.id), unit.id);
+  const current = effectiveState(storedState(se, unit.id), unit.id, se);
   const a = new Activation(se, unit, current);
   if (active && current.ActiveState === "active") return;
   if (!active && current.ActiveState !== "active") return;
@@ -965,7 +979,7 @@ export async function setPassiveState(
 export async function resetFailed(se: LifecycleEnv, unit: LoadedUnit): Promise<void> {
   const current = storedState(se, unit.id);
   if (!current) return;
-  const eff = effectiveState(current, unit.id);
+  const eff = effectiveState(current, unit.id, se);
   const a = new Activation(se, unit, eff);
   const patch: Partial<UnitState> = { StartHistory: [], NRestarts: 0 };
   if (eff.ActiveState === "failed") {

@@ -97,24 +97,59 @@ export function liveMembers(st: UnitState): number[] {
  * whose main process vanished unobserved reads `failed` (exit-code), or
  * stays `active/exited` with RemainAfterExit.
  */
-export function effectiveState(st: UnitState | undefined, id: string): UnitState {
+export function effectiveState(
+  st: UnitState | undefined,
+  id: string,
+  se?: StateEnv,
+): UnitState {
   if (!st) return emptyState(id);
   const transitional = st.ActiveState === "activating" || st.ActiveState === "deactivating" ||
     st.ActiveState === "reloading";
   if (transitional && st.Writer && !isAlive(st.Writer.pid)) {
-    return recompute(st);
+    return recompute(st, se);
   }
   if (st.ActiveState === "active" && st.SubState === "running") {
     if (st.MainPID && st.MainPID > 0) {
       if (alive(st.MainPID, st.MainPIDStartTime)) return st;
-      return recompute(st);
+      return recompute(st, se);
     }
-    if (liveMembers(st).length === 0) return recompute(st);
+    if (liveMembers(st).length === 0) return recompute(st, se);
   }
   return st;
 }
 
-function recompute(st: UnitState): UnitState {
+/** Where the exec helper of an unwaited main process records a setup failure. */
+export function execFailurePath(se: StateEnv, id: string): string {
+  return `${stateDirHost(se)}/units/${id}.exec-failure`;
+}
+
+/** A setup failure (203/EXEC, 217/USER, ...) recorded by the main process's exec helper. */
+function recordedExecFailure(
+  se: StateEnv | undefined,
+  st: UnitState,
+): { status: number } | undefined {
+  if (!se || !st.MainPID) return undefined;
+  try {
+    const rec = JSON.parse(Deno.readTextFileSync(execFailurePath(se, st.Id)));
+    if (rec.pid === st.MainPID && typeof rec.status === "number") return { status: rec.status };
+  } catch { /* none */ }
+  return undefined;
+}
+
+function recompute(st: UnitState, se?: StateEnv): UnitState {
+  const failure = recordedExecFailure(se, st);
+  if (failure) {
+    return {
+      ...st,
+      ActiveState: "failed",
+      SubState: "failed",
+      Result: "exit-code",
+      ExecMainCode: 1,
+      ExecMainStatus: failure.status,
+      MainPID: 0,
+      ControlPID: 0,
+    };
+  }
   if (st.RemainAfterExit) return { ...st, ActiveState: "active", SubState: "exited", MainPID: 0 };
   if (st.MainPID && st.MainPID > 0 && st.ActiveState !== "deactivating") {
     return {
@@ -141,7 +176,7 @@ function recompute(st: UnitState): UnitState {
 
 /** The effective state of a loaded unit. */
 export function unitState(se: StateEnv, unit: LoadedUnit): UnitState {
-  return effectiveState(storedState(se, unit.id), unit.id);
+  return effectiveState(storedState(se, unit.id), unit.id, se);
 }
 
 const stamp = (s: readonly number[] | undefined): Stamp => (s ? [s[0] ?? 0, s[1] ?? 0] : [0, 0]);
