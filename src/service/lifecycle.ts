@@ -17,7 +17,7 @@ import {
 } from "../unit/model.ts";
 import { signalName } from "../unit/signals.ts";
 import { type ExitInfo, type Spawned, spawnProcess } from "../process/spawn.ts";
-import { signalProcess, stopSequence, unitMembers } from "../process/kill.ts";
+import { signalProcess, stopSequence } from "../process/kill.ts";
 import { isAlive, listStats, readStat } from "../process/procfs.ts";
 import { type NotifyListener, notifySocketPath, openNotifySocket } from "../process/notify.ts";
 import { setChildSubreaper } from "../process/reaper.ts";
@@ -667,6 +667,7 @@ async function killAll(a: Activation): Promise<void> {
   if (members.length === 0) return;
   await stopSequence({
     mainPid: a.st.MainPID || undefined,
+    sessionIds: a.st.Sessions ?? [],
     invocationId: a.st.InvocationID,
     killMode: (a.s.killMode as "control-group") ?? "control-group",
     killSignal: a.s.killSignal,
@@ -676,9 +677,6 @@ async function killAll(a: Activation): Promise<void> {
     timeoutMs: toMs(a.s.timeoutStopUSec),
     finalTimeoutMs: 5000,
   });
-  for (const sid of a.st.Sessions ?? []) {
-    for (const p of unitMembers({ sessionId: sid })) signalProcess(p, 9);
-  }
 }
 
 /** A failed start: kill what remains, run ExecStopPost, mark failed. */
@@ -808,15 +806,12 @@ export async function stopService(
     const mainPid = a.st.MainPID && isAlive(a.st.MainPID, a.st.MainPIDStartTime || undefined)
       ? a.st.MainPID
       : undefined;
-    const sessionMembers = new Set<number>();
-    for (const sid of a.st.Sessions ?? []) {
-      for (const p of unitMembers({ sessionId: sid })) sessionMembers.add(p);
-    }
     if (mainPid && killMode !== "none") {
       mainSignal = opts.restarting ? s.restartKillSignal : s.killSignal;
     }
     const outcome = await stopSequence({
       mainPid,
+      sessionIds: a.st.Sessions ?? [],
       invocationId: a.st.InvocationID,
       killMode,
       killSignal: opts.restarting ? s.restartKillSignal : s.killSignal,
@@ -829,17 +824,6 @@ export async function stopService(
         void a.save({ SubState: phase === "sigterm" ? "stop-sigterm" : "stop-sigkill" });
       },
     });
-    if (killMode !== "none" && killMode !== "process") {
-      const rest = [...sessionMembers].filter((p) => isAlive(p));
-      if (rest.length) {
-        for (const p of rest) signalProcess(p, s.killSignal);
-        const { waitGone } = await import("../process/kill.ts");
-        if (!(await waitGone(rest, timeoutStop === Infinity ? 90_000 : timeoutStop))) {
-          for (const p of rest) signalProcess(p, s.finalKillSignal);
-          await waitGone(rest, 5000);
-        }
-      }
-    }
     if (outcome.finalSignaled.length && s.sendSIGKILL) {
       result = "timeout";
       if (mainPid && outcome.finalSignaled.includes(mainPid)) mainSignal = s.finalKillSignal;

@@ -9,7 +9,7 @@ import { type PathEnv, type RootMap, type Scope, stateDir } from "../units/paths
 import { readUnitStateSync, STATE_FORMAT, type UnitState } from "../state/store.ts";
 import { makeBootKey } from "../state/boot.ts";
 import { readProcText } from "../process/procread.ts";
-import { isAlive, readStat } from "../process/procfs.ts";
+import { isAlive } from "../process/procfs.ts";
 import { unitMembers } from "../process/kill.ts";
 import { NEVER_RAN, type RuntimeView, type Stamp } from "../output/show.ts";
 import type { ServiceExecKey } from "../unit/model.ts";
@@ -76,20 +76,12 @@ function alive(pid: number | undefined, start: number | undefined): boolean {
 
 /** The live member processes of a unit, from its record. */
 export function liveMembers(st: UnitState): number[] {
-  const mainPid = alive(st.MainPID, st.MainPIDStartTime) ? st.MainPID : undefined;
-  const controlPid = alive(st.ControlPID, st.ControlPIDStartTime) ? st.ControlPID : undefined;
-  const members = new Set<number>();
-  for (const sid of st.Sessions ?? []) {
-    for (const p of unitMembers({ sessionId: sid })) members.add(p);
-  }
-  for (
-    const p of unitMembers({
-      mainPid,
-      controlPid,
-      invocationId: st.InvocationID,
-    })
-  ) members.add(p);
-  return [...members].filter((p) => readStat(p)?.state !== "Z");
+  return unitMembers({
+    mainPid: alive(st.MainPID, st.MainPIDStartTime) ? st.MainPID : undefined,
+    controlPid: alive(st.ControlPID, st.ControlPIDStartTime) ? st.ControlPID : undefined,
+    sessionIds: st.Sessions ?? [],
+    invocationId: st.InvocationID,
+  });
 }
 
 /**
