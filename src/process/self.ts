@@ -5,15 +5,22 @@
  * @module
  */
 
-/** The explicit permissions (and unstable features) the program runs with; never `-A`. */
+/**
+ * The explicit permissions (and unstable features) the program runs with;
+ * never `-A`. The one list for the exec helper, `deno compile`, the bundle
+ * launcher and the tests. `dropPermissions` (src/cli/permissions.ts) then
+ * revokes what the chosen verb does not need.
+ */
 export const PERMISSION_FLAGS: readonly string[] = [
-  "--allow-read",
-  "--allow-write",
-  "--allow-env",
-  "--allow-sys",
-  "--allow-run",
-  "--allow-ffi",
-  "--unstable-net",
+  "--allow-read", // unit files, state, logs
+  "--allow-write", // enable/disable symlinks, state files, logs
+  "--allow-env", // SYSTEMD_* variables, %-specifiers, service environments
+  "--allow-sys", // hostname, uid/gid, os release (specifiers, status)
+  "--allow-run", // re-invoking this program as the exec helper
+  "--allow-ffi", // libc: posix_spawn, execve, credentials, limits, waitpid by pid, /proc reads
+  "--allow-net", // Unix sockets: NOTIFY_SOCKET (Deno checks unix:/path as net)
+  "--unstable-net", // Deno.listenDatagram({ transport: "unixpacket" }) for sd_notify
+  "--no-prompt", // a revoked permission throws NotCapable instead of asking on a TTY
 ];
 
 /** A command line that starts this program; append the program's own arguments. */

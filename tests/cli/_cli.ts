@@ -5,20 +5,13 @@
 
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { PERMISSION_FLAGS } from "../../src/process/self.ts";
 
 /** The repository's entry point. */
 export const MOD = fileURLToPath(new URL("../../mod.ts", import.meta.url));
 
 /** The explicit permission list the program runs with. */
-export const PERMS = [
-  "--allow-read",
-  "--allow-write",
-  "--allow-env",
-  "--allow-sys",
-  "--allow-run",
-  "--allow-ffi",
-  "--unstable-net",
-];
+export const PERMS = PERMISSION_FLAGS;
 
 /** A finished CLI run. */
 export interface CliRun {
