@@ -175,6 +175,13 @@ function jobFailed(ctx: Context, unit: string, outcome: JobOutcome): void {
   );
 }
 
+function refusedManually(ctx: Context, verb: string, name: string, id: string): void {
+  ctx.io.err(
+    `Failed to ${verb} ${name}: Operation refused, unit ${id} may be requested by dependency only ` +
+      "(it is configured to refuse manual start/stop).\n",
+  );
+}
+
 function compareNames(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
@@ -316,9 +323,7 @@ async function startOne(m: Manager, name: string, verb: string): Promise<number>
   }
   const settings = unitSettings(unit.config);
   if (settings.refuseManualStart) {
-    ctx.io.err(
-      `Failed to ${verb} ${name}: Operation refused, unit ${unit.id} may be requested by dependency only (it is configured to refuse manual start/stop).\n`,
-    );
+    refusedManually(ctx, verb, name, unit.id);
     return 1;
   }
   for (const r of settings.deps.Requisite) {
@@ -435,9 +440,7 @@ export async function stopUnits(
       if (unit.loadState === "masked") continue;
     }
     if (unitSettings(unit.config).refuseManualStop) {
-      ctx.io.err(
-        `Failed to ${verb} ${name}: Operation refused, unit ${unit.id} may be requested by dependency only (it is configured to refuse manual start/stop).\n`,
-      );
+      refusedManually(ctx, verb, name, unit.id);
       if (rc === 0) rc = 1;
       continue;
     }

@@ -22,6 +22,7 @@ import {
 } from "../unit/names.ts";
 import { expandSpecifiers, type SpecifierContext } from "../unit/specifiers.ts";
 import { parseExecLine } from "../unit/exec.ts";
+import { SERVICE_EXEC_KEYS } from "../unit/model.ts";
 import { type PathEnv, type RootMap, type Scope, searchPath, sysvInitDir } from "./paths.ts";
 import { type UnitFileEntry, UnitIndex } from "./index.ts";
 import { type HostFacts, readHostFacts } from "./host_info.ts";
@@ -500,20 +501,11 @@ const BUILTIN_NAMES: Record<string, true> = Object.fromEntries(
 );
 
 /** Checks the essential service settings; returns systemd's refusal text or undefined. */
-const EXEC_KEYS = [
-  "ExecCondition",
-  "ExecStartPre",
-  "ExecStart",
-  "ExecStartPost",
-  "ExecReload",
-  "ExecStop",
-  "ExecStopPost",
-];
 
 function serviceSettingProblem(config: UnitConfig, diagnostics: Diagnostic[]): string | undefined {
   let execStart = 0;
   let fatal = false;
-  for (const key of EXEC_KEYS) {
+  for (const key of SERVICE_EXEC_KEYS) {
     for (const a of config.entries("Service", key)) {
       const r = parseExecLine(a.value);
       if (r.error) {
