@@ -184,6 +184,16 @@ export async function eventually(
   return true;
 }
 
+/** Field 22 of /proc/PID/stat (start time in clock ticks), or 0 when gone. */
+function startTime(pid: number): number {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]);
+  } catch {
+    return 0;
+  }
+}
+
 function killQuietly(pid: number): void {
   try {
     Deno.kill(pid, "SIGKILL");
@@ -205,8 +215,12 @@ export function cleanupRoot(root: Root, extraPids: number[] = []): void {
       if (!e.name.endsWith(".json")) continue;
       try {
         const s = JSON.parse(Deno.readTextFileSync(join(stateDir, e.name)));
-        for (const k of ["MainPID", "ControlPID", "ExecMainPID"]) {
-          if (typeof s[k] === "number" && s[k] > 1) pids.add(s[k]);
+        for (const k of ["MainPID", "ControlPID"]) {
+          const start = s[`${k}StartTime`];
+          // A recorded start time guards against a reused pid.
+          if (typeof s[k] === "number" && s[k] > 1 && (!start || startTime(s[k]) === start)) {
+            pids.add(s[k]);
+          }
         }
       } catch {
         // corrupt on purpose in some tests
@@ -222,11 +236,7 @@ export function cleanupRoot(root: Root, extraPids: number[] = []): void {
     if (sessions.has(p.sid) || p.cmd.includes(root.path)) pids.add(p.pid);
   }
   pids.delete(Deno.pid);
-  for (const pid of pids) {
-    // Never signal a process that is not ours: only those in a recorded session or naming the
-    // root, or recorded pids whose session is their own (a service's main process).
-    killQuietly(pid);
-  }
+  for (const pid of pids) killQuietly(pid);
   try {
     Deno.removeSync(root.path, { recursive: true });
   } catch {

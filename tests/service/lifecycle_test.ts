@@ -298,6 +298,26 @@ rootTest(
   },
 );
 
+rootTest(
+  "a Type=notify service that exits 0 before READY=1 violates the protocol",
+  async (root) => {
+    root.unit("n.service", service(`Type=notify\nExecStart=/bin/true`));
+    const r = await root.run("start", "n");
+    strictEqual(r.code, 1);
+    strictEqual(
+      r.stderr,
+      jobFailed(
+        "n.service",
+        "the service did not take the steps required by its unit configuration",
+      ),
+    );
+    deepStrictEqual(await root.show("n", "ActiveState", "Result"), {
+      ActiveState: "failed",
+      Result: "protocol",
+    });
+  },
+);
+
 // ---------------------------------------------------------------------------------------------
 // Exec lines
 
@@ -946,5 +966,44 @@ rootTest(
     throws(() => Deno.lstatSync(link));
     strictEqual((await root.run("is-active", "e")).stdout, "inactive\n");
     ok(!alive(pid));
+  },
+);
+
+rootTest(
+  "starting a target starts what it wants; force-reload of an inactive unit is a no-op",
+  async (root) => {
+    root.unit("app.target", "[Unit]\nDescription=App\nWants=w.service\n");
+    root.unit("w.service", service(`ExecStart=/bin/sleep 3130`));
+    root.unit("idle.service", service(`ExecStart=/bin/sleep 3131\nExecReload=/bin/true`));
+    ok0(await root.run("start", "app.target"));
+    deepStrictEqual(await root.show("app.target", "ActiveState", "SubState"), {
+      ActiveState: "active",
+      SubState: "active",
+    });
+    strictEqual((await root.run("is-active", "w")).stdout, "active\n");
+    ok0(await root.run("force-reload", "idle"));
+    ok0(await root.run("condrestart", "idle"));
+    strictEqual((await root.run("is-active", "idle")).stdout, "inactive\n");
+    deepStrictEqual(pidsMatching("/bin/sleep 3131"), []);
+    ok0(await root.run("stop", "w", "app.target"));
+    deepStrictEqual(pidsMatching("/bin/sleep 3130"), []);
+  },
+);
+
+rootTest(
+  "clean --what=state removes the state directory of an inactive unit only",
+  async (root) => {
+    root.unit("c.service", service(`StateDirectory=cst\nExecStart=/bin/sleep 3132`));
+    const dir = join(root.path, "var/lib/cst");
+    ok0(await root.run("start", "c"));
+    ok(Deno.statSync(dir).isDirectory);
+    const busy = await root.run("clean", "--what=state", "c");
+    deepStrictEqual([busy.code, busy.stderr], [
+      1,
+      "Failed to clean unit c.service: Unit is not inactive or has pending job.\n",
+    ]);
+    ok0(await root.run("stop", "c"));
+    ok0(await root.run("clean", "--what=state", "c"));
+    throws(() => Deno.statSync(dir));
   },
 );
