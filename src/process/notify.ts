@@ -4,7 +4,7 @@
  * @module
  */
 
-import { createHash } from "node:crypto";
+import { sha256Hex } from "./_sha256.ts";
 
 /** The longest path that fits in `sockaddr_un.sun_path` with its NUL. */
 const MAX_SOCKET_PATH = 107;
@@ -52,7 +52,7 @@ function byteLength(text: string): number {
 export function notifySocketPath(stateDir: string, unit: string): string {
   const plain = `${stateDir}/notify/${unit}`;
   if (byteLength(plain) <= MAX_SOCKET_PATH) return plain;
-  const hash = createHash("sha256").update(unit).digest("hex").slice(0, 16);
+  const hash = sha256Hex(unit).slice(0, 16);
   const hashed = `${stateDir}/notify/${hash}`;
   if (byteLength(hashed) <= MAX_SOCKET_PATH) return hashed;
   return `/tmp/systemctl-${Deno.uid() ?? 0}/${hash}`;

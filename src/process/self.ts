@@ -44,12 +44,23 @@ export function selfCommand(): SelfCommand {
   return { cmd: cached.cmd, args: [...cached.args] };
 }
 
+/**
+ * Extra flags of a bundle's `deno run`: nothing from the caller's working
+ * directory (deno.json, deno.lock) and nothing fetched at run time.
+ */
+export const RUN_FLAGS: readonly string[] = [
+  "--no-config",
+  "--no-lock",
+  "--no-remote",
+  "--no-npm",
+];
+
 function computeSelfCommand(): SelfCommand {
   const cmd = Deno.execPath();
   if (Deno.build.standalone) return { cmd, args: [] };
-  const entry = import.meta.url.endsWith("/src/process/self.ts")
-    ? new URL("../../mod.ts", import.meta.url)
-    : new URL(Deno.mainModule);
+  const fromSource = import.meta.url.endsWith("/src/process/self.ts");
+  const entry = fromSource ? new URL("../../mod.ts", import.meta.url) : new URL(Deno.mainModule);
   const module = entry.protocol === "file:" ? decodeURIComponent(entry.pathname) : entry.href;
-  return { cmd, args: ["run", ...PERMISSION_FLAGS, module] };
+  const extra = fromSource ? [] : RUN_FLAGS;
+  return { cmd, args: ["run", ...PERMISSION_FLAGS, ...extra, module] };
 }
