@@ -646,6 +646,21 @@ rootTest(
   },
 );
 
+rootTest("ExecCondition= exiting 1 skips the start like a failed condition", async (root) => {
+  root.unit(
+    "c.service",
+    service(`ExecCondition=/bin/sh -c 'exit 1'\nExecStart=/bin/sleep 3133`),
+  );
+  const r = await root.run("start", "c");
+  deepStrictEqual([r.code, r.stderr], [0, ""]);
+  deepStrictEqual(await root.show("c", "ActiveState", "Result", "ConditionResult"), {
+    ActiveState: "inactive",
+    Result: "exec-condition",
+    ConditionResult: "no",
+  });
+  deepStrictEqual(pidsMatching("/bin/sleep 3133"), []);
+});
+
 rootTest(
   "Requires=, Wants= and After= pull in and order; Conflicts= stops the other",
   async (root) => {
@@ -769,8 +784,13 @@ rootTest(
       "Failed to reload n.service: Job type reload is not applicable for unit n.service.\n",
     ]);
     ok0(await root.run("stop", "n"));
-    const inactive = await root.run("reload", "n");
-    strictEqual(inactive.code, 1);
+    strictEqual((await root.run("reload", "n")).code, 1);
+    root.unit("r.service", service(`ExecStart=/bin/sleep 3134\nExecReload=/bin/true`));
+    const inactive = await root.run("reload", "r");
+    deepStrictEqual([inactive.code, inactive.stderr], [
+      1,
+      "Failed to reload r.service: Unit r.service is not active.\n",
+    ]);
     ok0(await root.run("reload-or-restart", "n"));
     const pid = await mainPid(root, "n");
     ok(alive(pid));
