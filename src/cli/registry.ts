@@ -462,6 +462,17 @@ export const VERBS: readonly VerbSpec[] = [
     fn: "daemonReload",
   },
   {
+    name: "is-system-running",
+    min: 0,
+    max: 0,
+    access: "read",
+    group: "Manager State Commands",
+    usage: "",
+    help: "Check whether system is fully running",
+    load: daemon,
+    fn: "isSystemRunning",
+  },
+  {
     name: "version",
     min: 0,
     max: 0,

@@ -119,20 +119,30 @@ export function execFailurePath(se: StateEnv, id: string): string {
 function recordedExecFailure(
   se: StateEnv | undefined,
   st: UnitState,
-): { status: number } | undefined {
+): { status: number; atUs: number } | undefined {
   if (!se || !st.MainPID) return undefined;
   try {
-    const rec = JSON.parse(Deno.readTextFileSync(execFailurePath(se, st.Id)));
-    if (rec.pid === st.MainPID && typeof rec.status === "number") return { status: rec.status };
-  } catch { /* none */ }
-  return undefined;
+    const path = execFailurePath(se, st.Id);
+    const rec = JSON.parse(Deno.readTextFileSync(path));
+    if (rec.pid !== st.MainPID || typeof rec.status !== "number") return undefined;
+    const mtime = Deno.statSync(path).mtime?.getTime() ?? 0;
+    return { status: rec.status, atUs: mtime * 1000 };
+  } catch {
+    return undefined;
+  }
 }
 
 function recompute(st: UnitState, se?: StateEnv): UnitState {
   const failure = recordedExecFailure(se, st);
   if (failure) {
+    // The helper's record tells when the main process failed: that is when the state changed.
+    const at: [number, number] = [failure.atUs, 0];
     return {
       ...st,
+      StateChange: at,
+      ActiveExit: at,
+      InactiveEnter: at,
+      ExecMainExitTimestamp: at,
       ActiveState: "failed",
       SubState: "failed",
       Result: "exit-code",

@@ -23,3 +23,13 @@ export function daemonReload(ctx: Context): Promise<number> {
   }
   return Promise.resolve(0);
 }
+
+/**
+ * `is-system-running`: without an init instance for this root the system is
+ * `offline` (exit 1); only `running` exits 0.
+ */
+export function isSystemRunning(ctx: Context): Promise<number> {
+  const state = "offline";
+  if (!ctx.options.quiet) ctx.io.out(state + "\n");
+  return Promise.resolve(1);
+}

@@ -442,3 +442,10 @@ Deno.test("help VERB describes the verb; help UNIT lists its documentation", asy
   const unit = await systemctl([`--root=${root}`, "help", "doc"]);
   strictEqual(unit.stdout, "man:doc(8)\nhttps://example.org/doc\n");
 });
+
+Deno.test("is-system-running says offline without an init instance, exit 1", async () => {
+  const r = await systemctl(["is-system-running"]);
+  strictEqual(r.stdout, "offline\n");
+  strictEqual(r.code, 1);
+  strictEqual((await systemctl(["is-system-running", "-q"])).stdout, "");
+});
