@@ -16,15 +16,10 @@ import { withUnitLock } from "../state/lock.ts";
 import { listUnitStates } from "../state/store.ts";
 import { signalProcess, unitMembers } from "../process/kill.ts";
 import { isAlive } from "../process/procfs.ts";
-import {
-  type JobOutcome,
-  type LifecycleEnv,
-  reloadService,
-  resetFailed,
-  setPassiveState,
-  startService,
-  stopService,
-} from "./lifecycle.ts";
+import type { JobOutcome, LifecycleEnv } from "./lifecycle.ts";
+
+/** The lifecycle module loads only when a job runs: queries never pay for it. */
+const lifecycle = () => import("./lifecycle.ts");
 import {
   currentBootKey,
   effectiveState,
@@ -33,7 +28,6 @@ import {
   storedState,
   unitState,
 } from "./runtime.ts";
-import { serviceDirectories } from "./exec_context.ts";
 
 /** Units that a container cannot run; skipped when pulled in as dependencies (§8.2). */
 export const BOOT_IGNORE: readonly string[] = [
@@ -66,16 +60,24 @@ export class Manager {
   constructor(ctx: Context, loader = new UnitLoader(ctx)) {
     this.ctx = ctx;
     this.loader = loader;
-    const facts = loader.facts;
+    // Host facts are read only when a job needs them (conditions, specifiers).
     this.lenv = {
       root: ctx.root,
       scope: ctx.scope,
       env: ctx.env,
       extraVars: ctx.options.extraVars,
-      hostname: facts.hostname,
-      machineId: facts.machineId,
-      architecture: facts.architecture,
-      osRelease: facts.osRelease,
+      get hostname() {
+        return loader.facts.hostname;
+      },
+      get machineId() {
+        return loader.facts.machineId;
+      },
+      get architecture() {
+        return loader.facts.architecture;
+      },
+      get osRelease() {
+        return loader.facts.osRelease;
+      },
       warn: (t) => ctx.warn(t),
       debug: (t) => {
         if (ctx.options.verbose > 0) ctx.io.err(t + "\n");
@@ -270,9 +272,11 @@ function linkedOnly(linked: string[] | undefined, own: string[]): string[] {
 
 async function runStart(m: Manager, unit: LoadedUnit): Promise<JobOutcome> {
   if (unit.type === "service") {
+    const { startService } = await lifecycle();
     return await m.locked(unit.id, "start", () => startService(m.lenv, unit));
   }
   if (["target", "slice", "scope"].includes(unit.type)) {
+    const { setPassiveState } = await lifecycle();
     await m.locked(unit.id, "start", () => setPassiveState(m.lenv, unit, true));
     return { ok: true };
   }
@@ -282,8 +286,10 @@ async function runStart(m: Manager, unit: LoadedUnit): Promise<JobOutcome> {
 
 async function runStop(m: Manager, unit: LoadedUnit, restarting = false): Promise<JobOutcome> {
   if (unit.type === "service") {
+    const { stopService } = await lifecycle();
     return await m.locked(unit.id, "stop", () => stopService(m.lenv, unit, { restarting }));
   }
+  const { setPassiveState } = await lifecycle();
   await m.locked(unit.id, "stop", () => setPassiveState(m.lenv, unit, false));
   return { ok: true };
 }
@@ -527,6 +533,7 @@ export async function reloadUnits(
       if (rc === 0) rc = 1;
       continue;
     }
+    const { reloadService } = await lifecycle();
     const outcome = await m.locked(unit.id, "reload", () => reloadService(m.lenv, unit));
     if (!outcome.ok) {
       if (outcome.message?.startsWith("Failed to reload")) ctx.io.err(outcome.message + "\n");
@@ -628,6 +635,7 @@ export async function resetFailedUnits(ctx: Context, args: readonly string[]): P
       }
       continue;
     }
+    const { resetFailed } = await lifecycle();
     await m.locked(unit.id, "reset-failed", () => resetFailed(m.lenv, unit));
   }
   return rc;
@@ -663,6 +671,7 @@ export async function cleanUnits(ctx: Context, args: readonly string[]): Promise
     }
     if (unit.type !== "service") continue;
     const { serviceSettings } = await import("../unit/model.ts");
+    const { serviceDirectories } = await import("./exec_context.ts");
     const s = serviceSettings(unit.config);
     await m.locked(unit.id, "clean", () => {
       for (const d of serviceDirectories(ctx.scope, ctx.env, s)) {

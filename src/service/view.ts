@@ -27,20 +27,59 @@ export function runtimeView(ctx: Context, unit: LoadedUnit): Promise<RuntimeView
   return Promise.resolve(toRuntimeView(unitState(ctx, unit)));
 }
 
-/** Builds the full view of one unit. */
+const DEPENDENCY_PROPERTIES = new Set([
+  "Requires",
+  "Requisite",
+  "Wants",
+  "BindsTo",
+  "PartOf",
+  "Upholds",
+  "RequiredBy",
+  "RequisiteOf",
+  "WantedBy",
+  "BoundBy",
+  "ConsistsOf",
+  "UpheldBy",
+  "Conflicts",
+  "ConflictedBy",
+  "Before",
+  "After",
+  "OnFailure",
+  "OnFailureOf",
+  "OnSuccess",
+  "OnSuccessOf",
+  "Triggers",
+  "TriggeredBy",
+  "PropagatesReloadTo",
+  "ReloadPropagatedFrom",
+  "PropagatesStopTo",
+  "StopPropagatedFrom",
+  "JoinsNamespaceOf",
+]);
+
+/**
+ * Builds the view of one unit. With `properties` (show -p), the costly parts
+ * that none of them needs (dependency scans, unit-file state) are skipped.
+ */
 export async function unitView(
   ctx: Context,
   loader: UnitLoader,
   unit: LoadedUnit,
+  properties: readonly string[] = [],
 ): Promise<UnitView> {
+  const wants = (names: Iterable<string>) =>
+    properties.length === 0 || [...names].some((n) => properties.includes(n));
   const loaded = unit.loadState === "loaded";
   const settings = unitSettings(unit.config);
-  const deps = loaded ? forwardDependencies(loader, unit) : {};
-  const reverse = reverseLinkDependencies(loader, unit.id);
+  const needDeps = wants(DEPENDENCY_PROPERTIES);
+  const deps = loaded && needDeps ? forwardDependencies(loader, unit) : {};
+  const reverse = needDeps ? reverseLinkDependencies(loader, unit.id) : {};
   const merged = { ...settings, deps: { ...settings.deps, ...deps } } as typeof settings;
   const service = unit.type === "service" ? serviceSettings(unit.config) : undefined;
   const runtime = await runtimeView(ctx, unit);
-  const { unitFileState, unitFilePreset } = await fileState(ctx, loader, unit);
+  const { unitFileState, unitFilePreset } = wants(["UnitFileState", "UnitFilePreset"])
+    ? await fileState(ctx, loader, unit)
+    : { unitFileState: "", unitFilePreset: "" };
   const canClean: string[] = [];
   if (service) {
     if (service.cacheDirectory.names.length) canClean.push("cache");
@@ -84,10 +123,10 @@ export function fileState(
   }
   const lp = InstallLookup.open(ctx.root, ctx.scope, ctx.env, ctx.options.global);
   lp.readOnly = true;
+  if (!ctx.options.global) lp.useIndex(loader.index);
   const name = unit.requested.includes("@") && !unit.id.includes("@") ? unit.id : unit.requested;
   const state = unitFileState(lp, name) ?? unitFileState(lp, unit.id) ?? "";
   const preset = state && showsPreset(state as UnitFileState) ? unitFilePreset(lp, unit.id) : "";
-  void loader;
   return Promise.resolve({ unitFileState: state, unitFilePreset: preset });
 }
 

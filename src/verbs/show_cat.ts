@@ -27,7 +27,7 @@ export async function show(ctx: Context, args: string[]): Promise<number> {
         rc = 1;
         continue;
       }
-      const view = await unitView(ctx, loader, loader.load(name));
+      const view = await unitView(ctx, loader, loader.load(name), o.properties);
       blocks.push(selectProperties(unitProperties(view), sel));
     }
   }
