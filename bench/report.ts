@@ -1,0 +1,243 @@
+/**
+ * The bench's output: a plain-text table for the terminal and bench/RESULTS.md.
+ * @module
+ */
+
+import { fmtMs, type Settings } from "./lib.ts";
+import type { Measure } from "./measure.ts";
+
+/** One compared case. */
+export interface CaseRow {
+  section: string;
+  name: string;
+  /** Which root: "real", "10k", "sleeper", "host". */
+  root: string;
+  ours: Measure;
+  base: Measure;
+  /** "ref" (the Python reference) or "floor" (deno run hello.ts). */
+  baseLabel: string;
+  /** Wanted: ours / base at most this. */
+  target: number;
+  /** Median of `deno run` of a hello-world script with our permission flags, measured up front. */
+  floor?: number;
+}
+
+/** One list-unit-files growth row. */
+export interface ScaleRow {
+  units: number;
+  ours: Measure;
+  ref?: Measure;
+}
+
+/** Run information for RESULTS.md. */
+export interface Meta {
+  date: string;
+  command: string;
+  nproc: string;
+  loadBefore: string;
+  loadAfter: string;
+  deno: string;
+  reference: string;
+  settings: Settings;
+  serviceMode: string;
+  durationS: number;
+  floorMs?: number;
+  host: Record<string, string>;
+}
+
+/** The ratio and verdict of a row. */
+export function verdict(row: CaseRow): { ratio: string; met: string } {
+  if (row.ours.error || row.base.error) return { ratio: "-", met: "ERROR" };
+  const o = row.ours.median;
+  if (o === undefined) return { ratio: "-", met: "-" };
+  if (row.base.timedOut) {
+    const bound = o / (row.base.timeoutMs ?? Infinity);
+    return {
+      ratio: "< " + bound.toFixed(3),
+      met: bound <= row.target ? "yes (ref timed out)" : "-",
+    };
+  }
+  const b = row.base.median;
+  if (b === undefined) return { ratio: "-", met: "-" };
+  const ratio = o / b;
+  return { ratio: ratio.toFixed(3), met: ratio <= row.target ? "yes" : "no" };
+}
+
+function baseText(m: Measure): string {
+  return m.timedOut ? "timeout" : fmtMs(m.median);
+}
+
+function runsText(row: CaseRow): string {
+  return `${row.ours.samples.length}/${row.base.samples.length}`;
+}
+
+/** Least-squares fit t = a + b·n with R², over the rows that have a median. */
+export function linearFit(rows: ScaleRow[]): { a: number; b: number; r2: number } | undefined {
+  const pts = rows.filter((r) => r.ours.median !== undefined)
+    .map((r) => [r.units, r.ours.median!] as const);
+  if (pts.length < 3) return undefined;
+  const n = pts.length;
+  const mx = pts.reduce((s, p) => s + p[0], 0) / n;
+  const my = pts.reduce((s, p) => s + p[1], 0) / n;
+  let sxy = 0, sxx = 0, syy = 0;
+  for (const [x, y] of pts) {
+    sxy += (x - mx) * (y - my);
+    sxx += (x - mx) ** 2;
+    syy += (y - my) ** 2;
+  }
+  const b = sxy / sxx;
+  const a = my - b * mx;
+  const r2 = syy === 0 ? 1 : (sxy * sxy) / (sxx * syy);
+  return { a, b, r2 };
+}
+
+function pad(cells: string[][]): string[] {
+  const widths = cells[0].map((_, i) => Math.max(...cells.map((r) => r[i].length)));
+  return cells.map((r) =>
+    r.map((c, i) => i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i])).join("  ")
+  );
+}
+
+function caseCells(rows: CaseRow[]): string[][] {
+  const cells = [
+    ["case", "root", "ours", "baseline", "ratio", "target", "met", "ours − floor", "runs"],
+  ];
+  for (const r of rows) {
+    const v = verdict(r);
+    cells.push([
+      r.name,
+      r.root,
+      fmtMs(r.ours.median),
+      `${r.baseLabel} ${baseText(r.base)}`,
+      v.ratio,
+      `≤ ${r.target}`,
+      v.met,
+      r.ours.median !== undefined && r.floor !== undefined ? fmtMs(r.ours.median - r.floor) : "-",
+      runsText(r),
+    ]);
+  }
+  return cells;
+}
+
+function scaleCells(rows: ScaleRow[]): string[][] {
+  const cells = [["units", "ours", "ours per unit", "ref", "ratio"]];
+  for (const r of rows) {
+    const o = r.ours.median;
+    const ratio = o !== undefined && r.ref?.median !== undefined
+      ? (o / r.ref.median).toFixed(3)
+      : "-";
+    cells.push([
+      String(r.units),
+      r.ours.error ? "ERROR" : fmtMs(o),
+      o === undefined ? "-" : `${((o * 1000) / r.units).toFixed(1)} µs`,
+      r.ref ? (r.ref.error ? "ERROR" : baseText(r.ref)) : "-",
+      ratio,
+    ]);
+  }
+  return cells;
+}
+
+function fitText(rows: ScaleRow[]): string {
+  const fit = linearFit(rows);
+  if (!fit) return "";
+  return `linear fit: ${fmtMs(fit.a)} + ${(fit.b * 1000).toFixed(1)} µs × units (R² = ${
+    fit.r2.toFixed(4)
+  })`;
+}
+
+/** The terminal table. */
+export function renderTable(rows: CaseRow[], scale: ScaleRow[]): string {
+  const out: string[] = [""];
+  let section = "";
+  const lines = pad(caseCells(rows));
+  out.push(lines[0]);
+  rows.forEach((r, i) => {
+    if (r.section !== section) {
+      section = r.section;
+      out.push(`-- ${section}`);
+    }
+    out.push(lines[i + 1]);
+  });
+  if (scale.length) {
+    out.push("", "-- list-unit-files growth (ours)", ...pad(scaleCells(scale)), fitText(scale));
+  }
+  const errs = rows.filter((r) => r.ours.error || r.base.error);
+  for (const r of errs) {
+    out.push(`ERROR ${r.name} (${r.root}): ${r.ours.error ?? ""} ${r.base.error ?? ""}`.trim());
+  }
+  return out.join("\n");
+}
+
+function mdTable(cells: string[][]): string {
+  const esc = (c: string) => c.replaceAll("|", "\\|");
+  const [head, ...body] = cells;
+  const align = head.map((_, i) => (i === 0 ? ":--" : "--:"));
+  return [head, align, ...body].map((r) => `| ${r.map(esc).join(" | ")} |`).join("\n");
+}
+
+/** bench/RESULTS.md. */
+export function renderMarkdown(
+  rows: CaseRow[],
+  scale: ScaleRow[],
+  meta: Meta,
+  notes: string[],
+): string {
+  const s = meta.settings;
+  const out: string[] = [
+    "# Bench results",
+    "",
+    `Made by \`${meta.command}\` (bench/run.ts) on ${meta.date}; do not edit by hand.`,
+    "",
+    `- machine: \`nproc\` = ${meta.nproc}` + (meta.host.cpu ? `, ${meta.host.cpu}` : "") +
+    `, Linux ${meta.host.kernel}`,
+    `- load average (1, 5, 15 min): ${meta.loadBefore} before, ${meta.loadAfter} after`,
+    `- ${meta.deno}; reference: ${meta.reference}`,
+    `- wall time from spawn to exit (Deno.Command, performance.now()), median of ${s.runs} runs ` +
+    `after ${s.warmup} warm-up run(s) per tool, ours and the baseline alternating; a case whose ` +
+    `single run exceeds ${
+      s.caseBudgetMs / 1000
+    } s runs fewer times (at least 3; "runs" = ours/baseline); ` +
+    `reference runs capped at ${s.refTimeoutMs / 1000} s`,
+    `- floor: \`deno run\` of a hello-world script with our permission flags, ` +
+    `${fmtMs(meta.floorMs)} (median, measured before the cases); "ours − floor" is what our ` +
+    `program adds to the runtime's start-up`,
+    "- ours: `deno run --allow-read --allow-write --allow-env --allow-sys --allow-run --allow-ffi " +
+    "--unstable-net mod.ts --root=DIR ...`; reference: `systemctl --root=DIR ...` (python3)",
+    `- service cases ran in: ${meta.serviceMode}; whole run took ${meta.durationS.toFixed(0)} s`,
+    "",
+  ];
+  const sections = [...new Set(rows.map((r) => r.section))];
+  for (const section of sections) {
+    out.push(`## ${section[0].toUpperCase()}${section.slice(1)}`, "");
+    out.push(mdTable(caseCells(rows.filter((r) => r.section === section))), "");
+    if (section.startsWith("unit files") && scale.length) {
+      out.push("`list-unit-files` growth (generated roots):", "", mdTable(scaleCells(scale)), "");
+      const fit = fitText(scale);
+      if (fit) out.push(fit, "");
+    }
+  }
+  if (!sections.some((s) => s.startsWith("unit files")) && scale.length) {
+    out.push("## list-unit-files growth", "", mdTable(scaleCells(scale)), "", fitText(scale), "");
+  }
+  const errs = rows.filter((r) => r.ours.error || r.base.error);
+  if (errs.length) {
+    out.push("## Errors", "");
+    for (const r of errs) {
+      out.push(`- ${r.name} (${r.root}): ${r.ours.error ?? ""} ${r.base.error ?? ""}`);
+    }
+    out.push("");
+  }
+  out.push("## Notes", "");
+  const floor = rows.find((r) => r.baseLabel === "floor");
+  const refVersion = rows.find((r) => r.name === "--version" && r.root === "real");
+  if (floor?.base.median !== undefined && refVersion?.base.median !== undefined) {
+    out.push(
+      `- \`deno run\` of a hello-world script takes ${fmtMs(floor.base.median)} here; 0.15× the ` +
+        `reference's \`--version\` (${fmtMs(refVersion.base.median)}) is ` +
+        `${fmtMs(refVersion.base.median * 0.15)}.`,
+    );
+  }
+  for (const n of notes) out.push(`- ${n}`);
+  out.push("");
+  return out.join("\n");
+}

@@ -1,0 +1,405 @@
+/**
+ * `deno task bench`: our program against the Python reference
+ * (docker-systemctl-replacement, Debian package `systemctl`) on the same
+ * roots, in one run. Prints a table (ours, baseline, ratio, target) and
+ * writes bench/RESULTS.md.
+ *
+ * - Issue 2, unit files: --version, list-unit-files, show -p ..., is-enabled
+ *   on a copy of /lib/systemd/system and on a generated 10,000-unit root;
+ *   list-unit-files growth at 1k, 2.5k, 5k, 10k units.
+ * - Issue 3, service manager: start, is-active, status, restart, stop of a
+ *   Type=simple service (in a fresh PID namespace when possible), list-units
+ *   on the copied root.
+ * - Issue 4: the installed artifact (install.sh --bundle) against `deno run`
+ *   of a hello-world script.
+ *
+ * Settings: BENCH_RUNS (10), BENCH_WARMUP (1), BENCH_REF_TIMEOUT (120 s),
+ * BENCH_CASE_BUDGET (30 s: slow cases run fewer times, at least 3),
+ * BENCH_REF_CACHE (<repo>/.cache/ref), BENCH_OUT (bench/RESULTS.md),
+ * BENCH_SKIP (comma list of: units, scale, service, install).
+ *
+ * Exit status: 0 even when targets are missed; 1 when a case errors.
+ * @module
+ */
+
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { PERMISSION_FLAGS } from "../src/process/self.ts";
+import { type Cmd, exists, fmtMs, loadAverage, mustRun, nproc, settingsFromEnv } from "./lib.ts";
+import { expect, type Measure, measureOne, measurePair, type Side } from "./measure.ts";
+import { killLeftovers } from "./procs.ts";
+import { ensureReference } from "./ref.ts";
+import { copyRealRoot, generateRoot, type Root, sleeperRoot } from "./roots.ts";
+import { runServiceCases, type ServiceConfig, type ServiceResults, STEPS } from "./service.ts";
+import { type CaseRow, renderMarkdown, renderTable, type ScaleRow } from "./report.ts";
+
+const BENCH = dirname(fileURLToPath(import.meta.url));
+const REPO = dirname(BENCH);
+const DENO = Deno.execPath();
+const SCALE_SIZES = [1000, 2500, 5000, 10000];
+const CHILD_ENV = { DENO_NO_UPDATE_CHECK: "1" };
+
+const settings = settingsFromEnv();
+const skip = new Set((Deno.env.get("BENCH_SKIP") ?? "").split(",").filter((x) => x));
+const outPath = Deno.env.get("BENCH_OUT") ?? join(BENCH, "RESULTS.md");
+
+function log(text: string): void {
+  console.error(text);
+}
+
+function ours(root: string): Cmd {
+  return {
+    cmd: DENO,
+    args: ["run", ...PERMISSION_FLAGS, join(REPO, "mod.ts"), `--root=${root}`],
+    env: CHILD_ENV,
+  };
+}
+
+function ref(script: string, root: string): Cmd {
+  return { cmd: script, args: [`--root=${root}`], env: CHILD_ENV };
+}
+
+function withArgs(c: Cmd, ...args: string[]): Cmd {
+  return { ...c, args: [...c.args, ...args] };
+}
+
+function listedAtLeast(min: number): (stdout: string) => string | undefined {
+  return (stdout) => {
+    const n = Number(stdout.match(/(\d+) unit files listed/)?.[1] ?? NaN);
+    return n >= min ? undefined : `listed ${n} unit files, expected at least ${min}`;
+  };
+}
+
+const rows: CaseRow[] = [];
+const scaleRows: ScaleRow[] = [];
+const notes: string[] = [];
+let floorMs: number | undefined;
+
+function addRow(
+  section: string,
+  name: string,
+  root: string,
+  m: [Measure, Measure],
+  target: number,
+  base = "ref",
+) {
+  const row: CaseRow = {
+    section,
+    name,
+    root,
+    ours: m[0],
+    base: m[1],
+    baseLabel: base,
+    target,
+    floor: floorMs,
+  };
+  rows.push(row);
+  const r = row.ours.median !== undefined && row.base.median !== undefined
+    ? (row.ours.median / row.base.median).toFixed(3)
+    : "-";
+  const err = row.ours.error ?? row.base.error;
+  log(
+    `  ${name.padEnd(28)} ${root.padEnd(10)} ours ${fmtMs(row.ours.median).padStart(9)}  ` +
+      `${base} ${
+        (row.base.timedOut ? "timeout" : fmtMs(row.base.median)).padStart(9)
+      }  ratio ${r}` +
+      (err ? `  ERROR: ${err}` : ""),
+  );
+}
+
+/** Issue 2: unit-file verbs on one root. */
+async function unitFileCases(label: string, root: Root, script: string, minListed: number) {
+  const o = ours(root.dir), r = ref(script, root.dir);
+  const t = settings.oursTimeoutMs, rt = settings.refTimeoutMs;
+  const cases: [string, string[], Side["check"], Side["check"]][] = [
+    ["--version", ["--version"], expect([0], /^systemd 252\b/m), expect([0])],
+    [
+      "list-unit-files",
+      ["list-unit-files"],
+      expect([0], undefined, listedAtLeast(minListed)),
+      expect([0]),
+    ],
+    [
+      "show -p (4 props)",
+      ["show", "-p", "ActiveState,SubState,LoadState,UnitFileState", root.probe],
+      expect(
+        [0],
+        /^UnitFileState=enabled$/m,
+        (s) =>
+          /^LoadState=loaded$/m.test(s) && /^ActiveState=inactive$/m.test(s)
+            ? undefined
+            : `unexpected show output: ${s.trim().replaceAll("\n", " ")}`,
+      ),
+      expect([0]),
+    ],
+    ["is-enabled", ["is-enabled", root.probe], expect([0], /^enabled$/m), expect([0, 1])],
+  ];
+  for (const [name, args, checkOurs, checkRef] of cases) {
+    const m = await measurePair(
+      { cmd: withArgs(o, ...args), check: checkOurs, timeoutMs: t },
+      { cmd: withArgs(r, ...args), check: checkRef, timeoutMs: rt, timeoutIsResult: true },
+      settings,
+    );
+    addRow("unit files (issue 2)", name, label, m, 0.15);
+  }
+}
+
+async function pidNamespaceWorks(): Promise<boolean> {
+  try {
+    const out = await new Deno.Command("unshare", {
+      args: ["--pid", "--fork", "--mount-proc", "--kill-child", "true"],
+      stdout: "null",
+      stderr: "null",
+    }).output();
+    return out.code === 0;
+  } catch {
+    return false;
+  }
+}
+
+const REAPER = `
+import os, sys
+pid = os.fork()
+if pid == 0:
+    os.execvp(sys.argv[1], sys.argv[1:])
+rc = 1
+while True:
+    try:
+        p, st = os.wait()
+    except ChildProcessError:
+        break
+    if p == pid:
+        rc = os.waitstatus_to_exitcode(st)
+        break
+sys.exit(rc)
+`;
+
+/** Issue 3: the service cycle, in a PID namespace with a reaping init when possible. */
+async function serviceCases(cfg: ServiceConfig, work: string): Promise<ServiceResults> {
+  if (await pidNamespaceWorks() && exists("/usr/bin/python3")) {
+    const cfgPath = join(work, "service-config.json"), outPath = join(work, "service-out.json");
+    Deno.writeTextFileSync(cfgPath, JSON.stringify(cfg));
+    const status = await new Deno.Command("unshare", {
+      args: [
+        "--pid",
+        "--fork",
+        "--mount-proc",
+        "--kill-child",
+        "/usr/bin/python3",
+        "-c",
+        REAPER,
+        DENO,
+        "run",
+        "--allow-all",
+        join(BENCH, "service.ts"),
+        cfgPath,
+        outPath,
+      ],
+      env: CHILD_ENV,
+      stdout: "inherit",
+      stderr: "inherit",
+    }).output();
+    if (status.code !== 0 || !exists(outPath)) {
+      throw new Error(`the service cases in a PID namespace exited ${status.code}`);
+    }
+    return JSON.parse(Deno.readTextFileSync(outPath));
+  }
+  return await runServiceCases(cfg, "host (no PID namespace)");
+}
+
+function hostInfo(): Record<string, string> {
+  const info: Record<string, string> = {};
+  try {
+    const cpu = Deno.readTextFileSync("/proc/cpuinfo").match(/^model name\s*:\s*(.*)$/m)?.[1];
+    if (cpu) info.cpu = cpu;
+  } catch { /* no cpuinfo */ }
+  info.kernel = Deno.osRelease();
+  return info;
+}
+
+async function main(): Promise<number> {
+  const started = new Date();
+  const t0 = performance.now();
+  const loadBefore = loadAverage();
+  const cpus = await nproc();
+  log(`bench: runs=${settings.runs} warmup=${settings.warmup} nproc=${cpus} load=${loadBefore}`);
+  const reference = await ensureReference(REPO);
+  log(`reference: ${reference.script} (${reference.origin}): ${reference.version}`);
+  const denoVersion = (await mustRun({ cmd: DENO, args: ["--version"] })).split("\n")[0];
+  const work = Deno.makeTempDirSync({ prefix: "systemctl-bench-" });
+  const tag = `bench-${Deno.pid}-${Date.now()}`;
+  let serviceMode = "-";
+  let failed = false;
+  try {
+    log("building roots...");
+    const real = copyRealRoot(join(work, "real"));
+    const generated = new Map<number, Root>();
+    for (const n of SCALE_SIZES) {
+      if (n !== 10000 && skip.has("scale")) continue;
+      generated.set(n, generateRoot(join(work, `gen-${n}`), n));
+    }
+    const big = generated.get(10000)!;
+    notes.push(
+      `real root: ${real.units} unit files copied from /lib/systemd/system; enabled: ` +
+        `${real.enabled.join(", ")}; probe unit ${real.probe}`,
+      `generated root: 10000 services with [Install] WantedBy=multi-user.target, every tenth ` +
+        `enabled; probe unit ${big.probe}`,
+    );
+
+    const hello = join(work, "hello.ts");
+    Deno.writeTextFileSync(hello, `console.log("hello, world");\n`);
+    const floor = await measureOne({
+      cmd: { cmd: DENO, args: ["run", ...PERMISSION_FLAGS, hello], env: CHILD_ENV },
+      check: expect([0], /hello, world/),
+      timeoutMs: settings.oursTimeoutMs,
+    }, settings);
+    floorMs = floor.median;
+    log(`floor: deno run hello.ts (our permission flags): ${fmtMs(floorMs)}`);
+
+    if (!skip.has("units")) {
+      log("issue 2: unit files");
+      await unitFileCases("real", real, reference.script, Math.floor(real.units / 2));
+      await unitFileCases("10k", big, reference.script, 10000);
+    }
+
+    if (!skip.has("scale")) {
+      log("issue 2: list-unit-files growth");
+      const refAt = new Set([1000, 10000]);
+      for (const n of SCALE_SIZES) {
+        const root = generated.get(n)!;
+        const side: Side = {
+          cmd: withArgs(ours(root.dir), "list-unit-files"),
+          check: expect([0], undefined, listedAtLeast(n)),
+          timeoutMs: settings.oursTimeoutMs,
+        };
+        const mo = await measureOne(side, settings);
+        let mr: Measure | undefined;
+        if (refAt.has(n)) {
+          const fromCase = rows.find((r) => r.root === "10k" && r.name === "list-unit-files");
+          mr = n === 10000 && fromCase ? fromCase.base : await measureOne({
+            cmd: withArgs(ref(reference.script, root.dir), "list-unit-files"),
+            check: expect([0]),
+            timeoutMs: settings.refTimeoutMs,
+            timeoutIsResult: true,
+          }, settings);
+        }
+        scaleRows.push({ units: n, ours: mo, ref: mr });
+        log(
+          `  ${String(n).padStart(6)} units: ours ${fmtMs(mo.median)} ` +
+            `(${mo.median !== undefined ? ((mo.median * 1000) / n).toFixed(1) : "-"} µs/unit)` +
+            (mr ? `, ref ${mr.timedOut ? "timeout" : fmtMs(mr.median)}` : "") +
+            (mo.error ? `  ERROR: ${mo.error}` : ""),
+        );
+      }
+    }
+
+    if (!skip.has("service")) {
+      log("issue 3: service manager");
+      const svc = sleeperRoot(join(work, "svc"), tag);
+      const res = await serviceCases({
+        ours: ours(svc.dir),
+        ref: ref(reference.script, svc.dir),
+        tag,
+        settings,
+      }, work);
+      serviceMode = res.mode;
+      notes.push(...res.notes.map((n) => `service cases: ${n}`));
+      for (const step of STEPS) {
+        const target = step === "start" || step === "stop" || step === "restart" ? 0.1 : 0.15;
+        addRow("service manager (issue 3)", step, "sleeper", res.steps[step], target);
+      }
+      const m = await measurePair(
+        {
+          cmd: withArgs(ours(real.dir), "list-units"),
+          check: expect([0], /loaded units listed/),
+          timeoutMs: settings.oursTimeoutMs,
+        },
+        {
+          cmd: withArgs(ref(reference.script, real.dir), "list-units"),
+          check: expect([0]),
+          timeoutMs: settings.refTimeoutMs,
+          timeoutIsResult: true,
+        },
+        settings,
+      );
+      addRow("service manager (issue 3)", "list-units", "real", m, 0.15);
+    }
+
+    if (!skip.has("install")) {
+      log("issue 4: installed artifact");
+      const image = join(work, "image");
+      Deno.mkdirSync(image);
+      await mustRun({
+        cmd: join(REPO, "install.sh"),
+        args: ["--root", image, "--bundle"],
+        cwd: REPO,
+        env: CHILD_ENV,
+      });
+      const installed = join(image, "usr/bin/systemctl");
+      const floorSide: Side = {
+        cmd: { cmd: DENO, args: ["run", hello], env: CHILD_ENV },
+        check: expect([0], /hello, world/),
+        timeoutMs: settings.oursTimeoutMs,
+      };
+      const cases: [string, string[], Side["check"]][] = [
+        ["installed --version", ["--version"], expect([0], /^systemd 252\b/m)],
+        ["installed is-active x", ["is-active", "x"], expect([3], /^inactive$/m)],
+      ];
+      for (const [name, args, check] of cases) {
+        const m = await measurePair(
+          {
+            cmd: { cmd: installed, args, env: CHILD_ENV },
+            check,
+            timeoutMs: settings.oursTimeoutMs,
+          },
+          floorSide,
+          settings,
+        );
+        addRow("installed artifact (issue 4)", name, "host", m, 1.5, "floor");
+      }
+    }
+  } catch (e) {
+    failed = true;
+    log(`bench error: ${e instanceof Error ? e.stack ?? e.message : e}`);
+  } finally {
+    const killed = await killLeftovers(tag, []);
+    if (killed.length) notes.push(`final sweep killed leftover pids ${killed}`);
+    try {
+      Deno.removeSync(work, { recursive: true });
+    } catch (e) {
+      log(`could not remove ${work}: ${e}`);
+    }
+  }
+
+  const meta = {
+    date: started.toISOString(),
+    command: "deno task bench" +
+      (Deno.env.get("BENCH_RUNS") ? ` (BENCH_RUNS=${settings.runs})` : ""),
+    nproc: cpus,
+    loadBefore,
+    loadAfter: loadAverage(),
+    deno: denoVersion,
+    reference: `${reference.version} (${reference.script.replace(REPO + "/", "")})`,
+    settings,
+    serviceMode,
+    durationS: (performance.now() - t0) / 1000,
+    floorMs,
+    host: hostInfo(),
+  };
+  console.log(renderTable(rows, scaleRows));
+  const errors = rows.filter((r) => r.ours.error || r.base.error).length +
+    scaleRows.filter((r) => r.ours.error || r.ref?.error).length;
+  if (!failed) {
+    Deno.writeTextFileSync(outPath, renderMarkdown(rows, scaleRows, meta, notes));
+    // deno fmt formats Markdown too (`deno task test` checks it): keep the file clean.
+    await mustRun({ cmd: DENO, args: ["fmt", "--quiet", outPath], cwd: REPO });
+    log(`wrote ${outPath} (${meta.durationS.toFixed(0)} s)`);
+  }
+  if (failed || errors) {
+    log(`${errors} case(s) errored`);
+    return 1;
+  }
+  return 0;
+}
+
+Deno.exit(await main());
