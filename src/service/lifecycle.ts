@@ -223,6 +223,28 @@ class Activation {
   }
 }
 
+/** Whether a finished control command lets the sequence go on (`-` ignores failures). */
+function succeeded(s: ServiceSettings, cmd: ExecCommand, exit: ExitInfo & { timedOut: boolean }) {
+  return !exit.timedOut && (isCleanExit(s, exit, false) || cmd.ignoreFailure);
+}
+
+/**
+ * Runs one Exec list in order, each command waited for; returns the exit of
+ * the first command that failed, or undefined when all succeeded.
+ */
+async function runList(
+  a: Activation,
+  key: ServiceExecKey,
+  timeoutMs: number,
+  env: () => Record<string, string> = () => ({}),
+): Promise<(ExitInfo & { timedOut: boolean }) | undefined> {
+  for (const cmd of a.s.exec[key]) {
+    const exit = await a.runControl(key, cmd, timeoutMs, env());
+    if (!succeeded(a.s, cmd, exit)) return exit;
+  }
+  return undefined;
+}
+
 /** Whether an exit counts as success for this service (SuccessExitStatus=). */
 export function isCleanExit(s: ServiceSettings, exit: ExitInfo, main: boolean): boolean {
   if (exit.code === "exited") {
@@ -384,22 +406,16 @@ export async function startService(se: LifecycleEnv, unit: LoadedUnit): Promise<
     return await failStart(a, resultOf(exit), exit);
   }
   if (s.exec.ExecCondition.length) await a.save({ SubState: "start-pre" });
-  for (const cmd of s.exec.ExecStartPre) {
-    const exit = await a.runControl("ExecStartPre", cmd, timeoutStart);
-    if (!exit.timedOut && (isCleanExit(s, exit, false) || cmd.ignoreFailure)) continue;
-    return await failStart(a, resultOf(exit), exit);
-  }
+  const preFailed = await runList(a, "ExecStartPre", timeoutStart);
+  if (preFailed) return await failStart(a, resultOf(preFailed), preFailed);
   await a.save({ SubState: "start" });
   const main = await startMain(a, timeoutStart);
   if (!main.ok) return main;
   if (s.type === "oneshot") return main;
   if (s.exec.ExecStartPost.length) {
     await a.save({ SubState: "start-post" });
-    for (const cmd of s.exec.ExecStartPost) {
-      const exit = await a.runControl("ExecStartPost", cmd, timeoutStart, mainPidEnv(a.st));
-      if (!exit.timedOut && (isCleanExit(s, exit, false) || cmd.ignoreFailure)) continue;
-      return await failStart(a, resultOf(exit), exit);
-    }
+    const postFailed = await runList(a, "ExecStartPost", timeoutStart, () => mainPidEnv(a.st));
+    if (postFailed) return await failStart(a, resultOf(postFailed), postFailed);
   }
   await a.save({
     ActiveState: "active",
@@ -482,16 +498,13 @@ async function startMain(a: Activation, timeoutMs: number): Promise<JobOutcome> 
           ExecMainStatus: exit.status,
           ExecMainExitTimestamp: stampNow(),
         };
-        if (!exit.timedOut && (isCleanExit(s, exit, false) || cmd.ignoreFailure)) continue;
+        if (succeeded(s, cmd, exit)) continue;
         return await failStart(a, resultOf(exit), exit);
       }
       if (s.exec.ExecStartPost.length) {
         await a.save({ SubState: "start-post" });
-        for (const cmd of s.exec.ExecStartPost) {
-          const exit = await a.runControl("ExecStartPost", cmd, timeoutMs);
-          if (!exit.timedOut && (isCleanExit(s, exit, false) || cmd.ignoreFailure)) continue;
-          return await failStart(a, resultOf(exit), exit);
-        }
+        const postFailed = await runList(a, "ExecStartPost", timeoutMs);
+        if (postFailed) return await failStart(a, resultOf(postFailed), postFailed);
       }
       if (s.remainAfterExit) {
         await a.save({ ActiveState: "active", SubState: "exited" });
@@ -505,7 +518,7 @@ async function startMain(a: Activation, timeoutMs: number): Promise<JobOutcome> 
       setChildSubreaper();
       const cmd = s.exec.ExecStart[0];
       const exit = await a.runControl("ExecStart", cmd, timeoutMs);
-      if (exit.timedOut || !(isCleanExit(s, exit, false) || cmd.ignoreFailure)) {
+      if (!succeeded(s, cmd, exit)) {
         return await failStart(a, resultOf(exit), exit);
       }
       let main: number | undefined;
@@ -551,14 +564,7 @@ async function startMain(a: Activation, timeoutMs: number): Promise<JobOutcome> 
     }
     case "notify":
     case "notify-reload": {
-      const path = se.root.host(
-        notifySocketPath(
-          stateDirHost(se).slice(se.root.root.length) || "/run/systemctl",
-          a.unit.id,
-        ),
-      );
       const sockPath = notifySocketPath(stateDirHost(se), a.unit.id);
-      void path;
       let listener: NotifyListener;
       try {
         listener = await openNotifySocket(sockPath);
@@ -921,7 +927,7 @@ export async function reloadService(se: LifecycleEnv, unit: LoadedUnit): Promise
         toMs(s.timeoutStartUSec === Infinity ? 90 * SEC : s.timeoutStartUSec),
         mainPidEnv(current),
       );
-      if (!exit.timedOut && (isCleanExit(s, exit, false) || cmd.ignoreFailure)) continue;
+      if (succeeded(s, cmd, exit)) continue;
       ok = false;
       break;
     }
