@@ -216,16 +216,34 @@ export function formatTimestamp(epochUs: number, tz: "local" | "UTC" | FixedZone
   } ${pad2(d.getUTCHours())}:${pad2(d.getUTCMinutes())}:${pad2(d.getUTCSeconds())} ${abbrev}`;
 }
 
+let zoneFormat: Intl.DateTimeFormat | undefined;
+const zoneNames = new Map<number, string>();
+
+function numericZone(offsetMinutes: number): string {
+  const east = -offsetMinutes;
+  const sign = east < 0 ? "-" : "+";
+  const h = pad2(Math.floor(Math.abs(east) / 60));
+  const m = Math.abs(east) % 60;
+  return `${sign}${h}${m ? pad2(m) : ""}`;
+}
+
 function localZoneName(d: Date): string {
+  // Containers run on UTC; building an Intl formatter costs tens of
+  // milliseconds, so it is made only for other offsets, and once.
+  const offset = d.getTimezoneOffset();
+  if (offset === 0) return "UTC";
+  const known = zoneNames.get(offset);
+  if (known) return known;
+  let name = numericZone(offset);
   try {
-    const part = new Intl.DateTimeFormat("en-US", { timeZoneName: "short" })
-      .formatToParts(d)
-      .find((p) => p.type === "timeZoneName");
-    if (part && /^[A-Za-z]+$/.test(part.value)) return part.value;
+    zoneFormat ??= new Intl.DateTimeFormat("en-US", { timeZoneName: "short" });
+    const part = zoneFormat.formatToParts(d).find((p) => p.type === "timeZoneName");
+    if (part && /^[A-Za-z]+$/.test(part.value)) name = part.value;
   } catch {
-    // No Intl data: fall through.
+    // No Intl data: the numeric form.
   }
-  return "UTC";
+  zoneNames.set(offset, name);
+  return name;
 }
 
 function plural(n: number, one: string, many: string): string {
