@@ -780,11 +780,17 @@ export async function stopService(
     : [];
   if (!running && members.length === 0) return { ok: true };
   const s = a.s;
-  try {
-    a.prepare();
-  } catch {
-    a.prepared = undefined;
-  }
+  // The exec context is needed only for ExecStop=/ExecStopPost=; a setup
+  // failure (user gone, ...) skips them but never blocks the kill.
+  const canRun = (): boolean => {
+    if (a.prepared) return true;
+    try {
+      a.prepare();
+      return true;
+    } catch {
+      return false;
+    }
+  };
   const timeoutStop = toMs(s.timeoutStopUSec);
   const mainAtStop =
     current.MainPID && isAlive(current.MainPID, current.MainPIDStartTime || undefined)
@@ -794,7 +800,7 @@ export async function stopService(
   await a.save({ ActiveState: "deactivating", SubState: "stop" });
   if (running && current.SubState !== "exited" || s.exec.ExecStop.length && running) {
     for (const cmd of s.exec.ExecStop) {
-      if (!a.prepared) break;
+      if (!canRun()) break;
       try {
         await a.runControl("ExecStop", cmd, timeoutStop, {
           ...mainPidEnv(a.st),
@@ -806,8 +812,8 @@ export async function stopService(
     }
   }
   let result = "success";
-  if (liveMembers(a.st).length) {
-    await a.save({ SubState: "stop-sigterm" });
+  // stopSequence finds the members itself (one /proc scan) and returns at once when none are left.
+  {
     const killMode = s.killMode as "control-group" | "mixed" | "process" | "none";
     const mainPid = a.st.MainPID && isAlive(a.st.MainPID, a.st.MainPIDStartTime || undefined)
       ? a.st.MainPID
@@ -843,7 +849,7 @@ export async function stopService(
       ExecMainExitTimestamp: stampNow(),
     };
   }
-  if (s.exec.ExecStopPost.length && a.prepared) {
+  if (s.exec.ExecStopPost.length && canRun()) {
     await a.save({ SubState: "stop-post" });
     // EXIT_CODE/EXIT_STATUS describe the main process's end, as far as it is known (§3.8).
     const code = (["exited", "killed", "dumped"] as const)[(a.st.ExecMainCode ?? 0) - 1];

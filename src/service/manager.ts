@@ -8,7 +8,7 @@
 
 import type { Context } from "../cli/context.ts";
 import { type LoadedUnit, UnitLoader } from "../units/loader.ts";
-import { forwardDependencies } from "../units/deps.ts";
+import { forwardDependencies, linkedDependencies } from "../units/deps.ts";
 import { unitSettings } from "../unit/model.ts";
 import { globMatch, parseUnitName } from "../unit/names.ts";
 import { parseSignal } from "../unit/signals.ts";
@@ -210,7 +210,8 @@ export function startTransaction(
     units.set(unit.id, unit);
     if (unit.loadState !== "loaded") continue;
     const own = unitSettings(unit.config).deps;
-    const linked = forwardDependencies(loader, unit);
+    // Default dependencies order jobs but pull nothing in: a container has no early boot.
+    const linked = linkedDependencies(loader, unit.id);
     for (const key of ["Requires", "BindsTo"] as const) {
       for (
         const d of [
