@@ -3,6 +3,7 @@
  * @module
  */
 
+import { PERMISSION_FLAGS } from "../src/process/self.ts";
 import { fmtMs, type Settings } from "./lib.ts";
 import type { Measure } from "./measure.ts";
 
@@ -201,8 +202,8 @@ export function renderMarkdown(
     `- floor: \`deno run\` of a hello-world script with our permission flags, ` +
     `${fmtMs(meta.floorMs)} (median, measured before the cases); "ours − floor" is what our ` +
     `program adds to the runtime's start-up`,
-    "- ours: `deno run --allow-read --allow-write --allow-env --allow-sys --allow-run --allow-ffi " +
-    "--unstable-net mod.ts --root=DIR ...`; reference: `systemctl --root=DIR ...` (python3)",
+    `- ours: \`deno run ${PERMISSION_FLAGS.join(" ")} mod.ts --root=DIR ...\`; ` +
+    "reference: `systemctl --root=DIR ...` (its own `#!/usr/bin/python3`)",
     `- service cases ran in: ${meta.serviceMode}; whole run took ${meta.durationS.toFixed(0)} s`,
     "",
   ];
