@@ -91,7 +91,7 @@ export class UnitIndex {
     } catch {
       return;
     }
-    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    // Directory order is kept: listings sort their own rows.
     for (const e of entries) {
       if (e.isDirectory && e.name.endsWith(".d") || /\.(wants|requires|upholds)$/.test(e.name)) {
         if (e.isDirectory || e.isSymlink) {

@@ -99,7 +99,7 @@ export async function listDependencies(ctx: Context, args: string[]): Promise<nu
   };
   for (const name of names) {
     const unit = loader.load(name);
-    lines.push(unit.id === name ? name : name);
+    lines.push(name);
     await walk(name, 0, [], new Set([unit.id]));
   }
   ctx.io.out(lines.map((l) => l + "\n").join(""));
