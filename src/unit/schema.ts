@@ -42,6 +42,8 @@ const INPUTS = new Set(["null", "tty", "tty-force", "tty-fail", "socket", "data"
 
 /** systemd's complaint about a value of this kind, or undefined when it parses. */
 function valueProblem(kind: string, key: string, value: string): string | undefined {
+  // A few time settings are listed with a generic kind; systemd still parses them as spans.
+  if (kind === "OTHER" && /^Timeout(Stop|Abort)?Sec$/.test(key)) kind = "SECONDS";
   const e = ENUMS[kind];
   if (e) return e[0].has(value) ? undefined : `${e[1]}: ${value}`;
   switch (kind) {
