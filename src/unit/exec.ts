@@ -64,10 +64,10 @@ function simplifyPath(p: string): string {
 /**
  * Parses an `Exec*=` value into commands. Commands are separated by a word that is just
  * `;` (`\;` is a literal `;` argument). Prefixes on the first word, in any order: `-`, `@`,
- * `:`, and at most one of `+`, `!`, `!!`. An invalid line yields `error` with systemd's
- * message, except that a relative path with `/` reports
- * `Executable path is not absolute, ignoring: <path>` (spec §3.6). The caller decides
- * whether an error makes the unit `bad-setting` (systemd does that unless `-` was given).
+ * `:`, and at most one of `+`, `!`, `!!`. An invalid line yields `error` in systemd 252's
+ * words (a relative path with `/`: `Neither a valid executable name nor an absolute path:
+ * <path>`; spec §3.6 words that one differently). The caller decides whether an error makes
+ * the unit `bad-setting` (systemd does that unless `-` was given).
  */
 export function parseExecLine(value: string): ExecParseResult {
   const commands: ExecCommand[] = [];
@@ -116,7 +116,9 @@ export function parseExecLine(value: string): ExecParseResult {
     }
     if (f.endsWith("/")) return fail(`Executable path specifies a directory${ignoring}: ${f}`);
     if (!f.startsWith("/")) {
-      if (f.includes("/")) return fail(`Executable path is not absolute, ignoring: ${f}`);
+      if (f.includes("/")) {
+        return fail(`Neither a valid executable name nor an absolute path: ${f}`);
+      }
       if (!isFilenameValid(f)) {
         return fail(`Neither a valid executable name nor an absolute path${ignoring}: ${f}`);
       }

@@ -48,6 +48,27 @@ const BAD = [
 ].join("\n");
 
 Deno.test({
+  name: "a fatal Exec line is reported in systemd's words and makes the unit bad-setting",
+  ignore: reason !== undefined,
+  fn: async () => {
+    const root = makeTree({
+      "etc/systemd/system/e.service": "[Service]\nType=oneshot\nExecStart=relative/path arg\n",
+    });
+    const verify = new Deno.Command("systemd-analyze", {
+      args: ["verify", `--root=${root}`, "e.service"],
+      stdout: "piped",
+      stderr: "piped",
+    }).outputSync();
+    const theirs = new TextDecoder().decode(verify.stderr).split("\n")
+      .filter((l) => l.startsWith(`${root}/`)).map((l) => l.slice(root.length));
+    const ours = await systemctl([`--root=${root}`, "daemon-reload"]);
+    for (const line of theirs) deepStrictEqual(ours.stderr.includes(line), true, line);
+    const show = await systemctl([`--root=${root}`, "show", "e", "-p", "LoadState"]);
+    deepStrictEqual(show.stdout, "LoadState=bad-setting\n");
+  },
+});
+
+Deno.test({
   name: "every file:line diagnostic systemd-analyze verify prints, daemon-reload prints too",
   ignore: reason !== undefined,
   fn: async () => {

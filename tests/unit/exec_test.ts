@@ -81,26 +81,29 @@ Deno.test("parseExecLine reads the + ! !! and : prefixes", () => {
 Deno.test("parseExecLine refuses + combined with !", () => {
   strictEqual(
     parseExecLine("+!/bin/x").error,
-    "Executable path is not absolute, ignoring: !/bin/x",
+    "Neither a valid executable name nor an absolute path: !/bin/x",
   );
   strictEqual(
     parseExecLine("!!!/bin/x").error,
-    "Executable path is not absolute, ignoring: !/bin/x",
+    "Neither a valid executable name nor an absolute path: !/bin/x",
   );
 });
 
 Deno.test("parseExecLine refuses a repeated - prefix", () => {
   strictEqual(
     parseExecLine("--/bin/x").error,
-    "Executable path is not absolute, ignoring: -/bin/x",
+    "Neither a valid executable name nor an absolute path: -/bin/x",
   );
 });
 
 Deno.test("parseExecLine refuses a relative path with a slash", () => {
-  strictEqual(parseExecLine("foo/bar").error, "Executable path is not absolute, ignoring: foo/bar");
+  strictEqual(
+    parseExecLine("foo/bar").error,
+    "Neither a valid executable name nor an absolute path: foo/bar",
+  );
   strictEqual(
     parseExecLine(`fo"o/b ar"`).error,
-    "Executable path is not absolute, ignoring: foo/b ar",
+    "Neither a valid executable name nor an absolute path: foo/b ar",
   );
 });
 
