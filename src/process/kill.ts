@@ -8,7 +8,7 @@
 
 import { reapChild } from "./_children.ts";
 import { Errno, errno, libc, strerror } from "./libc.ts";
-import { isAlive, listStats, type ProcStat, readEnviron, readStat } from "./procfs.ts";
+import { descendantsIn, isAlive, listStats, readEnviron, readStat } from "./procfs.ts";
 
 /** Signal numbers used by the stop sequence. */
 export const SIGNALS = {
@@ -85,27 +85,6 @@ export function unitMembers(query: MemberQuery): number[] {
   members.delete(Deno.pid);
   members.delete(1);
   return [...members].sort((a, b) => a - b);
-}
-
-function descendantsIn(stats: ProcStat[], roots: number[]): number[] {
-  const children = new Map<number, number[]>();
-  for (const stat of stats) {
-    const list = children.get(stat.ppid);
-    if (list) list.push(stat.pid);
-    else children.set(stat.ppid, [stat.pid]);
-  }
-  const found: number[] = [];
-  const seen = new Set(roots);
-  const queue = [...roots];
-  while (queue.length > 0) {
-    for (const child of children.get(queue.shift()!) ?? []) {
-      if (seen.has(child)) continue;
-      seen.add(child);
-      found.push(child);
-      queue.push(child);
-    }
-  }
-  return found;
 }
 
 /** Sends `sig` to each PID; returns those that received it. */

@@ -128,15 +128,20 @@ export function isAlive(pid: number, startTime?: number, procRoot = "/proc"): bo
 
 /** All processes descending from `pids` through the PPid chain (the roots excluded). */
 export function descendants(pids: number[], opts: ProcOptions = {}): number[] {
+  return descendantsIn(listStats(opts), pids);
+}
+
+/** Like {@link descendants}, over an already read process list. */
+export function descendantsIn(stats: readonly ProcStat[], roots: readonly number[]): number[] {
   const children = new Map<number, number[]>();
-  for (const stat of listStats(opts)) {
+  for (const stat of stats) {
     const list = children.get(stat.ppid);
     if (list) list.push(stat.pid);
     else children.set(stat.ppid, [stat.pid]);
   }
-  const seen = new Set(pids);
+  const seen = new Set(roots);
   const found: number[] = [];
-  const queue = [...pids];
+  const queue = [...roots];
   while (queue.length > 0) {
     for (const child of children.get(queue.shift()!) ?? []) {
       if (seen.has(child)) continue;

@@ -238,10 +238,12 @@ async function readReport(fd: number): Promise<string> {
   const chunks: number[] = [];
   const buffer = new Uint8Array(4096);
   // errno belongs to the worker thread that ran the read, so a failed read is
-  // retried a few times (EINTR) instead of being inspected.
+  // retried (EINTR: signals such as SIGCHLD land on that thread) instead of
+  // being inspected. Only EOF, once the helper has exec'd or exited, ends it:
+  // an "R" read early must not count as an exec that has happened.
   let failures = 0;
   try {
-    while (failures < 3) {
+    while (failures < 1000) {
       const n = Number(await libc().readAsync(fd, buffer, BigInt(buffer.length)));
       if (n === 0) break;
       if (n > 0) chunks.push(...buffer.subarray(0, n));
