@@ -37,6 +37,7 @@ import {
   effectiveState,
   execFailurePath,
   liveMembers,
+  reasonOf,
   stampNow,
   stateDirHost,
   type StateEnv,
@@ -99,7 +100,8 @@ class Activation {
 
   /** Applies a patch and writes the record; writes are serialized. */
   save(patch: Partial<UnitState>): Promise<void> {
-    this.#writing = this.#writing.then(() => this.#save(patch));
+    // A failed write rejects this save only; the next one still runs.
+    this.#writing = this.#writing.catch(() => {}).then(() => this.#save(patch));
     return this.#writing;
   }
 
@@ -121,7 +123,11 @@ class Activation {
       if (to === "inactive" || to === "failed") next.InactiveEnter = now;
     }
     this.st = next;
-    await writeUnitState(stateDirHost(this.se), next);
+    try {
+      await writeUnitState(stateDirHost(this.se), next);
+    } catch (e) {
+      throw new Error(`Failed to write state of ${this.unit.id}: ${reasonOf(e)}`);
+    }
   }
 
   recordRun(key: ServiceExecKey, run: NonNullable<UnitState["Exec"]>[string][number]): void {
@@ -833,7 +839,8 @@ export async function stopService(
       timeoutMs: timeoutStop,
       finalTimeoutMs: 5000,
       onPhase: (phase) => {
-        void a.save({ SubState: phase === "sigterm" ? "stop-sigterm" : "stop-sigkill" });
+        // Progress only: a failed write here must not stop the kill.
+        a.save({ SubState: phase === "sigterm" ? "stop-sigterm" : "stop-sigkill" }).catch(() => {});
       },
     });
     if (outcome.finalSignaled.length && s.sendSIGKILL) {

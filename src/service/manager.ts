@@ -12,7 +12,7 @@ import { forwardDependencies, linkedDependencies } from "../units/deps.ts";
 import { unitSettings } from "../unit/model.ts";
 import { globMatch, parseUnitName } from "../unit/names.ts";
 import { parseSignal } from "../unit/signals.ts";
-import { withUnitLock } from "../state/lock.ts";
+import { LockTimeoutError, withUnitLock } from "../state/lock.ts";
 import { listUnitStates } from "../state/store.ts";
 import { signalProcess, unitMembers } from "../process/kill.ts";
 import { isAlive } from "../process/procfs.ts";
@@ -24,6 +24,7 @@ import {
   currentBootKey,
   effectiveState,
   liveMembers,
+  reasonOf,
   stateDirHost,
   storedState,
   unitState,
@@ -106,9 +107,19 @@ export class Manager {
   /** Runs fn under the unit lock; lock timeouts become systemd-style errors. */
   async locked<T>(unit: string, verb: string, fn: () => Promise<T>): Promise<T> {
     const max = this.ctx.options.maxTimeout;
-    return await withUnitLock(stateDirHost(this.lenv), unit, { verb }, fn, {
-      timeoutMs: max !== undefined ? max * 1000 : undefined,
-    });
+    let locked = false;
+    try {
+      return await withUnitLock(stateDirHost(this.lenv), unit, { verb }, () => {
+        locked = true;
+        return fn();
+      }, { timeoutMs: max !== undefined ? max * 1000 : undefined });
+    } catch (e) {
+      // The lock file could not be made: the state directory is not writable.
+      if (!locked && !(e instanceof LockTimeoutError)) {
+        throw new Error(`Failed to write state of ${unit}: ${reasonOf(e)}`);
+      }
+      throw e;
+    }
   }
 
   /** Makes `/run/systemd/system/` exist, so tools detect systemd. */

@@ -238,3 +238,12 @@ export function toRuntimeView(st: UnitState): RuntimeView {
     execRuns,
   };
 }
+
+/** `Permission denied (/run/systemctl/units/x.json)` from a file-system error. */
+export function reasonOf(e: unknown): string {
+  if (e instanceof Deno.errors.PermissionDenied || e instanceof Deno.errors.NotCapable) {
+    const path = /'([^']+)'/.exec((e as Error).message)?.[1];
+    return `Permission denied${path ? ` (${path})` : ""}.`;
+  }
+  return (e as Error).message ?? String(e);
+}

@@ -5,7 +5,7 @@
  */
 
 import { deepStrictEqual, match, ok, strictEqual } from "node:assert/strict";
-import { makeTree, MOD, parseShow, systemctl } from "./_cli.ts";
+import { makeTree, MOD, parseShow, PERMS, systemctl } from "./_cli.ts";
 
 const SIMPLE = "[Unit]\nDescription=Web app\n[Service]\nExecStart=/usr/bin/app -f /etc/app.conf\n" +
   "[Install]\nWantedBy=multi-user.target\n";
@@ -448,4 +448,40 @@ Deno.test("is-system-running says offline without an init instance, exit 1", asy
   strictEqual(r.stdout, "offline\n");
   strictEqual(r.code, 1);
   strictEqual((await systemctl(["is-system-running", "-q"])).stdout, "");
+});
+
+Deno.test({
+  name: "an unwritable state directory fails the start in one line and spawns nothing",
+  ignore: Deno.uid() !== 0,
+  fn: async () => {
+    const root = makeTree({
+      "etc/systemd/system/s.service": "[Service]\nExecStart=/bin/sleep 300\n",
+    });
+    Deno.chmodSync(root, 0o755);
+    Deno.mkdirSync(`${root}/run`, { mode: 0o555 });
+    Deno.chmodSync(`${root}/run`, 0o555);
+    const out = await new Deno.Command("setpriv", {
+      args: [
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+        Deno.execPath(),
+        "run",
+        "--quiet",
+        ...PERMS,
+        MOD,
+        `--root=${root}`,
+        "start",
+        "s",
+      ],
+      cwd: "/tmp",
+      env: { NO_COLOR: "1" },
+    }).output();
+    const stderr = new TextDecoder().decode(out.stderr);
+    strictEqual(out.code, 1);
+    strictEqual(
+      stderr,
+      `Failed to write state of s.service: Permission denied (${root}/run/systemctl/units).\n`,
+    );
+  },
 });
