@@ -371,7 +371,11 @@ export async function startService(se: LifecycleEnv, unit: LoadedUnit): Promise<
   const invocation = randomId();
   await a.save({
     ActiveState: "activating",
-    SubState: s.exec.ExecCondition.length ? "condition" : "start-pre",
+    SubState: s.exec.ExecCondition.length
+      ? "condition"
+      : s.exec.ExecStartPre.length
+      ? "start-pre"
+      : "start",
     Result: "success",
     InvocationID: invocation,
     ConditionResult: true,
@@ -414,7 +418,7 @@ export async function startService(se: LifecycleEnv, unit: LoadedUnit): Promise<
   if (s.exec.ExecCondition.length) await a.save({ SubState: "start-pre" });
   const preFailed = await runList(a, "ExecStartPre", timeoutStart);
   if (preFailed) return await failStart(a, resultOf(preFailed), preFailed);
-  await a.save({ SubState: "start" });
+  if (a.st.SubState !== "start") await a.save({ SubState: "start" });
   const main = await startMain(a, timeoutStart);
   if (!main.ok) return main;
   if (s.type === "oneshot") return main;
@@ -649,12 +653,16 @@ async function startMain(a: Activation, timeoutMs: number): Promise<JobOutcome> 
       // Only Type=exec waits for the exec itself; the others are started once spawned.
       const child = await a.spawn(s.exec.ExecStart[0], {}, { waitExec: s.type === "exec" });
       child.unref();
-      await a.save({
+      const main = {
         MainPID: child.pid,
         MainPIDStartTime: child.startTime,
         ExecMainPID: child.pid,
         ExecMainStartTimestamp: stampNow(),
-      });
+      };
+      // Written now only when something else runs before the unit is active;
+      // otherwise the next write (active) carries it.
+      if (s.type === "exec" || s.exec.ExecStartPost.length) await a.save(main);
+      else a.st = { ...a.st, ...main };
       const exec = await child.execResult();
       if (!exec.ok) {
         const { exitOf } = await import("../process/spawn.ts");
