@@ -78,7 +78,11 @@ export function unitMembers(query: MemberQuery): number[] {
   if (query.invocationId) {
     const marker = `INVOCATION_ID=${query.invocationId}`;
     for (const stat of stats) {
-      if (!members.has(stat.pid) && readEnviron(stat.pid).includes(marker)) members.add(stat.pid);
+      // Kernel threads (kthreadd and its children) carry no environment: not worth a read.
+      if (stat.pid === 2 || stat.ppid === 2 || stat.pid === Deno.pid || members.has(stat.pid)) {
+        continue;
+      }
+      if (readEnviron(stat.pid).includes(marker)) members.add(stat.pid);
     }
   }
   for (const pid of descendantsIn(stats, [...members])) members.add(pid);

@@ -811,7 +811,8 @@ export async function stopService(
       ? current.MainPID
       : 0;
   let mainSignal = 0;
-  await a.save({ ActiveState: "deactivating", SubState: "stop" });
+  // Without ExecStop= the kill phase's write (stop-sigterm) is the first transition.
+  if (s.exec.ExecStop.length) await a.save({ ActiveState: "deactivating", SubState: "stop" });
   if (running && current.SubState !== "exited" || s.exec.ExecStop.length && running) {
     for (const cmd of s.exec.ExecStop) {
       if (!canRun()) break;
@@ -848,7 +849,10 @@ export async function stopService(
       finalTimeoutMs: 5000,
       onPhase: (phase) => {
         // Progress only: a failed write here must not stop the kill.
-        a.save({ SubState: phase === "sigterm" ? "stop-sigterm" : "stop-sigkill" }).catch(() => {});
+        a.save({
+          ActiveState: "deactivating",
+          SubState: phase === "sigterm" ? "stop-sigterm" : "stop-sigkill",
+        }).catch(() => {});
       },
     });
     if (outcome.finalSignaled.length && s.sendSIGKILL) {
