@@ -7,6 +7,7 @@ import type { Context } from "../cli/context.ts";
 import type { UnitLoader } from "../units/loader.ts";
 import type { Property } from "../output/show.ts";
 import { FEATURES, PROGRAM_NAME, PROGRAM_VERSION, SYSTEMD_VERSION } from "../version.ts";
+import { detectVirtualization } from "./conditions.ts";
 
 /** The manager property list. */
 export function managerProperties(_ctx: Context, loader: UnitLoader): Promise<Property[]> {
@@ -15,7 +16,7 @@ export function managerProperties(_ctx: Context, loader: UnitLoader): Promise<Pr
     ["Version", `${SYSTEMD_VERSION} (${PROGRAM_NAME} ${PROGRAM_VERSION})`],
     ["Features", FEATURES],
     ["Architecture", facts.architecture],
-    ["Virtualization", undefined],
+    ["Virtualization", virtualization(loader)],
     ["Tainted", undefined],
     ["NNames", String(loader.knownNames({ builtins: true }).length)],
     ["NFailedUnits", "0"],
@@ -28,7 +29,7 @@ export function managerProperties(_ctx: Context, loader: UnitLoader): Promise<Pr
     ["DefaultRestartUSec", "100ms"],
     ["DefaultStartLimitIntervalUSec", "10s"],
     ["DefaultStartLimitBurst", "5"],
-    ["SystemState", "offline"],
+    ["SystemState", systemState()],
     ["LogLevel", "info"],
     ["LogTarget", "console"],
     ["ServiceWatchdogs", "yes"],
@@ -37,6 +38,18 @@ export function managerProperties(_ctx: Context, loader: UnitLoader): Promise<Pr
 }
 
 /** The system state for is-system-running and status: offline without an init instance. */
-export function systemState(_ctx: Context, failedUnits: number): string {
-  return failedUnits > 0 ? "degraded" : "offline";
+export function systemState(): string {
+  return "offline";
+}
+
+function virtualization(loader: UnitLoader): string | undefined {
+  const facts = loader.facts;
+  const v = detectVirtualization({
+    root: loader.root,
+    managerEnv: {},
+    hostname: facts.hostname,
+    architecture: facts.architecture,
+    osRelease: facts.osRelease,
+  });
+  return v === "none" ? undefined : v;
 }

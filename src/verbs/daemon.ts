@@ -7,6 +7,7 @@
 import type { Context } from "../cli/context.ts";
 import { unitDiagnostics, UnitLoader } from "../units/loader.ts";
 import { parseUnitName } from "../unit/names.ts";
+import { systemState } from "../service/manager_view.ts";
 
 /** Loads all units and prints their problems on stderr. */
 export function daemonReload(ctx: Context): Promise<number> {
@@ -29,7 +30,7 @@ export function daemonReload(ctx: Context): Promise<number> {
  * `offline` (exit 1); only `running` exits 0.
  */
 export function isSystemRunning(ctx: Context): Promise<number> {
-  const state = "offline";
+  const state = systemState();
   if (!ctx.options.quiet) ctx.io.out(state + "\n");
   return Promise.resolve(1);
 }

@@ -101,7 +101,7 @@ async function systemStatus(ctx: Context, m: Manager): Promise<number> {
     if (unitState(m.lenv, m.loader.load(n)).ActiveState === "failed") failed++;
   }
   const { systemState } = await import("../service/manager_view.ts");
-  const state = systemState(ctx, failed);
+  const state = systemState();
   const pad = (label: string) => label.padStart(11) + ":";
   ctx.io.out(
     `● ${facts.hostname}\n` +
