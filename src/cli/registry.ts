@@ -39,6 +39,7 @@ const showCat = () => import("../verbs/show_cat.ts");
 const info = () => import("../verbs/info.ts");
 const deps = () => import("../verbs/dependencies.ts");
 const daemon = () => import("../verbs/daemon.ts");
+const environment = () => import("../verbs/environment.ts");
 const journal = () => import("../verbs/journal.ts");
 const control = () => import("../verbs/start_stop.ts");
 const isState = () => import("../verbs/is_state.ts");
@@ -437,6 +438,50 @@ export const VERBS: readonly VerbSpec[] = [
     help: "Add 'Requires' dependency for the target on specified one or more units",
     load: unitFiles,
     fn: "addRequires",
+  },
+  {
+    name: "show-environment",
+    min: 0,
+    max: 0,
+    access: "read",
+    group: "Environment Commands",
+    usage: "",
+    help: "Dump environment",
+    load: environment,
+    fn: "showEnvironment",
+  },
+  {
+    name: "set-environment",
+    min: 1,
+    max: INF,
+    access: "write",
+    group: "Environment Commands",
+    usage: "VARIABLE=VALUE...",
+    help: "Set one or more environment variables",
+    load: environment,
+    fn: "setEnvironment",
+  },
+  {
+    name: "unset-environment",
+    min: 1,
+    max: INF,
+    access: "write",
+    group: "Environment Commands",
+    usage: "VARIABLE...",
+    help: "Unset one or more environment variables",
+    load: environment,
+    fn: "unsetEnvironment",
+  },
+  {
+    name: "import-environment",
+    min: 0,
+    max: INF,
+    access: "write",
+    group: "Environment Commands",
+    usage: "VARIABLE...",
+    help: "Import all or some environment variables",
+    load: environment,
+    fn: "importEnvironment",
   },
   // Manager state commands
   {

@@ -122,11 +122,14 @@ export interface ProgramVars {
   readonly [name: string]: string | undefined;
 }
 
-/** Builds the environment of a spawned process, steps 1 to 8 of §3.8. */
-export function buildEnvironment(
+/**
+ * The manager environment, steps 1 to 3 of §3.8: defaults, the inherited
+ * container environment, the set-environment block. `show-environment`
+ * prints it and ConditionEnvironment= tests it.
+ */
+export function managerEnvironment(
   input: ExecEnvInput,
-  service: ServiceSettings,
-  programVars: ProgramVars,
+  passEnvironment: readonly string[] = [],
 ): Record<string, string> {
   const env: Record<string, string> = { PATH: DEFAULT_PATH, ...localeEnv(input.root) };
   const inherit = (input.env.SYSTEMCTL_INHERIT_ENVIRONMENT ?? "yes") !== "no";
@@ -141,12 +144,22 @@ export function buildEnvironment(
       if (missing.length) env.PATH = [env.PATH, ...missing].join(":");
     }
   } else {
-    for (const name of service.passEnvironment) {
+    for (const name of passEnvironment) {
       const v = input.env[name];
       if (v !== undefined) env[name] = v;
     }
   }
   Object.assign(env, input.managerEnv ?? {});
+  return env;
+}
+
+/** Builds the environment of a spawned process, steps 1 to 8 of §3.8. */
+export function buildEnvironment(
+  input: ExecEnvInput,
+  service: ServiceSettings,
+  programVars: ProgramVars,
+): Record<string, string> {
+  const env = managerEnvironment(input, service.passEnvironment);
   for (const [k, v] of Object.entries(programVars)) if (v !== undefined) env[k] = v;
   for (const [k, v] of service.environment) env[k] = v;
   for (const [k, v] of readEnvironmentFiles(input.root, service.environmentFiles)) env[k] = v;

@@ -27,6 +27,7 @@ import {
   type Credentials,
   type ExecEnvInput,
   ExecSetupError,
+  managerEnvironment,
   type PreparedExec,
   resolveCredentials,
   spawnSpecFor,
@@ -339,7 +340,7 @@ export async function startService(se: LifecycleEnv, unit: LoadedUnit): Promise<
   // Conditions and asserts.
   const condEnv = {
     root: se.root,
-    managerEnv: { ...(se.managerEnv ?? {}) },
+    managerEnv: managerEnvironment(se),
     hostname: se.hostname,
     machineId: se.machineId,
     architecture: se.architecture,

@@ -14,6 +14,7 @@ import { globMatch, parseUnitName } from "../unit/names.ts";
 import { parseSignal } from "../unit/signals.ts";
 import { LockTimeoutError, withUnitLock } from "../state/lock.ts";
 import { listUnitStates } from "../state/store.ts";
+import { readManagerState } from "../state/manager.ts";
 import { signalProcess, unitMembers } from "../process/kill.ts";
 import { isAlive } from "../process/procfs.ts";
 import type { JobOutcome, LifecycleEnv } from "./lifecycle.ts";
@@ -67,6 +68,10 @@ export class Manager {
       scope: ctx.scope,
       env: ctx.env,
       extraVars: ctx.options.extraVars,
+      get managerEnv() {
+        return readManagerState(stateDirHost({ root: ctx.root, scope: ctx.scope, env: ctx.env }))
+          .Environment;
+      },
       get hostname() {
         return loader.facts.hostname;
       },

@@ -34,7 +34,7 @@ export function currentBootKey(): string {
 }
 
 /** The host path of the state directory. */
-export function stateDirHost(se: StateEnv): string {
+export function stateDirHost(se: Pick<StateEnv, "root" | "scope" | "env">): string {
   return se.root.host(stateDir(se.scope, se.env));
 }
 

@@ -485,3 +485,25 @@ Deno.test({
     );
   },
 });
+
+Deno.test("set-environment reaches services started later; unset-environment removes it", async () => {
+  const root = makeTree({
+    "etc/systemd/system/envdump.service": "[Unit]\nConditionEnvironment=FROM_MANAGER\n" +
+      "[Service]\nType=oneshot\nExecStart=/bin/sh -c 'echo \"$FROM_MANAGER\" > %t/envdump.out'\n",
+  });
+  const env = { PATH: "/usr/bin:/bin", HOME: "/root" };
+  strictEqual(
+    (await systemctl([`--root=${root}`, "set-environment", "FROM_MANAGER=a b"], { env })).code,
+    0,
+  );
+  const shown = await systemctl([`--root=${root}`, "show-environment"], { env });
+  match(shown.stdout, /^FROM_MANAGER=\$'a b'$/m);
+  match(shown.stdout, /^LANG=C\.UTF-8$/m);
+  strictEqual((await systemctl([`--root=${root}`, "start", "envdump"], { env })).code, 0);
+  strictEqual(Deno.readTextFileSync(`${root}/run/envdump.out`), "a b\n");
+  await systemctl([`--root=${root}`, "unset-environment", "FROM_MANAGER"], { env });
+  ok(!(await systemctl([`--root=${root}`, "show-environment"], { env })).stdout.includes("FROM_"));
+  const bad = await systemctl([`--root=${root}`, "set-environment", "1X=y"], { env });
+  strictEqual(bad.code, 1);
+  strictEqual(bad.stderr, "Not a valid environment variable assignment: 1X=y\n");
+});

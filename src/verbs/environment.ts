@@ -1,0 +1,123 @@
+/**
+ * The manager environment: `show-environment`, `set-environment`,
+ * `unset-environment`, `import-environment` (§1.4). The block is kept in
+ * `<state>/manager.json` and reaches every process spawned afterwards.
+ * @module
+ */
+
+import type { Context } from "../cli/context.ts";
+import { managerEnvironment } from "../service/exec_context.ts";
+import { stateDirHost } from "../service/runtime.ts";
+import { readManagerState, updateManagerState } from "../state/manager.ts";
+import { isValidEnvName } from "../unit/environment.ts";
+
+function block(ctx: Context): Record<string, string> {
+  return readManagerState(stateDirHost(ctx)).Environment ?? {};
+}
+
+const SAFE = /^[A-Za-z0-9_.,:/@%+=-]*$/;
+
+/** systemd's `$'…'` quoting for a value with blanks or shell-special characters. */
+export function shellQuote(value: string): string {
+  if (SAFE.test(value)) return value;
+  const escaped = value.replace(/[\\'\n\t\r\x07\b\f\v]|[\x00-\x1f\x7f]/g, (c) => {
+    switch (c) {
+      case "\\":
+        return "\\\\";
+      case "'":
+        return "\\'";
+      case "\n":
+        return "\\n";
+      case "\t":
+        return "\\t";
+      case "\r":
+        return "\\r";
+      case "\x07":
+        return "\\a";
+      case "\b":
+        return "\\b";
+      case "\f":
+        return "\\f";
+      case "\v":
+        return "\\v";
+      default:
+        return "\\" + c.charCodeAt(0).toString(8).padStart(3, "0");
+    }
+  });
+  return `$'${escaped}'`;
+}
+
+/** `show-environment`: the manager environment, sorted, `NAME=value`. */
+export function showEnvironment(ctx: Context): Promise<number> {
+  const env = managerEnvironment({ ...ctx, managerEnv: block(ctx) });
+  const lines = Object.keys(env).sort().map((k) => `${k}=${shellQuote(env[k])}\n`);
+  ctx.io.out(lines.join(""));
+  return Promise.resolve(0);
+}
+
+/** `set-environment NAME=VALUE...`. */
+export async function setEnvironment(ctx: Context, args: string[]): Promise<number> {
+  const pairs: Array<[string, string]> = [];
+  for (const a of args) {
+    const i = a.indexOf("=");
+    if (i <= 0 || !isValidEnvName(a.slice(0, i))) {
+      ctx.io.err(`Not a valid environment variable assignment: ${a}\n`);
+      return 1;
+    }
+    pairs.push([a.slice(0, i), a.slice(i + 1)]);
+  }
+  await updateManagerState(stateDirHost(ctx), (s) => {
+    const env = { ...(s.Environment ?? {}) };
+    for (const [k, v] of pairs) env[k] = v;
+    return { ...s, Environment: env };
+  });
+  return 0;
+}
+
+/** `unset-environment NAME[=VALUE]...`: with `=VALUE`, only when the value matches. */
+export async function unsetEnvironment(ctx: Context, args: string[]): Promise<number> {
+  for (const a of args) {
+    const name = a.includes("=") ? a.slice(0, a.indexOf("=")) : a;
+    if (!isValidEnvName(name)) {
+      ctx.io.err(`Not a valid environment variable name or assignment: ${a}\n`);
+      return 1;
+    }
+  }
+  await updateManagerState(stateDirHost(ctx), (s) => {
+    const env = { ...(s.Environment ?? {}) };
+    for (const a of args) {
+      const i = a.indexOf("=");
+      if (i < 0) delete env[a];
+      else if (env[a.slice(0, i)] === a.slice(i + 1)) delete env[a.slice(0, i)];
+    }
+    return { ...s, Environment: env };
+  });
+  return 0;
+}
+
+/** `import-environment [NAME...]`: copy the caller's values into the block. */
+export async function importEnvironment(ctx: Context, args: string[]): Promise<number> {
+  let names = args;
+  if (names.length === 0) {
+    ctx.warn(
+      "Calling import-environment without a list of variable names is deprecated, and might " +
+        "result in an unexpected set of variables being imported.",
+    );
+    names = Object.keys(ctx.env).filter(isValidEnvName);
+  }
+  const pairs: Array<[string, string]> = [];
+  for (const n of names) {
+    if (!isValidEnvName(n)) {
+      ctx.io.err(`Not a valid environment variable name: ${n}\n`);
+      return 1;
+    }
+    const v = ctx.env[n];
+    if (v !== undefined) pairs.push([n, v]);
+  }
+  await updateManagerState(stateDirHost(ctx), (s) => {
+    const env = { ...(s.Environment ?? {}) };
+    for (const [k, v] of pairs) env[k] = v;
+    return { ...s, Environment: env };
+  });
+  return 0;
+}
