@@ -17,34 +17,29 @@ function block(ctx: Context): Record<string, string> {
 
 const SAFE = /^[A-Za-z0-9_.,:/@%+=-]*$/;
 
+const C_ESCAPES: Record<string, string> = {
+  "\\": "\\\\",
+  "'": "\\'",
+  "\n": "\\n",
+  "\t": "\\t",
+  "\r": "\\r",
+  "\u0007": "\\a",
+  "\b": "\\b",
+  "\f": "\\f",
+  "\v": "\\v",
+};
+
 /** systemd's `$'…'` quoting for a value with blanks or shell-special characters. */
 export function shellQuote(value: string): string {
   if (SAFE.test(value)) return value;
-  const escaped = value.replace(/[\\'\n\t\r\x07\b\f\v]|[\x00-\x1f\x7f]/g, (c) => {
-    switch (c) {
-      case "\\":
-        return "\\\\";
-      case "'":
-        return "\\'";
-      case "\n":
-        return "\\n";
-      case "\t":
-        return "\\t";
-      case "\r":
-        return "\\r";
-      case "\x07":
-        return "\\a";
-      case "\b":
-        return "\\b";
-      case "\f":
-        return "\\f";
-      case "\v":
-        return "\\v";
-      default:
-        return "\\" + c.charCodeAt(0).toString(8).padStart(3, "0");
-    }
-  });
-  return `$'${escaped}'`;
+  let out = "";
+  for (const c of value) {
+    const code = c.charCodeAt(0);
+    if (C_ESCAPES[c] !== undefined) out += C_ESCAPES[c];
+    else if (code < 0x20 || code === 0x7f) out += "\\" + code.toString(8).padStart(3, "0");
+    else out += c;
+  }
+  return `$'${out}'`;
 }
 
 /** `show-environment`: the manager environment, sorted, `NAME=value`. */
