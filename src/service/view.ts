@@ -112,6 +112,20 @@ export async function unitView(
   };
 }
 
+const lookups = new WeakMap<UnitLoader, InstallLookup>();
+
+/** One read-only install lookup per loader: its link maps and presets are read once. */
+function installLookup(ctx: Context, loader: UnitLoader): InstallLookup {
+  let lp = lookups.get(loader);
+  if (!lp) {
+    lp = InstallLookup.open(ctx.root, ctx.scope, ctx.env, ctx.options.global);
+    lp.readOnly = true;
+    if (!ctx.options.global) lp.useIndex(loader.index);
+    lookups.set(loader, lp);
+  }
+  return lp;
+}
+
 /** UnitFileState and UnitFilePreset as show/status print them. */
 export function fileState(
   ctx: Context,
@@ -121,9 +135,7 @@ export function fileState(
   if (unit.loadState === "not-found" || unit.builtin) {
     return Promise.resolve({ unitFileState: unit.builtin ? "static" : "", unitFilePreset: "" });
   }
-  const lp = InstallLookup.open(ctx.root, ctx.scope, ctx.env, ctx.options.global);
-  lp.readOnly = true;
-  if (!ctx.options.global) lp.useIndex(loader.index);
+  const lp = installLookup(ctx, loader);
   const name = unit.requested.includes("@") && !unit.id.includes("@") ? unit.id : unit.requested;
   const state = unitFileState(lp, name) ?? unitFileState(lp, unit.id) ?? "";
   const preset = state && showsPreset(state as UnitFileState) ? unitFilePreset(lp, unit.id) : "";
