@@ -8,7 +8,6 @@ import { formatExecShow } from "../unit/exec.ts";
 import { formatTimespan, formatTimestamp } from "../unit/timespan.ts";
 import { quoteListElement } from "../unit/values.ts";
 import {
-  DEPENDENCY_KEYS,
   LIMIT_KEYS,
   SERVICE_EXEC_KEYS,
   type ServiceExecKey,
@@ -447,6 +446,3 @@ export function showJson(blocks: ReadonlyArray<Array<[string, string]>>): unknow
     return o;
   });
 }
-
-/** systemd's dependency property names that list-dependencies follows. */
-export const FORWARD_DEPENDENCIES = DEPENDENCY_KEYS;

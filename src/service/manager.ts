@@ -13,16 +13,14 @@ import { unitSettings } from "../unit/model.ts";
 import { globMatch, parseUnitName } from "../unit/names.ts";
 import { parseSignal } from "../unit/signals.ts";
 import { LockTimeoutError, withUnitLock } from "../state/lock.ts";
-import { listUnitStates } from "../state/store.ts";
 import { readManagerState } from "../state/manager.ts";
-import { signalProcess, unitMembers } from "../process/kill.ts";
+import { signalProcess } from "../process/kill.ts";
 import { isAlive } from "../process/procfs.ts";
 import type { JobOutcome, LifecycleEnv } from "./lifecycle.ts";
 
 /** The lifecycle module loads only when a job runs: queries never pay for it. */
 const lifecycle = () => import("./lifecycle.ts");
 import {
-  currentBootKey,
   effectiveState,
   liveMembers,
   reasonOf,
@@ -705,13 +703,3 @@ export async function cleanUnits(ctx: Context, args: readonly string[]): Promise
   }
   return rc;
 }
-
-/** Units with a live state record (for list-units and globbing). */
-export async function unitsWithState(ctx: Context): Promise<string[]> {
-  const m = new Manager(ctx);
-  const states = await listUnitStates(stateDirHost(m.lenv), currentBootKey());
-  return states.map((s) => s.Id);
-}
-
-/** Exposed for --now in enable/disable. */
-export { unitMembers };

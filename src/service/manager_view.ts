@@ -3,14 +3,13 @@
  * @module
  */
 
-import type { Context } from "../cli/context.ts";
 import type { UnitLoader } from "../units/loader.ts";
 import type { Property } from "../output/show.ts";
 import { FEATURES, PROGRAM_NAME, PROGRAM_VERSION, SYSTEMD_VERSION } from "../version.ts";
 import { detectVirtualization } from "./conditions.ts";
 
 /** The manager property list. */
-export function managerProperties(_ctx: Context, loader: UnitLoader): Promise<Property[]> {
+export function managerProperties(loader: UnitLoader): Promise<Property[]> {
   const facts = loader.facts;
   return Promise.resolve([
     ["Version", `${SYSTEMD_VERSION} (${PROGRAM_NAME} ${PROGRAM_VERSION})`],

@@ -120,8 +120,3 @@ export function reverseLinkDependencies(
   for (const k of Object.keys(out)) out[k].sort();
   return out;
 }
-
-/** The reverse relation name of a dependency property. */
-export function reverseOf(key: string): string | undefined {
-  return REVERSE[key];
-}

@@ -535,11 +535,6 @@ function serviceSettingProblem(config: UnitConfig, diagnostics: Diagnostic[]): s
   return undefined;
 }
 
-/** Builds a loader from a verb context. */
-export function loaderFor(ctx: LoadEnv): UnitLoader {
-  return new UnitLoader(ctx);
-}
-
 /** Expands arguments and loads each unit (helper for verbs). */
 export function loadUnits(
   ctx: LoadEnv & { warn(text: string): void },

@@ -19,7 +19,7 @@ export async function show(ctx: Context, args: string[]): Promise<number> {
   const loader = new UnitLoader(ctx);
   let rc = 0;
   if (args.length === 0) {
-    blocks.push(selectProperties(await managerProperties(ctx, loader), sel));
+    blocks.push(selectProperties(await managerProperties(loader), sel));
   } else {
     for (const name of loader.expand(args, ".service", (t) => ctx.warn(t))) {
       if (parseUnitName(name)?.isTemplate) {
