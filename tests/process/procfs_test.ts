@@ -64,11 +64,35 @@ Deno.test("descendants follows the parent chain", async () => {
   }
 });
 
-Deno.test("sessionMembers and processGroupMembers list this process's session and group", () => {
-  const stat = readStat(Deno.pid)!;
-  assert.ok(sessionMembers(stat.session).includes(Deno.pid));
-  assert.ok(processGroupMembers(stat.pgrp).includes(Deno.pid));
-  assert.deepEqual(sessionMembers(0), []);
+Deno.test("sessionMembers and processGroupMembers list a new session's leader", async () => {
+  // Our own session may be 0 (its leader outside this PID namespace, as under CI), so the test
+  // makes a session of its own: setsid(1) execs sleep as the leader of a new session and group.
+  const child = new Deno.Command("setsid", {
+    args: ["sleep", "30"],
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  try {
+    let leader = 0;
+    for (let i = 0; i < 1000 && leader === 0; i++) {
+      const pids = [child.pid, ...descendants([child.pid])];
+      leader = pids.find((pid) => {
+        const st = readStat(pid);
+        return st !== undefined && st.session === pid && st.comm === "sleep";
+      }) ?? 0;
+      if (leader === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    assert.ok(leader > 0, "setsid sleep became a session leader");
+    assert.deepEqual(sessionMembers(leader), [leader]);
+    assert.deepEqual(processGroupMembers(leader), [leader]);
+    assert.ok(!sessionMembers(readStat(Deno.pid)!.session).includes(leader));
+    assert.deepEqual(sessionMembers(0), []);
+    assert.deepEqual(processGroupMembers(0), []);
+    Deno.kill(leader, "SIGKILL");
+  } finally {
+    await child.status;
+  }
 });
 
 Deno.test("bootId is a UUID and pid1StartTime a tick count", () => {
