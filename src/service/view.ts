@@ -135,6 +135,8 @@ export function fileState(
   if (unit.loadState === "not-found" || unit.builtin) {
     return Promise.resolve({ unitFileState: unit.builtin ? "static" : "", unitFilePreset: "" });
   }
+  // A SysV script's unit comes from the generator, as on a booted system.
+  if (unit.generated) return Promise.resolve({ unitFileState: "generated", unitFilePreset: "" });
   const lp = installLookup(ctx, loader);
   const name = unit.requested.includes("@") && !unit.id.includes("@") ? unit.id : unit.requested;
   const state = unitFileState(lp, name) ?? unitFileState(lp, unit.id) ?? "";

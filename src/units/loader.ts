@@ -23,10 +23,10 @@ import {
 import { expandSpecifiers, type SpecifierContext } from "../unit/specifiers.ts";
 import { parseExecLine } from "../unit/exec.ts";
 import { SERVICE_EXEC_KEYS } from "../unit/model.ts";
-import { type PathEnv, type RootMap, type Scope, searchPath, sysvInitDir } from "./paths.ts";
+import { type PathEnv, type RootMap, type Scope, searchPath } from "./paths.ts";
 import { type UnitFileEntry, UnitIndex } from "./index.ts";
 import { type HostFacts, readHostFacts } from "./host_info.ts";
-import { sysvUnitText } from "./sysv.ts";
+import { sysvScripts, sysvUnitText } from "./sysv.ts";
 
 /** systemd's load states. */
 export type LoadState = "loaded" | "not-found" | "masked" | "bad-setting" | "error";
@@ -117,28 +117,9 @@ export class UnitLoader {
 
   /** SysV scripts without a native unit: unit name → script path inside the root. */
   get sysvScripts(): Map<string, string> {
-    if (this.#sysv) return this.#sysv;
-    this.#sysv = new Map();
-    if (this.scope !== "system") return this.#sysv;
-    const dir = sysvInitDir(this.env);
-    try {
-      for (const e of Deno.readDirSync(this.root.host(dir))) {
-        if (!e.isFile && !e.isSymlink) continue;
-        if (e.name.startsWith(".") || e.name.includes("~") || /\.(dpkg-|rpm|sh$)/.test(e.name)) {
-          continue;
-        }
-        if (e.name === "README" || e.name === "skeleton" || e.name === "functions") continue;
-        const name = `${e.name}.service`;
-        if (this.index.first(name)) continue;
-        try {
-          const st = Deno.statSync(this.root.host(`${dir}/${e.name}`));
-          if (!st.isFile || ((st.mode ?? 0) & 0o111) === 0) continue;
-        } catch {
-          continue;
-        }
-        this.#sysv.set(name, `${dir}/${e.name}`);
-      }
-    } catch { /* no init.d */ }
+    this.#sysv ??= this.scope === "system"
+      ? sysvScripts(this.root, this.env, (name) => this.index.first(name) !== undefined)
+      : new Map();
     return this.#sysv;
   }
 
@@ -258,7 +239,10 @@ export class UnitLoader {
     }
     if (!entry) {
       const sysv = this.sysvScripts.get(name);
-      if (sysv) return this.#finish(name, base, sysvUnitText(this.root, sysv), undefined, sysv);
+      if (sysv) {
+        const text = sysvUnitText(this.root, sysv);
+        return this.#finish(name, { ...base, generated: true }, text, undefined, sysv);
+      }
       if (name === "default.target") {
         const u = this.load("multi-user.target");
         return { ...u, requested: name };

@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { RootMap } from "./paths.ts";
+import { type PathEnv, type RootMap, sysvInitDir } from "./paths.ts";
 
 /** The fields of an LSB `### BEGIN INIT INFO` block. */
 export interface LsbHeader {
@@ -106,4 +106,39 @@ export function sysvUnitText(root: RootMap, scriptPath: string): string {
     lines.push(`ExecReload=${scriptPath} reload`);
   }
   return lines.join("\n") + "\n";
+}
+
+/**
+ * The SysV scripts that systemd-sysv-generator turns into units: executable
+ * files of the init.d directory (`SYSTEMD_SYSVINIT_PATH`) that are not
+ * backups or helpers and have no native unit. Unit name → script path.
+ */
+export function sysvScripts(
+  root: RootMap,
+  env: PathEnv,
+  hasNative: (unit: string) => boolean,
+): Map<string, string> {
+  const out = new Map<string, string>();
+  const dir = sysvInitDir(env);
+  let names: string[];
+  try {
+    names = [...Deno.readDirSync(root.host(dir))].filter((e) => e.isFile || e.isSymlink)
+      .map((e) => e.name).sort();
+  } catch {
+    return out; // no init.d
+  }
+  for (const n of names) {
+    if (n.startsWith(".") || n.includes("~") || /\.(dpkg-|rpm|sh$)/.test(n)) continue;
+    if (n === "README" || n === "skeleton" || n === "functions") continue;
+    const unit = `${n}.service`;
+    if (hasNative(unit)) continue;
+    try {
+      const st = Deno.statSync(root.host(`${dir}/${n}`));
+      if (!st.isFile || ((st.mode ?? 0) & 0o111) === 0) continue;
+    } catch {
+      continue;
+    }
+    out.set(unit, `${dir}/${n}`);
+  }
+  return out;
 }

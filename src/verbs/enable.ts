@@ -31,8 +31,12 @@ import {
   setDefaultTarget,
   showsPreset,
   unitFilePreset,
+  type UnitFileRow,
   unmaskUnits,
 } from "../units/install.ts";
+import { sysvScripts } from "../units/sysv.ts";
+import { parseBoolean } from "../unit/values.ts";
+import { sysvIsEnabled, sysvScriptFor, sysvToggle } from "../units/sysv_rc.ts";
 
 const STRERROR: Record<InstallErrno, string> = {
   ENOENT: "No such file or directory",
@@ -188,6 +192,62 @@ function unitNamesOf(names: readonly string[]): string[] {
 }
 
 // ---------------------------------------------------------------------------
+// SysV scripts
+
+/**
+ * systemd's SysV compatibility for `enable`, `disable` and `is-enabled`
+ * (system scope, unless `SYSTEMCTL_SKIP_SYSV` is true): a `NAME.service`
+ * with an `/etc/init.d/NAME` script gets its rc links changed or read. A
+ * script without a native unit is handled here alone and leaves the list;
+ * with a native unit both are changed, and `is-enabled` asks the native one.
+ */
+function sysvCompat(
+  ctx: Context,
+  lp: InstallLookup,
+  verb: "enable" | "disable" | "is-enabled",
+  names: readonly string[],
+): { names: string[]; enabled: boolean; failed: boolean } {
+  const left: string[] = [];
+  let enabled = false;
+  const skip = ctx.scope !== "system" ||
+    parseBoolean(ctx.env.SYSTEMCTL_SKIP_SYSV ?? "") === true;
+  for (const name of names) {
+    const script = skip || name.startsWith("/") ? undefined : sysvScriptFor(ctx.root, name);
+    const native = script !== undefined && lookupState(lp, name) !== "ENOENT";
+    if (script === undefined || (native && verb === "is-enabled")) {
+      left.push(name);
+      continue;
+    }
+    const base = script.slice(script.lastIndexOf("/") + 1);
+    if (!ctx.options.quiet) {
+      ctx.io.err(
+        native
+          ? `Synchronizing state of ${name} with SysV service script ${script}.\n`
+          : `${name} is not a native service, redirecting to its SysV script ${script}.\n`,
+      );
+    }
+    if (verb === "is-enabled") {
+      const on = sysvIsEnabled(ctx.root, base);
+      if (on) enabled = true;
+      if (!ctx.options.quiet) ctx.io.out(on ? "enabled\n" : "disabled\n");
+      continue;
+    }
+    const r = sysvToggle(ctx.root, base, verb);
+    for (const w of r.warnings) ctx.io.err(`Warning: ${script}: ${w}.\n`);
+    if (!ctx.options.quiet) {
+      for (const link of r.created) ctx.io.err(`Created symlink ${link} → ../init.d/${base}.\n`);
+      for (const m of r.renamed) ctx.io.err(`Renamed ${m.from} → ${m.to}.\n`);
+    }
+    if (r.error !== undefined) {
+      ctx.io.err(`Failed to ${verb} ${name}: ${r.error}.\n`);
+      return { names: left, enabled, failed: true };
+    }
+    if (native) left.push(name);
+  }
+  return { names: left, enabled, failed: false };
+}
+
+// ---------------------------------------------------------------------------
 // list-unit-files
 
 /** Sorts rows as systemd: by type suffix, then by name, both case-insensitively. */
@@ -212,9 +272,15 @@ export function listUnitFiles(ctx: Context, args: string[]): Promise<number> {
     if (types.length > 0 && !types.includes(name.slice(name.lastIndexOf(".") + 1))) return false;
     return true;
   };
-  const rows = sortRows(
-    listRows(lp, filter).filter((r) => states.length === 0 || states.includes(r.state)),
-  );
+  const all: UnitFileRow[] = listRows(lp, filter);
+  if (ctx.scope === "system") {
+    // SysV scripts list as the generator's units, as on a booted system.
+    const native = new Set(all.map((r) => r.name));
+    for (const [name, path] of sysvScripts(ctx.root, ctx.env, (n) => native.has(n))) {
+      if (filter(name)) all.push({ name, path, state: "generated" });
+    }
+  }
+  const rows = sortRows(all.filter((r) => states.length === 0 || states.includes(r.state)));
   const cells = rows.map((r) => {
     const preset = showsPreset(r.state) ? unitFilePreset(lp, r.name) : undefined;
     return { name: r.name, state: r.state, preset };
@@ -246,8 +312,9 @@ export function listUnitFiles(ctx: Context, args: string[]): Promise<number> {
 /** `is-enabled UNIT…`: one state word per unit; exit 0 if any is an "enabled" state. */
 export function isEnabled(ctx: Context, args: string[]): Promise<number> {
   const lp = lookup(ctx, true);
-  let enabled = false;
-  for (const name of mangleNames(ctx, args)) {
+  const sysv = sysvCompat(ctx, lp, "is-enabled", mangleNames(ctx, args));
+  let enabled = sysv.enabled;
+  for (const name of sysv.names) {
     const r = lookupState(lp, name);
     if (typeof r === "string") {
       ctx.io.err(`Failed to get unit file state for ${name}: ${STRERROR[r]}\n`);
@@ -270,8 +337,13 @@ function noticeIfNoInstallInfo(ctx: Context, r: InstallResult): void {
 
 /** `enable UNIT…|PATH…`; with `--now` the units are started afterwards. */
 export async function enable(ctx: Context, args: string[]): Promise<number> {
-  const names = mangleNames(ctx, args);
-  const r = enableUnits(lookup(ctx), names, changeOptions(ctx));
+  const lp = lookup(ctx);
+  const sysv = sysvCompat(ctx, lp, "enable", mangleNames(ctx, args));
+  if (sysv.failed) return 1;
+  // As systemd: when SysV scripts took every name, there is nothing left to enable or start.
+  if (sysv.names.length === 0) return 0;
+  const names = sysv.names;
+  const r = enableUnits(lp, names, changeOptions(ctx));
   const code = dumpChanges(ctx, r, "enable");
   if (code !== 0) return code;
   noticeIfNoInstallInfo(ctx, r);
@@ -288,7 +360,12 @@ export async function disable(ctx: Context, args: string[]): Promise<number> {
       "Warning: Can't execute disable on the unit file path. Proceeding with the unit name.\n",
     );
   }
-  const r = disableUnits(lookup(ctx), names, changeOptions(ctx));
+  const lp = lookup(ctx);
+  const sysv = sysvCompat(ctx, lp, "disable", names);
+  if (sysv.failed) return 1;
+  if (sysv.names.length === 0) return 0;
+  names = sysv.names;
+  const r = disableUnits(lp, names, changeOptions(ctx));
   const code = dumpChanges(ctx, r, "disable");
   if (code !== 0) return code;
   if (ctx.options.now) return await runNow(ctx, names, "stop");

@@ -248,6 +248,56 @@ Deno.test("a SysV script with an LSB header becomes a generated unit", async () 
   strictEqual(p.SourcePath, "/etc/init.d/legacy");
   strictEqual(p.Description, "LSB: Old daemon");
   strictEqual(p.Type, "forking");
+  strictEqual(p.UnitFileState, "generated");
+  const list = await systemctl([`--root=${root}`, "list-unit-files", "--state=generated"]);
+  match(list.stdout, /^legacy\.service +generated +-$/m);
+  const status = await systemctl([`--root=${root}`, "status", "legacy"]);
+  match(status.stdout, /Loaded: loaded \(\/etc\/init\.d\/legacy; generated\)/);
+});
+
+Deno.test("enable, disable and is-enabled of a SysV script change and read its rc links", async () => {
+  const root = makeTree({
+    "etc/init.d/legacy": "#!/bin/sh\n### BEGIN INIT INFO\n# Provides: legacy\n" +
+      "# Default-Start:     2 3 4 5\n# Default-Stop:      0 1 6\n### END INIT INFO\n",
+  });
+  Deno.chmodSync(`${root}/etc/init.d/legacy`, 0o755);
+  const rc = () =>
+    ["0", "1", "2", "3", "4", "5", "6"].flatMap((l) => {
+      try {
+        return [...Deno.readDirSync(`${root}/etc/rc${l}.d`)].map((e) => `${l}:${e.name}`);
+      } catch {
+        return [];
+      }
+    }).sort();
+  let r = await systemctl([`--root=${root}`, "is-enabled", "legacy"]);
+  deepStrictEqual([r.stdout, r.code], ["disabled\n", 1]);
+  match(r.stderr, /legacy\.service is not a native service/);
+  r = await systemctl([`--root=${root}`, "enable", "legacy"]);
+  strictEqual(r.code, 0);
+  deepStrictEqual(rc(), [
+    "0:K01legacy",
+    "1:K01legacy",
+    "2:S01legacy",
+    "3:S01legacy",
+    "4:S01legacy",
+    "5:S01legacy",
+    "6:K01legacy",
+  ]);
+  strictEqual(Deno.readLinkSync(`${root}/etc/rc2.d/S01legacy`), "../init.d/legacy");
+  r = await systemctl([`--root=${root}`, "is-enabled", "legacy"]);
+  deepStrictEqual([r.stdout, r.code], ["enabled\n", 0]);
+  r = await systemctl([`--root=${root}`, "disable", "-q", "legacy"]);
+  deepStrictEqual([r.stderr, r.code], ["", 0]);
+  deepStrictEqual(rc().filter((e) => e.includes("S")), []);
+  r = await systemctl([`--root=${root}`, "is-enabled", "legacy"]);
+  deepStrictEqual([r.stdout, r.code], ["disabled\n", 1]);
+  // SYSTEMCTL_SKIP_SYSV (update-rc.d sets it when it calls systemctl) leaves scripts alone.
+  r = await systemctl([`--root=${root}`, "enable", "legacy"], {
+    env: { SYSTEMCTL_SKIP_SYSV: "1" },
+  });
+  strictEqual(r.code, 1);
+  match(r.stderr, /unit legacy\.service does not exist/);
+  deepStrictEqual(rc().filter((e) => e.includes("S")), []);
 });
 
 Deno.test("bad-setting: a simple service with two ExecStart lines", async () => {
