@@ -74,8 +74,10 @@ export function defaultSearchPath(scope: Scope, env: PathEnv = {}): string[] {
       "/run/systemd/system.attached",
       "/run/systemd/generator",
       "/usr/local/lib/systemd/system",
-      "/usr/lib/systemd/system",
+      // Debian's systemd 252 (split-usr build) searches /lib before /usr/lib:
+      // `systemd-analyze unit-paths` and the symlink targets `enable` prints say so.
       "/lib/systemd/system",
+      "/usr/lib/systemd/system",
       "/run/systemd/generator.late",
     ];
   }

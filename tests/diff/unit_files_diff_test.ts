@@ -128,6 +128,8 @@ Deno.test({
 });
 
 const CHANGES: string[][] = [
+  ["enable", "split", "libonly"],
+  ["disable", "split"],
   ["enable", "a"],
   ["enable", "aa"],
   ["enable", "c"],
