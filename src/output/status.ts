@@ -6,7 +6,7 @@
  */
 
 import type { Stamp, UnitView } from "./show.ts";
-import { formatRelative, formatTimestamp } from "../unit/timespan.ts";
+import { formatRelative, formatTimespan, formatTimestamp } from "../unit/timespan.ts";
 import { exitStatusName } from "../unit/values.ts";
 import { signalName } from "../unit/signals.ts";
 
@@ -168,6 +168,16 @@ function activeLine(v: UnitView, nowUs: number): string {
   return s;
 }
 
+/** `Duration:` of the last run, for a unit that went inactive or failed after being active. */
+function durationLine(v: UnitView): string | undefined {
+  const r = v.runtime;
+  if (r.activeState !== "inactive" && r.activeState !== "failed") return undefined;
+  const enter = r.activeEnter[0];
+  const exit = r.activeExit[0];
+  if (!(enter > 0) || !(exit > 0) || exit < enter) return undefined;
+  return `   Duration: ${formatTimespan(exit - enter, 1000)}`;
+}
+
 function triggerLines(label: string, refs: readonly TriggerRef[], fixedGlyph: boolean): string[] {
   return refs.map((t, i) =>
     `${i === 0 ? label : " ".repeat(12)} ${fixedGlyph ? "●" : statusGlyph(t.activeState)} ${t.unit}`
@@ -286,6 +296,8 @@ export function formatStatus(view: UnitView, extras: StatusExtras): string {
   lines.push(loadedLine(v));
   lines.push(...dropInLines(v.dropInPaths));
   lines.push(activeLine(v, extras.nowUs));
+  const duration = durationLine(v);
+  if (duration) lines.push(duration);
   lines.push(...triggerLines("TriggeredBy:", extras.triggeredBy ?? [], false));
   if (v.id.endsWith(".timer")) {
     const next = extras.nextElapseUs ?? 0;

@@ -586,6 +586,7 @@ async function startMain(a: Activation, timeoutMs: number): Promise<JobOutcome> 
       try {
         const child = await a.spawn(s.exec.ExecStart[0], { NOTIFY_SOCKET: sockPath });
         child.unref();
+        a.recordRun("ExecStart", { pid: child.pid, start: Date.now() * 1000 });
         await a.save({
           MainPID: child.pid,
           MainPIDStartTime: child.startTime,
@@ -654,6 +655,7 @@ async function startMain(a: Activation, timeoutMs: number): Promise<JobOutcome> 
       // Only Type=exec waits for the exec itself; the others are started once spawned.
       const child = await a.spawn(s.exec.ExecStart[0], {}, { waitExec: s.type === "exec" });
       child.unref();
+      a.recordRun("ExecStart", { pid: child.pid, start: Date.now() * 1000 });
       const main = {
         MainPID: child.pid,
         MainPIDStartTime: child.startTime,

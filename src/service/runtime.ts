@@ -178,7 +178,25 @@ function recompute(st: UnitState, se?: StateEnv): UnitState {
 
 /** The effective state of a loaded unit. */
 export function unitState(se: StateEnv, unit: LoadedUnit): UnitState {
-  return effectiveState(storedState(se, unit.id), unit.id, se);
+  return withMainRun(effectiveState(storedState(se, unit.id), unit.id, se));
+}
+
+const CODE_NAMES = [undefined, "exited", "killed", "dumped"] as const;
+
+/**
+ * The main process's ExecStart run with its end filled in from ExecMain*
+ * once that process is gone, as systemd lists it (`Process: … ExecStart=…`).
+ */
+export function withMainRun(st: UnitState): UnitState {
+  const runs = st.Exec?.ExecStart;
+  const code = typeof st.ExecMainCode === "number" ? CODE_NAMES[st.ExecMainCode] : undefined;
+  if (!runs || !code || !st.ExecMainPID || st.MainPID === st.ExecMainPID) return st;
+  const patched = runs.map((r) =>
+    r.pid === st.ExecMainPID && !r.code
+      ? { ...r, code, status: st.ExecMainStatus ?? 0, exit: st.ExecMainExitTimestamp?.[0] }
+      : r
+  );
+  return { ...st, Exec: { ...st.Exec, ExecStart: patched } };
 }
 
 const stamp = (s: readonly number[] | undefined): Stamp => (s ? [s[0] ?? 0, s[1] ?? 0] : [0, 0]);
