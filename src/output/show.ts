@@ -109,10 +109,13 @@ export interface UnitView {
   readonly reverse: Readonly<Record<string, readonly string[]>>;
   readonly runtime: RuntimeView;
   readonly canStart: boolean;
+  readonly canStop: boolean;
   readonly canReload: boolean;
   readonly canIsolate: boolean;
   readonly canClean: readonly string[];
   readonly journalPath?: string;
+  /** The slice of a unit that runs processes (`Slice=`). */
+  readonly slice?: string;
 }
 
 /** A property: name and printed value; `undefined` = empty (omitted unless asked for). */
@@ -140,23 +143,43 @@ function statusListText(s: { codes: number[]; signals: number[] }): string | und
   return parts.length ? parts.join(" ") : undefined;
 }
 
+/**
+ * The control group path systemd would give a unit in `slice`: each dash
+ * level of the slice name is a parent (`a-b.slice` → `/a.slice/a-b.slice`).
+ */
+export function cgroupPath(slice: string | undefined, id: string): string {
+  if (!slice) return `/system.slice/${id}`;
+  if (slice === "-.slice") return `/${id}`;
+  const parts = slice.slice(0, -".slice".length).split("-");
+  const dirs = parts.map((_, i) => `${parts.slice(0, i + 1).join("-")}.slice`);
+  return `/${[...dirs, id].join("/")}`;
+}
+
 function serviceProps(v: UnitView, s: ServiceSettings): Property[] {
   const r = v.runtime;
+  // A service that did not load has no type yet, and the default start timeout.
+  const loaded = v.loadState === "loaded";
   const p: Property[] = [
-    ["Type", s.type],
+    ["Type", loaded ? s.type : undefined],
     ["ExitType", s.exitType],
     ["Restart", s.restart],
     ["PIDFile", s.pidFile],
     ["NotifyAccess", s.notifyAccess],
     ["RestartUSec", formatTimespan(s.restartUSec)],
-    ["TimeoutStartUSec", formatTimespan(s.timeoutStartUSec)],
+    ["TimeoutStartUSec", formatTimespan(loaded ? s.timeoutStartUSec : 90 * 1_000_000)],
     ["TimeoutStopUSec", formatTimespan(s.timeoutStopUSec)],
     ["TimeoutAbortUSec", formatTimespan(s.timeoutAbortUSec)],
     ["TimeoutStartFailureMode", "terminate"],
     ["TimeoutStopFailureMode", "terminate"],
     ["RuntimeMaxUSec", formatTimespan(s.runtimeMaxUSec)],
     ["RuntimeRandomizedExtraUSec", "0"],
-    ["WatchdogUSec", formatTimespan(s.watchdogUSec)],
+    // Until the unit first starts, systemd reports no watchdog (infinity); then WatchdogSec=.
+    [
+      "WatchdogUSec",
+      formatTimespan(
+        r.invocationId ? (s.watchdogUSec === Infinity ? 0 : s.watchdogUSec) : Infinity,
+      ),
+    ],
     ["WatchdogTimestamp", undefined],
     ["WatchdogTimestampMonotonic", "0"],
     ["RootDirectoryStartOnly", "no"],
@@ -175,10 +198,11 @@ function serviceProps(v: UnitView, s: ServiceSettings): Property[] {
     ["Result", r.result],
     ["ReloadResult", r.reloadResult],
     ["CleanResult", r.cleanResult],
-    ["UID", r.uid === undefined ? "[not set]" : String(r.uid)],
-    ["GID", r.gid === undefined ? "[not set]" : String(r.gid)],
+    // systemd tracks the uid/gid of a running service only when User=/Group= chose them.
+    ["UID", r.uid === undefined || !s.user ? "[not set]" : String(r.uid)],
+    ["GID", r.gid === undefined || !(s.user || s.group) ? "[not set]" : String(r.gid)],
     ["NRestarts", String(r.nRestarts)],
-    ["OOMPolicy", s.oomPolicy],
+    ["OOMPolicy", loaded ? s.oomPolicy : undefined],
     ...stampProps("ExecMainStart", r.execMainStart),
     ...stampProps("ExecMainExit", r.execMainExit),
     ["ExecMainPID", String(r.execMainPid)],
@@ -188,10 +212,8 @@ function serviceProps(v: UnitView, s: ServiceSettings): Property[] {
   for (const key of SERVICE_EXEC_KEYS) {
     const runs = r.execRuns[key] ?? [];
     const cmds = s.exec[key];
-    if (cmds.length === 0) {
-      p.push([key, undefined], [`${key}Ex`, undefined]);
-      continue;
-    }
+    // An empty command list prints nothing, even when named with -p (as systemctl does).
+    if (cmds.length === 0) continue;
     for (const name of [key, `${key}Ex`]) {
       cmds.forEach((c, i) => {
         const run = runs[i];
@@ -212,8 +234,8 @@ function serviceProps(v: UnitView, s: ServiceSettings): Property[] {
     }
   }
   p.push(
-    ["Slice", "system.slice"],
-    ["ControlGroup", undefined],
+    ["Slice", v.slice],
+    ["ControlGroup", r.mainPid > 0 || r.controlPid > 0 ? cgroupPath(v.slice, v.id) : undefined],
     ["MemoryCurrent", "[not set]"],
     ["TasksCurrent", "[not set]"],
     ["Environment", list(s.environment.map(([k, val]) => `${k}=${val}`))],
@@ -241,7 +263,8 @@ function serviceProps(v: UnitView, s: ServiceSettings): Property[] {
     ["OOMScoreAdjust", s.oomScoreAdjust === undefined ? undefined : String(s.oomScoreAdjust)],
     ["Nice", String(s.nice ?? 0)],
     ["StandardInput", stdioText(s.standardInput)],
-    ["StandardOutput", stdioText(s.standardOutput)],
+    // The manager's DefaultStandardOutput=journal is applied when a unit loads.
+    ["StandardOutput", v.loadState === "loaded" ? stdioText(s.standardOutput) : "inherit"],
     ["StandardError", stdioText(s.standardError)],
     ["TTYPath", s.ttyPath],
     ["SyslogIdentifier", s.syslogIdentifier],
@@ -333,7 +356,7 @@ function unitProps(v: UnitView): Property[] {
     ...stampProps("ActiveExit", r.activeExit),
     ...stampProps("InactiveEnter", r.inactiveEnter),
     ["CanStart", yn(v.canStart)],
-    ["CanStop", yn(v.canStart)],
+    ["CanStop", yn(v.canStop)],
     ["CanReload", yn(v.canReload)],
     ["CanIsolate", yn(v.canIsolate)],
     ["CanClean", v.canClean.length ? v.canClean.join(" ") : undefined],
@@ -355,12 +378,6 @@ function unitProps(v: UnitView): Property[] {
     ...stampProps("Condition", r.conditionTimestamp),
     ...stampProps("Assert", r.assertTimestamp),
   );
-  for (const c of u.checks) {
-    p.push([
-      `${c.kind}${c.name}`,
-      `${c.trigger ? "|" : ""}${c.negate ? "!" : ""}${c.value}`,
-    ]);
-  }
   p.push(
     ["LoadError", v.loadError ? loadErrorText(v.loadState, v.loadError) : undefined],
     ["Transient", "no"],

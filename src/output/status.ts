@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Stamp, UnitView } from "./show.ts";
+import { cgroupPath, type Stamp, type UnitView } from "./show.ts";
 import { formatRelative, formatTimespan, formatTimestamp } from "../unit/timespan.ts";
 import { exitStatusName } from "../unit/values.ts";
 import { signalName } from "../unit/signals.ts";
@@ -329,7 +329,7 @@ export function formatStatus(view: UnitView, extras: StatusExtras): string {
   }
   if (extras.members.length > 0) {
     lines.push(`      Tasks: ${new Set(extras.members.map((m) => m.pid)).size}`);
-    lines.push(`     CGroup: ${extras.cgroupPath ?? `/system.slice/${v.id}`}`);
+    lines.push(`     CGroup: ${extras.cgroupPath ?? cgroupPath(v.slice, v.id)}`);
     lines.push(...memberLines(extras.members, extras.full));
   }
   if (extras.withLog && extras.logLines.length > 0) lines.push("", ...extras.logLines);

@@ -118,9 +118,11 @@ class Activation {
       next.StateChange = now;
       const from = this.st.ActiveState;
       const to = patch.ActiveState;
+      // Reloading counts as active: going there and back moves no active/inactive stamp.
+      const activeish = (x: string) => x === "active" || x === "reloading";
       if (from === "inactive" || from === "failed") next.InactiveExit = now;
-      if (to === "active") next.ActiveEnter = now;
-      if (from === "active" || from === "reloading") next.ActiveExit = now;
+      if (to === "active" && from !== "reloading") next.ActiveEnter = now;
+      if (activeish(from) && !activeish(to)) next.ActiveExit = now;
       if (to === "inactive" || to === "failed") next.InactiveEnter = now;
     }
     this.st = next;
@@ -389,6 +391,7 @@ export async function startService(se: LifecycleEnv, unit: LoadedUnit): Promise<
     ExecMainPID: 0,
     ExecMainCode: 0,
     ExecMainStatus: 0,
+    ExecMainExitTimestamp: undefined,
     StatusText: undefined,
     RemainAfterExit: s.remainAfterExit,
     Type: s.type,
@@ -502,9 +505,13 @@ async function startMain(a: Activation, timeoutMs: number): Promise<JobOutcome> 
     case "oneshot": {
       for (const cmd of s.exec.ExecStart) {
         const exit = await a.runControl("ExecStart", cmd, timeoutMs);
+        // Each ExecStart= of a oneshot is the main process while it runs.
+        const now = stampNow();
+        const started = a.st.Exec?.ExecStart?.at(-1)?.start ?? now[0];
         a.st = {
           ...a.st,
           ExecMainPID: exit.pid,
+          ExecMainStartTimestamp: [started, Math.max(0, now[1] - (now[0] - started))],
           ExecMainCode: exit.code === "exited" ? 1 : exit.code === "killed" ? 2 : 3,
           ExecMainStatus: exit.status,
           ExecMainExitTimestamp: stampNow(),
@@ -757,7 +764,7 @@ async function finishStop(
     Result: result,
     MainPID: 0,
     ControlPID: 0,
-    StatusText: undefined,
+    // systemd keeps the last STATUS= text after the unit stops.
     NotifySocket: undefined,
   });
 }
@@ -892,7 +899,7 @@ export async function stopService(
     Result: failed ? result : current.ActiveState === "failed" ? current.Result : "success",
     MainPID: 0,
     ControlPID: 0,
-    StatusText: undefined,
+    // systemd keeps the last STATUS= text after the unit stops.
     NotifySocket: undefined,
   });
   if (current.ActiveState === "failed" && !failed) {

@@ -545,7 +545,7 @@ export async function reloadUnits(
       ctx.io.err(
         `Failed to reload ${unit.id}: Job type reload is not applicable for unit ${unit.id}.\n`,
       );
-      if (rc === 0) rc = 1;
+      if (rc === 0) rc = 3; // BUS_ERROR_JOB_TYPE_NOT_APPLICABLE: EXIT_NOTIMPLEMENTED
       continue;
     }
     const { reloadService } = await lifecycle();
@@ -553,7 +553,7 @@ export async function reloadUnits(
     if (!outcome.ok) {
       if (outcome.message?.startsWith("Failed to reload")) ctx.io.err(outcome.message + "\n");
       else jobFailed(ctx, unit.id, { ok: false, result: outcome.result });
-      if (rc === 0) rc = 1;
+      if (rc === 0) rc = outcome.message?.includes("is not applicable") ? 3 : 1;
     }
   }
   return rc;
@@ -564,14 +564,18 @@ export async function isolate(ctx: Context, target: string): Promise<number> {
   const m = new Manager(ctx);
   const [name] = m.loader.expand([target], ".target", (t) => ctx.warn(t));
   const unit = m.loader.load(name);
-  const problem = loadProblem("isolate", unit);
+  // A target that is not found cannot allow isolation: systemd refuses it as such.
+  const problem = unit.loadState === "not-found" ? undefined : loadProblem("isolate", unit);
   if (problem) {
     ctx.io.err(problem.text + "\n");
     return problem.code;
   }
-  if (!unitSettings(unit.config).allowIsolate) {
-    ctx.io.err(`Failed to start ${unit.id}: Operation refused, unit may not be isolated.\n`);
-    return 1;
+  if (unit.loadState === "not-found" || !unitSettings(unit.config).allowIsolate) {
+    ctx.io.err(
+      `Failed to start ${unit.id}: Operation refused, unit may not be isolated.\n` +
+        `See system logs and 'systemctl status ${unit.id}' for details.\n`,
+    );
+    return 4; // systemctl maps BUS_ERROR_NO_ISOLATION to EXIT_NOPERMISSION
   }
   const keep = new Set(startTransaction(m, [unit.id]).order.map((u) => u.id));
   for (const other of m.stateNames()) {

@@ -4,6 +4,7 @@
  */
 
 import type { UnitLoader } from "../units/loader.ts";
+import { searchPath } from "../units/paths.ts";
 import type { Property } from "../output/show.ts";
 import { FEATURES, PROGRAM_NAME, PROGRAM_VERSION, SYSTEMD_VERSION } from "../version.ts";
 import { detectVirtualization } from "./conditions.ts";
@@ -22,7 +23,7 @@ export function managerProperties(loader: UnitLoader): Promise<Property[]> {
     ["NJobs", "0"],
     ["NInstalledJobs", "0"],
     ["Environment", undefined],
-    ["UnitPath", loader.index.dirs.join(" ")],
+    ["UnitPath", searchPath(loader.scope, loader.env).join(" ")],
     ["DefaultTimeoutStartUSec", "1min 30s"],
     ["DefaultTimeoutStopUSec", "1min 30s"],
     ["DefaultRestartUSec", "100ms"],

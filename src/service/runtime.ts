@@ -136,7 +136,8 @@ function recompute(st: UnitState, se?: StateEnv): UnitState {
   const failure = recordedExecFailure(se, st);
   if (failure) {
     // The helper's record tells when the main process failed: that is when the state changed.
-    const at: [number, number] = [failure.atUs, 0];
+    const now = stampNow();
+    const at: [number, number] = [failure.atUs, Math.max(0, now[1] - (now[0] - failure.atUs))];
     return {
       ...st,
       StateChange: at,

@@ -6,17 +6,16 @@
 
 import type { Context } from "../cli/context.ts";
 import type { LoadedUnit, UnitLoader } from "../units/loader.ts";
-import { forwardDependencies, reverseLinkDependencies } from "../units/deps.ts";
+import {
+  forwardDependencies,
+  reverseLinkDependencies,
+  sliceOf,
+  triggeringUnits,
+} from "../units/deps.ts";
 import { serviceSettings, unitSettings } from "../unit/model.ts";
 import { NEVER_RAN, type RuntimeView, type UnitView } from "../output/show.ts";
 import { logDir } from "../units/paths.ts";
-import {
-  InstallLookup,
-  showsPreset,
-  unitFilePreset,
-  type UnitFileState,
-  unitFileState,
-} from "../units/install.ts";
+import { InstallLookup, unitFilePreset, unitFileState } from "../units/install.ts";
 import { toRuntimeView, unitState } from "./runtime.ts";
 
 /** The runtime view of a unit, from its state record corrected by /proc. */
@@ -74,6 +73,15 @@ export async function unitView(
   const needDeps = wants(DEPENDENCY_PROPERTIES);
   const deps = loaded && needDeps ? forwardDependencies(loader, unit) : {};
   const reverse = needDeps ? reverseLinkDependencies(loader, unit.id) : {};
+  if (needDeps && loaded) {
+    // A namesake socket, timer or path unit triggers this one and is ordered before it.
+    for (const t of triggeringUnits(loader, unit)) {
+      for (const key of ["TriggeredBy", "After"]) {
+        const list = (reverse[key] ??= []);
+        if (!list.includes(t)) list.push(t);
+      }
+    }
+  }
   const merged = { ...settings, deps: { ...settings.deps, ...deps } } as typeof settings;
   const service = unit.type === "service" ? serviceSettings(unit.config) : undefined;
   const runtime = await runtimeView(ctx, unit);
@@ -104,11 +112,14 @@ export async function unitView(
     reverse,
     runtime,
     canStart: loaded && !settings.refuseManualStart,
+    // systemd asks only whether the unit type can stop and RefuseManualStop=, loaded or not.
+    canStop: !settings.refuseManualStop && unit.type !== "device",
     canReload: loaded && !!service &&
       (service.exec.ExecReload.length > 0 || service.type === "notify-reload"),
     canIsolate: loaded && settings.allowIsolate,
     canClean,
     journalPath: `${logDir(ctx.scope, ctx.env)}/${unit.id}.log`,
+    slice: loaded ? sliceOf(unit) : undefined,
   };
 }
 
@@ -140,7 +151,9 @@ export function fileState(
   const lp = installLookup(ctx, loader);
   const name = unit.requested.includes("@") && !unit.id.includes("@") ? unit.id : unit.requested;
   const state = unitFileState(lp, name) ?? unitFileState(lp, unit.id) ?? "";
-  const preset = state && showsPreset(state as UnitFileState) ? unitFilePreset(lp, unit.id) : "";
+  // show asks the preset policy for every unit with a file, static ones too; status hides it
+  // for the states whose list-unit-files row has none.
+  const preset = state ? unitFilePreset(lp, unit.id) : "";
   return Promise.resolve({ unitFileState: state, unitFilePreset: preset });
 }
 

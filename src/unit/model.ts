@@ -345,7 +345,8 @@ export function serviceSettings(config: UnitConfig): ServiceSettings {
     timeoutStopUSec,
     timeoutAbortUSec: toSpan(config.get("Service", "TimeoutAbortSec"), timeoutStopUSec),
     runtimeMaxUSec: toSpan(config.get("Service", "RuntimeMaxSec"), Infinity),
-    watchdogUSec: span(config, "Service", ["WatchdogSec"], 0),
+    // Unset means no watchdog (infinity), as WatchdogSec=0 does.
+    watchdogUSec: span(config, "Service", ["WatchdogSec"], Infinity),
     remainAfterExit: bool(config, "Service", "RemainAfterExit", false),
     guessMainPID: bool(config, "Service", "GuessMainPID", true),
     successExitStatus: statusList(config, "SuccessExitStatus"),

@@ -7,8 +7,9 @@
 
 import type { UnitLoader } from "./loader.ts";
 import type { LoadedUnit } from "./loader.ts";
-import { templateOf } from "../unit/names.ts";
-import { type DependencyKey, unitSettings } from "../unit/model.ts";
+import { escapeName, parseUnitName, templateOf } from "../unit/names.ts";
+import { type DependencyKey, serviceSettings, unitSettings } from "../unit/model.ts";
+import { parseBoolean } from "../unit/values.ts";
 
 const LINK_DIRS: ReadonlyArray<[string, DependencyKey]> = [
   ["wants", "Wants"],
@@ -39,6 +40,53 @@ export function linkedDependencies(loader: UnitLoader, name: string): Record<str
   return out;
 }
 
+/**
+ * The slice a unit's processes go to: `Slice=`, else `system-<prefix>.slice`
+ * for a template instance, else `system.slice`. Undefined for unit types
+ * that run no processes.
+ */
+export function sliceOf(unit: LoadedUnit): string | undefined {
+  if (unit.type !== "service" && unit.type !== "socket") return undefined;
+  const section = unit.type === "service" ? "Service" : "Socket";
+  const set = unit.config.get(section, "Slice");
+  if (set) return set;
+  const parts = parseUnitName(unit.id);
+  if (parts?.instance !== undefined) return `system-${escapeName(parts.prefix)}.slice`;
+  return "system.slice";
+}
+
+/** The unit a socket, timer or path unit activates: `Service=`/`Unit=`, else its namesake service. */
+export function triggerTarget(unit: LoadedUnit): string | undefined {
+  if (unit.type === "socket") {
+    // Accept=yes sockets start instances of a template, one per connection.
+    if (parseBoolean(unit.config.get("Socket", "Accept") ?? "no")) return undefined;
+    return unit.config.get("Socket", "Service") ?? unit.id.replace(/\.socket$/, ".service");
+  }
+  if (unit.type === "timer") {
+    return unit.config.get("Timer", "Unit") ?? unit.id.replace(/\.timer$/, ".service");
+  }
+  if (unit.type === "path") {
+    return unit.config.get("Path", "Unit") ?? unit.id.replace(/\.path$/, ".service");
+  }
+  return undefined;
+}
+
+/** The namesake socket, timer and path units that activate this unit (`TriggeredBy=`). */
+export function triggeringUnits(loader: UnitLoader, unit: LoadedUnit): string[] {
+  if (unit.type !== "service") return [];
+  const base = unit.id.slice(0, -".service".length);
+  const out: string[] = [];
+  for (const type of ["socket", "timer", "path"]) {
+    const name = `${base}.${type}`;
+    if (!loader.index.first(name)) continue;
+    const t = loader.load(name);
+    if (t.loadState === "loaded" && triggerTarget(t) === unit.id) out.push(name);
+  }
+  return out;
+}
+
+const LOG_OUTPUTS = /^(journal|syslog|kmsg)/;
+
 /** Forward dependencies of a loaded unit, including link dirs and default dependencies. */
 export function forwardDependencies(
   loader: UnitLoader,
@@ -53,18 +101,42 @@ export function forwardDependencies(
     deps[k] = l;
   };
   for (const [k, v] of Object.entries(linkedDependencies(loader, unit.id))) add(k, ...v);
-  if (unit.loadState === "loaded" && s.defaultDependencies) {
-    if (
-      unit.type === "service" || unit.type === "socket" || unit.type === "timer" ||
-      unit.type === "path"
-    ) {
+  if (unit.loadState !== "loaded") {
+    for (const k of Object.keys(deps)) deps[k].sort();
+    return deps;
+  }
+  // Implicit dependencies, whatever DefaultDependencies= says: the slice, the journal
+  // socket for services that log to it, and the unit a socket/timer/path triggers.
+  const slice = sliceOf(unit);
+  if (slice) {
+    add("Requires", slice);
+    add("After", slice);
+  }
+  if (unit.type === "service") {
+    const svc = serviceSettings(unit.config);
+    if (LOG_OUTPUTS.test(svc.standardOutput.kind) || LOG_OUTPUTS.test(svc.standardError.kind)) {
+      add("After", "systemd-journald.socket");
+    }
+  }
+  const target = triggerTarget(unit);
+  if (target) {
+    add("Triggers", target);
+    add("Before", target);
+  }
+  if (s.defaultDependencies) {
+    if (unit.type === "service") {
       add("Requires", "sysinit.target");
       add("After", "sysinit.target", "basic.target");
       add("Conflicts", "shutdown.target");
       add("Before", "shutdown.target");
-      if (unit.type === "service") {
-        add("Requires", "system.slice");
-        add("After", "system.slice");
+    } else if (unit.type === "socket" || unit.type === "timer" || unit.type === "path") {
+      add("Requires", "sysinit.target");
+      add("After", "sysinit.target");
+      add("Before", `${unit.type}s.target`);
+      add("Conflicts", "shutdown.target");
+      add("Before", "shutdown.target");
+      if (unit.type === "timer" && unit.config.list("Timer", "OnCalendar").some((v) => v)) {
+        add("After", "time-set.target", "time-sync.target");
       }
     } else if (unit.type === "target") {
       add("Conflicts", "shutdown.target");

@@ -44,7 +44,7 @@ export interface LoadedUnit {
   readonly loadState: LoadState;
   /** Why the unit did not load (for LoadError and status). */
   readonly loadError?: string;
-  /** Fragment path inside the root; `/dev/null` when masked. */
+  /** Fragment path inside the root; the masking link or empty file when masked. */
   readonly fragmentPath?: string;
   readonly sourcePath?: string;
   /** Drop-in files (inside the root), in application order. */
@@ -218,7 +218,8 @@ export class UnitLoader {
         ...base,
         loadState: "masked",
         loadError: `Unit ${name} is masked.`,
-        fragmentPath: "/dev/null",
+        // systemd 252 shows the masking link itself, not its /dev/null target.
+        fragmentPath: entry.path,
         names: [name],
       };
     }

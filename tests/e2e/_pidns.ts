@@ -37,7 +37,7 @@ export interface ServiceCase {
   probe: string[];
   /** A pattern the probe's stdout must match. */
   expect: string;
-  /** Whether the unit has ExecReload= (else `reload` is "not applicable", exit 1). */
+  /** Whether the unit has ExecReload= (else `reload` is "not applicable", exit 3). */
   reloadable: boolean;
 }
 

@@ -145,8 +145,8 @@ for (const c of CASES) {
         assert.equal(s.reload.code, 0, `reload failed: ${s.reload.stderr}\n${why}`);
         assert.equal(s.mainPidAfterReload, s.mainPid, `reload changed the main PID\n${why}`);
       } else {
-        // As systemd: no ExecReload= means "Job type reload is not applicable", exit 1.
-        assert.equal(s.reload.code, 1, why);
+        // As systemd: no ExecReload= means "Job type reload is not applicable", exit 3.
+        assert.equal(s.reload.code, 3, why);
         assert.match(s.reload.stderr, /Job type reload is not applicable/, why);
       }
       assert.ok(s.probeAfterReload.ok, `no answer after reload: ${s.probeAfterReload.stderr}`);

@@ -40,6 +40,7 @@ function view(over: {
     reverse: {},
     runtime: { ...NEVER_RAN, ...over.runtime },
     canStart: true,
+    canStop: true,
     canReload: false,
     canIsolate: false,
     canClean: [],

@@ -779,12 +779,13 @@ rootTest(
     root.unit("n.service", service(`ExecStart=/bin/sleep 3121`));
     ok0(await root.run("start", "n"));
     const r = await root.run("reload", "n");
+    // systemctl maps "not applicable" to exit 3 (EXIT_NOTIMPLEMENTED), as a live systemd does.
     deepStrictEqual([r.code, r.stderr], [
-      1,
+      3,
       "Failed to reload n.service: Job type reload is not applicable for unit n.service.\n",
     ]);
     ok0(await root.run("stop", "n"));
-    strictEqual((await root.run("reload", "n")).code, 1);
+    strictEqual((await root.run("reload", "n")).code, 3);
     root.unit("r.service", service(`ExecStart=/bin/sleep 3134\nExecReload=/bin/true`));
     const inactive = await root.run("reload", "r");
     deepStrictEqual([inactive.code, inactive.stderr], [
