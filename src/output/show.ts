@@ -7,6 +7,9 @@
 import { formatExecShow } from "../unit/exec.ts";
 import { formatTimespan, formatTimestamp } from "../unit/timespan.ts";
 import { quoteListElement } from "../unit/values.ts";
+import { signalName } from "../unit/signals.ts";
+import { UnitConfig } from "../unit/config.ts";
+import { socketProps, timerProps } from "./show_socket_timer.ts";
 import {
   LIMIT_KEYS,
   SERVICE_EXEC_KEYS,
@@ -116,6 +119,8 @@ export interface UnitView {
   readonly journalPath?: string;
   /** The slice of a unit that runs processes (`Slice=`). */
   readonly slice?: string;
+  /** The parsed unit file, for the socket and timer blocks. */
+  readonly config?: UnitConfig;
 }
 
 /** A property: name and printed value; `undefined` = empty (omitted unless asked for). */
@@ -139,7 +144,9 @@ function stampProps(name: string, s: Stamp): Property[] {
 }
 
 function statusListText(s: { codes: number[]; signals: number[] }): string | undefined {
-  const parts = [...s.codes.map(String), ...s.signals.map(String)];
+  // Signals by name without "SIG", as systemctl prints them (`42 USR1`).
+  const sig = (n: number) => signalName(n)?.replace(/^SIG/, "") ?? String(n);
+  const parts = [...s.codes.map(String), ...s.signals.map(sig)];
   return parts.length ? parts.join(" ") : undefined;
 }
 
@@ -408,7 +415,22 @@ function loadErrorText(state: string, reason: string): string {
 
 /** All properties of a unit, in systemd's order (type block first, then the Unit block). */
 export function unitProperties(v: UnitView): Property[] {
-  const typeBlock = v.service ? serviceProps(v, v.service) : [];
+  const x = {
+    id: v.id,
+    config: v.config ?? new UnitConfig([]),
+    controlPid: v.runtime.controlPid,
+    result: v.runtime.result,
+    slice: v.slice,
+    triggers: (v.unit.deps as Record<string, string[]>).Triggers?.[0],
+  };
+  const loaded = v.loadState === "loaded";
+  const typeBlock = v.service
+    ? serviceProps(v, v.service)
+    : loaded && v.type === "socket"
+    ? socketProps(x)
+    : loaded && v.type === "timer"
+    ? timerProps(x)
+    : [];
   const p = [...typeBlock, ...unitProps(v)];
   if (v.journalPath) p.push(["JournalFilePath", v.journalPath]);
   return p;

@@ -392,6 +392,7 @@ export async function startService(se: LifecycleEnv, unit: LoadedUnit): Promise<
     ExecMainCode: 0,
     ExecMainStatus: 0,
     ExecMainExitTimestamp: undefined,
+    KilledMain: undefined,
     StatusText: undefined,
     RemainAfterExit: s.remainAfterExit,
     Type: s.type,

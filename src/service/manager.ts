@@ -13,6 +13,7 @@ import { unitSettings } from "../unit/model.ts";
 import { globMatch, parseUnitName } from "../unit/names.ts";
 import { parseSignal } from "../unit/signals.ts";
 import { LockTimeoutError, withUnitLock } from "../state/lock.ts";
+import { writeUnitState } from "../state/store.ts";
 import { readManagerState } from "../state/manager.ts";
 import { signalProcess } from "../process/kill.ts";
 import { isAlive } from "../process/procfs.ts";
@@ -632,9 +633,22 @@ export async function killUnits(ctx: Context, args: readonly string[]): Promise<
     } else {
       targets = liveMembers(st);
     }
-    await m.locked(unit.id, "kill", () => {
+    await m.locked(unit.id, "kill", async () => {
       for (const p of targets) signalProcess(p, sig);
-      return Promise.resolve();
+      if (main && targets.includes(main)) {
+        // No init waits for the main process: remember the signal, so that its death
+        // reads as this signal's doing rather than an unknown failure.
+        const record = storedState(m.lenv, unit.id);
+        if (record) {
+          const killed = {
+            pid: main,
+            startTime: st.MainPIDStartTime ?? 0,
+            signal: sig,
+            at: Date.now() * 1000,
+          };
+          await writeUnitState(stateDirHost(m.lenv), { ...record, KilledMain: killed });
+        }
+      }
     });
   }
   return rc;

@@ -153,6 +153,38 @@ function recompute(st: UnitState, se?: StateEnv): UnitState {
       ControlPID: 0,
     };
   }
+  const killed = st.KilledMain;
+  if (
+    killed && st.MainPID && killed.pid === st.MainPID &&
+    (!killed.startTime || !st.MainPIDStartTime || killed.startTime === st.MainPIDStartTime) &&
+    st.ActiveState !== "deactivating"
+  ) {
+    // `kill` signalled this main process and it is gone: take the signal as its end.
+    // SIGHUP, SIGINT, SIGTERM and SIGPIPE end a service cleanly, as for systemd.
+    const now = stampNow();
+    const at: [number, number] = [killed.at, Math.max(0, now[1] - (now[0] - killed.at))];
+    const clean = [1, 2, 13, 15].includes(killed.signal) && st.Type !== "oneshot";
+    const ended = {
+      ...st,
+      ExecMainCode: 2,
+      ExecMainStatus: killed.signal,
+      ExecMainExitTimestamp: at,
+      StateChange: at,
+      MainPID: 0,
+      ControlPID: 0,
+    };
+    if (clean && st.RemainAfterExit) return { ...ended, ActiveState: "active", SubState: "exited" };
+    return clean
+      ? { ...ended, ActiveState: "inactive", SubState: "dead", ActiveExit: at, InactiveEnter: at }
+      : {
+        ...ended,
+        ActiveState: "failed",
+        SubState: "failed",
+        Result: "signal",
+        ActiveExit: at,
+        InactiveEnter: at,
+      };
+  }
   if (st.RemainAfterExit) return { ...st, ActiveState: "active", SubState: "exited", MainPID: 0 };
   if (st.MainPID && st.MainPID > 0 && st.ActiveState !== "deactivating") {
     return {

@@ -8,6 +8,7 @@ import type { Context } from "../cli/context.ts";
 import type { LoadedUnit, UnitLoader } from "../units/loader.ts";
 import {
   forwardDependencies,
+  requiredMounts,
   reverseLinkDependencies,
   sliceOf,
   triggeringUnits,
@@ -82,7 +83,11 @@ export async function unitView(
       }
     }
   }
-  const merged = { ...settings, deps: { ...settings.deps, ...deps } } as typeof settings;
+  const merged = {
+    ...settings,
+    deps: { ...settings.deps, ...deps },
+    requiresMountsFor: requiredMounts(unit),
+  } as typeof settings;
   const service = unit.type === "service" ? serviceSettings(unit.config) : undefined;
   const runtime = await runtimeView(ctx, unit);
   const { unitFileState, unitFilePreset } = wants(["UnitFileState", "UnitFilePreset"])
@@ -120,6 +125,7 @@ export async function unitView(
     canClean,
     journalPath: `${logDir(ctx.scope, ctx.env)}/${unit.id}.log`,
     slice: loaded ? sliceOf(unit) : undefined,
+    config: unit.config,
   };
 }
 

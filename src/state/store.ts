@@ -115,6 +115,8 @@ export interface UnitState {
   RemainAfterExit?: boolean;
   /** Service Type= of the activation. */
   Type?: string;
+  /** The last signal `kill` sent to the main process (to explain its later death). */
+  KilledMain?: { pid: number; startTime: number; signal: number; at: number };
   /** Credentials the processes run with. */
   UID?: number;
   GID?: number;

@@ -87,6 +87,31 @@ export function triggeringUnits(loader: UnitLoader, unit: LoadedUnit): string[] 
 
 const LOG_OUTPUTS = /^(journal|syslog|kmsg)/;
 
+/**
+ * The paths a service needs mounted (`RequiresMountsFor=`): its own setting
+ * plus, as systemd adds them, WorkingDirectory= (unless optional or `~`),
+ * RootDirectory=, the `*Directory=` paths and PrivateTmp='s /tmp and /var/tmp.
+ */
+export function requiredMounts(unit: LoadedUnit): string[] {
+  const out = [...unitSettings(unit.config).requiresMountsFor];
+  if (unit.type === "service" && unit.loadState === "loaded") {
+    const s = serviceSettings(unit.config);
+    const wd = s.workingDirectory;
+    if (wd && !wd.optional && wd.path.startsWith("/")) out.push(wd.path);
+    if (s.rootDirectory) out.push(s.rootDirectory);
+    const dirs: Array<[string, { names: string[] }]> = [
+      ["/run", s.runtimeDirectory],
+      ["/var/lib", s.stateDirectory],
+      ["/var/cache", s.cacheDirectory],
+      ["/var/log", s.logsDirectory],
+      ["/etc", s.configurationDirectory],
+    ];
+    for (const [prefix, d] of dirs) for (const n of d.names) out.push(`${prefix}/${n}`);
+    if (s.privateTmp) out.push("/tmp", "/var/tmp");
+  }
+  return [...new Set(out)];
+}
+
 /** Forward dependencies of a loaded unit, including link dirs and default dependencies. */
 export function forwardDependencies(
   loader: UnitLoader,
@@ -118,6 +143,8 @@ export function forwardDependencies(
       add("After", "systemd-journald.socket");
     }
   }
+  // Mount points of the needed paths: in a container only the root mount is a unit.
+  if (requiredMounts(unit).length) add("After", "-.mount");
   const target = triggerTarget(unit);
   if (target) {
     add("Triggers", target);

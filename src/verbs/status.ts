@@ -13,6 +13,7 @@ import { logPath, tailLines } from "../units/journal_files.ts";
 import { processInfo, unitOfPid } from "../service/processes.ts";
 import { parseUnitName } from "../unit/names.ts";
 import { SERVICE_EXEC_KEYS } from "../unit/model.ts";
+import { listenEntries } from "../output/show_socket_timer.ts";
 
 /** `status`: systemd's status blocks; exit 0 all active, 3 any inactive, 4 any unknown. */
 export async function status(ctx: Context, args: string[]): Promise<number> {
@@ -68,7 +69,15 @@ export async function status(ctx: Context, args: string[]): Promise<number> {
     const lines = ctx.options.lines;
     const log = lines > 0 ? tailLines(logPath(ctx.root, ctx.scope, ctx.env, unit.id), lines) : [];
     const failed = stored.FailedCondition;
+    const refs = (list: readonly string[] | undefined) =>
+      (list ?? []).map((n) => ({
+        unit: n,
+        activeState: unitState(m.lenv, m.loader.load(n)).ActiveState,
+      }));
     const extras: StatusExtras = {
+      triggers: refs((view.unit.deps as Record<string, string[]>).Triggers),
+      triggeredBy: refs(view.reverse.TriggeredBy),
+      listen: unit.type === "socket" ? listenEntries(unit.config) : undefined,
       nowUs: ctx.now(),
       logLines: log,
       members: members.filter((p) => p !== undefined).map((p) => p!),

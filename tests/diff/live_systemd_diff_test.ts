@@ -145,6 +145,18 @@ Description=Instance %i
 ExecStart=/bin/sleep 100%i
 WatchdogSec=30
 `,
+  "env.service": `[Service]
+ExecStart=/bin/sleep 1000
+EnvironmentFile=-/etc/default/nothere
+Nice=5
+UMask=0077
+KillSignal=SIGINT
+TimeoutSec=15
+Restart=always
+RestartSec=2
+SuccessExitStatus=42 SIGUSR1
+RuntimeDirectory=envdir
+`,
   "grp.target": `[Unit]
 Description=A group
 Wants=demo.service
@@ -187,10 +199,13 @@ const QUERIED = [
   "static.service",
   "masked.service",
   "nosuch.service",
+  "sock.socket",
+  "tick.timer",
+  "inst@x.service",
 ];
 
 /** Units whose whole default `show` is compared. */
-const SHOWN = [...QUERIED, "sock.socket", "tick.timer", "inst@x.service", "grp.target"];
+const SHOWN = [...QUERIED, "grp.target", "env.service"];
 
 /**
  * What systemd prints and we do not model (cgroup accounting, resource limits
@@ -418,7 +433,7 @@ Deno.test({
       const after: string[][] = [
         ["stop", "demo"],
         ["stop", "notif"],
-        ["stop", "dropped"],
+        ["kill", "dropped"],
         ["reset-failed", "fail"],
       ];
       for (const action of after) {
@@ -426,7 +441,18 @@ Deno.test({
         const mine = ours(root, ...action);
         same(`exit code of ${action.join(" ")}`, String(real.code), String(mine.code));
       }
-      for (const unit of ["demo.service", "notif.service", "fail.service"]) {
+      // The killed main process needs a moment to go.
+      await new Promise((r) => setTimeout(r, 500));
+      for (const unit of ["demo.service", "notif.service", "fail.service", "dropped.service"]) {
+        for (const verb of ["is-active", "is-failed"]) {
+          const real = await live.systemctl(verb, unit);
+          const mine = ours(root, verb, unit);
+          same(
+            `${verb} ${unit} at the end`,
+            `${real.code} ${real.stdout}`,
+            `${mine.code} ${mine.stdout}`,
+          );
+        }
         const real = await live.systemctl("show", unit, "-p", PROPS.join(","));
         const mine = ours(root, "show", unit, "-p", PROPS.join(","));
         same(`show ${unit} after stop`, showComparable(real.stdout), showComparable(mine.stdout));

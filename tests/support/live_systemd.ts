@@ -177,7 +177,8 @@ export async function bootSystemd(
       "is-system-running",
       "--wait",
     ]);
-    if (!/Failed to connect/.test(ready.stderr)) break;
+    // Before systemd sets up /run/systemd/system, systemctl says "offline" or cannot connect.
+    if (!/Failed to connect/.test(ready.stderr) && ready.stdout.trim() !== "offline") break;
     await new Promise((r) => setTimeout(r, 50));
   }
   if (!["running", "degraded"].includes(ready.stdout.trim())) {
