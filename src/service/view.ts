@@ -75,8 +75,14 @@ export async function unitView(
   const deps = loaded && needDeps ? forwardDependencies(loader, unit) : {};
   const reverse = needDeps ? reverseLinkDependencies(loader, unit.id) : {};
   if (needDeps && loaded) {
-    // A namesake socket, timer or path unit triggers this one and is ordered before it.
-    for (const t of triggeringUnits(loader, unit)) {
+    // A namesake socket, timer or path unit triggers this one and is ordered before it;
+    // systemd knows it once that unit is loaded: when it is enabled or has run.
+    const loadedTriggers = triggeringUnits(loader, unit).filter((t) => {
+      const links = reverseLinkDependencies(loader, t);
+      if ((links.WantedBy ?? []).length || (links.RequiredBy ?? []).length) return true;
+      return unitState(ctx, loader.load(t)).ActiveState !== "inactive";
+    });
+    for (const t of loadedTriggers) {
       for (const key of ["TriggeredBy", "After"]) {
         const list = (reverse[key] ??= []);
         if (!list.includes(t)) list.push(t);

@@ -74,6 +74,13 @@ function bool(config: UnitConfig, section: string, key: string, dflt: boolean): 
   return parseBoolean(v) ?? dflt;
 }
 
+/** A boolean-or-keyword setting as systemd shows it: `yes`/`no`, or the keyword itself. */
+function boolOrWord(v: string | undefined): string {
+  if (v === undefined || v === "") return "no";
+  const b = parseBoolean(v);
+  return b === undefined ? v : b ? "yes" : "no";
+}
+
 function span(config: UnitConfig, section: string, keys: string[], dflt: number): number {
   for (const key of keys) {
     const v = config.get(section, key);
@@ -400,8 +407,8 @@ export function serviceSettings(config: UnitConfig): ServiceSettings {
     watchdogSignal: signal(config, "WatchdogSignal", 6),
     reloadSignal: signal(config, "ReloadSignal", 1),
     privateTmp: bool(config, "Service", "PrivateTmp", false),
-    protectSystem: config.get("Service", "ProtectSystem") ?? "no",
-    protectHome: config.get("Service", "ProtectHome") ?? "no",
+    protectSystem: boolOrWord(config.get("Service", "ProtectSystem")),
+    protectHome: boolOrWord(config.get("Service", "ProtectHome")),
     noNewPrivileges: bool(config, "Service", "NoNewPrivileges", false),
     oomPolicy: config.get("Service", "OOMPolicy") ?? "stop",
   };

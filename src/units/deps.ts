@@ -107,7 +107,8 @@ export function requiredMounts(unit: LoadedUnit): string[] {
       ["/etc", s.configurationDirectory],
     ];
     for (const [prefix, d] of dirs) for (const n of d.names) out.push(`${prefix}/${n}`);
-    if (s.privateTmp) out.push("/tmp", "/var/tmp");
+    // PrivateTmp= needs /var/tmp mounted; /tmp is handled through tmp.mount (see below).
+    if (s.privateTmp) out.push("/var/tmp");
   }
   return [...new Set(out)];
 }
@@ -145,6 +146,10 @@ export function forwardDependencies(
   }
   // Mount points of the needed paths: in a container only the root mount is a unit.
   if (requiredMounts(unit).length) add("After", "-.mount");
+  if (unit.type === "service" && serviceSettings(unit.config).privateTmp) {
+    add("Wants", "tmp.mount");
+    add("After", "tmp.mount", "systemd-tmpfiles-setup.service");
+  }
   const target = triggerTarget(unit);
   if (target) {
     add("Triggers", target);

@@ -204,8 +204,34 @@ const QUERIED = [
   "inst@x.service",
 ];
 
+/** Debian's own unit files, where this machine has the packages (CI installs them). */
+const SHIPPED = [
+  "nginx.service",
+  "redis-server.service",
+  "memcached.service",
+  "ssh.service",
+  "ssh.socket",
+  "apache2.service",
+  "apache-htcacheclean.service",
+  "mariadb.service",
+  "postgresql.service",
+  "postgresql@.service",
+].filter((n) => {
+  try {
+    return Deno.statSync(`/lib/systemd/system/${n}`).isFile;
+  } catch {
+    return false;
+  }
+});
+
 /** Units whose whole default `show` is compared. */
-const SHOWN = [...QUERIED, "grp.target", "env.service"];
+const SHOWN = [
+  ...QUERIED,
+  "grp.target",
+  "env.service",
+  ...SHIPPED.filter((n) => !n.includes("@.")),
+  ...(SHIPPED.includes("postgresql@.service") ? ["postgresql@15-main.service"] : []),
+];
 
 /**
  * What systemd prints and we do not model (cgroup accounting, resource limits
@@ -220,6 +246,9 @@ const NOT_MODELLED = new RegExp(
     "CapabilityBoundingSet|RemoveIPC|Private\\w*|Protect\\w*|Restrict\\w*|SameProcessGroup|" +
     "UtmpMode|IgnoreSIGPIPE|SystemCallErrorNumber|LockPersonality|TimeoutCleanUSec|" +
     "MountAPIVFS|KeyringMode|ProcSubset|" +
+    // sandboxing we do not apply (systemd expands SystemCallFilter= groups into syscall lists)
+    "DeviceAllow|ReadWritePaths|ReadOnlyPaths|InaccessiblePaths|ExecPaths|NoExecPaths|" +
+    "SystemCallFilter|SystemCallArchitectures|AmbientCapabilities|" +
     // [Socket] details
     "BindIPv6Only|Backlog|TimeoutUSec|SocketMode|DirectoryMode|Accept|FlushPending|Writable|" +
     "KeepAlive\\w*|DeferAcceptUSec|NoDelay|Priority|ReceiveBuffer|SendBuffer|IPTOS|IPTTL|" +
@@ -329,7 +358,7 @@ function mask(text: string): string {
 }
 
 const DEPENDENCY_LISTS =
-  /^(Requires|Requisite|Wants|BindsTo|PartOf|Upholds|RequiredBy|RequisiteOf|WantedBy|BoundBy|ConsistsOf|Conflicts|ConflictedBy|Before|After|OnFailure|OnSuccess|Triggers|TriggeredBy)=(.*)$/gm;
+  /^(Requires|Requisite|Wants|BindsTo|PartOf|Upholds|RequiredBy|RequisiteOf|WantedBy|BoundBy|ConsistsOf|Conflicts|ConflictedBy|Before|After|OnFailure|OnSuccess|Triggers|TriggeredBy|RequiresMountsFor)=(.*)$/gm;
 
 /** `show` output masked, with dependency lists sorted (systemd prints them in hash order). */
 function showComparable(text: string): string {
@@ -358,6 +387,9 @@ function ours(root: string, ...args: string[]): RunResult {
 }
 
 function writeUnits(root: string): void {
+  for (const n of SHIPPED) {
+    Deno.copyFileSync(`/lib/systemd/system/${n}`, `${root}/lib/systemd/system/${n}`);
+  }
   const dir = `${root}/etc/systemd/system`;
   for (const [name, text] of Object.entries(UNITS)) {
     const path = `${dir}/${name}`;
