@@ -105,6 +105,16 @@ export interface BundleOptions {
 const CHUNK = /^[\w.-]+-[A-Z0-9]{8}\.js$/;
 
 /**
+ * Deno reads and parses every module a literal `import("./x.js")` names when
+ * the program starts, although it runs them only on call. Written as
+ * `import(["./x.js"][0])` the lazy chunks stay unread until a verb needs
+ * them (measured: --version about 8 ms less CPU). Pure.
+ */
+export function hideLazyImports(js: string): string {
+  return js.replace(/\bimport\("(\.\/[\w.-]+\.js)"\)/g, 'import(["$1"][0])');
+}
+
+/**
  * `deno bundle` into `out/systemctl.js` plus the sh launchers. Code
  * splitting keeps the lazy verb imports lazy: each verb's modules (and the
  * `node:` built-ins they import) load only when that verb runs, as from
@@ -133,6 +143,12 @@ export async function buildBundle(out: string, options: BundleOptions = {}): Pro
       // The entry is renamed below, so nothing may import it.
       if (e.name !== "mod.js" && (await Deno.readTextFile(`${tmp}/${e.name}`)).includes("mod.js")) {
         throw new Error(`deno bundle: ${e.name} imports the entry module`);
+      }
+    }
+    for await (const e of Deno.readDir(tmp)) {
+      if (e.isFile && e.name.endsWith(".js")) {
+        const path = `${tmp}/${e.name}`;
+        await Deno.writeTextFile(path, hideLazyImports(await Deno.readTextFile(path)));
       }
     }
     for await (const e of Deno.readDir(out)) {

@@ -10,7 +10,7 @@ import {
   LAUNCHER_MARK,
   shQuote,
 } from "../../scripts/launcher.ts";
-import { parseBuildArgs } from "../../scripts/build.ts";
+import { hideLazyImports, parseBuildArgs } from "../../scripts/build.ts";
 
 const BUILD = new URL("../../scripts/build.ts", import.meta.url).pathname;
 
@@ -153,4 +153,11 @@ Deno.test("the generated launchers and install.sh pass sh -n and shellcheck", as
     }
     assert.equal(check.code, 0, check.stdout);
   });
+});
+
+Deno.test("hideLazyImports turns literal chunk imports into ones Deno does not preload", () => {
+  assert.equal(
+    hideLazyImports('a(),import("./lifecycle-NOEZB3FS.js").then(x),import(y),import("node:fs")'),
+    'a(),import(["./lifecycle-NOEZB3FS.js"][0]).then(x),import(y),import("node:fs")',
+  );
 });
