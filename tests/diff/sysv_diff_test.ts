@@ -10,6 +10,7 @@
 
 import assert from "node:assert/strict";
 import { copyRootfs, ensureRootfs, isRoot } from "../support/rootfs.ts";
+import { linksOf } from "../support/links.ts";
 
 const MOD = new URL("../../mod.ts", import.meta.url).pathname;
 const decoder = new TextDecoder();
@@ -70,19 +71,6 @@ function populate(root: string): void {
     Deno.mkdirSync(`${root}/etc/${dir}`, { recursive: true });
     Deno.symlinkSync("../init.d/eps", `${root}/etc/${dir}/${name}`);
   }
-}
-
-function linksUnderEtc(root: string): string[] {
-  const out: string[] = [];
-  const walk = (dir: string) => {
-    for (const e of Deno.readDirSync(dir)) {
-      const p = `${dir}/${e.name}`;
-      if (e.isSymlink) out.push(`${p.slice(root.length)} -> ${Deno.readLinkSync(p)}`);
-      else if (e.isDirectory) walk(p);
-    }
-  };
-  walk(`${root}/etc`);
-  return out.sort();
 }
 
 interface Outcome {
@@ -147,7 +135,7 @@ Deno.test({
         const ours = run([Deno.execPath(), "run", "-A", MOD, `--root=${b}`, ...step]);
         assert.equal(ours.out, real.out, `stdout of ${what}`);
         assert.equal(ours.code, real.code, `exit code of ${what} (systemd said: ${real.err})`);
-        assert.deepEqual(linksUnderEtc(b), linksUnderEtc(a), `links after ${what}`);
+        assert.deepEqual(linksOf(b, "/etc"), linksOf(a, "/etc"), `links after ${what}`);
         // Both announce the SysV hand-over the same way on stderr (the rest of it differs:
         // systemd names its helper, update-rc.d its own errors).
         const announce = (s: string) =>

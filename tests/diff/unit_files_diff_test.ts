@@ -7,6 +7,7 @@
 
 import assert from "node:assert/strict";
 import { buildInstallTree, TREE_NAMES } from "../fixtures/install/tree.ts";
+import { linksOf } from "../support/links.ts";
 
 const MOD = new URL("../../mod.ts", import.meta.url).pathname;
 const decoder = new TextDecoder();
@@ -36,19 +37,6 @@ interface Outcome {
 function copyTree(src: string, dst: string): void {
   const r = new Deno.Command("cp", { args: ["-a", src, dst] }).outputSync();
   if (!r.success) throw new Error(`cp -a ${src} ${dst} failed`);
-}
-
-function linksOf(root: string): string[] {
-  const out: string[] = [];
-  const walk = (dir: string) => {
-    for (const e of Deno.readDirSync(dir)) {
-      const p = `${dir}/${e.name}`;
-      if (e.isSymlink) out.push(`${p.slice(root.length)} -> ${Deno.readLinkSync(p)}`);
-      else if (e.isDirectory) walk(p);
-    }
-  };
-  walk(root);
-  return out.sort();
 }
 
 function run(cmd: string[], root: string): Outcome {

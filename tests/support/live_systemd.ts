@@ -6,7 +6,7 @@
  * @module
  */
 
-import { copyRootfs, ensureRootfs, isRoot, rootfsCacheDir } from "./rootfs.ts";
+import { copyRootfs, ensureRootfs, exists, isRoot, rootfsCacheDir } from "./rootfs.ts";
 import { descendants, readComm } from "../../src/process/procfs.ts";
 
 const decoder = new TextDecoder();
@@ -28,15 +28,6 @@ async function run(cmd: string, args: string[], env?: Record<string, string>): P
     };
   } catch (e) {
     return { code: 127, stdout: "", stderr: e instanceof Error ? e.message : String(e) };
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch {
-    return false;
   }
 }
 

@@ -26,7 +26,8 @@ async function run(cmd: string, args: string[]): Promise<{ code: number; output:
   }
 }
 
-async function exists(path: string): Promise<boolean> {
+/** Whether a path exists (without following a final symlink). */
+export async function exists(path: string): Promise<boolean> {
   try {
     await Deno.lstat(path);
     return true;
