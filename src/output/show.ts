@@ -121,6 +121,8 @@ export interface UnitView {
   readonly slice?: string;
   /** The parsed unit file, for the socket and timer blocks. */
   readonly config?: UnitConfig;
+  /** Resource limits a service gets where its unit sets none (rlimit name → soft/hard). */
+  readonly inheritedLimits?: Readonly<Record<string, { soft: number; hard: number }>>;
 }
 
 /** A property: name and printed value; `undefined` = empty (omitted unless asked for). */
@@ -257,7 +259,8 @@ function serviceProps(v: UnitView, s: ServiceSettings): Property[] {
     ["UMask", mode(s.umask)],
   );
   for (const [name, kind] of LIMIT_KEYS) {
-    const l = s.limits[name];
+    // Unset, a limit is what the service inherits from the process that starts it.
+    const l = s.limits[name] ?? v.inheritedLimits?.[name];
     p.push(
       [`Limit${name}`, l ? limitValue(l.hard, kind) : undefined],
       [`Limit${name}Soft`, l ? limitValue(l.soft, kind) : undefined],
@@ -422,6 +425,7 @@ export function unitProperties(v: UnitView): Property[] {
     result: v.runtime.result,
     slice: v.slice,
     triggers: (v.unit.deps as Record<string, string[]>).Triggers?.[0],
+    limits: v.inheritedLimits,
   };
   const loaded = v.loadState === "loaded";
   const typeBlock = v.service

@@ -8,6 +8,7 @@ import type { UnitConfig } from "../unit/config.ts";
 import { formatTimespan, parseTimespan } from "../unit/timespan.ts";
 import { parseBoolean } from "../unit/values.ts";
 import { parseSignal } from "../unit/signals.ts";
+import { LIMIT_KEYS } from "../unit/model.ts";
 
 /** A property: name and printed value; `undefined` = empty. */
 type Property = readonly [string, string | undefined];
@@ -22,6 +23,8 @@ export interface TypeBlockContext {
   readonly result: string;
   readonly slice?: string;
   readonly triggers?: string;
+  /** Inherited resource limits (rlimit name → soft/hard), printed as `Limit*`. */
+  readonly limits?: Readonly<Record<string, { soft: number; hard: number }>>;
 }
 
 function bool(c: UnitConfig, section: string, key: string, dflt: boolean): string {
@@ -123,6 +126,13 @@ export function socketProps(x: TypeBlockContext): Property[] {
     ["Slice", x.slice],
     ["Environment", c.list(S, "Environment").filter((e) => e).join(" ") || undefined],
     ["UMask", octal(c, S, "UMask", "0022")],
+  );
+  for (const [name] of LIMIT_KEYS) {
+    const l = x.limits?.[name];
+    const text = (n: number) => (n === Infinity ? "infinity" : String(n));
+    p.push([`Limit${name}`, l && text(l.hard)], [`Limit${name}Soft`, l && text(l.soft)]);
+  }
+  p.push(
     ["Nice", c.get(S, "Nice") ?? "0"],
     ["StandardInput", "null"],
     ["StandardOutput", "journal"],

@@ -181,3 +181,44 @@ export function pid1StartTime(procRoot = "/proc"): number {
 export function bootKey(procRoot = "/proc"): string {
   return `${bootId(procRoot)}:${pid1StartTime(procRoot)}`;
 }
+
+/** `/proc/<pid>/limits` row names by rlimit (systemd's `Limit*` suffix). */
+const LIMIT_ROWS: Record<string, string> = {
+  "Max cpu time": "CPU",
+  "Max file size": "FSIZE",
+  "Max data size": "DATA",
+  "Max stack size": "STACK",
+  "Max core file size": "CORE",
+  "Max resident set": "RSS",
+  "Max processes": "NPROC",
+  "Max open files": "NOFILE",
+  "Max locked memory": "MEMLOCK",
+  "Max address space": "AS",
+  "Max file locks": "LOCKS",
+  "Max pending signals": "SIGPENDING",
+  "Max msgqueue size": "MSGQUEUE",
+  "Max nice priority": "NICE",
+  "Max realtime priority": "RTPRIO",
+  "Max realtime timeout": "RTTIME",
+};
+
+/** Parses a `/proc/<pid>/limits` text: rlimit name → soft and hard (`Infinity` = unlimited). Pure. */
+export function parseLimits(text: string): Record<string, { soft: number; hard: number }> {
+  const out: Record<string, { soft: number; hard: number }> = {};
+  const value = (s: string) => (s === "unlimited" ? Infinity : Number(s));
+  for (const line of text.split("\n")) {
+    const m = /^(Max [a-z ]+?)\s{2,}(\S+)\s+(\S+)/.exec(line);
+    const key = m && LIMIT_ROWS[m[1]];
+    if (key) out[key] = { soft: value(m[2]), hard: value(m[3]) };
+  }
+  return out;
+}
+
+/** The resource limits of this process: what a service started from it inherits. */
+export function ownLimits(procRoot = "/proc"): Record<string, { soft: number; hard: number }> {
+  try {
+    return parseLimits(procText(`${procRoot}/self/limits`));
+  } catch {
+    return {};
+  }
+}

@@ -18,6 +18,10 @@ import { NEVER_RAN, type RuntimeView, type UnitView } from "../output/show.ts";
 import { logDir } from "../units/paths.ts";
 import { InstallLookup, unitFilePreset, unitFileState } from "../units/install.ts";
 import { toRuntimeView, unitState } from "./runtime.ts";
+import { ownLimits } from "../process/procfs.ts";
+import { LIMIT_KEYS } from "../unit/model.ts";
+
+const LIMIT_PROPERTIES = LIMIT_KEYS.flatMap(([n]) => [`Limit${n}`, `Limit${n}Soft`]);
 
 /** The runtime view of a unit, from its state record corrected by /proc. */
 export function runtimeView(ctx: Context, unit: LoadedUnit): Promise<RuntimeView> {
@@ -132,6 +136,10 @@ export async function unitView(
     journalPath: `${logDir(ctx.scope, ctx.env)}/${unit.id}.log`,
     slice: loaded ? sliceOf(unit) : undefined,
     config: unit.config,
+    inheritedLimits: (unit.type === "service" || (loaded && unit.type === "socket")) &&
+        wants(LIMIT_PROPERTIES)
+      ? ownLimits()
+      : undefined,
   };
 }
 

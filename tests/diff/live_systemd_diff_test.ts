@@ -241,7 +241,7 @@ const SHOWN = [
 const NOT_MODELLED = new RegExp(
   "^(ControlGroupId|Memory\\w*|DefaultMemory\\w*|CPU\\w*|StartupCPU\\w*|IO\\w*|StartupIO\\w*|" +
     "BlockIO\\w*|StartupBlockIO\\w*|IP\\w*|Tasks\\w*|Delegate|DevicePolicy|ManagedOOM\\w*|" +
-    "Limit\\w*|OOMScoreAdjust|CoredumpFilter|CPUScheduling\\w*|CPUAffinityFromNUMA|NUMAPolicy|" +
+    "OOMScoreAdjust|CoredumpFilter|CPUScheduling\\w*|CPUAffinityFromNUMA|NUMAPolicy|" +
     "TimerSlackNSec|NonBlocking|TTY\\w*|Syslog\\w*|LogLevelMax|LogRateLimit\\w*|SecureBits|" +
     "CapabilityBoundingSet|RemoveIPC|Private\\w*|Protect\\w*|Restrict\\w*|SameProcessGroup|" +
     "UtmpMode|IgnoreSIGPIPE|SystemCallErrorNumber|LockPersonality|TimeoutCleanUSec|" +
@@ -267,6 +267,12 @@ const NOT_MODELLED = new RegExp(
 
 /** Values that may differ: cgroup readings, a random ID, the freezer we do not offer. */
 const UNCOMPARED = new Set(["MemoryCurrent", "TasksCurrent", "InvocationID", "CanFreeze"]);
+
+/**
+ * Limits a unit does not set are inherited: systemd's from its own defaults, ours from the
+ * process that starts the service. Both print them; the values differ by design.
+ */
+const INHERITED = /^Limit[A-Z]+(Soft)?$/;
 
 function showMap(text: string): Map<string, string> {
   const out = new Map<string, string>();
@@ -453,7 +459,7 @@ Deno.test({
         for (const [k, v] of real) {
           if (!mine.has(k)) {
             if (!NOT_MODELLED.test(k.replace(/#\d+$/, ""))) lines.push(`- ${k}=${v}`);
-          } else if (!UNCOMPARED.has(k) && mine.get(k) !== v) {
+          } else if (!UNCOMPARED.has(k) && !INHERITED.test(k) && mine.get(k) !== v) {
             lines.push(`- ${k}=${v}`, `+ ${k}=${mine.get(k)}`);
           }
         }

@@ -4,6 +4,8 @@ import {
   descendants,
   isAlive,
   listPids,
+  ownLimits,
+  parseLimits,
   parseStat,
   pid1StartTime,
   processGroupMembers,
@@ -98,4 +100,22 @@ Deno.test("sessionMembers and processGroupMembers list a new session's leader", 
 Deno.test("bootId is a UUID and pid1StartTime a tick count", () => {
   assert.match(bootId(), /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
   assert.ok(Number.isInteger(pid1StartTime()) && pid1StartTime() >= 0);
+});
+
+Deno.test("parseLimits reads /proc/<pid>/limits rows by rlimit name", () => {
+  const text = [
+    "Limit                     Soft Limit           Hard Limit           Units     ",
+    "Max cpu time              unlimited            unlimited            seconds   ",
+    "Max open files            1024                 524288               files     ",
+    "Max nice priority         0                    0                    ",
+    "Max realtime timeout      unlimited            unlimited            us        ",
+  ].join("\n");
+  assert.deepEqual(parseLimits(text), {
+    CPU: { soft: Infinity, hard: Infinity },
+    NOFILE: { soft: 1024, hard: 524288 },
+    NICE: { soft: 0, hard: 0 },
+    RTTIME: { soft: Infinity, hard: Infinity },
+  });
+  const own = ownLimits();
+  assert.ok(own.NOFILE && own.NOFILE.soft <= own.NOFILE.hard);
 });
