@@ -1,0 +1,115 @@
+/**
+ * The remaining verbs of systemctl that need no init instance: list-sockets,
+ * list-jobs, cancel, get-preset, the power verbs (halt, poweroff, reboot,
+ * kexec, exit) without an init instance, and the verbs a container cannot
+ * support, refused in one line.
+ * @module
+ */
+
+import type { Context } from "../cli/context.ts";
+import { Manager, stopUnits } from "../service/manager.ts";
+import { unitState } from "../service/runtime.ts";
+import { globMatch, parseUnitName } from "../unit/names.ts";
+import { formatTable } from "../output/table.ts";
+import { listenEntries } from "../output/show_socket_timer.ts";
+import { triggerTarget } from "../units/deps.ts";
+import { InstallLookup } from "../units/install.ts";
+import { queryPreset } from "../units/presets.ts";
+
+const ACTIVE = new Set(["active", "activating", "reloading", "deactivating"]);
+
+/** `list-sockets [PATTERN…]`: LISTEN, (TYPE,) UNIT, ACTIVATES; active sockets unless --all. */
+export function listSockets(ctx: Context, args: string[]): Promise<number> {
+  const m = new Manager(ctx);
+  const rows: string[][] = [];
+  const names = new Set([...m.loader.knownNames(), ...m.stateNames()]);
+  const sockets = [...names].filter((n) => n.endsWith(".socket") && !parseUnitName(n)?.isTemplate);
+  for (const name of sockets.sort()) {
+    if (args.length && !args.some((p) => globMatch(p, name))) continue;
+    const unit = m.loader.load(name);
+    if (unit.loadState !== "loaded") continue;
+    if (!ctx.options.all && !ACTIVE.has(unitState(m.lenv, unit).ActiveState)) continue;
+    for (const l of listenEntries(unit.config)) {
+      const row = [l.address, unit.id, triggerTarget(unit) ?? ""];
+      if (ctx.options.showTypes) row.splice(1, 0, l.type);
+      rows.push(row);
+    }
+  }
+  rows.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  const legend = ctx.options.legend && !ctx.options.quiet;
+  const header = ctx.options.showTypes
+    ? ["LISTEN", "TYPE", "UNIT", "ACTIVATES"]
+    : ["LISTEN", "UNIT", "ACTIVATES"];
+  const lines = formatTable(legend ? header : undefined, rows);
+  if (lines.length) ctx.io.out(lines.join("\n") + "\n");
+  if (legend) {
+    ctx.io.out(`\n${rows.length} sockets listed.\n`);
+    if (!ctx.options.all) ctx.io.out("Pass --all to see loaded but inactive sockets, too.\n");
+  }
+  return Promise.resolve(0);
+}
+
+/**
+ * `list-jobs`: each invocation runs its own jobs to the end, so there is never a
+ * queued job another invocation could list.
+ */
+export function listJobs(ctx: Context, _args: string[]): Promise<number> {
+  if (ctx.options.legend && !ctx.options.quiet) ctx.io.out("No jobs running.\n");
+  return Promise.resolve(0);
+}
+
+/** `cancel [JOB…]`: nothing to cancel; a named job does not exist. */
+export function cancel(ctx: Context, args: string[]): Promise<number> {
+  for (const id of args) {
+    ctx.io.err(`Failed to cancel job ${id}: Job ${id} does not exist.\n`);
+  }
+  return Promise.resolve(args.length ? 1 : 0);
+}
+
+/** `get-preset UNIT…`: the preset policy's answer, `enable` or `disable`. */
+export function getPreset(ctx: Context, args: string[]): Promise<number> {
+  const lp = InstallLookup.open(ctx.root, ctx.scope, ctx.env, ctx.options.global);
+  const m = new Manager(ctx);
+  for (const name of m.expand(args)) {
+    ctx.io.out(`${queryPreset(lp.presets, name).action === "enable" ? "enable" : "disable"}\n`);
+  }
+  return Promise.resolve(0);
+}
+
+/**
+ * `halt`, `poweroff`, `reboot`, `kexec`, `exit [CODE]` without an init instance:
+ * there is no machine to power off, so every active unit of this root stops.
+ */
+export async function powerOff(ctx: Context, _args: string[]): Promise<number> {
+  const m = new Manager(ctx);
+  const active = m.stateNames().filter((n) =>
+    ACTIVE.has(unitState(m.lenv, m.loader.load(n)).ActiveState)
+  );
+  const code = active.length ? await stopUnits(ctx, active) : 0;
+  ctx.io.err("No init instance is running; stopped all units.\n");
+  return code;
+}
+
+/** `freeze`, `thaw`, `bind`, … on units: there are no cgroups or mount namespaces to use. */
+export function unitNotSupported(verb: string): (ctx: Context, args: string[]) => Promise<number> {
+  return (ctx, args) => {
+    const m = new Manager(ctx);
+    for (const name of m.expand(args.slice(0, 1))) {
+      ctx.io.err(`Failed to ${verb} unit ${name}: Operation not supported in this environment.\n`);
+    }
+    return Promise.resolve(1);
+  };
+}
+
+/** Sleep states and switch-root: not in a container. */
+export function containerNotSupported(ctx: Context, _args: string[]): Promise<number> {
+  ctx.io.err("Operation not supported in a container.\n");
+  return Promise.resolve(1);
+}
+
+export const freeze = unitNotSupported("freeze");
+export const thaw = unitNotSupported("thaw");
+export const bind = unitNotSupported("bind");
+export const mountImage = unitNotSupported("mount-image");
+export const serviceLogLevel = unitNotSupported("service-log-level");
+export const serviceLogTarget = unitNotSupported("service-log-target");

@@ -1,0 +1,73 @@
+/**
+ * The verbs that need no init instance beyond the service manager's:
+ * list-sockets, list-jobs, cancel, get-preset, the power verbs and the
+ * verbs a container cannot support.
+ */
+
+import { deepStrictEqual, match, strictEqual } from "node:assert/strict";
+import { makeTree, systemctl } from "./_cli.ts";
+
+const SOCKETS = {
+  "etc/systemd/system/web.socket": "[Socket]\nListenStream=8080\nListenDatagram=/run/web.dgram\n",
+  "etc/systemd/system/web.service": "[Service]\nExecStart=/bin/cat\n",
+  "etc/systemd/system/other.socket": "[Socket]\nListenFIFO=/run/other.fifo\nService=web.service\n",
+  "etc/systemd/system/tpl@.socket": "[Socket]\nListenStream=/run/tpl.%i\n",
+};
+
+Deno.test("list-sockets: inactive sockets only with --all, sorted by address, with types", async () => {
+  const root = makeTree(SOCKETS);
+  const plain = await systemctl([`--root=${root}`, "list-sockets"]);
+  strictEqual(
+    plain.stdout,
+    "LISTEN UNIT ACTIVATES\n\n0 sockets listed.\nPass --all to see loaded but inactive sockets, too.\n",
+  );
+  const all = await systemctl([`--root=${root}`, "list-sockets", "--all", "--show-types"]);
+  strictEqual(
+    all.stdout,
+    [
+      "LISTEN          TYPE     UNIT         ACTIVATES",
+      "/run/other.fifo FIFO     other.socket web.service",
+      "/run/web.dgram  Datagram web.socket   web.service",
+      "[::]:8080       Stream   web.socket   web.service",
+      "",
+      "3 sockets listed.",
+      "",
+    ].join("\n"),
+  );
+  const one = await systemctl([`--root=${root}`, "list-sockets", "--all", "--no-legend", "o*"]);
+  strictEqual(one.stdout, "/run/other.fifo other.socket web.service\n");
+});
+
+Deno.test("list-jobs, cancel, get-preset and the refused verbs answer as systemd does", async () => {
+  const root = makeTree({
+    ...SOCKETS,
+    "usr/lib/systemd/system-preset/50-x.preset": "disable web.service\n",
+  });
+  const jobs = await systemctl([`--root=${root}`, "list-jobs"]);
+  deepStrictEqual([jobs.code, jobs.stdout], [0, "No jobs running.\n"]);
+  deepStrictEqual((await systemctl([`--root=${root}`, "cancel"])).code, 0);
+  const c = await systemctl([`--root=${root}`, "cancel", "7"]);
+  deepStrictEqual([c.code, c.stderr], [1, "Failed to cancel job 7: Job 7 does not exist.\n"]);
+  const p = await systemctl([`--root=${root}`, "get-preset", "web", "other.socket"]);
+  deepStrictEqual([p.code, p.stdout], [0, "disable\nenable\n"]);
+  const f = await systemctl([`--root=${root}`, "freeze", "web"]);
+  deepStrictEqual([f.code, f.stderr], [
+    1,
+    "Failed to freeze unit web.service: Operation not supported in this environment.\n",
+  ]);
+  const s = await systemctl([`--root=${root}`, "hibernate"]);
+  deepStrictEqual([s.code, s.stderr], [1, "Operation not supported in a container.\n"]);
+});
+
+Deno.test("poweroff without an init instance stops every active unit and says so", async () => {
+  const root = makeTree({
+    "etc/systemd/system/a.service": "[Service]\nExecStart=/bin/sleep 3311\n",
+    "etc/systemd/system/b.service": "[Service]\nExecStart=/bin/sleep 3312\n",
+  });
+  strictEqual((await systemctl([`--root=${root}`, "start", "a", "b"])).code, 0);
+  const r = await systemctl([`--root=${root}`, "poweroff"]);
+  strictEqual(r.code, 0);
+  match(r.stderr, /^No init instance is running; stopped all units\.$/m);
+  const after = await systemctl([`--root=${root}`, "is-active", "a", "b"]);
+  strictEqual(after.stdout, "inactive\ninactive\n");
+});
