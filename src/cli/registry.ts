@@ -541,6 +541,17 @@ export const VERBS: readonly VerbSpec[] = [
     fn: "listSockets",
   },
   {
+    name: "list-timers",
+    min: 0,
+    max: INF,
+    access: "inspect",
+    group: "Unit Commands",
+    usage: "[PATTERN...]",
+    help: "List timer units currently in memory, ordered by next elapse",
+    load: system,
+    fn: "listTimers",
+  },
+  {
     name: "freeze",
     min: 1,
     max: INF,

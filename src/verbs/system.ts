@@ -1,5 +1,5 @@
 /**
- * The remaining verbs of systemctl that need no init instance: list-sockets,
+ * The remaining verbs of systemctl that need no init instance: list-sockets, list-timers,
  * list-jobs, cancel, get-preset, the power verbs (halt, poweroff, reboot,
  * kexec, exit) without an init instance, and the verbs a container cannot
  * support, refused in one line.
@@ -45,6 +45,33 @@ export function listSockets(ctx: Context, args: string[]): Promise<number> {
   if (legend) {
     ctx.io.out(`\n${rows.length} sockets listed.\n`);
     if (!ctx.options.all) ctx.io.out("Pass --all to see loaded but inactive sockets, too.\n");
+  }
+  return Promise.resolve(0);
+}
+
+/**
+ * `list-timers [PATTERN…]`: NEXT LEFT LAST PASSED UNIT ACTIVATES. Without an init
+ * instance no timer elapses, so the times are `-`; active timers unless --all.
+ */
+export function listTimers(ctx: Context, args: string[]): Promise<number> {
+  const m = new Manager(ctx);
+  const rows: string[][] = [];
+  const names = new Set([...m.loader.knownNames(), ...m.stateNames()]);
+  const timers = [...names].filter((n) => n.endsWith(".timer") && !parseUnitName(n)?.isTemplate);
+  for (const name of timers.sort()) {
+    if (args.length && !args.some((p) => globMatch(p, name))) continue;
+    const unit = m.loader.load(name);
+    if (unit.loadState !== "loaded") continue;
+    if (!ctx.options.all && !ACTIVE.has(unitState(m.lenv, unit).ActiveState)) continue;
+    rows.push(["-", "-", "-", "-", unit.id, triggerTarget(unit) ?? ""]);
+  }
+  const legend = ctx.options.legend && !ctx.options.quiet;
+  const header = ["NEXT", "LEFT", "LAST", "PASSED", "UNIT", "ACTIVATES"];
+  const lines = formatTable(legend ? header : undefined, rows);
+  if (lines.length) ctx.io.out(lines.join("\n") + "\n");
+  if (legend) {
+    ctx.io.out(`\n${rows.length} timers listed.\n`);
+    if (!ctx.options.all) ctx.io.out("Pass --all to see loaded but inactive timers, too.\n");
   }
   return Promise.resolve(0);
 }

@@ -71,3 +71,29 @@ Deno.test("poweroff without an init instance stops every active unit and says so
   const after = await systemctl([`--root=${root}`, "is-active", "a", "b"]);
   strictEqual(after.stdout, "inactive\ninactive\n");
 });
+
+Deno.test("list-timers: no timer elapses without an init instance, so times are '-'", async () => {
+  const root = makeTree({
+    "etc/systemd/system/tick.timer": "[Timer]\nOnCalendar=daily\n",
+    "etc/systemd/system/tick.service": "[Service]\nType=oneshot\nExecStart=/bin/true\n",
+    "etc/systemd/system/other.timer": "[Timer]\nOnBootSec=5min\nUnit=tick.service\n",
+  });
+  const plain = await systemctl([`--root=${root}`, "list-timers"]);
+  strictEqual(
+    plain.stdout,
+    "NEXT LEFT LAST PASSED UNIT ACTIVATES\n\n0 timers listed.\n" +
+      "Pass --all to see loaded but inactive timers, too.\n",
+  );
+  const all = await systemctl([`--root=${root}`, "list-timers", "--all"]);
+  strictEqual(
+    all.stdout,
+    [
+      "NEXT LEFT LAST PASSED UNIT        ACTIVATES",
+      "-    -    -    -      other.timer tick.service",
+      "-    -    -    -      tick.timer  tick.service",
+      "",
+      "2 timers listed.",
+      "",
+    ].join("\n"),
+  );
+});
