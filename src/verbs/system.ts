@@ -7,13 +7,13 @@
  */
 
 import type { Context } from "../cli/context.ts";
-import { Manager, stopUnits } from "../service/manager.ts";
+import { isolate, Manager, startUnits, stopUnits } from "../service/manager.ts";
 import { unitState } from "../service/runtime.ts";
 import { globMatch, parseUnitName } from "../unit/names.ts";
 import { formatTable } from "../output/table.ts";
 import { listenEntries } from "../output/show_socket_timer.ts";
 import { triggerTarget } from "../units/deps.ts";
-import { InstallLookup } from "../units/install.ts";
+import { getDefaultTarget, InstallLookup } from "../units/install.ts";
 import { queryPreset } from "../units/presets.ts";
 
 const ACTIVE = new Set(["active", "activating", "reloading", "deactivating"]);
@@ -140,3 +140,31 @@ export const bind = unitNotSupported("bind");
 export const mountImage = unitNotSupported("mount-image");
 export const serviceLogLevel = unitNotSupported("service-log-level");
 export const serviceLogTarget = unitNotSupported("service-log-target");
+
+/**
+ * `default`: without an init instance, start what the default target pulls in
+ * (its transaction), and return.
+ */
+export function startDefault(ctx: Context, _args: string[]): Promise<number> {
+  const lp = InstallLookup.open(ctx.root, ctx.scope, ctx.env, ctx.options.global);
+  return startUnits(ctx, [getDefaultTarget(lp) ?? "multi-user.target"]);
+}
+
+/** `rescue`: isolate rescue.target. */
+export function rescue(ctx: Context, _args: string[]): Promise<number> {
+  return isolate(ctx, "rescue.target");
+}
+
+/** `emergency`: isolate emergency.target. */
+export function emergency(ctx: Context, _args: string[]): Promise<number> {
+  return isolate(ctx, "emergency.target");
+}
+
+/** `list-automounts`: a container has no automount points. */
+export function listAutomounts(ctx: Context, _args: string[]): Promise<number> {
+  if (ctx.options.legend && !ctx.options.quiet) {
+    ctx.io.out("WHAT WHERE MOUNTED IDLE TIMEOUT UNIT\n\n0 automounts listed.\n");
+    if (!ctx.options.all) ctx.io.out("Pass --all to see loaded but inactive automounts, too.\n");
+  }
+  return Promise.resolve(0);
+}

@@ -97,3 +97,22 @@ Deno.test("list-timers: no timer elapses without an init instance, so times are 
     ].join("\n"),
   );
 });
+
+Deno.test("default starts what the default target wants; rescue isolates rescue.target", async () => {
+  const root = makeTree({
+    "etc/systemd/system/a.service":
+      "[Service]\nExecStart=/bin/sleep 3313\n[Install]\nWantedBy=multi-user.target\n",
+    "etc/systemd/system/multi-user.target.wants/a.service": "->/etc/systemd/system/a.service",
+  });
+  try {
+    strictEqual((await systemctl([`--root=${root}`, "default"])).code, 0);
+    strictEqual((await systemctl([`--root=${root}`, "is-active", "a"])).stdout, "active\n");
+    strictEqual((await systemctl([`--root=${root}`, "rescue"])).code, 0);
+    const after = await systemctl([`--root=${root}`, "is-active", "a", "rescue.target"]);
+    strictEqual(after.stdout, "inactive\nactive\n");
+    const am = await systemctl([`--root=${root}`, "list-automounts", "--all"]);
+    strictEqual(am.stdout, "WHAT WHERE MOUNTED IDLE TIMEOUT UNIT\n\n0 automounts listed.\n");
+  } finally {
+    await systemctl([`--root=${root}`, "poweroff"]);
+  }
+});
