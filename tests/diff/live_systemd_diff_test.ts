@@ -167,7 +167,7 @@ Wants=demo.service
 const ACTIONS: string[][] = [
   // Enabled units stay referenced, so systemd keeps their runtime data after they stop
   // (an unreferenced inactive unit is garbage-collected and shows no history).
-  ["enable", "demo", "fail", "once", "missing", "notif", "dropped", "cond"],
+  ["enable", "demo", "fail", "once", "missing", "notif", "dropped", "cond", "sock.socket"],
   ["start", "demo"],
   ["start", "fail"],
   ["start", "once"],
@@ -435,6 +435,38 @@ Deno.test({
       }
       // Let the short-lived main processes end on both sides.
       await new Promise((r) => setTimeout(r, 1500));
+      // Listings restricted to the test's units (systemd lists only what it has loaded).
+      // (bad.service is left out: systemd drops a unit with a bad setting once its start fails.)
+      const OWN = ["demo*", "fail*", "once*", "missing*", "notif*", "dropped*", "cond*"];
+      const listings: string[][] = [
+        ["list-units", "--all", ...OWN],
+        ["list-units", ...OWN],
+        ["list-units", "--failed"],
+        [
+          "list-unit-files",
+          ...OWN,
+          "bad*",
+          "static*",
+          "masked*",
+          "sock*",
+          "tick*",
+          "inst*",
+          "grp*",
+        ],
+        ["list-dependencies", "grp.target"],
+        ["cat", "dropped", "demo"],
+        ["list-sockets", "--all", "sock*"],
+        ["list-jobs"],
+      ];
+      for (const cmd of listings) {
+        const real = await live.systemctl(...cmd, "--no-pager");
+        const mine = ours(root, ...cmd, "--no-pager");
+        same(
+          `${cmd.join(" ")} (exit ${real.code}/${mine.code})`,
+          real.stdout + real.stderr,
+          mine.stdout + mine.stderr,
+        );
+      }
       for (const unit of QUERIED) {
         for (const verb of ["is-active", "is-enabled", "is-failed"]) {
           const real = await live.systemctl(verb, unit);
