@@ -660,8 +660,9 @@ async function startMain(a: Activation, timeoutMs: number): Promise<JobOutcome> 
           `${a.unit.id}: Type=dbus is run as Type=simple: no D-Bus name is watched in a container.`,
         );
       }
-      // Only Type=exec waits for the exec itself; the others are started once spawned.
-      const child = await a.spawn(s.exec.ExecStart[0], {}, { waitExec: s.type === "exec" });
+      // The exec is confirmed through the helper's report pipe, so that the window below
+      // starts when the command itself runs.
+      const child = await a.spawn(s.exec.ExecStart[0], {});
       child.unref();
       a.recordRun("ExecStart", { pid: child.pid, start: Date.now() * 1000 });
       const main = {
@@ -678,20 +679,36 @@ async function startMain(a: Activation, timeoutMs: number): Promise<JobOutcome> 
       if (!exec.ok) {
         const { exitOf } = await import("../process/spawn.ts");
         const exit = exitOf(child.pid) ?? await child.status();
-        await a.save({
-          ExecMainCode: 1,
-          ExecMainStatus: exit.status,
-          ExecMainExitTimestamp: stampNow(),
-          MainPID: 0,
-        });
-        if (s.type === "exec") return await failStart(a, "exit-code", exit);
-        await finishStop(a, "exit-code", exit, true);
+        if (s.type === "exec") {
+          await a.save({
+            ExecMainCode: 1,
+            ExecMainStatus: exit.status,
+            ExecMainExitTimestamp: stampNow(),
+            MainPID: 0,
+          });
+          return await failStart(a, "exit-code", exit);
+        }
+        // Type=simple is started once forked: it goes active, then noteEarlyExit records
+        // the failed exec (203/EXEC, 217/USER, ...) and the unit fails, as in systemd.
         return { ok: true };
       }
+      // Without an init instance only this client, the main process's parent, can see it
+      // end: a process that fails at once gets a short window (noteEarlyExit records its
+      // exit status once the unit is active, as systemd would). A healthy one keeps running
+      // when the client exits. The window ends early when the process does.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        child.status(),
+        new Promise<void>((r) => (timer = setTimeout(r, IMMEDIATE_EXIT_MS))),
+      ]);
+      clearTimeout(timer);
       return { ok: true };
     }
   }
 }
+
+/** How long `start` watches a Type=simple main process for an immediate exit (ms). */
+const IMMEDIATE_EXIT_MS = 50;
 
 async function killAll(a: Activation): Promise<void> {
   const members = liveMembers(a.st);

@@ -110,7 +110,12 @@ rootTest(
     strictEqual(ia.code, 3);
     const st = await root.run("status", "f");
     strictEqual(st.code, 3);
-    match(st.stdout, /Active: failed \(Result: exit-code\)/);
+    match(st.stdout, /Active: failed \(Result: exit-code\) since /);
+    // Its exit status, as the issue asks: the client saw the main process end.
+    match(st.stdout, /Process: \d+ ExecStart=\/bin\/false \(code=exited, status=1\/FAILURE\)/);
+    match(st.stdout, /Main PID: \d+ \(code=exited, status=1\/FAILURE\)/);
+    const sh = await root.run("show", "f", "-p", "ExecMainCode,ExecMainStatus,Result");
+    strictEqual(sh.stdout, "Result=exit-code\nExecMainCode=1\nExecMainStatus=1\n");
     const fl = await root.run("is-failed", "f");
     deepStrictEqual([fl.code, fl.stdout], [0, "failed\n"]);
   },
