@@ -69,6 +69,12 @@ export interface HelperRequest {
    * service outlives its client).
    */
   failureRecord?: string;
+  /**
+   * A setup step the spawner already knows fails (an unknown User=, say): the helper
+   * fails at it as a forked child of systemd would, so the unit gets a real main process
+   * that exits with the step's status.
+   */
+  failAt?: { step: string; error: string };
   /** Descriptors 3..3+passFds-1 are kept open for the command (socket activation). */
   passFds: number;
   /** The report pipe's descriptor (= 3 + passFds). */
@@ -210,6 +216,9 @@ function writeFailureRecord(request: HelperRequest, failure: HelperFailure): voi
 }
 
 function prepareAndExec(request: HelperRequest): void {
+  if (request.failAt && request.failAt.step in EXIT_STATUS) {
+    throw new StepError(request.failAt.step as Step, request.failAt.error);
+  }
   const deferredNofile = applyRlimits(request);
   applyOomScore(request);
   applyNice(request);

@@ -87,6 +87,8 @@ export interface SpawnSpec {
    * a setup failure is then only in `failureLog`, `failureRecord` and the exit status.
    */
   reportExec?: boolean;
+  /** Make the helper fail at this step with this error, as a forked child would. */
+  failAt?: { step: string; error: string };
 }
 
 /** The outcome of the exec: success, or the systemd step that failed. */
@@ -155,6 +157,7 @@ function toRequest(spec: SpawnSpec): HelperRequest {
     unitName: spec.unitName,
     failureLog: spec.failureLog,
     failureRecord: spec.failureRecord,
+    failAt: spec.failAt,
     passFds,
     reportFd: 3 + passFds,
   };

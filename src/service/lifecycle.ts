@@ -457,6 +457,15 @@ async function failSetup(a: Activation, e: ExecSetupError): Promise<JobOutcome> 
     a.se.warn(`${a.unit.id}: ${e.message}`);
   }
   if (e.status === 0) return await failStart(a, e.result, undefined);
+  const s0 = a.s;
+  const step = e.status === 217 ? "USER" : e.status === 216 ? "GROUP" : undefined;
+  const cmd = s0.exec.ExecStart[0];
+  if (
+    step && cmd && ["simple", "idle", "dbus"].includes(s0.type) &&
+    s0.exec.ExecCondition.length === 0 && s0.exec.ExecStartPre.length === 0
+  ) {
+    return await failedMainProcess(a, cmd, step, e.message.replace(/^.*: /, ""));
+  }
   const exit: ExitInfo = { code: "exited", status: e.status };
   await a.save({ ExecMainCode: 1, ExecMainStatus: e.status, ExecMainExitTimestamp: stampNow() });
   const outcome = await failStart(a, e.result, exit);
@@ -464,6 +473,45 @@ async function failSetup(a: Activation, e: ExecSetupError): Promise<JobOutcome> 
   const startsAtSpawn = ["simple", "idle", "dbus"].includes(s.type) &&
     s.exec.ExecCondition.length === 0 && s.exec.ExecStartPre.length === 0;
   return startsAtSpawn ? { ok: true } : outcome;
+}
+
+/**
+ * A simple service whose credentials cannot be resolved: as systemd forks a child that
+ * fails at the USER or GROUP step, a helper is started that fails there, so the unit
+ * goes active with a real main process that exits 217/216 (status shows it).
+ */
+async function failedMainProcess(
+  a: Activation,
+  cmd: ExecCommand,
+  step: string,
+  error: string,
+): Promise<JobOutcome> {
+  const log = unitLogPath(a.se.root, a.se.scope, a.se.env, a.unit.id);
+  const { spawnProcess } = await import("../process/spawn.ts");
+  const child = await spawnProcess({
+    path: cmd.path,
+    argv: cmd.argv,
+    env: {},
+    stdin: { kind: "null" },
+    stdout: { kind: "null" },
+    stderr: { kind: "inherit" },
+    unitName: a.unit.id,
+    failureLog: log,
+    failAt: { step, error },
+  });
+  child.unref();
+  a.recordRun("ExecStart", { pid: child.pid, start: Date.now() * 1000 });
+  await a.save({
+    MainPID: child.pid,
+    MainPIDStartTime: child.startTime,
+    ExecMainPID: child.pid,
+    ExecMainStartTimestamp: stampNow(),
+    Sessions: [child.pid],
+  });
+  await child.status();
+  await a.save({ ActiveState: "active", SubState: "running" });
+  await noteEarlyExit(a);
+  return { ok: true };
 }
 
 function mainPidEnv(st: UnitState): Record<string, string> {

@@ -157,6 +157,26 @@ RestartSec=2
 SuccessExitStatus=42 SIGUSR1
 RuntimeDirectory=envdir
 `,
+  "nouser.service": `[Unit]
+Description=Unknown user
+
+[Service]
+ExecStart=/bin/sleep 1000
+User=nosuchuser
+
+[Install]
+WantedBy=multi-user.target
+`,
+  "execmiss.service": `[Unit]
+Description=Type=exec, missing binary
+
+[Service]
+Type=exec
+ExecStart=/nonexistent/exec
+
+[Install]
+WantedBy=multi-user.target
+`,
   "grp.target": `[Unit]
 Description=A group
 Wants=demo.service
@@ -167,7 +187,19 @@ Wants=demo.service
 const ACTIONS: string[][] = [
   // Enabled units stay referenced, so systemd keeps their runtime data after they stop
   // (an unreferenced inactive unit is garbage-collected and shows no history).
-  ["enable", "demo", "fail", "once", "missing", "notif", "dropped", "cond", "sock.socket"],
+  [
+    "enable",
+    "demo",
+    "fail",
+    "once",
+    "missing",
+    "notif",
+    "dropped",
+    "cond",
+    "sock.socket",
+    "nouser",
+    "execmiss",
+  ],
   ["start", "demo"],
   ["start", "fail"],
   ["start", "once"],
@@ -178,6 +210,8 @@ const ACTIONS: string[][] = [
   ["start", "bad"],
   ["start", "masked"],
   ["start", "nosuch"],
+  ["start", "nouser"],
+  ["start", "execmiss"],
   ["reload", "notif"],
   ["reload", "demo"],
   ["reload", "cond"],
@@ -199,6 +233,8 @@ const QUERIED = [
   "static.service",
   "masked.service",
   "nosuch.service",
+  "nouser.service",
+  "execmiss.service",
   "sock.socket",
   "tick.timer",
   "inst@x.service",

@@ -169,6 +169,11 @@ rootTest("an unknown User= fails with 217/USER", async (root) => {
   ok0(await root.run("start", "v"));
   ok(await eventually(async () => (await root.run("is-failed", "v")).code === 0, 5000));
   strictEqual((await root.show("v", "ExecMainStatus")).ExecMainStatus, "217");
+  // Type=simple: as systemd's forked child, a main process fails at the USER step.
+  const st = (await root.run("status", "v")).stdout;
+  match(st, /Process: \d+ ExecStart=\/bin\/sleep 3102 \(code=exited, status=217\/USER\)/);
+  match(st, /Main PID: \d+ \(code=exited, status=217\/USER\)/);
+  match(st, /\nv\.service: Failed at step USER spawning \/bin\/sleep: No such process\n/);
 });
 
 // ---------------------------------------------------------------------------------------------
