@@ -36,7 +36,6 @@ import {
 import {
   currentBootKey,
   effectiveState,
-  execFailurePath,
   liveMembers,
   reasonOf,
   stampNow,
@@ -172,21 +171,9 @@ class Activation {
     return this.prepared;
   }
 
-  async spawn(
-    cmd: ExecCommand,
-    extraEnv: Record<string, string> = {},
-    opts: { waitExec?: boolean } = {},
-  ): Promise<Spawned> {
+  async spawn(cmd: ExecCommand, extraEnv: Record<string, string> = {}): Promise<Spawned> {
     const p = this.prepared ?? this.prepare();
     const spec = spawnSpecFor(cmd, p, extraEnv);
-    if (opts.waitExec === false) {
-      // The main process outlives this client: it records a setup failure itself.
-      spec.reportExec = false;
-      spec.failureRecord = execFailurePath(this.se, this.unit.id);
-      try {
-        Deno.removeSync(spec.failureRecord);
-      } catch { /* none */ }
-    }
     const child = await spawnProcess(spec);
     this.st = { ...this.st, Sessions: [...new Set([...(this.st.Sessions ?? []), child.pid])] };
     return child;
@@ -319,7 +306,7 @@ function adoptedChildren(exclude: Set<number>): number[] {
  * Starts a service. The caller holds the lock. An active unit is a no-op.
  */
 export async function startService(se: LifecycleEnv, unit: LoadedUnit): Promise<JobOutcome> {
-  const current = effectiveState(storedState(se, unit.id), unit.id, se);
+  const current = effectiveState(storedState(se, unit.id), unit.id);
   if (["active", "activating", "reloading"].includes(current.ActiveState)) return { ok: true };
   const u = unitSettings(unit.config);
   const a = new Activation(se, unit, { ...current, Sessions: [], Exec: {} });
@@ -860,7 +847,7 @@ export async function stopService(
   opts: { restarting?: boolean } = {},
 ): Promise<JobOutcome> {
   const stored = storedState(se, unit.id);
-  const current = effectiveState(stored, unit.id, se);
+  const current = effectiveState(stored, unit.id);
   const a = new Activation(se, unit, current);
   const running = ["active", "activating", "reloading", "deactivating"].includes(
     current.ActiveState,
@@ -976,7 +963,7 @@ export async function stopService(
 
 /** Reloads a service: ExecReload (or the reload signal for notify-reload). */
 export async function reloadService(se: LifecycleEnv, unit: LoadedUnit): Promise<JobOutcome> {
-  const current = effectiveState(storedState(se, unit.id), unit.id, se);
+  const current = effectiveState(storedState(se, unit.id), unit.id);
   const a = new Activation(se, unit, current);
   const s = a.s;
   if (s.exec.ExecReload.length === 0 && s.type !== "notify-reload") {
@@ -1055,7 +1042,7 @@ export async function setPassiveState(
   unit: LoadedUnit,
   active: boolean,
 ): Promise<void> {
-  const current = effectiveState(storedState(se, unit.id), unit.id, se);
+  const current = effectiveState(storedState(se, unit.id), unit.id);
   const a = new Activation(se, unit, current);
   if (active && current.ActiveState === "active") return;
   if (!active && current.ActiveState !== "active") return;
@@ -1070,7 +1057,7 @@ export async function setPassiveState(
 export async function resetFailed(se: LifecycleEnv, unit: LoadedUnit): Promise<void> {
   const current = storedState(se, unit.id);
   if (!current) return;
-  const eff = effectiveState(current, unit.id, se);
+  const eff = effectiveState(current, unit.id);
   const a = new Activation(se, unit, eff);
   const patch: Partial<UnitState> = { StartHistory: [], NRestarts: 0 };
   if (eff.ActiveState === "failed") {

@@ -605,7 +605,7 @@ export async function killUnits(ctx: Context, args: readonly string[]): Promise<
   let rc = 0;
   for (const name of m.expand(args)) {
     const unit = m.loader.load(name);
-    const st = effectiveState(storedState(m.lenv, unit.id), unit.id, m.lenv);
+    const st = effectiveState(storedState(m.lenv, unit.id), unit.id);
     if (unit.loadState === "not-found" && !storedState(m.lenv, unit.id)) {
       ctx.io.err(`Failed to kill unit ${name}: Unit ${name} not loaded.\n`);
       rc ||= 1;

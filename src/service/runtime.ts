@@ -89,70 +89,24 @@ export function liveMembers(st: UnitState): number[] {
  * whose main process vanished unobserved reads `failed` (exit-code), or
  * stays `active/exited` with RemainAfterExit.
  */
-export function effectiveState(
-  st: UnitState | undefined,
-  id: string,
-  se?: StateEnv,
-): UnitState {
+export function effectiveState(st: UnitState | undefined, id: string): UnitState {
   if (!st) return emptyState(id);
   const transitional = st.ActiveState === "activating" || st.ActiveState === "deactivating" ||
     st.ActiveState === "reloading";
   if (transitional && st.Writer && !isAlive(st.Writer.pid)) {
-    return recompute(st, se);
+    return recompute(st);
   }
   if (st.ActiveState === "active" && st.SubState === "running") {
     if (st.MainPID && st.MainPID > 0) {
       if (alive(st.MainPID, st.MainPIDStartTime)) return st;
-      return recompute(st, se);
+      return recompute(st);
     }
-    if (liveMembers(st).length === 0) return recompute(st, se);
+    if (liveMembers(st).length === 0) return recompute(st);
   }
   return st;
 }
 
-/** Where the exec helper of an unwaited main process records a setup failure. */
-export function execFailurePath(se: StateEnv, id: string): string {
-  return `${stateDirHost(se)}/units/${id}.exec-failure`;
-}
-
-/** A setup failure (203/EXEC, 217/USER, ...) recorded by the main process's exec helper. */
-function recordedExecFailure(
-  se: StateEnv | undefined,
-  st: UnitState,
-): { status: number; atUs: number } | undefined {
-  if (!se || !st.MainPID) return undefined;
-  try {
-    const path = execFailurePath(se, st.Id);
-    const rec = JSON.parse(Deno.readTextFileSync(path));
-    if (rec.pid !== st.MainPID || typeof rec.status !== "number") return undefined;
-    const mtime = Deno.statSync(path).mtime?.getTime() ?? 0;
-    return { status: rec.status, atUs: mtime * 1000 };
-  } catch {
-    return undefined;
-  }
-}
-
-function recompute(st: UnitState, se?: StateEnv): UnitState {
-  const failure = recordedExecFailure(se, st);
-  if (failure) {
-    // The helper's record tells when the main process failed: that is when the state changed.
-    const now = stampNow();
-    const at: [number, number] = [failure.atUs, Math.max(0, now[1] - (now[0] - failure.atUs))];
-    return {
-      ...st,
-      StateChange: at,
-      ActiveExit: at,
-      InactiveEnter: at,
-      ExecMainExitTimestamp: at,
-      ActiveState: "failed",
-      SubState: "failed",
-      Result: "exit-code",
-      ExecMainCode: 1,
-      ExecMainStatus: failure.status,
-      MainPID: 0,
-      ControlPID: 0,
-    };
-  }
+function recompute(st: UnitState): UnitState {
   const killed = st.KilledMain;
   if (
     killed && st.MainPID && killed.pid === st.MainPID &&
@@ -211,7 +165,7 @@ function recompute(st: UnitState, se?: StateEnv): UnitState {
 
 /** The effective state of a loaded unit. */
 export function unitState(se: StateEnv, unit: LoadedUnit): UnitState {
-  return withMainRun(effectiveState(storedState(se, unit.id), unit.id, se));
+  return withMainRun(effectiveState(storedState(se, unit.id), unit.id));
 }
 
 const CODE_NAMES = [undefined, "exited", "killed", "dumped"] as const;
