@@ -138,6 +138,18 @@ class Activation {
     this.st = { ...this.st, Exec: exec };
   }
 
+  /** Records a spawned main process: its ExecStart run and the MainPID/ExecMain* fields. */
+  mainProcess(child: Spawned): Partial<UnitState> {
+    child.unref();
+    this.recordRun("ExecStart", { pid: child.pid, start: Date.now() * 1000 });
+    return {
+      MainPID: child.pid,
+      MainPIDStartTime: child.startTime,
+      ExecMainPID: child.pid,
+      ExecMainStartTimestamp: stampNow(),
+    };
+  }
+
   /** Prepares credentials, directories and the environment (once per activation). */
   prepare(extra: Record<string, string | undefined> = {}): PreparedExec {
     const se = this.se;
@@ -486,15 +498,7 @@ async function failedMainProcess(
     failureLog: log,
     failAt: { step, error },
   });
-  child.unref();
-  a.recordRun("ExecStart", { pid: child.pid, start: Date.now() * 1000 });
-  await a.save({
-    MainPID: child.pid,
-    MainPIDStartTime: child.startTime,
-    ExecMainPID: child.pid,
-    ExecMainStartTimestamp: stampNow(),
-    Sessions: [child.pid],
-  });
+  await a.save({ ...a.mainProcess(child), Sessions: [child.pid] });
   await child.status();
   await a.save({ ActiveState: "active", SubState: "running" });
   await noteEarlyExit(a);
@@ -628,15 +632,7 @@ async function startMain(a: Activation, timeoutMs: number): Promise<JobOutcome> 
       }
       try {
         const child = await a.spawn(s.exec.ExecStart[0], { NOTIFY_SOCKET: sockPath });
-        child.unref();
-        a.recordRun("ExecStart", { pid: child.pid, start: Date.now() * 1000 });
-        await a.save({
-          MainPID: child.pid,
-          MainPIDStartTime: child.startTime,
-          ExecMainPID: child.pid,
-          ExecMainStartTimestamp: stampNow(),
-          NotifySocket: sockPath,
-        });
+        await a.save({ ...a.mainProcess(child), NotifySocket: sockPath });
         const exec = await child.execResult();
         if (!exec.ok) {
           const exit = await child.status();
@@ -698,14 +694,7 @@ async function startMain(a: Activation, timeoutMs: number): Promise<JobOutcome> 
       // The exec is confirmed through the helper's report pipe, so that the window below
       // starts when the command itself runs.
       const child = await a.spawn(s.exec.ExecStart[0], {});
-      child.unref();
-      a.recordRun("ExecStart", { pid: child.pid, start: Date.now() * 1000 });
-      const main = {
-        MainPID: child.pid,
-        MainPIDStartTime: child.startTime,
-        ExecMainPID: child.pid,
-        ExecMainStartTimestamp: stampNow(),
-      };
+      const main = a.mainProcess(child);
       // Written now only when something else runs before the unit is active;
       // otherwise the next write (active) carries it.
       if (s.type === "exec" || s.exec.ExecStartPost.length) await a.save(main);

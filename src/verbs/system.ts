@@ -7,6 +7,7 @@
  */
 
 import type { Context } from "../cli/context.ts";
+import type { LoadedUnit } from "../units/loader.ts";
 import { isolate, Manager, startUnits, stopUnits } from "../service/manager.ts";
 import { unitState } from "../service/runtime.ts";
 import { globMatch, parseUnitName } from "../unit/names.ts";
@@ -18,17 +19,37 @@ import { queryPreset } from "../units/presets.ts";
 
 const ACTIVE = new Set(["active", "activating", "reloading", "deactivating"]);
 
+/** The loaded, non-template units of a type, by pattern; only active ones unless --all. */
+function unitsOfType(ctx: Context, m: Manager, suffix: string, patterns: string[]): LoadedUnit[] {
+  const names = new Set([...m.loader.knownNames(), ...m.stateNames()]);
+  const out: LoadedUnit[] = [];
+  for (const name of [...names].sort()) {
+    if (!name.endsWith(suffix) || parseUnitName(name)?.isTemplate) continue;
+    if (patterns.length && !patterns.some((p) => globMatch(p, name))) continue;
+    const unit = m.loader.load(name);
+    if (unit.loadState !== "loaded") continue;
+    if (!ctx.options.all && !ACTIVE.has(unitState(m.lenv, unit).ActiveState)) continue;
+    out.push(unit);
+  }
+  return out;
+}
+
+/** Prints a listing table with systemd's footer (`N <noun>s listed.`, the --all hint). */
+function printListing(ctx: Context, header: string[], rows: string[][], noun: string): void {
+  const legend = ctx.options.legend && !ctx.options.quiet;
+  const lines = formatTable(legend ? header : undefined, rows);
+  if (lines.length) ctx.io.out(lines.join("\n") + "\n");
+  if (legend) {
+    ctx.io.out(`\n${rows.length} ${noun}s listed.\n`);
+    if (!ctx.options.all) ctx.io.out(`Pass --all to see loaded but inactive ${noun}s, too.\n`);
+  }
+}
+
 /** `list-sockets [PATTERN…]`: LISTEN, (TYPE,) UNIT, ACTIVATES; active sockets unless --all. */
 export function listSockets(ctx: Context, args: string[]): Promise<number> {
   const m = new Manager(ctx);
   const rows: string[][] = [];
-  const names = new Set([...m.loader.knownNames(), ...m.stateNames()]);
-  const sockets = [...names].filter((n) => n.endsWith(".socket") && !parseUnitName(n)?.isTemplate);
-  for (const name of sockets.sort()) {
-    if (args.length && !args.some((p) => globMatch(p, name))) continue;
-    const unit = m.loader.load(name);
-    if (unit.loadState !== "loaded") continue;
-    if (!ctx.options.all && !ACTIVE.has(unitState(m.lenv, unit).ActiveState)) continue;
+  for (const unit of unitsOfType(ctx, m, ".socket", args)) {
     for (const l of listenEntries(unit.config)) {
       const row = [l.address, unit.id, triggerTarget(unit) ?? ""];
       if (ctx.options.showTypes) row.splice(1, 0, l.type);
@@ -36,16 +57,10 @@ export function listSockets(ctx: Context, args: string[]): Promise<number> {
     }
   }
   rows.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-  const legend = ctx.options.legend && !ctx.options.quiet;
   const header = ctx.options.showTypes
     ? ["LISTEN", "TYPE", "UNIT", "ACTIVATES"]
     : ["LISTEN", "UNIT", "ACTIVATES"];
-  const lines = formatTable(legend ? header : undefined, rows);
-  if (lines.length) ctx.io.out(lines.join("\n") + "\n");
-  if (legend) {
-    ctx.io.out(`\n${rows.length} sockets listed.\n`);
-    if (!ctx.options.all) ctx.io.out("Pass --all to see loaded but inactive sockets, too.\n");
-  }
+  printListing(ctx, header, rows, "socket");
   return Promise.resolve(0);
 }
 
@@ -55,24 +70,15 @@ export function listSockets(ctx: Context, args: string[]): Promise<number> {
  */
 export function listTimers(ctx: Context, args: string[]): Promise<number> {
   const m = new Manager(ctx);
-  const rows: string[][] = [];
-  const names = new Set([...m.loader.knownNames(), ...m.stateNames()]);
-  const timers = [...names].filter((n) => n.endsWith(".timer") && !parseUnitName(n)?.isTemplate);
-  for (const name of timers.sort()) {
-    if (args.length && !args.some((p) => globMatch(p, name))) continue;
-    const unit = m.loader.load(name);
-    if (unit.loadState !== "loaded") continue;
-    if (!ctx.options.all && !ACTIVE.has(unitState(m.lenv, unit).ActiveState)) continue;
-    rows.push(["-", "-", "-", "-", unit.id, triggerTarget(unit) ?? ""]);
-  }
-  const legend = ctx.options.legend && !ctx.options.quiet;
-  const header = ["NEXT", "LEFT", "LAST", "PASSED", "UNIT", "ACTIVATES"];
-  const lines = formatTable(legend ? header : undefined, rows);
-  if (lines.length) ctx.io.out(lines.join("\n") + "\n");
-  if (legend) {
-    ctx.io.out(`\n${rows.length} timers listed.\n`);
-    if (!ctx.options.all) ctx.io.out("Pass --all to see loaded but inactive timers, too.\n");
-  }
+  const rows = unitsOfType(ctx, m, ".timer", args).map((unit) => [
+    "-",
+    "-",
+    "-",
+    "-",
+    unit.id,
+    triggerTarget(unit) ?? "",
+  ]);
+  printListing(ctx, ["NEXT", "LEFT", "LAST", "PASSED", "UNIT", "ACTIVATES"], rows, "timer");
   return Promise.resolve(0);
 }
 
@@ -162,9 +168,6 @@ export function emergency(ctx: Context, _args: string[]): Promise<number> {
 
 /** `list-automounts`: a container has no automount points. */
 export function listAutomounts(ctx: Context, _args: string[]): Promise<number> {
-  if (ctx.options.legend && !ctx.options.quiet) {
-    ctx.io.out("WHAT WHERE MOUNTED IDLE TIMEOUT UNIT\n\n0 automounts listed.\n");
-    if (!ctx.options.all) ctx.io.out("Pass --all to see loaded but inactive automounts, too.\n");
-  }
+  printListing(ctx, ["WHAT", "WHERE", "MOUNTED", "IDLE TIMEOUT", "UNIT"], [], "automount");
   return Promise.resolve(0);
 }
