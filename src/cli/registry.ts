@@ -541,6 +541,17 @@ export const VERBS: readonly VerbSpec[] = [
     fn: "listSockets",
   },
   {
+    name: "set-property",
+    min: 2,
+    max: INF,
+    access: "write",
+    group: "Unit Commands",
+    usage: "UNIT PROPERTY=VALUE...",
+    help: "Sets one or more properties of a unit",
+    load: system,
+    fn: "setProperty",
+  },
+  {
     name: "list-timers",
     min: 0,
     max: INF,

@@ -15,6 +15,7 @@ import { formatTable } from "../output/table.ts";
 import { listenEntries } from "../output/show_socket_timer.ts";
 import { triggerTarget } from "../units/deps.ts";
 import { getDefaultTarget, InstallLookup } from "../units/install.ts";
+import { configDirs } from "../units/paths.ts";
 import { queryPreset } from "../units/presets.ts";
 
 const ACTIVE = new Set(["active", "activating", "reloading", "deactivating"]);
@@ -169,5 +170,132 @@ export function emergency(ctx: Context, _args: string[]): Promise<number> {
 /** `list-automounts`: a container has no automount points. */
 export function listAutomounts(ctx: Context, _args: string[]): Promise<number> {
   printListing(ctx, ["WHAT", "WHERE", "MOUNTED", "IDLE TIMEOUT", "UNIT"], [], "automount");
+  return Promise.resolve(0);
+}
+
+/** The properties `set-property` accepts in the unit type's section (resource control). */
+const TYPE_SECTION_PROPERTIES = new Set([
+  "CPUAccounting",
+  "CPUWeight",
+  "StartupCPUWeight",
+  "CPUShares",
+  "StartupCPUShares",
+  "CPUQuota",
+  "CPUQuotaPeriodSec",
+  "AllowedCPUs",
+  "StartupAllowedCPUs",
+  "AllowedMemoryNodes",
+  "StartupAllowedMemoryNodes",
+  "MemoryAccounting",
+  "MemoryMin",
+  "MemoryLow",
+  "MemoryHigh",
+  "MemoryMax",
+  "MemorySwapMax",
+  "MemoryLimit",
+  "TasksAccounting",
+  "TasksMax",
+  "IOAccounting",
+  "IOWeight",
+  "StartupIOWeight",
+  "IODeviceWeight",
+  "IOReadBandwidthMax",
+  "IOWriteBandwidthMax",
+  "IOReadIOPSMax",
+  "IOWriteIOPSMax",
+  "IODeviceLatencyTargetSec",
+  "BlockIOAccounting",
+  "BlockIOWeight",
+  "StartupBlockIOWeight",
+  "IPAccounting",
+  "IPAddressAllow",
+  "IPAddressDeny",
+  "DeviceAllow",
+  "DevicePolicy",
+  "Delegate",
+  "ManagedOOMSwap",
+  "ManagedOOMMemoryPressure",
+  "ManagedOOMMemoryPressureLimit",
+  "ManagedOOMPreference",
+]);
+
+/** The `[Unit]` properties `set-property` accepts. */
+const UNIT_SECTION_PROPERTIES = new Set(["Description", "Documentation"]);
+
+const SECTION_OF_TYPE: Record<string, string> = {
+  service: "Service",
+  socket: "Socket",
+  slice: "Slice",
+  scope: "Scope",
+  mount: "Mount",
+  swap: "Swap",
+};
+
+const SIZE_PROPERTIES = /^Memory(Min|Low|High|Max|SwapMax|Limit)$/;
+
+/** A byte size as systemd stores it: `100M` → `104857600` (1024-based); `infinity` and `%` kept. */
+function normalizeSize(v: string): string {
+  const m = /^(\d+(?:\.\d+)?)([KMGTPE]?)$/i.exec(v.trim());
+  if (!m) return v;
+  const power = " KMGTPE".indexOf(m[2].toUpperCase() || " ");
+  return String(Math.floor(Number(m[1]) * 1024 ** power));
+}
+
+const SET_PROPERTY_HEADER = "# This is a drop-in unit file extension, created via " +
+  '"systemctl set-property"\n# or an equivalent operation. Do not edit.\n';
+
+/**
+ * `set-property UNIT P=V…`: each property becomes the drop-in
+ * `<control dir>/UNIT.d/50-P.conf` (`/etc/systemd/system.control`, or `/run/…`
+ * with --runtime), as systemd writes it. The values are kept, not applied:
+ * there are no cgroups to set.
+ */
+export function setProperty(ctx: Context, args: string[]): Promise<number> {
+  const m = new Manager(ctx);
+  const [name] = m.expand(args.slice(0, 1));
+  const unit = m.loader.load(name);
+  const files: Array<[string, string]> = [];
+  for (const a of args.slice(1)) {
+    const eq = a.indexOf("=");
+    if (eq <= 0) {
+      ctx.io.err(`Not an assignment: ${a}\n`);
+      return Promise.resolve(1);
+    }
+    const key = a.slice(0, eq);
+    let value = a.slice(eq + 1);
+    const typeSection = SECTION_OF_TYPE[unit.type];
+    const section = UNIT_SECTION_PROPERTIES.has(key)
+      ? "Unit"
+      : typeSection && TYPE_SECTION_PROPERTIES.has(key)
+      ? typeSection
+      : undefined;
+    if (!section) {
+      ctx.io.err(`Unknown assignment: ${a}\n`);
+      return Promise.resolve(1);
+    }
+    if (SIZE_PROPERTIES.test(key)) value = normalizeSize(value);
+    files.push([`50-${key}.conf`, `${SET_PROPERTY_HEADER}[${section}]\n${key}=${value}\n`]);
+  }
+  if (unit.loadState === "not-found") {
+    ctx.io.err(`Failed to set unit properties on ${unit.id}: Unit ${unit.id} not found.\n`);
+    return Promise.resolve(1);
+  }
+  const control = configDirs(ctx.scope, ctx.env, ctx.options.global);
+  const dir = `${
+    ctx.options.runtime ? control.runtimeControl : control.persistentControl
+  }/${unit.id}.d`;
+  try {
+    Deno.mkdirSync(ctx.root.host(dir), { recursive: true });
+    for (const [file, text] of files) {
+      const path = ctx.root.host(`${dir}/${file}`);
+      const tmp = `${path}.tmp-${Deno.pid}`;
+      Deno.writeTextFileSync(tmp, text);
+      Deno.renameSync(tmp, path);
+    }
+  } catch (e) {
+    const why = e instanceof Error ? e.message : String(e);
+    ctx.io.err(`Failed to set unit properties on ${unit.id}: ${why}\n`);
+    return Promise.resolve(1);
+  }
   return Promise.resolve(0);
 }

@@ -116,3 +116,47 @@ Deno.test("default starts what the default target wants; rescue isolates rescue.
     await systemctl([`--root=${root}`, "poweroff"]);
   }
 });
+
+Deno.test("set-property writes the drop-ins systemd 252 writes (as seen on a live systemd)", async () => {
+  const root = makeTree({ "etc/systemd/system/demo.service": "[Service]\nExecStart=/bin/true\n" });
+  const ok = await systemctl([
+    `--root=${root}`,
+    "set-property",
+    "demo",
+    "CPUQuota=50%",
+    "MemoryMax=100M",
+  ]);
+  deepStrictEqual([ok.code, ok.stderr], [0, ""]);
+  strictEqual(
+    (await systemctl([`--root=${root}`, "set-property", "--runtime", "demo", "TasksMax=10"])).code,
+    0,
+  );
+  const header = '# This is a drop-in unit file extension, created via "systemctl set-property"\n' +
+    "# or an equivalent operation. Do not edit.\n";
+  const dir = `${root}/etc/systemd/system.control/demo.service.d`;
+  strictEqual(
+    Deno.readTextFileSync(`${dir}/50-CPUQuota.conf`),
+    `${header}[Service]\nCPUQuota=50%\n`,
+  );
+  strictEqual(
+    Deno.readTextFileSync(`${dir}/50-MemoryMax.conf`),
+    `${header}[Service]\nMemoryMax=104857600\n`,
+  );
+  strictEqual(
+    Deno.readTextFileSync(`${root}/run/systemd/system.control/demo.service.d/50-TasksMax.conf`),
+    `${header}[Service]\nTasksMax=10\n`,
+  );
+  const bad = await systemctl([`--root=${root}`, "set-property", "demo", "Foo=bar"]);
+  deepStrictEqual([bad.code, bad.stderr], [1, "Unknown assignment: Foo=bar\n"]);
+  const noEq = await systemctl([`--root=${root}`, "set-property", "demo", "CPUQuota"]);
+  deepStrictEqual([noEq.code, noEq.stderr], [1, "Not an assignment: CPUQuota\n"]);
+  const missing = await systemctl([`--root=${root}`, "set-property", "nosuch", "CPUQuota=1%"]);
+  deepStrictEqual([missing.code, missing.stderr], [
+    1,
+    "Failed to set unit properties on nosuch.service: Unit nosuch.service not found.\n",
+  ]);
+  // The unit loads them as drop-ins, without warnings.
+  const show = await systemctl([`--root=${root}`, "show", "demo", "-p", "DropInPaths"]);
+  match(show.stdout, /50-CPUQuota\.conf .*50-MemoryMax\.conf .*50-TasksMax\.conf/);
+  strictEqual(show.stderr, "");
+});
