@@ -64,12 +64,6 @@ export interface HelperRequest {
   /** File the failure line is appended to. */
   failureLog?: string;
   /**
-   * File that receives `{pid, status, step, error}` as JSON when a step fails,
-   * for spawners that do not wait for the report (the main process of a simple
-   * service outlives its client).
-   */
-  failureRecord?: string;
-  /**
    * A setup step the spawner already knows fails (an unknown User=, say): the helper
    * fails at it as a forked child of systemd would, so the unit gets a real main process
    * that exits with the step's status.
@@ -181,7 +175,6 @@ export function execHelperMain(args: string[]): Promise<void> {
       : { status: EXIT_STATUS.EXEC, step: "EXEC", error: String(error) };
     writeAll(request.reportFd, `E${JSON.stringify(failure)}\n`);
     writeFailureLine(request, failureLog, failure);
-    writeFailureRecord(request, failure);
     Deno.exit(failure.status);
   }
   return Promise.resolve();
@@ -204,15 +197,6 @@ function writeFailureLine(request: HelperRequest, fd: number, failure: HelperFai
     fd,
     `${request.unitName}: Failed at step ${failure.step} spawning ${request.path}: ${failure.error}\n`,
   );
-}
-
-function writeFailureRecord(request: HelperRequest, failure: HelperFailure): void {
-  if (!request.failureRecord) return;
-  const flags = O.WRONLY | O.CREAT | O.TRUNC | O.CLOEXEC | O.NOCTTY;
-  const fd = libc().open(cstr(request.failureRecord), flags, 0o644);
-  if (fd < 0) return;
-  writeAll(fd, JSON.stringify({ pid: libc().getpid(), ...failure }) + "\n");
-  libc().close(fd);
 }
 
 function prepareAndExec(request: HelperRequest): void {

@@ -214,11 +214,15 @@ export function parseLimits(text: string): Record<string, { soft: number; hard: 
   return out;
 }
 
-/** The resource limits of this process: what a service started from it inherits. */
-export function ownLimits(procRoot = "/proc"): Record<string, { soft: number; hard: number }> {
+let ownLimitsCache: Record<string, { soft: number; hard: number }> | undefined;
+
+/** The resource limits of this process (read once): what a service started from it inherits. */
+export function ownLimits(): Record<string, { soft: number; hard: number }> {
+  if (ownLimitsCache) return ownLimitsCache;
   try {
-    return parseLimits(procText(`${procRoot}/self/limits`));
+    ownLimitsCache = parseLimits(procText("/proc/self/limits"));
   } catch {
-    return {};
+    ownLimitsCache = {};
   }
+  return ownLimitsCache;
 }

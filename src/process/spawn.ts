@@ -79,21 +79,13 @@ export interface SpawnSpec {
   unitName: string;
   /** File that gets `<unit>: Failed at step <STEP> spawning <path>: <error>` on a setup failure. */
   failureLog?: string;
-  /** File that gets the failure as JSON `{pid, status, step, error}` (see `reportExec`). */
-  failureRecord?: string;
-  /**
-   * Whether to wait for the exec report (default true). Without it the spawn
-   * returns at once and `execResult()` resolves `{ ok: true, unconfirmed: true }`;
-   * a setup failure is then only in `failureLog`, `failureRecord` and the exit status.
-   */
-  reportExec?: boolean;
   /** Make the helper fail at this step with this error, as a forked child would. */
   failAt?: { step: string; error: string };
 }
 
 /** The outcome of the exec: success, or the systemd step that failed. */
 export type ExecResult =
-  | { ok: true; unconfirmed?: boolean }
+  | { ok: true }
   | { ok: false; status: number; step: string; error: string };
 
 /** A spawned command. */
@@ -156,7 +148,6 @@ function toRequest(spec: SpawnSpec): HelperRequest {
     noNewPrivileges: spec.noNewPrivileges,
     unitName: spec.unitName,
     failureLog: spec.failureLog,
-    failureRecord: spec.failureRecord,
     failAt: spec.failAt,
     passFds,
     reportFd: 3 + passFds,
@@ -281,13 +272,7 @@ export function spawnProcess(spec: SpawnSpec): Promise<Spawned> {
   const { pid, reportFd } = launchHelper(spec, request);
   trackChild(pid);
   const startTime = readStat(pid)?.startTime ?? 0;
-  let result: Promise<ExecResult>;
-  if (spec.reportExec === false) {
-    libc().close(reportFd);
-    result = Promise.resolve({ ok: true, unconfirmed: true });
-  } else {
-    result = readReport(reportFd).then(parseReport);
-  }
+  const result = readReport(reportFd).then(parseReport);
   return Promise.resolve({
     pid,
     startTime,

@@ -456,21 +456,17 @@ async function failSetup(a: Activation, e: ExecSetupError): Promise<JobOutcome> 
     a.se.warn(`${a.unit.id}: ${e.message}`);
   }
   if (e.status === 0) return await failStart(a, e.result, undefined);
-  const s0 = a.s;
+  const s = a.s;
+  const startsAtSpawn = ["simple", "idle", "dbus"].includes(s.type) &&
+    s.exec.ExecCondition.length === 0 && s.exec.ExecStartPre.length === 0;
   const step = e.status === 217 ? "USER" : e.status === 216 ? "GROUP" : undefined;
-  const cmd = s0.exec.ExecStart[0];
-  if (
-    step && cmd && ["simple", "idle", "dbus"].includes(s0.type) &&
-    s0.exec.ExecCondition.length === 0 && s0.exec.ExecStartPre.length === 0
-  ) {
+  const cmd = s.exec.ExecStart[0];
+  if (startsAtSpawn && step && cmd) {
     return await failedMainProcess(a, cmd, step, e.message.replace(/^.*: /, ""));
   }
   const exit: ExitInfo = { code: "exited", status: e.status };
   await a.save({ ExecMainCode: 1, ExecMainStatus: e.status, ExecMainExitTimestamp: stampNow() });
   const outcome = await failStart(a, e.result, exit);
-  const s = a.s;
-  const startsAtSpawn = ["simple", "idle", "dbus"].includes(s.type) &&
-    s.exec.ExecCondition.length === 0 && s.exec.ExecStartPre.length === 0;
   return startsAtSpawn ? { ok: true } : outcome;
 }
 
@@ -554,7 +550,7 @@ async function startMain(a: Activation, timeoutMs: number): Promise<JobOutcome> 
           ExecMainStartTimestamp: [started, Math.max(0, now[1] - (now[0] - started))],
           ExecMainCode: exit.code === "exited" ? 1 : exit.code === "killed" ? 2 : 3,
           ExecMainStatus: exit.status,
-          ExecMainExitTimestamp: stampNow(),
+          ExecMainExitTimestamp: now,
         };
         if (succeeded(s, cmd, exit)) continue;
         return await failStart(a, resultOf(exit), exit);

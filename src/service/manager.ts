@@ -526,7 +526,7 @@ export async function reloadUnits(
   let rc = 0;
   for (const name of m.expand(args)) {
     const unit = m.loader.load(name);
-    const problem = loadProblem(mode === "reload" ? "reload" : "reload", unit);
+    const problem = loadProblem("reload", unit);
     if (problem) {
       ctx.io.err(problem.text + "\n");
       if (rc === 0) rc = problem.code;
@@ -542,7 +542,7 @@ export async function reloadUnits(
       if (code !== 0 && rc === 0) rc = code;
       continue;
     }
-    if (unit.type !== "service") {
+    if (!canReload) {
       ctx.io.err(
         `Failed to reload ${unit.id}: Job type reload is not applicable for unit ${unit.id}.\n`,
       );
@@ -554,7 +554,7 @@ export async function reloadUnits(
     if (!outcome.ok) {
       if (outcome.message?.startsWith("Failed to reload")) ctx.io.err(outcome.message + "\n");
       else jobFailed(ctx, unit.id, { ok: false, result: outcome.result });
-      if (rc === 0) rc = outcome.message?.includes("is not applicable") ? 3 : 1;
+      if (rc === 0) rc = 1;
     }
   }
   return rc;

@@ -9,17 +9,17 @@ import type { LoadedUnit, UnitLoader } from "../units/loader.ts";
 import {
   forwardDependencies,
   requiredMounts,
+  REVERSE,
   reverseLinkDependencies,
   sliceOf,
   triggeringUnits,
 } from "../units/deps.ts";
-import { serviceSettings, unitSettings } from "../unit/model.ts";
+import { DEPENDENCY_KEYS, LIMIT_KEYS, serviceSettings, unitSettings } from "../unit/model.ts";
 import { NEVER_RAN, type RuntimeView, type UnitView } from "../output/show.ts";
 import { logDir } from "../units/paths.ts";
 import { InstallLookup, unitFilePreset, unitFileState } from "../units/install.ts";
 import { toRuntimeView, unitState } from "./runtime.ts";
 import { ownLimits } from "../process/procfs.ts";
-import { LIMIT_KEYS } from "../unit/model.ts";
 
 const LIMIT_PROPERTIES = LIMIT_KEYS.flatMap(([n]) => [`Limit${n}`, `Limit${n}Soft`]);
 
@@ -31,34 +31,12 @@ export function runtimeView(ctx: Context, unit: LoadedUnit): Promise<RuntimeView
   return Promise.resolve(toRuntimeView(unitState(ctx, unit)));
 }
 
-const DEPENDENCY_PROPERTIES = new Set([
-  "Requires",
-  "Requisite",
-  "Wants",
-  "BindsTo",
-  "PartOf",
-  "Upholds",
-  "RequiredBy",
-  "RequisiteOf",
-  "WantedBy",
-  "BoundBy",
-  "ConsistsOf",
-  "UpheldBy",
-  "Conflicts",
-  "ConflictedBy",
-  "Before",
-  "After",
-  "OnFailure",
-  "OnFailureOf",
-  "OnSuccess",
-  "OnSuccessOf",
+/** Every property that needs the dependency scans. */
+const DEPENDENCY_PROPERTIES = new Set<string>([
+  ...DEPENDENCY_KEYS,
+  ...Object.values(REVERSE),
   "Triggers",
   "TriggeredBy",
-  "PropagatesReloadTo",
-  "ReloadPropagatedFrom",
-  "PropagatesStopTo",
-  "StopPropagatedFrom",
-  "JoinsNamespaceOf",
 ]);
 
 /**
@@ -93,12 +71,14 @@ export async function unitView(
       }
     }
   }
+  const service = unit.type === "service" ? serviceSettings(unit.config) : undefined;
   const merged = {
     ...settings,
     deps: { ...settings.deps, ...deps },
-    requiresMountsFor: requiredMounts(unit),
+    requiresMountsFor: wants(["RequiresMountsFor"])
+      ? requiredMounts(unit, loaded ? service : undefined)
+      : settings.requiresMountsFor,
   } as typeof settings;
-  const service = unit.type === "service" ? serviceSettings(unit.config) : undefined;
   const runtime = await runtimeView(ctx, unit);
   const { unitFileState, unitFilePreset } = wants(["UnitFileState", "UnitFilePreset"])
     ? await fileState(ctx, loader, unit)

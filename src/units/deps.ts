@@ -8,7 +8,12 @@
 import type { UnitLoader } from "./loader.ts";
 import type { LoadedUnit } from "./loader.ts";
 import { escapeName, parseUnitName, templateOf } from "../unit/names.ts";
-import { type DependencyKey, serviceSettings, unitSettings } from "../unit/model.ts";
+import {
+  type DependencyKey,
+  type ServiceSettings,
+  serviceSettings,
+  unitSettings,
+} from "../unit/model.ts";
 import { parseBoolean } from "../unit/values.ts";
 
 const LINK_DIRS: ReadonlyArray<[string, DependencyKey]> = [
@@ -92,10 +97,15 @@ const LOG_OUTPUTS = /^(journal|syslog|kmsg)/;
  * plus, as systemd adds them, WorkingDirectory= (unless optional or `~`),
  * RootDirectory=, the `*Directory=` paths and PrivateTmp='s /tmp and /var/tmp.
  */
-export function requiredMounts(unit: LoadedUnit): string[] {
+export function requiredMounts(
+  unit: LoadedUnit,
+  svc: ServiceSettings | undefined = unit.type === "service" && unit.loadState === "loaded"
+    ? serviceSettings(unit.config)
+    : undefined,
+): string[] {
   const out = [...unitSettings(unit.config).requiresMountsFor];
-  if (unit.type === "service" && unit.loadState === "loaded") {
-    const s = serviceSettings(unit.config);
+  if (svc) {
+    const s = svc;
     const wd = s.workingDirectory;
     if (wd && !wd.optional && wd.path.startsWith("/")) out.push(wd.path);
     if (s.rootDirectory) out.push(s.rootDirectory);
@@ -138,15 +148,15 @@ export function forwardDependencies(
     add("Requires", slice);
     add("After", slice);
   }
-  if (unit.type === "service") {
-    const svc = serviceSettings(unit.config);
-    if (LOG_OUTPUTS.test(svc.standardOutput.kind) || LOG_OUTPUTS.test(svc.standardError.kind)) {
-      add("After", "systemd-journald.socket");
-    }
+  const svc = unit.type === "service" ? serviceSettings(unit.config) : undefined;
+  if (
+    svc && (LOG_OUTPUTS.test(svc.standardOutput.kind) || LOG_OUTPUTS.test(svc.standardError.kind))
+  ) {
+    add("After", "systemd-journald.socket");
   }
   // Mount points of the needed paths: in a container only the root mount is a unit.
-  if (requiredMounts(unit).length) add("After", "-.mount");
-  if (unit.type === "service" && serviceSettings(unit.config).privateTmp) {
+  if (requiredMounts(unit, svc).length) add("After", "-.mount");
+  if (svc?.privateTmp) {
     add("Wants", "tmp.mount");
     add("After", "tmp.mount", "systemd-tmpfiles-setup.service");
   }
@@ -180,7 +190,8 @@ export function forwardDependencies(
   return deps;
 }
 
-const REVERSE: Record<string, string> = {
+/** The reverse property of each dependency property (`Wants` → `WantedBy`). */
+export const REVERSE: Readonly<Record<string, string>> = {
   Wants: "WantedBy",
   Requires: "RequiredBy",
   Requisite: "RequisiteOf",
