@@ -63,7 +63,9 @@ export async function removeTree(dir: string): Promise<void> {
     console.error(`not removing ${dir}: still mounted: ${mounted.join(", ")}`);
     return;
   }
-  await Deno.remove(dir, { recursive: true }).catch(() => {});
+  // --one-file-system: should a mount appear meanwhile, rm does not descend into it.
+  const rm = await run("rm", ["-rf", "--one-file-system", dir]);
+  if (rm.code !== 0) console.error(`rm -rf ${dir}: ${rm.output}`);
 }
 
 /**
