@@ -23,7 +23,7 @@ import { readStat } from "./procfs.ts";
 import { selfCommand } from "./self.ts";
 
 export type { ExitInfo } from "./_children.ts";
-export { childExit, reapChild } from "./_children.ts";
+export { childExit, isTrackedChild, reapChild } from "./_children.ts";
 
 /** Where a standard stream of a command goes. */
 export interface StdioTarget {

@@ -16,7 +16,7 @@ import {
   unitSettings,
 } from "../unit/model.ts";
 import { signalName } from "../unit/signals.ts";
-import { type ExitInfo, type Spawned, spawnProcess } from "../process/spawn.ts";
+import { type ExitInfo, isTrackedChild, type Spawned, spawnProcess } from "../process/spawn.ts";
 import { signalProcess, stopSequence } from "../process/kill.ts";
 import { isAlive, listStats, readStat } from "../process/procfs.ts";
 import { type NotifyListener, notifySocketPath, openNotifySocket } from "../process/notify.ts";
@@ -319,10 +319,12 @@ async function waitFor<T>(probe: () => T | undefined, timeoutMs: number): Promis
 }
 
 /** Our own direct children that Deno did not spawn (daemons re-parented to us). */
-function adoptedChildren(exclude: Set<number>): number[] {
+function adoptedChildren(exclude: Set<number>, before?: ReadonlySet<number>): number[] {
   const out: number[] = [];
   for (const st of listStats()) {
-    if (exclude.has(st.pid)) continue;
+    if (exclude.has(st.pid) || before?.has(st.pid)) continue;
+    // A process this one spawned itself is another unit's (the init instance runs many).
+    if (isTrackedChild(st.pid)) continue;
     if (st.ppid === Deno.pid && st.state !== "Z") out.push(st.pid);
   }
   return out;
@@ -657,6 +659,9 @@ async function startMain(a: Activation, timeoutMs: number): Promise<JobOutcome> 
     case "forking": {
       setChildSubreaper();
       const cmd = s.exec.ExecStart[0];
+      // In the init instance every unit's processes are children of this one: the daemon
+      // is a child that appears while ExecStart runs (not one that was there before).
+      const before = new Set(adoptedChildren(new Set()));
       const exit = await a.runControl("ExecStart", cmd, timeoutMs);
       if (!succeeded(s, cmd, exit)) {
         return await failStart(a, resultOf(exit), exit);
@@ -668,14 +673,15 @@ async function startMain(a: Activation, timeoutMs: number): Promise<JobOutcome> 
           const pid = readPidFile(se, pidFile);
           if (pid && isAlive(pid)) return pid;
           // As systemd: no PID file and nothing of the service left: stop waiting (0).
-          const gone = !adoptedChildren(new Set([exit.pid])).length && !liveMembers(a.st).length;
+          const gone = !adoptedChildren(new Set([exit.pid]), before).length &&
+            !liveMembers(a.st).length;
           return gone ? 0 : undefined;
         }, Math.min(timeoutMs, 90_000)) || undefined;
         if (main === undefined) {
           se.warn(`${a.unit.id}: New main PID could not be read from PID file ${pidFile}.`);
         }
       }
-      const adopted = adoptedChildren(new Set([exit.pid]));
+      const adopted = adoptedChildren(new Set([exit.pid]), before);
       if (main === undefined && s.guessMainPID && adopted.length === 1) main = adopted[0];
       const sessions = new Set(a.st.Sessions ?? []);
       for (const p of adopted) {
