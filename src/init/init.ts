@@ -19,6 +19,7 @@ import { type LoadedUnit, UnitLoader } from "../units/loader.ts";
 import { forwardDependencies } from "../units/deps.ts";
 import { getDefaultTarget, InstallLookup } from "../units/install.ts";
 import { logDir } from "../units/paths.ts";
+import { createTmpfiles } from "../units/tmpfiles.ts";
 import { unitSettings } from "../unit/model.ts";
 import { formatTimespan } from "../unit/timespan.ts";
 import { readManagerState, updateManagerState } from "../state/manager.ts";
@@ -248,6 +249,8 @@ export class Init {
 
   async #boot(): Promise<void> {
     await this.#setState("starting");
+    // systemd-tmpfiles-setup.service's work: packages rely on its /run directories.
+    if (this.ctx.scope === "system") createTmpfiles(this.ctx.root, (line) => this.say(line));
     const names = this.#bootNames();
     const tx = startTransaction(this.m, names);
     const byId = new Map(tx.order.map((u) => [u.id, u]));
