@@ -236,3 +236,97 @@ Deno.test("init with two units exits 0 once both ended with success; orphans are
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test({
+  name: "a non-root PID 1 runs in user mode: the user's units and the system units of its User=",
+  ignore: skip !== undefined,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const root = makeTree({
+      "/etc/passwd": "root:x:0:0::/root:/bin/sh\nnobody:x:65534:65534::/nonexistent:/bin/false\n",
+      "/etc/group": "root:x:0:\nnogroup:x:65534:\n",
+      "/etc/systemd/system/nob.service": "[Unit]\nDescription=Runs as nobody\n[Service]\n" +
+        "User=nobody\nExecStart=/bin/sh -c 'echo i am $(id -u); sleep 1'\n",
+      [`${WANTS}/nob.service`]: "->../nob.service",
+      "/etc/systemd/system/rootonly.service": "[Service]\nExecStart=/bin/sleep infinity\n",
+      [`${WANTS}/rootonly.service`]: "->../rootonly.service",
+      "/etc/systemd/user/mine.service":
+        "[Unit]\nDescription=User unit\n[Service]\nExecStart=/bin/sh -c 'echo user unit; sleep 1'\n",
+      "/etc/systemd/user/default.target.wants/mine.service": "->../mine.service",
+    });
+    // The program's sources, where the unprivileged user can read them.
+    const code = await Deno.makeTempDir({ prefix: "sysctl-src-" });
+    const repo = new URL("../../", import.meta.url).pathname;
+    try {
+      Deno.mkdirSync(`${root}/tmp`, { mode: 0o1777 });
+      Deno.chmodSync(`${root}/tmp`, 0o1777);
+      await new Deno.Command("cp", { args: ["-r", `${repo}/src`, `${repo}/mod.ts`, code] })
+        .output();
+      await new Deno.Command("chmod", { args: ["-R", "a+rX", code, root] }).output();
+      const out = await new Deno.Command("unshare", {
+        args: [
+          "--pid",
+          "--fork",
+          "--mount-proc",
+          "--kill-child",
+          "setpriv",
+          "--reuid=65534",
+          "--regid=65534",
+          "--clear-groups",
+          "env",
+          `HOME=${code}`,
+          `DENO_DIR=${code}/.deno`,
+          "sh",
+          "-c",
+          // exec: the program must be PID 1 (no verb, --exit: leave once the units ended).
+          `exec ${Deno.execPath()} run --quiet ${PERMS.join(" ")} ${code}/mod.ts ` +
+          `--root=${root} --exit`,
+        ],
+        stdin: "null",
+        signal: AbortSignal.timeout(30_000),
+        env: { NO_COLOR: "1" },
+      }).output();
+      const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+      assert.match(text, /^mine\.service: user unit$/m, text);
+      assert.match(text, /^nob\.service: i am 65534$/m, text);
+      assert.doesNotMatch(text, /rootonly/);
+      assert.equal(out.code, 0, text);
+    } finally {
+      await Deno.remove(root, { recursive: true });
+      await Deno.remove(code, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "without /proc the init refuses to start in one line",
+  ignore: skip !== undefined,
+  fn: async () => {
+    const root = makeTree({ "/etc/systemd/system/s.service": "[Service]\nExecStart=/bin/true\n" });
+    try {
+      const out = await new Deno.Command("unshare", {
+        args: [
+          "--mount",
+          "--pid",
+          "--fork",
+          "sh",
+          "-c",
+          `umount -l /proc && exec ${Deno.execPath()} run --quiet ${PERMS.join(" ")} ${MOD} ` +
+          `--root=${root}`,
+        ],
+        stdin: "null",
+        env: { NO_COLOR: "1" },
+      }).output();
+      const dec = new TextDecoder();
+      assert.equal(out.code, 1);
+      assert.equal(dec.decode(out.stdout), "");
+      assert.equal(
+        dec.decode(out.stderr),
+        "Failed to start the init instance: /proc is not mounted.\n",
+      );
+    } finally {
+      await Deno.remove(root, { recursive: true });
+    }
+  },
+});
