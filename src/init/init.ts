@@ -29,13 +29,15 @@ import { liveInit } from "../service/init_link.ts";
 import { currentBootKey, stateDirHost, unitState } from "../service/runtime.ts";
 import { onHeldSignal } from "../process/held_signals.ts";
 import { readStat } from "../process/procfs.ts";
-import { ignoreSignal, setChildSubreaper, setProcessName } from "../process/reaper.ts";
+import { ignoreSignal, setChildSubreaper, setProcessName, trimMemory } from "../process/reaper.ts";
 import { endLeftovers } from "./leftovers.ts";
 import { LogRelay } from "./relay.ts";
 import { reverseOrdering, runOrdered } from "./jobs.ts";
 import { Supervision } from "./supervise.ts";
 
 const SIGUSR1 = 10;
+/** Quiet time after which an idle init gives memory back. */
+const IDLE_TRIM_MS = 2000;
 const encoder = new TextEncoder();
 
 /** Writes to stdout at once (PID 1's stdout is what `docker logs` shows). */
@@ -121,6 +123,7 @@ export class Init {
   #request?: StopRequest;
   #wake?: () => void;
   #started = performance.now();
+  #trimTimer?: ReturnType<typeof setTimeout>;
 
   constructor(ctx: Context, named: string[] | undefined) {
     this.ctx = ctx;
@@ -370,6 +373,7 @@ export class Init {
    * a boot of the default target leaves only on shutdown requests.
    */
   checkDone(): void {
+    this.#settleLater();
     if (this.stopping || (!this.named && !this.ctx.options.exitWhenIdle)) return;
     // A main process that ended but is not yet recorded reads as failed: record it first.
     this.supervision.reapNow();
@@ -399,7 +403,21 @@ export class Init {
     return states.every((s) => (s.Result ?? "success") === "success") ? 0 : 1;
   }
 
+  /** After a burst of work, once things are quiet, memory is given back. */
+  #settleLater(): void {
+    clearTimeout(this.#trimTimer);
+    if (this.stopping) return;
+    this.#trimTimer = setTimeout(() => {
+      try {
+        trimMemory();
+      } catch (e) {
+        this.fault("trim", e);
+      }
+    }, IDLE_TRIM_MS);
+  }
+
   async #shutdown(): Promise<void> {
+    clearTimeout(this.#trimTimer);
     await this.#setState("stopping");
     this.supervision.cancelRestarts();
     this.m = new Manager(this.ctx, this.loader, this.supervision);

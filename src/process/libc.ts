@@ -50,6 +50,7 @@ const SYMBOLS = {
   readlink: { parameters: ["buffer", "buffer", "usize"], result: "isize" },
   close_range: { parameters: ["u32", "u32", "i32"], result: "i32" },
   prctl: { parameters: ["i32", "u64", "u64", "u64", "u64"], result: "i32" },
+  malloc_trim: { parameters: ["usize"], result: "i32" },
   mkfifo: { parameters: ["buffer", "u32"], result: "i32" },
   signal: { parameters: ["i32", "usize"], result: "usize" },
   sigprocmask: { parameters: ["i32", "buffer", "pointer"], result: "i32" },
