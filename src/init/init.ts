@@ -168,6 +168,15 @@ export class Init {
       return 1;
     }
     onHeldSignal((signal) => this.#onSignal(signal));
+    // The loop must not die: an error that escapes a callback is logged, not fatal.
+    globalThis.addEventListener("unhandledrejection", (e) => {
+      e.preventDefault();
+      this.fault("Unexpected error", e.reason);
+    });
+    globalThis.addEventListener("error", (e) => {
+      e.preventDefault();
+      this.fault("Unexpected error", e.error ?? e.message);
+    });
     try {
       ignoreSignal(SIGUSR1);
       if (Deno.pid !== 1) setChildSubreaper();

@@ -330,3 +330,44 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "as PID 1, a unit that cannot load and a corrupt state file do not take the init down",
+  ignore: skip !== undefined,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const root = makeTree({
+      "/etc/systemd/system/ok.service": "[Service]\nExecStart=/bin/sleep infinity\n" +
+        "Restart=always\nRestartSec=100ms\n",
+      [`${WANTS}/ok.service`]: "->../ok.service",
+      // A directory where the unit file should be: systemd's load error.
+      "/etc/systemd/system/broken.service/x": "",
+      [`${WANTS}/broken.service`]: "->../broken.service",
+    });
+    const pid1 = await startPid1(root);
+    try {
+      assert.ok(await until(async () => (await pid1.systemctl("is-active", "ok")).code === 0));
+      assert.ok(
+        await until(async () =>
+          (await pid1.systemctl("is-system-running")).stdout !== "starting\n"
+        ),
+      );
+      const main = parseShow((await pid1.systemctl("show", "ok")).stdout).MainPID;
+      Deno.writeTextFileSync(`${root}/run/systemctl/units/ok.service.json`, "{not json");
+      await pid1.sh(`kill -9 ${main}`);
+      await new Promise((r) => setTimeout(r, 500));
+      // PID 1 is still there and answers; the unit reads as having no state.
+      assert.equal(Deno.readTextFileSync(`/proc/${pid1.hostPid}/comm`).trim(), "systemd");
+      assert.match((await pid1.systemctl("is-system-running")).stdout, /^(running|degraded)\n$/);
+      assert.ok((await pid1.systemctl("start", "ok")).code === 0);
+      assert.equal((await pid1.systemctl("is-active", "ok")).stdout, "active\n");
+      pid1.signal("SIGTERM");
+      assert.equal(await pid1.exited, 0, pid1.output());
+    } finally {
+      pid1.kill();
+      await pid1.exited.catch(() => {});
+      await Deno.remove(root, { recursive: true });
+    }
+  },
+});
