@@ -162,6 +162,12 @@ export class UnitLoader {
     warn: (text: string) => void,
     extraNames: readonly string[] = [],
   ): string[] {
+    // systemd mangles every name before acting on any, and an empty one cannot be mangled.
+    if (args.includes("")) {
+      throw new Error(
+        "Failed to mangle name: Invalid argument\nFailed to expand names: Invalid argument",
+      );
+    }
     const out: string[] = [];
     for (const arg of args) {
       if (isGlob(arg)) {

@@ -558,3 +558,24 @@ Deno.test("set-environment reaches services started later; unset-environment rem
   strictEqual(bad.code, 1);
   strictEqual(bad.stderr, "Not a valid environment variable assignment: 1X=y\n");
 });
+
+Deno.test("try-restart of a not-found unit says not found with its verb, exit 5", async () => {
+  const root = makeTree({ "etc/systemd/system/.keep": "" });
+  const r = await systemctl([`--root=${root}`, "try-restart", "nosuch"]);
+  strictEqual(r.stderr, "Failed to try-restart nosuch.service: Unit nosuch.service not found.\n");
+  strictEqual(r.code, 5);
+});
+
+Deno.test("an empty unit name cannot be mangled: systemd's two lines, exit 1, nothing done", async () => {
+  const root = makeTree({ "etc/systemd/system/a.service": "[Service]\nExecStart=/bin/true\n" });
+  for (const verb of ["start", "stop", "status", "show"]) {
+    const r = await systemctl([`--root=${root}`, verb, "a", ""]);
+    strictEqual(
+      r.stderr,
+      "Failed to mangle name: Invalid argument\nFailed to expand names: Invalid argument\n",
+      verb,
+    );
+    strictEqual(r.stdout, "", verb);
+    strictEqual(r.code, 1, verb);
+  }
+});
