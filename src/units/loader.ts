@@ -71,6 +71,8 @@ function readText(hostPath: string): { text?: string; error?: string; isDir?: bo
   try {
     const st = Deno.statSync(hostPath);
     if (st.isDirectory) return { error: "Is a directory", isDir: true };
+    // Never open a FIFO (it blocks until a writer comes), a socket or a device.
+    if (!st.isFile) return { error: "No such file or directory" };
     const bytes = Deno.readFileSync(hostPath);
     try {
       return { text: new TextDecoder("utf-8", { fatal: true }).decode(bytes) };
@@ -395,9 +397,9 @@ export class UnitLoader {
       try {
         const target = Deno.realPathSync(this.root.host(p));
         if (target === "/dev/null") continue;
-        if (Deno.statSync(target).size === 0 && Deno.lstatSync(this.root.host(p)).isSymlink) {
-          continue;
-        }
+        const st = Deno.statSync(target);
+        if (!st.isFile) continue; // a FIFO, socket or device: skipped, never opened
+        if (st.size === 0 && Deno.lstatSync(this.root.host(p)).isSymlink) continue;
       } catch {
         continue;
       }

@@ -579,3 +579,46 @@ Deno.test("an empty unit name cannot be mangled: systemd's two lines, exit 1, no
     strictEqual(r.code, 1, verb);
   }
 });
+
+Deno.test("FIFOs in unit directories are skipped, never opened, as systemd does", async () => {
+  const root = makeTree({
+    "etc/systemd/system/ok.service": "[Service]\nExecStart=/bin/true\n" +
+      "[Install]\nWantedBy=multi-user.target\n",
+    "etc/systemd/system/ok.service.d/a.conf": "[Service]\nNice=3\n",
+  });
+  const dir = `${root}/etc/systemd/system`;
+  for (const f of ["fifo.service", "ok.service.d/b.conf", "other.fifo"]) {
+    const mk = new Deno.Command("mkfifo", { args: [`${dir}/${f}`] }).outputSync();
+    strictEqual(mk.code, 0);
+  }
+  // A hang is the bug: each run is killed after 20 s and then fails.
+  const run = async (...args: string[]) => {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--quiet", ...PERMS, MOD, `--root=${root}`, ...args],
+      env: { NO_COLOR: "1" },
+      stdin: "null",
+      signal: AbortSignal.timeout(20_000),
+    }).output();
+    const dec = new TextDecoder();
+    return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+  };
+  strictEqual((await run("daemon-reload")).code, 0);
+  const all = await run("list-units", "--all", "--plain", "--no-legend");
+  strictEqual(all.code, 0);
+  ok(!all.stdout.includes("fifo.service"));
+  const files = await run("list-unit-files", "--no-legend");
+  ok(files.stdout.includes("ok.service"));
+  ok(!files.stdout.includes("fifo.service"));
+  const shown = parseShow((await run("show", "fifo", "ok")).stdout);
+  strictEqual(shown.LoadState, "loaded"); // ok.service, the last block
+  strictEqual(shown.DropInPaths, "/etc/systemd/system/ok.service.d/a.conf");
+  strictEqual(shown.Nice, "3");
+  strictEqual(parseShow((await run("show", "fifo")).stdout).LoadState, "not-found");
+  const cat = await run("cat", "fifo");
+  strictEqual(cat.code, 1);
+  strictEqual(cat.stdout, "");
+  const start = await run("start", "fifo");
+  strictEqual(start.stderr, "Failed to start fifo.service: Unit fifo.service not found.\n");
+  strictEqual(start.code, 5);
+  strictEqual((await run("is-enabled", "ok")).stdout, "disabled\n");
+});
