@@ -1,12 +1,12 @@
 /**
  * Loads units: finds the fragment (or built-in, or SysV script), follows
- * aliases, reads `.include`s and drop-ins in systemd's order, resolves
+ * aliases, reads drop-ins in systemd's order, resolves
  * specifiers, validates directives and decides the LoadState. File system
  * only; never spawns.
  * @module
  */
 
-import { basename, dirname, isAbsolute, join } from "node:path";
+import { basename } from "node:path";
 import { type Diagnostic, formatDiagnostic, parseUnitText } from "../unit/parse.ts";
 import type { Assignment } from "../unit/parse.ts";
 import { UnitConfig } from "../unit/config.ts";
@@ -307,28 +307,15 @@ export class UnitLoader {
     const assignments: Assignment[] = [];
     let loadError: string | undefined;
     const fileLabel = fragment ?? sourcePath ?? id;
-    const parseInto = (content: string, file: string, depth: number) => {
+    const parseInto = (content: string, file: string) => {
       const parsed = parseUnitText(content, file);
       diagnostics.push(...parsed.diagnostics);
       diagnostics.push(...sectionProblems(base.type, file, parsed.headers));
-      for (const inc of parsed.includes) {
-        diagnostics.push({
-          file,
-          line: inc.line,
-          message: ".include directives are deprecated, and support for them will be removed " +
-            "in a future version of systemd. Please use drop-in files instead.",
-        });
-        const p = isAbsolute(inc.path) ? inc.path : join(dirname(file), inc.path);
-        const r = readText(this.root.host(p));
-        if (r.text === undefined || depth > 8) {
-          loadError = `Failed to load ${p}: ${r.error ?? "Too many levels of symbolic links"}`;
-          continue;
-        }
-        parseInto(r.text, p, depth + 1);
-      }
       assignments.push(...parsed.assignments);
+      return parsed.error;
     };
-    parseInto(text, fileLabel, 0);
+    // systemd fails the unit when its main file does not parse; a bad drop-in only warns.
+    loadError = parseInto(text, fileLabel);
     const aliases = this.aliasesOf(id);
     const dropInPaths = this.#dropIns(id, ...aliases);
     for (const p of dropInPaths) {
@@ -337,7 +324,7 @@ export class UnitLoader {
         diagnostics.push({ file: p, line: 0, message: `Failed to load drop-in: ${r.error}` });
         continue;
       }
-      parseInto(r.text, p, 0);
+      parseInto(r.text, p);
     }
     const expanded = this.#expandSpecifiers(id, fragment, assignments, diagnostics);
     const type = base.type;

@@ -219,22 +219,50 @@ Deno.test("an alias symlink resolves to the real unit and shows in Names", async
   strictEqual(p.Names, "other.service real.service");
 });
 
-Deno.test(".include inserts a file with a deprecation warning", async () => {
+Deno.test(".include is ignored as systemd 252 ignores it: nothing read, the unit loads", async () => {
   const root = makeTree({
     "etc/systemd/system/inc.service":
-      ".include /etc/systemd/common.conf\n[Service]\nExecStart=/bin/true\n",
+      ".include /etc/systemd/common.conf\n[Service]\nExecStart=/bin/true\n.include /nope.conf\n",
     "etc/systemd/common.conf": "[Unit]\nDescription=From include\n",
   });
   const p = parseShow((await systemctl([`--root=${root}`, "show", "inc"])).stdout);
-  strictEqual(p.Description, "From include");
+  strictEqual(p.Description, "inc.service");
   strictEqual(p.LoadState, "loaded");
-  const missing = makeTree({
-    "etc/systemd/system/inc.service": ".include /nope.conf\n[Service]\nExecStart=/bin/true\n",
-  });
+  const reload = await systemctl([`--root=${root}`, "daemon-reload"]);
   strictEqual(
-    parseShow((await systemctl([`--root=${missing}`, "show", "inc"])).stdout).LoadState,
-    "error",
+    reload.stderr,
+    "/etc/systemd/system/inc.service:1: Assignment outside of section. Ignoring.\n" +
+      "/etc/systemd/system/inc.service:4: Missing '=', ignoring line.\n",
   );
+});
+
+Deno.test("an invalid section header fails the unit's load (Bad message); in a drop-in it warns", async () => {
+  const root = makeTree({
+    "etc/systemd/system/bad.service": "[Unit\nDescription=x\n[Service]\nExecStart=/bin/true\n",
+    "etc/systemd/system/ok.service": "[Service]\nExecStart=/bin/true\n",
+    "etc/systemd/system/ok.service.d/a.conf": "[Service\nNice=1\n",
+  });
+  const p = parseShow((await systemctl([`--root=${root}`, "show", "bad"])).stdout);
+  strictEqual(p.LoadState, "error");
+  const s = await systemctl([`--root=${root}`, "start", "bad"]);
+  strictEqual(
+    s.stderr,
+    "Failed to start bad.service: Unit bad.service failed to load properly, please " +
+      "adjust/correct and reload service manager: Bad message\n",
+  );
+  strictEqual(s.code, 1);
+  const reload = await systemctl([`--root=${root}`, "daemon-reload"]);
+  match(
+    reload.stderr,
+    /^\/etc\/systemd\/system\/bad\.service:1: Invalid section header '\[Unit'$/m,
+  );
+  match(
+    reload.stderr,
+    /^\/etc\/systemd\/system\/ok\.service\.d\/a\.conf:1: Invalid section header/m,
+  );
+  const ok = parseShow((await systemctl([`--root=${root}`, "show", "ok"])).stdout);
+  strictEqual(ok.LoadState, "loaded");
+  strictEqual(ok.Nice, "0");
 });
 
 Deno.test("a SysV script with an LSB header becomes a generated unit", async () => {
