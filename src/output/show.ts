@@ -166,8 +166,9 @@ export function cgroupPath(slice: string | undefined, id: string): string {
 
 function serviceProps(v: UnitView, s: ServiceSettings): Property[] {
   const r = v.runtime;
-  // A service that did not load has no type yet, and the default start timeout.
-  const loaded = v.loadState === "loaded";
+  // A service that did not load has no type yet, and the default start timeout. A bad
+  // setting is found after systemd derived the type (service_add_extras), so it has them.
+  const loaded = v.loadState === "loaded" || v.loadState === "bad-setting";
   const p: Property[] = [
     ["Type", loaded ? s.type : undefined],
     ["ExitType", s.exitType],
@@ -274,7 +275,7 @@ function serviceProps(v: UnitView, s: ServiceSettings): Property[] {
     ["Nice", String(s.nice ?? 0)],
     ["StandardInput", stdioText(s.standardInput)],
     // The manager's DefaultStandardOutput=journal is applied when a unit loads.
-    ["StandardOutput", v.loadState === "loaded" ? stdioText(s.standardOutput) : "inherit"],
+    ["StandardOutput", loaded ? stdioText(s.standardOutput) : "inherit"],
     ["StandardError", stdioText(s.standardError)],
     ["TTYPath", s.ttyPath],
     ["SyslogIdentifier", s.syslogIdentifier],

@@ -650,3 +650,32 @@ Deno.test("FIFOs in unit directories are skipped, never opened, as systemd does"
   strictEqual(start.code, 5);
   strictEqual((await run("is-enabled", "ok")).stdout, "disabled\n");
 });
+
+Deno.test("show of a bad-setting service keeps its parsed settings and derived Type", async () => {
+  const root = makeTree({
+    "etc/systemd/system/two.service":
+      "[Service]\nTimeoutStartSec=29s\nExecStart=/bin/true\nExecStart=/bin/false\n",
+    "etc/systemd/system/none.service": "[Service]\nTimeoutStartSec=29s\n",
+    "etc/systemd/system/bare.service": "[Unit]\nDescription=x\n",
+  });
+  const show = async (u: string) =>
+    parseShow(
+      (await systemctl([`--root=${root}`, "show", u, "-p", "LoadState,Type,TimeoutStartUSec"]))
+        .stdout,
+    );
+  deepStrictEqual(await show("two"), {
+    LoadState: "bad-setting",
+    Type: "simple",
+    TimeoutStartUSec: "29s",
+  });
+  deepStrictEqual(await show("none"), {
+    LoadState: "bad-setting",
+    Type: "oneshot",
+    TimeoutStartUSec: "29s",
+  });
+  deepStrictEqual(await show("bare"), {
+    LoadState: "bad-setting",
+    Type: "oneshot",
+    TimeoutStartUSec: "infinity",
+  });
+});
