@@ -101,6 +101,8 @@ export interface UnitView {
   readonly type: string;
   readonly loadState: string;
   readonly loadError?: string;
+  /** A bad-setting unit whose Type= and defaults were derived before it was refused. */
+  readonly settingsDerived?: boolean;
   readonly fragmentPath?: string;
   readonly sourcePath?: string;
   readonly dropInPaths: readonly string[];
@@ -167,8 +169,9 @@ export function cgroupPath(slice: string | undefined, id: string): string {
 function serviceProps(v: UnitView, s: ServiceSettings): Property[] {
   const r = v.runtime;
   // A service that did not load has no type yet, and the default start timeout. A bad
-  // setting is found after systemd derived the type (service_add_extras), so it has them.
-  const loaded = v.loadState === "loaded" || v.loadState === "bad-setting";
+  // setting found by service_verify() comes after systemd derived them (service_add_extras);
+  // one found while parsing (a broken Exec line) comes before.
+  const loaded = v.loadState === "loaded" || v.settingsDerived === true;
   const p: Property[] = [
     ["Type", loaded ? s.type : undefined],
     ["ExitType", s.exitType],

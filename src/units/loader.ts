@@ -44,6 +44,12 @@ export interface LoadedUnit {
   readonly loadState: LoadState;
   /** Why the unit did not load (for LoadError and status). */
   readonly loadError?: string;
+  /**
+   * True when the unit's settings were complete before it was refused: a bad-setting found
+   * by systemd's `service_verify()` (after it derived Type= and the defaults), not while
+   * parsing (a broken Exec line).
+   */
+  readonly settingsDerived?: boolean;
   /** Fragment path inside the root; the masking link or empty file when masked. */
   readonly fragmentPath?: string;
   readonly sourcePath?: string;
@@ -333,12 +339,14 @@ export class UnitLoader {
     const config = new UnitConfig(kept);
     const names = [id, ...aliases.filter((a) => a !== id)].sort();
     let loadState: LoadState = "loaded";
+    let settingsDerived: boolean | undefined;
     if (loadError) loadState = "error";
     else if (type === "service") {
       const bad = serviceSettingProblem(config, diagnostics);
       if (bad) {
         loadState = "bad-setting";
         loadError = `Unit ${id} has a bad unit file setting.`;
+        settingsDerived = bad !== FATAL_PARSE_ERROR;
         diagnostics.push({ file: id, line: 0, message: bad });
       }
     }
@@ -349,6 +357,7 @@ export class UnitLoader {
       names,
       loadState,
       loadError,
+      settingsDerived,
       fragmentPath: fragment,
       sourcePath: sourcePath ?? config.get("Unit", "SourcePath"),
       dropInPaths,
@@ -482,6 +491,8 @@ const BUILTIN_NAMES: Record<string, true> = Object.fromEntries(
 
 /** Checks the essential service settings; returns systemd's refusal text or undefined. */
 
+const FATAL_PARSE_ERROR = "Unit configuration has fatal error, unit will not be started.";
+
 function serviceSettingProblem(config: UnitConfig, diagnostics: Diagnostic[]): string | undefined {
   let execStart = 0;
   let fatal = false;
@@ -496,7 +507,7 @@ function serviceSettingProblem(config: UnitConfig, diagnostics: Diagnostic[]): s
       if (key === "ExecStart") execStart += r.commands.length;
     }
   }
-  if (fatal) return "Unit configuration has fatal error, unit will not be started.";
+  if (fatal) return FATAL_PARSE_ERROR;
   const hasStop = config.entries("Service", "ExecStop").length > 0;
   const type = config.get("Service", "Type") ?? (execStart > 0 ? "simple" : "oneshot");
   if (execStart === 0 && !hasStop && !config.get("Unit", "SuccessAction")) {

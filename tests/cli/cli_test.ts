@@ -651,12 +651,13 @@ Deno.test("FIFOs in unit directories are skipped, never opened, as systemd does"
   strictEqual((await run("is-enabled", "ok")).stdout, "disabled\n");
 });
 
-Deno.test("show of a bad-setting service keeps its parsed settings and derived Type", async () => {
+Deno.test("show of a service refused by verification keeps its parsed settings and derived Type", async () => {
   const root = makeTree({
     "etc/systemd/system/two.service":
       "[Service]\nTimeoutStartSec=29s\nExecStart=/bin/true\nExecStart=/bin/false\n",
     "etc/systemd/system/none.service": "[Service]\nTimeoutStartSec=29s\n",
     "etc/systemd/system/bare.service": "[Unit]\nDescription=x\n",
+    "etc/systemd/system/rel.service": "[Service]\nTimeoutStartSec=29s\nExecStart=relative/path\n",
   });
   const show = async (u: string) =>
     parseShow(
@@ -677,5 +678,12 @@ Deno.test("show of a bad-setting service keeps its parsed settings and derived T
     LoadState: "bad-setting",
     Type: "oneshot",
     TimeoutStartUSec: "infinity",
+  });
+  // A broken Exec line fails while parsing, before systemd derives anything (checked on a
+  // live systemd 252 in tests/diff/live_systemd_diff_test.ts).
+  deepStrictEqual(await show("rel"), {
+    LoadState: "bad-setting",
+    Type: "",
+    TimeoutStartUSec: "1min 30s",
   });
 });
