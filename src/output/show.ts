@@ -101,6 +101,8 @@ export interface UnitView {
   readonly type: string;
   readonly loadState: string;
   readonly loadError?: string;
+  /** A bad-setting unit whose Type= and defaults were derived before it was refused. */
+  readonly settingsDerived?: boolean;
   readonly fragmentPath?: string;
   readonly sourcePath?: string;
   readonly dropInPaths: readonly string[];
@@ -166,8 +168,10 @@ export function cgroupPath(slice: string | undefined, id: string): string {
 
 function serviceProps(v: UnitView, s: ServiceSettings): Property[] {
   const r = v.runtime;
-  // A service that did not load has no type yet, and the default start timeout.
-  const loaded = v.loadState === "loaded";
+  // A service that did not load has no type yet, and the default start timeout. A bad
+  // setting found by service_verify() comes after systemd derived them (service_add_extras);
+  // one found while parsing (a broken Exec line) comes before.
+  const loaded = v.loadState === "loaded" || v.settingsDerived === true;
   const p: Property[] = [
     ["Type", loaded ? s.type : undefined],
     ["ExitType", s.exitType],
@@ -274,7 +278,7 @@ function serviceProps(v: UnitView, s: ServiceSettings): Property[] {
     ["Nice", String(s.nice ?? 0)],
     ["StandardInput", stdioText(s.standardInput)],
     // The manager's DefaultStandardOutput=journal is applied when a unit loads.
-    ["StandardOutput", v.loadState === "loaded" ? stdioText(s.standardOutput) : "inherit"],
+    ["StandardOutput", loaded ? stdioText(s.standardOutput) : "inherit"],
     ["StandardError", stdioText(s.standardError)],
     ["TTYPath", s.ttyPath],
     ["SyslogIdentifier", s.syslogIdentifier],

@@ -5,6 +5,8 @@
  * credentials, signals, descriptors) and then `execve`s the command, so its
  * PID becomes the service's PID.
  *
+ * Its request (`HelperRequest`, JSON) comes on the descriptor named by its
+ * one argument, a memfd it reads to the end before anything else.
  * It reports to the spawner through an inherited pipe: `R` just before
  * `execve`, and `E<json>\n` when a step fails. The pipe is close-on-exec, so
  * end-of-file after `R` without `E` means the exec succeeded.
@@ -165,7 +167,7 @@ function writeAll(fd: number, text: string): void {
 
 /** Runs the helper: prepares the process and execs; exits with a 2xx status on failure. */
 export function execHelperMain(args: string[]): Promise<void> {
-  const request = JSON.parse(args[0]) as HelperRequest;
+  const request = readRequest(Number(args[0]));
   const failureLog = openFailureLog(request);
   try {
     prepareAndExec(request);
@@ -178,6 +180,29 @@ export function execHelperMain(args: string[]): Promise<void> {
     Deno.exit(failure.status);
   }
   return Promise.resolve();
+}
+
+/** Reads the request from the descriptor the spawner passed (a memfd), then closes it. */
+function readRequest(fd: number): HelperRequest {
+  const chunks: Uint8Array[] = [];
+  const buffer = new Uint8Array(1 << 16);
+  for (;;) {
+    const n = Number(libc().read(fd, buffer, BigInt(buffer.length)));
+    if (n === 0) break;
+    if (n < 0) {
+      if (errno() === Errno.EINTR) continue;
+      throw new Error(`cannot read the exec request: ${strerror(errno())}`);
+    }
+    chunks.push(buffer.slice(0, n));
+  }
+  libc().close(fd);
+  const bytes = new Uint8Array(chunks.reduce((sum, chunk) => sum + chunk.length, 0));
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return JSON.parse(new TextDecoder().decode(bytes)) as HelperRequest;
 }
 
 // Opened before chroot, without O_CREAT: a unit that never fails gets no log file from us.

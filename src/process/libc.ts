@@ -32,6 +32,8 @@ const SYMBOLS = {
   pipe2: { parameters: ["buffer", "i32"], result: "i32" },
   write: { parameters: ["i32", "buffer", "usize"], result: "isize" },
   read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+  lseek: { parameters: ["i32", "i64", "i32"], result: "i64" },
+  memfd_create: { parameters: ["buffer", "u32"], result: "i32" },
   readAsync: {
     name: "read",
     parameters: ["i32", "buffer", "usize"],

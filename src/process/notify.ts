@@ -5,6 +5,7 @@
  */
 
 import { sha256Hex } from "./_sha256.ts";
+import { setLongTimeout } from "./timer.ts";
 
 /** The longest path that fits in `sockaddr_un.sun_path` with its NUL. */
 const MAX_SOCKET_PATH = 107;
@@ -94,14 +95,14 @@ class Listener implements NotifyListener {
   async next(timeoutMs: number): Promise<Record<string, string> | undefined> {
     const deadline = performance.now() + timeoutMs;
     while (!this.#closed) {
-      let timer: ReturnType<typeof setTimeout> | undefined;
+      let cancelTimer: (() => void) | undefined;
       const remaining = deadline - performance.now();
       if (remaining <= 0) return undefined;
       const timeout = new Promise<"timeout">((resolve) => {
-        if (Number.isFinite(remaining)) timer = setTimeout(() => resolve("timeout"), remaining);
+        cancelTimer = setLongTimeout(() => resolve("timeout"), remaining);
       });
       const data = await Promise.race([this.#receive(), timeout]);
-      clearTimeout(timer);
+      cancelTimer?.();
       if (data === "timeout") return undefined;
       this.#pending = undefined;
       if (data === undefined) return undefined;

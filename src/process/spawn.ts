@@ -169,20 +169,54 @@ interface Launch {
   reportFd: number;
 }
 
+const MFD_CLOEXEC = 1;
+const SEEK_SET = 0;
+
+/**
+ * The request as a descriptor the helper reads first: a memfd holding the
+ * JSON, positioned at its start. It cannot travel in argv, where one string
+ * may hold at most 128 KiB (a larger environment failed with E2BIG), and a
+ * pipe would block the spawner once the request outgrows the pipe buffer.
+ */
+function requestDescriptor(request: HelperRequest): number {
+  const c = libc();
+  const bytes = new TextEncoder().encode(JSON.stringify(request));
+  const fd = c.memfd_create(cstr("systemctl-exec-request"), MFD_CLOEXEC);
+  if (fd < 0) throw new Error(`cannot pass the exec request: ${strerror(errno())}`);
+  let offset = 0;
+  while (offset < bytes.length) {
+    const n = Number(c.write(fd, bytes.subarray(offset), BigInt(bytes.length - offset)));
+    if (n <= 0) {
+      const code = errno();
+      c.close(fd);
+      throw new Error(`cannot pass the exec request: ${strerror(code)}`);
+    }
+    offset += n;
+  }
+  c.lseek(fd, 0n, SEEK_SET);
+  return fd;
+}
+
 function launchHelper(spec: SpawnSpec, request: HelperRequest): Launch {
   const c = libc();
   const self = selfCommand();
-  const argv = cstrArray([self.cmd, ...self.args, "--exec-helper", JSON.stringify(request)]);
+  // The request goes on the descriptor right after the report pipe's.
+  const requestFd = request.reportFd + 1;
+  const argv = cstrArray([self.cmd, ...self.args, "--exec-helper", String(requestFd)]);
   const envp = cstrArray(helperEnvironment());
+  const requestMemfd = requestDescriptor(request);
   const pipe = new Int32Array(2);
   if (c.pipe2(new Uint8Array(pipe.buffer), O.CLOEXEC) !== 0) {
-    throw new Error(`cannot create pipe: ${strerror(errno())}`);
+    const code = errno();
+    c.close(requestMemfd);
+    throw new Error(`cannot create pipe: ${strerror(code)}`);
   }
   const scratch: number[] = [];
   const attr = new Uint8Array(512);
   const actions = new Uint8Array(512);
   try {
     scratch.push(dupHigh(pipe[1]));
+    scratch.push(dupHigh(requestMemfd));
     const passed = (spec.passFds ?? []).map((fd) => {
       const copy = dupHigh(fd);
       scratch.push(copy);
@@ -204,6 +238,7 @@ function launchHelper(spec: SpawnSpec, request: HelperRequest): Launch {
       check(c.posix_spawn_file_actions_adddup2(actions, fd, 3 + index), "adddup2");
     });
     check(c.posix_spawn_file_actions_adddup2(actions, scratch[0], request.reportFd), "adddup2");
+    check(c.posix_spawn_file_actions_adddup2(actions, scratch[1], requestFd), "adddup2");
     const pid = new Int32Array(1);
     check(
       c.posix_spawn(
@@ -224,6 +259,7 @@ function launchHelper(spec: SpawnSpec, request: HelperRequest): Launch {
     c.posix_spawn_file_actions_destroy(actions);
     c.posix_spawnattr_destroy(attr);
     c.close(pipe[1]);
+    c.close(requestMemfd);
     for (const fd of scratch) c.close(fd);
   }
 }

@@ -6,7 +6,7 @@
  * - All non-triggering checks must pass; if any triggering (`|`) checks
  *   exist, at least one of them must pass. `!` negates a check.
  * - A check that cannot be evaluated (relative path, malformed expression,
- *   unknown architecture or capability name, unreadable kernel facts) fails
+ *   unknown capability name, unreadable kernel facts) fails
  *   whether or not it is negated, like systemd's `CONDITION_ERROR`.
  * - As in systemd, evaluation stops at the first failing non-triggering
  *   check; {@link ChecksOutcome.results} holds the checks evaluated so far,
@@ -717,7 +717,8 @@ export function nativeArchitecture(): string {
 
 function checkArchitecture(env: ConditionEnv, value: string): boolean {
   const want = value === "native" ? nativeArchitecture() : value;
-  if (!ARCHITECTURES.has(want)) throw new CheckError(`unknown architecture: ${value}`);
+  // As systemd 252: an unknown architecture is definitely not ours (false, so `!` passes).
+  if (!ARCHITECTURES.has(want)) return false;
   return env.architecture === want;
 }
 

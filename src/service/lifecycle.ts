@@ -21,6 +21,7 @@ import { signalProcess, stopSequence } from "../process/kill.ts";
 import { isAlive, listStats, readEnviron, readStat } from "../process/procfs.ts";
 import { type NotifyListener, notifySocketPath, openNotifySocket } from "../process/notify.ts";
 import { setChildSubreaper } from "../process/reaper.ts";
+import { setLongTimeout } from "../process/timer.ts";
 import {
   buildEnvironment,
   createDirectories,
@@ -215,9 +216,9 @@ class Activation {
     const child = await this.spawn(cmd, extraEnv);
     await this.save({ ControlPID: child.pid, ControlPIDStartTime: child.startTime });
     const start = Date.now() * 1000;
-    let timer: ReturnType<typeof setTimeout> | undefined;
+    let cancelTimer: (() => void) | undefined;
     const timeout = timeoutMs === Infinity ? undefined : new Promise<"timeout">((r) => {
-      timer = setTimeout(() => r("timeout"), timeoutMs);
+      cancelTimer = setLongTimeout(() => r("timeout"), timeoutMs);
     });
     const status = child.status();
     let exit = await (timeout ? Promise.race([status, timeout]) : status);
@@ -232,7 +233,7 @@ class Activation {
       });
       exit = await status;
     }
-    if (timer !== undefined) clearTimeout(timer);
+    cancelTimer?.();
     this.recordRun(key, {
       pid: child.pid,
       start,

@@ -147,7 +147,8 @@ function loadProblem(verb: string, unit: LoadedUnit): { text: string; code: numb
     case "loaded":
       return undefined;
     case "not-found":
-      return verb === "start" || verb === "restart" || verb === "reload" || verb === "isolate"
+      return verb === "start" || verb === "restart" || verb === "try-restart" ||
+          verb === "reload" || verb === "isolate"
         ? { text: `Failed to ${verb} ${n}: Unit ${n} not found.`, code: 5 }
         : { text: `Failed to ${verb} ${n}: Unit ${n} not loaded.`, code: 5 };
     case "masked":
@@ -508,9 +509,8 @@ export async function restartUnits(
   let rc = 0;
   for (const name of m.expand(args)) {
     const unit = m.loader.load(name);
-    const problem = loadProblem(opts.verb === "try-restart" ? "restart" : "restart", unit);
+    const problem = loadProblem(opts.verb, unit);
     if (problem) {
-      if (opts.onlyIfActive && unit.loadState === "not-found") continue;
       ctx.io.err(problem.text + "\n");
       if (rc === 0) rc = problem.code;
       continue;

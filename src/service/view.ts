@@ -97,6 +97,7 @@ export async function unitView(
     type: unit.type,
     loadState: unit.loadState,
     loadError: unit.loadError,
+    settingsDerived: unit.settingsDerived,
     fragmentPath: unit.fragmentPath,
     sourcePath: unit.sourcePath,
     dropInPaths: unit.dropInPaths,

@@ -24,7 +24,7 @@ export function parseEnvironmentValue(
 ): { vars: Array<[string, string]>; warnings: string[] } {
   const split = splitWords(value, { strict: true });
   if (split.error) return { vars: [], warnings: [split.error] };
-  const vars: Array<[string, string]> = [];
+  const list = new VarList();
   const warnings: string[] = [];
   for (const word of split.words) {
     const eq = word.indexOf("=");
@@ -32,15 +32,22 @@ export function parseEnvironmentValue(
       warnings.push(`Invalid environment assignment, ignoring: ${word}`);
       continue;
     }
-    setVar(vars, word.slice(0, eq), word.slice(eq + 1));
+    list.set(word.slice(0, eq), word.slice(eq + 1));
   }
-  return { vars, warnings };
+  return { vars: list.vars, warnings };
 }
 
-function setVar(vars: Array<[string, string]>, name: string, value: string): void {
-  const i = vars.findIndex(([n]) => n === name);
-  if (i >= 0) vars[i] = [name, value];
-  else vars.push([name, value]);
+/** Assignments in first-seen order where a later value of a name replaces the earlier one. */
+class VarList {
+  readonly vars: Array<[string, string]> = [];
+  // Where each name sits: searching the list per assignment made long values quadratic.
+  readonly #at = new Map<string, number>();
+
+  set(name: string, value: string): void {
+    const i = this.#at.get(name);
+    if (i !== undefined) this.vars[i] = [name, value];
+    else this.#at.set(name, this.vars.push([name, value]) - 1);
+  }
 }
 
 const WS = " \t\n\r";
@@ -66,7 +73,7 @@ export function parseEnvironmentFile(text: string): Array<[string, string]> {
     | "doubleEscape"
     | "comment"
     | "commentEscape";
-  const out: Array<[string, string]> = [];
+  const list = new VarList();
   let state: State = "preKey";
   let key = "";
   let value = "";
@@ -75,7 +82,7 @@ export function parseEnvironmentFile(text: string): Array<[string, string]> {
   const push = () => {
     let k = keyWs >= 0 ? key.slice(0, keyWs) : key;
     if (k.startsWith("export ")) k = k.slice(7).replace(/^[ \t]+/, "");
-    if (isValidEnvName(k)) setVar(out, k, value);
+    if (isValidEnvName(k)) list.set(k, value);
     key = "";
     value = "";
   };
@@ -162,7 +169,7 @@ export function parseEnvironmentFile(text: string): Array<[string, string]> {
     if (state === "value" && valueWs >= 0) value = value.slice(0, valueWs);
     push();
   }
-  return out;
+  return list.vars;
 }
 
 /**

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { extractFirstWord, extractWordAndWarn } from "./values.ts";
+import { scanWord, scanWordAndWarn, wordScanner } from "./values.ts";
 import { formatTimestamp } from "./timespan.ts";
 import { signalName } from "./signals.ts";
 
@@ -73,14 +73,21 @@ export function parseExecLine(value: string): ExecParseResult {
   const commands: ExecCommand[] = [];
   const warnings: string[] = [];
   const flags = { unquote: true, cunescape: true };
-  let p = value;
+  const sc = wordScanner(value);
+  const chars = sc.chars;
+  const skipBlanks = () => {
+    while (sc.pos < chars.length && WHITESPACE.includes(chars[sc.pos])) sc.pos++;
+  };
+  // Whether the word at the position is exactly `word` (followed by whitespace or the end).
+  const isWord = (word: string) =>
+    word.split("").every((c, k) => chars[sc.pos + k] === c) &&
+    (sc.pos + word.length === chars.length || WHITESPACE.includes(chars[sc.pos + word.length]));
   let semicolon: boolean;
   do {
     semicolon = false;
-    const first = extractWordAndWarn(p, flags, warnings);
+    const first = scanWordAndWarn(sc, flags, warnings);
     if ("error" in first) return fail(`Unbalanced quoting, ignoring: "${value}"`);
     if (first.word === undefined) break;
-    p = first.rest;
     if (first.word === ";") {
       semicolon = true;
       continue;
@@ -125,22 +132,23 @@ export function parseExecLine(value: string): ExecParseResult {
     }
     if (!cmd.argv0Override) cmd.argv.push(f);
     cmd.path = simplifyPath(f);
-    while (p !== "") {
-      if (p[0] === ";" && (p.length === 1 || WHITESPACE.includes(p[1]))) {
-        p = p.slice(1).replace(/^[ \t\n\r]+/, "");
+    while (sc.pos < chars.length) {
+      if (isWord(";")) {
+        sc.pos += 1;
+        skipBlanks();
         semicolon = true;
         break;
       }
-      if (p.startsWith("\\;") && (p.length === 2 || WHITESPACE.includes(p[2]))) {
-        p = p.slice(2).replace(/^[ \t\n\r]+/, "");
+      if (isWord("\\;")) {
+        sc.pos += 2;
+        skipBlanks();
         cmd.argv.push(";");
         continue;
       }
-      const w = extractWordAndWarn(p, flags, warnings);
+      const w = scanWordAndWarn(sc, flags, warnings);
       if ("error" in w) return fail(`Unbalanced quoting, ignoring: "${value}"`);
       if (w.word === undefined) break;
       cmd.argv.push(w.word);
-      p = w.rest;
     }
     if (cmd.argv.length === 0) {
       return fail(`Empty executable name or zeroeth argument${ignoring}: ${value}`);
@@ -177,12 +185,11 @@ export function expandExecArgs(argv: string[], env: Record<string, string>): str
 
 function splitRelaxed(value: string): string[] {
   const words: string[] = [];
-  let rest = value;
+  const sc = wordScanner(value);
   for (;;) {
-    const r = extractFirstWord(rest, { unquote: true, relax: true });
+    const r = scanWord(sc, { unquote: true, relax: true });
     if ("error" in r || r.word === undefined) return words;
     words.push(r.word);
-    rest = r.rest;
   }
 }
 

@@ -314,14 +314,15 @@ export function serviceSettings(config: UnitConfig): ServiceSettings {
     const r = parseRlimit(v, kind);
     if (r) limits[name] = r;
   }
-  const env: Array<[string, string]> = [];
+  // A later assignment moves its name to the end; a Map keeps this linear in the words.
+  const envMap = new Map<string, string>();
   for (const v of config.list("Service", "Environment")) {
     for (const [k, val] of parseEnvironmentValue(v).vars) {
-      const i = env.findIndex(([n]) => n === k);
-      if (i >= 0) env.splice(i, 1);
-      env.push([k, val]);
+      envMap.delete(k);
+      envMap.set(k, val);
     }
   }
+  const env: Array<[string, string]> = [...envMap];
   const wd = config.get("Service", "WorkingDirectory");
   const timeoutBoth = config.get("Service", "TimeoutSec");
   const dfltStart = type === "oneshot" ? Infinity : 90 * SEC;

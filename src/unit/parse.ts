@@ -20,12 +20,6 @@ export interface Diagnostic {
   readonly message: string;
 }
 
-/** A `.include PATH` directive found while parsing. */
-export interface Include {
-  readonly path: string;
-  readonly line: number;
-}
-
 /** What parsing one file yields. Parsing never throws on bad input. */
 export interface ParsedFile {
   readonly file: string;
@@ -34,7 +28,11 @@ export interface ParsedFile {
   readonly sections: string[];
   /** Each section header with its line, in file order. */
   readonly headers: Array<{ readonly name: string; readonly line: number }>;
-  readonly includes: Include[];
+  /**
+   * Why the file cannot be used (`Bad message` after an invalid section header), as
+   * `config_parse()` fails; parsing stopped at that line.
+   */
+  readonly error?: string;
 }
 
 /** A syntax problem raised as an error, carrying the file and line. */
@@ -84,14 +82,15 @@ function endsWithContinuation(text: string): boolean {
  * lines whose first non-blank character is `#` or `;` are comments, also inside a
  * continuation; a line ending in an unescaped backslash continues on the next line (the backslash
  * becomes a space, the next line is appended as it is); a logical line is reported with the
- * number of its last physical line. Also handles sections and `.include`.
+ * number of its last physical line. `.include` lines get no special treatment: systemd 252
+ * dropped them, so they warn as any line without `=` does and nothing is read.
  */
 export function parseUnitText(text: string, file: string): ParsedFile {
   const assignments: Assignment[] = [];
   const diagnostics: Diagnostic[] = [];
   const sections: string[] = [];
   const headers: Array<{ name: string; line: number }> = [];
-  const includes: Include[] = [];
+  let error: string | undefined;
   if (text.startsWith("\uFEFF")) text = text.slice(1);
   const lines = text.split(/\r\n|\r|\n/);
   // A final newline does not start another line.
@@ -100,6 +99,7 @@ export function parseUnitText(text: string, file: string): ParsedFile {
   let continuation: string | undefined;
   let lineNo = 0;
   for (const raw of lines) {
+    if (error !== undefined) break;
     lineNo++;
     if (isComment(raw)) continue;
     const joined = continuation === undefined ? raw : continuation + raw;
@@ -110,19 +110,18 @@ export function parseUnitText(text: string, file: string): ParsedFile {
     continuation = undefined;
     handleLine(strip(joined), lineNo);
   }
-  if (continuation !== undefined) handleLine(strip(continuation), lineNo + 1);
-  return { file, assignments, diagnostics, sections, headers, includes };
+  if (continuation !== undefined && error === undefined) {
+    handleLine(strip(continuation), lineNo + 1);
+  }
+  return { file, assignments, diagnostics, sections, headers, error };
 
   function handleLine(line: string, lineNo: number): void {
     if (line === "") return;
-    if (line.startsWith(".include ") || line === ".include") {
-      includes.push({ path: line.slice(8).trim(), line: lineNo });
-      return;
-    }
     if (line.startsWith("[")) {
-      if (!line.endsWith("]") || line.length < 3) {
+      // `[]` is the section '' (unknown, so its lines are ignored), as in systemd.
+      if (!line.endsWith("]") || line.length < 2) {
         diagnostics.push({ file, line: lineNo, message: `Invalid section header '${line}'` });
-        section = undefined;
+        error = "Bad message";
         return;
       }
       section = line.slice(1, -1);

@@ -51,7 +51,10 @@ function hexValue(c: string | undefined): number {
  * Decodes one C escape (the text after the backslash), like systemd's `cunescape_one`.
  * Returns the bytes it stands for and how many characters it used, or undefined.
  */
-function cunescapeOne(chars: string[], i: number): { bytes: number[]; used: number } | undefined {
+function cunescapeOne(
+  chars: readonly string[],
+  i: number,
+): { bytes: number[]; used: number } | undefined {
   const simple: Record<string, number> = {
     a: 7,
     b: 8,
@@ -101,18 +104,56 @@ function cunescapeOne(chars: string[], i: number): { bytes: number[]; used: numb
  * `cunescape`). `{ word: undefined }` means there was no word left.
  */
 export function extractFirstWord(input: string, flags: ExtractFlags = {}): ExtractResult {
-  const seps = flags.separators ?? WHITESPACE;
   const chars = Array.from(input);
-  let i = 0;
+  const r = extractAt(chars, 0, flags);
+  if ("error" in r) return r;
+  if (r.word === undefined) return { word: undefined, rest: "" };
+  return { word: r.word, rest: chars.slice(r.next).join("") };
+}
+
+/**
+ * A position in a value's characters (code points), for taking word after word: each word
+ * costs its own length only, where re-slicing the rest would make long values quadratic.
+ */
+export interface WordScanner {
+  readonly chars: readonly string[];
+  pos: number;
+}
+
+/** A scanner at the start of `input`. */
+export function wordScanner(input: string): WordScanner {
+  return { chars: Array.from(input), pos: 0 };
+}
+
+/** `extractFirstWord` at the scanner's position; advances it past the word on success. */
+export function scanWord(
+  sc: WordScanner,
+  flags: ExtractFlags = {},
+): { word: string | undefined } | { error: true } {
+  const r = extractAt(sc.chars, sc.pos, flags);
+  if ("error" in r) return r;
+  sc.pos = r.next;
+  return { word: r.word };
+}
+
+function extractAt(
+  chars: readonly string[],
+  start: number,
+  flags: ExtractFlags,
+): { word: string | undefined; next: number } | { error: true } {
+  const seps = flags.separators ?? WHITESPACE;
+  let i = start;
   while (i < chars.length && seps.includes(chars[i])) i++;
-  if (i >= chars.length) return { word: undefined, rest: "" };
+  if (i >= chars.length) return { word: undefined, next: chars.length };
   const out: number[] = [];
-  const push = (c: string) => out.push(...encoder.encode(c));
+  const push = (c: string) => {
+    const code = c.charCodeAt(0);
+    // ASCII directly: an encoder call per character dominated long values.
+    if (code < 0x80) out.push(code);
+    else for (const b of encoder.encode(c)) out.push(b);
+  };
   let quote = "";
-  const finish = (): ExtractResult => ({
-    word: decoder.decode(new Uint8Array(out)),
-    rest: chars.slice(i).join(""),
-  });
+  const finish = () => ({ word: decoder.decode(new Uint8Array(out)), next: i });
   for (;;) {
     if (i >= chars.length) {
       if (quote !== "" && !flags.relax) return { error: true };
@@ -133,7 +174,7 @@ export function extractFirstWord(input: string, flags: ExtractFlags = {}): Extra
       if (flags.cunescape) {
         const dec = cunescapeOne(chars, i);
         if (dec) {
-          out.push(...dec.bytes);
+          for (const b of dec.bytes) out.push(b);
           i += dec.used;
         } else if (flags.unescapeRelax) {
           push("\\");
@@ -198,9 +239,9 @@ export function splitWords(
   };
   const words: string[] = [];
   const warnings: string[] = [];
-  let rest = s;
+  const sc = wordScanner(s);
   for (;;) {
-    const r = extractWordAndWarn(rest, flags, warnings, opts.strict ?? false);
+    const r = scanWordAndWarn(sc, flags, warnings, opts.strict ?? false);
     if ("error" in r) {
       const error = opts.strict
         ? `Invalid syntax, ignoring: ${s}`
@@ -209,7 +250,6 @@ export function splitWords(
     }
     if (r.word === undefined) return { words, warnings };
     words.push(r.word);
-    rest = r.rest;
   }
 }
 
@@ -226,6 +266,22 @@ export function extractWordAndWarn(
   const r = extractFirstWord(input, flags);
   if (!("error" in r) || strict || flags.unescapeRelax) return r;
   const retry = extractFirstWord(input, { ...flags, unescapeRelax: true });
+  if (!("error" in retry) && retry.word !== undefined) {
+    warnings.push(`Ignoring unknown escape sequences: "${retry.word}"`);
+  }
+  return retry;
+}
+
+/** `extractWordAndWarn` at a scanner's position; advances it past the word on success. */
+export function scanWordAndWarn(
+  sc: WordScanner,
+  flags: ExtractFlags,
+  warnings: string[],
+  strict = false,
+): { word: string | undefined } | { error: true } {
+  const r = scanWord(sc, flags);
+  if (!("error" in r) || strict || flags.unescapeRelax) return r;
+  const retry = scanWord(sc, { ...flags, unescapeRelax: true });
   if (!("error" in retry) && retry.word !== undefined) {
     warnings.push(`Ignoring unknown escape sequences: "${retry.word}"`);
   }

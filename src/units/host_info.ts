@@ -55,6 +55,14 @@ export function lookupUser(
   root: RootMap,
   nameOrUid: string | number,
 ): { name: string; uid: number; gid: number; home: string; shell: string } | undefined {
+  // systemd synthesizes root and nobody and never looks them up (synthesize_user_creds).
+  const key = String(nameOrUid);
+  if (key === "root" || key === "0") {
+    return { name: "root", uid: 0, gid: 0, home: "/root", shell: "/bin/sh" };
+  }
+  if (key === "nobody" || key === "65534") {
+    return { name: "nobody", uid: 65534, gid: 65534, home: "/", shell: "/usr/sbin/nologin" };
+  }
   const text = readText(root.host("/etc/passwd"));
   if (!text) return undefined;
   for (const line of text.split("\n")) {
@@ -72,6 +80,10 @@ export function lookupGroup(
   root: RootMap,
   nameOrGid: string | number,
 ): { name: string; gid: number; members: string[] } | undefined {
+  // Synthesized as systemd does; Debian's systemd names group 65534 `nogroup`.
+  const key = String(nameOrGid);
+  if (key === "root" || key === "0") return { name: "root", gid: 0, members: [] };
+  if (key === "nogroup" || key === "65534") return { name: "nogroup", gid: 65534, members: [] };
   const text = readText(root.host("/etc/group"));
   if (!text) return undefined;
   for (const line of text.split("\n")) {

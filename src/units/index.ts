@@ -123,6 +123,8 @@ export class UnitIndex {
             const st = Deno.statSync(this.#root.host(resolved));
             if (st.isFile && st.size === 0) masked = true;
             if (st.isDirectory) kind = "dir";
+            // A link to a FIFO, socket or device is no unit file (systemd lists it as bad).
+            else if (!st.isFile) kind = "broken";
           } catch {
             kind = "broken";
           }
@@ -132,7 +134,8 @@ export class UnitIndex {
       } else if (e.isDirectory) {
         kind = "dir";
       } else {
-        kind = "other";
+        // FIFOs, sockets and devices are skipped, as systemd does: opening a FIFO would block.
+        continue;
       }
       const entry: UnitFileEntry = {
         name: e.name,

@@ -22,6 +22,7 @@ import {
 } from "../unit/names.ts";
 import { configDirs, type PathEnv, type RootMap, type Scope, searchPath } from "./paths.ts";
 import { UnitIndex } from "./index.ts";
+import { readRegularTextSync } from "./regular_file.ts";
 import { type PresetAnswer, type Presets, queryPreset, readPresets } from "./presets.ts";
 
 /** The unit-file states of systemd 252. */
@@ -602,7 +603,7 @@ function loadInstall(
   const path = info.path as string;
   let text: string;
   try {
-    text = Deno.readTextFileSync(lp.host(path));
+    text = readRegularTextSync(lp.host(path));
   } catch {
     return "EIO";
   }
@@ -634,7 +635,7 @@ function loadInstall(
       applyInstallText(
         install,
         info.name,
-        Deno.readTextFileSync(lp.host(f)),
+        readRegularTextSync(lp.host(f)),
         lp.host(f),
         ctx,
         warnings,

@@ -1,12 +1,12 @@
 /**
  * Loads units: finds the fragment (or built-in, or SysV script), follows
- * aliases, reads `.include`s and drop-ins in systemd's order, resolves
+ * aliases, reads drop-ins in systemd's order, resolves
  * specifiers, validates directives and decides the LoadState. File system
  * only; never spawns.
  * @module
  */
 
-import { basename, dirname, isAbsolute, join } from "node:path";
+import { basename } from "node:path";
 import { type Diagnostic, formatDiagnostic, parseUnitText } from "../unit/parse.ts";
 import type { Assignment } from "../unit/parse.ts";
 import { UnitConfig } from "../unit/config.ts";
@@ -44,6 +44,12 @@ export interface LoadedUnit {
   readonly loadState: LoadState;
   /** Why the unit did not load (for LoadError and status). */
   readonly loadError?: string;
+  /**
+   * True when the unit's settings were complete before it was refused: a bad-setting found
+   * by systemd's `service_verify()` (after it derived Type= and the defaults), not while
+   * parsing (a broken Exec line).
+   */
+  readonly settingsDerived?: boolean;
   /** Fragment path inside the root; the masking link or empty file when masked. */
   readonly fragmentPath?: string;
   readonly sourcePath?: string;
@@ -71,6 +77,8 @@ function readText(hostPath: string): { text?: string; error?: string; isDir?: bo
   try {
     const st = Deno.statSync(hostPath);
     if (st.isDirectory) return { error: "Is a directory", isDir: true };
+    // Never open a FIFO (it blocks until a writer comes), a socket or a device.
+    if (!st.isFile) return { error: "No such file or directory" };
     const bytes = Deno.readFileSync(hostPath);
     try {
       return { text: new TextDecoder("utf-8", { fatal: true }).decode(bytes) };
@@ -162,6 +170,12 @@ export class UnitLoader {
     warn: (text: string) => void,
     extraNames: readonly string[] = [],
   ): string[] {
+    // systemd mangles every name before acting on any, and an empty one cannot be mangled.
+    if (args.includes("")) {
+      throw new Error(
+        "Failed to mangle name: Invalid argument\nFailed to expand names: Invalid argument",
+      );
+    }
     const out: string[] = [];
     for (const arg of args) {
       if (isGlob(arg)) {
@@ -299,28 +313,15 @@ export class UnitLoader {
     const assignments: Assignment[] = [];
     let loadError: string | undefined;
     const fileLabel = fragment ?? sourcePath ?? id;
-    const parseInto = (content: string, file: string, depth: number) => {
+    const parseInto = (content: string, file: string) => {
       const parsed = parseUnitText(content, file);
       diagnostics.push(...parsed.diagnostics);
       diagnostics.push(...sectionProblems(base.type, file, parsed.headers));
-      for (const inc of parsed.includes) {
-        diagnostics.push({
-          file,
-          line: inc.line,
-          message: ".include directives are deprecated, and support for them will be removed " +
-            "in a future version of systemd. Please use drop-in files instead.",
-        });
-        const p = isAbsolute(inc.path) ? inc.path : join(dirname(file), inc.path);
-        const r = readText(this.root.host(p));
-        if (r.text === undefined || depth > 8) {
-          loadError = `Failed to load ${p}: ${r.error ?? "Too many levels of symbolic links"}`;
-          continue;
-        }
-        parseInto(r.text, p, depth + 1);
-      }
       assignments.push(...parsed.assignments);
+      return parsed.error;
     };
-    parseInto(text, fileLabel, 0);
+    // systemd fails the unit when its main file does not parse; a bad drop-in only warns.
+    loadError = parseInto(text, fileLabel);
     const aliases = this.aliasesOf(id);
     const dropInPaths = this.#dropIns(id, ...aliases);
     for (const p of dropInPaths) {
@@ -329,7 +330,7 @@ export class UnitLoader {
         diagnostics.push({ file: p, line: 0, message: `Failed to load drop-in: ${r.error}` });
         continue;
       }
-      parseInto(r.text, p, 0);
+      parseInto(r.text, p);
     }
     const expanded = this.#expandSpecifiers(id, fragment, assignments, diagnostics);
     const type = base.type;
@@ -338,12 +339,14 @@ export class UnitLoader {
     const config = new UnitConfig(kept);
     const names = [id, ...aliases.filter((a) => a !== id)].sort();
     let loadState: LoadState = "loaded";
+    let settingsDerived: boolean | undefined;
     if (loadError) loadState = "error";
     else if (type === "service") {
       const bad = serviceSettingProblem(config, diagnostics);
       if (bad) {
         loadState = "bad-setting";
         loadError = `Unit ${id} has a bad unit file setting.`;
+        settingsDerived = bad !== FATAL_PARSE_ERROR;
         diagnostics.push({ file: id, line: 0, message: bad });
       }
     }
@@ -354,6 +357,7 @@ export class UnitLoader {
       names,
       loadState,
       loadError,
+      settingsDerived,
       fragmentPath: fragment,
       sourcePath: sourcePath ?? config.get("Unit", "SourcePath"),
       dropInPaths,
@@ -389,9 +393,9 @@ export class UnitLoader {
       try {
         const target = Deno.realPathSync(this.root.host(p));
         if (target === "/dev/null") continue;
-        if (Deno.statSync(target).size === 0 && Deno.lstatSync(this.root.host(p)).isSymlink) {
-          continue;
-        }
+        const st = Deno.statSync(target);
+        if (!st.isFile) continue; // a FIFO, socket or device: skipped, never opened
+        if (st.size === 0 && Deno.lstatSync(this.root.host(p)).isSymlink) continue;
       } catch {
         continue;
       }
@@ -487,6 +491,8 @@ const BUILTIN_NAMES: Record<string, true> = Object.fromEntries(
 
 /** Checks the essential service settings; returns systemd's refusal text or undefined. */
 
+const FATAL_PARSE_ERROR = "Unit configuration has fatal error, unit will not be started.";
+
 function serviceSettingProblem(config: UnitConfig, diagnostics: Diagnostic[]): string | undefined {
   let execStart = 0;
   let fatal = false;
@@ -501,7 +507,7 @@ function serviceSettingProblem(config: UnitConfig, diagnostics: Diagnostic[]): s
       if (key === "ExecStart") execStart += r.commands.length;
     }
   }
-  if (fatal) return "Unit configuration has fatal error, unit will not be started.";
+  if (fatal) return FATAL_PARSE_ERROR;
   const hasStop = config.entries("Service", "ExecStop").length > 0;
   const type = config.get("Service", "Type") ?? (execStart > 0 ? "simple" : "oneshot");
   if (execStart === 0 && !hasStop && !config.get("Unit", "SuccessAction")) {

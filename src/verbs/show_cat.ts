@@ -10,6 +10,7 @@ import { formatShowText, selectProperties, showJson, unitProperties } from "../o
 import { unitView } from "../service/view.ts";
 import { managerProperties } from "../service/manager_view.ts";
 import { parseUnitName } from "../unit/names.ts";
+import { readRegularTextSync } from "../units/regular_file.ts";
 
 /** `show [UNIT...]`: properties in systemd's order; unknown units still print. */
 export async function show(ctx: Context, args: string[]): Promise<number> {
@@ -38,7 +39,7 @@ export async function show(ctx: Context, args: string[]): Promise<number> {
 
 function fileText(ctx: Context, path: string): string | undefined {
   try {
-    const t = Deno.readTextFileSync(ctx.root.host(path));
+    const t = readRegularTextSync(ctx.root.host(path));
     return t.endsWith("\n") || t === "" ? t : t + "\n";
   } catch {
     return undefined;

@@ -219,22 +219,50 @@ Deno.test("an alias symlink resolves to the real unit and shows in Names", async
   strictEqual(p.Names, "other.service real.service");
 });
 
-Deno.test(".include inserts a file with a deprecation warning", async () => {
+Deno.test(".include is ignored as systemd 252 ignores it: nothing read, the unit loads", async () => {
   const root = makeTree({
     "etc/systemd/system/inc.service":
-      ".include /etc/systemd/common.conf\n[Service]\nExecStart=/bin/true\n",
+      ".include /etc/systemd/common.conf\n[Service]\nExecStart=/bin/true\n.include /nope.conf\n",
     "etc/systemd/common.conf": "[Unit]\nDescription=From include\n",
   });
   const p = parseShow((await systemctl([`--root=${root}`, "show", "inc"])).stdout);
-  strictEqual(p.Description, "From include");
+  strictEqual(p.Description, "inc.service");
   strictEqual(p.LoadState, "loaded");
-  const missing = makeTree({
-    "etc/systemd/system/inc.service": ".include /nope.conf\n[Service]\nExecStart=/bin/true\n",
-  });
+  const reload = await systemctl([`--root=${root}`, "daemon-reload"]);
   strictEqual(
-    parseShow((await systemctl([`--root=${missing}`, "show", "inc"])).stdout).LoadState,
-    "error",
+    reload.stderr,
+    "/etc/systemd/system/inc.service:1: Assignment outside of section. Ignoring.\n" +
+      "/etc/systemd/system/inc.service:4: Missing '=', ignoring line.\n",
   );
+});
+
+Deno.test("an invalid section header fails the unit's load (Bad message); in a drop-in it warns", async () => {
+  const root = makeTree({
+    "etc/systemd/system/bad.service": "[Unit\nDescription=x\n[Service]\nExecStart=/bin/true\n",
+    "etc/systemd/system/ok.service": "[Service]\nExecStart=/bin/true\n",
+    "etc/systemd/system/ok.service.d/a.conf": "[Service\nNice=1\n",
+  });
+  const p = parseShow((await systemctl([`--root=${root}`, "show", "bad"])).stdout);
+  strictEqual(p.LoadState, "error");
+  const s = await systemctl([`--root=${root}`, "start", "bad"]);
+  strictEqual(
+    s.stderr,
+    "Failed to start bad.service: Unit bad.service failed to load properly, please " +
+      "adjust/correct and reload service manager: Bad message\n",
+  );
+  strictEqual(s.code, 1);
+  const reload = await systemctl([`--root=${root}`, "daemon-reload"]);
+  match(
+    reload.stderr,
+    /^\/etc\/systemd\/system\/bad\.service:1: Invalid section header '\[Unit'$/m,
+  );
+  match(
+    reload.stderr,
+    /^\/etc\/systemd\/system\/ok\.service\.d\/a\.conf:1: Invalid section header/m,
+  );
+  const ok = parseShow((await systemctl([`--root=${root}`, "show", "ok"])).stdout);
+  strictEqual(ok.LoadState, "loaded");
+  strictEqual(ok.Nice, "0");
 });
 
 Deno.test("a SysV script with an LSB header becomes a generated unit", async () => {
@@ -557,4 +585,105 @@ Deno.test("set-environment reaches services started later; unset-environment rem
   const bad = await systemctl([`--root=${root}`, "set-environment", "1X=y"], { env });
   strictEqual(bad.code, 1);
   strictEqual(bad.stderr, "Not a valid environment variable assignment: 1X=y\n");
+});
+
+Deno.test("try-restart of a not-found unit says not found with its verb, exit 5", async () => {
+  const root = makeTree({ "etc/systemd/system/.keep": "" });
+  const r = await systemctl([`--root=${root}`, "try-restart", "nosuch"]);
+  strictEqual(r.stderr, "Failed to try-restart nosuch.service: Unit nosuch.service not found.\n");
+  strictEqual(r.code, 5);
+});
+
+Deno.test("an empty unit name cannot be mangled: systemd's two lines, exit 1, nothing done", async () => {
+  const root = makeTree({ "etc/systemd/system/a.service": "[Service]\nExecStart=/bin/true\n" });
+  for (const verb of ["start", "stop", "status", "show"]) {
+    const r = await systemctl([`--root=${root}`, verb, "a", ""]);
+    strictEqual(
+      r.stderr,
+      "Failed to mangle name: Invalid argument\nFailed to expand names: Invalid argument\n",
+      verb,
+    );
+    strictEqual(r.stdout, "", verb);
+    strictEqual(r.code, 1, verb);
+  }
+});
+
+Deno.test("FIFOs in unit directories are skipped, never opened, as systemd does", async () => {
+  const root = makeTree({
+    "etc/systemd/system/ok.service": "[Service]\nExecStart=/bin/true\n" +
+      "[Install]\nWantedBy=multi-user.target\n",
+    "etc/systemd/system/ok.service.d/a.conf": "[Service]\nNice=3\n",
+  });
+  const dir = `${root}/etc/systemd/system`;
+  for (const f of ["fifo.service", "ok.service.d/b.conf", "other.fifo"]) {
+    const mk = new Deno.Command("mkfifo", { args: [`${dir}/${f}`] }).outputSync();
+    strictEqual(mk.code, 0);
+  }
+  // A hang is the bug: each run is killed after 20 s and then fails.
+  const run = async (...args: string[]) => {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--quiet", ...PERMS, MOD, `--root=${root}`, ...args],
+      env: { NO_COLOR: "1" },
+      stdin: "null",
+      signal: AbortSignal.timeout(20_000),
+    }).output();
+    const dec = new TextDecoder();
+    return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+  };
+  strictEqual((await run("daemon-reload")).code, 0);
+  const all = await run("list-units", "--all", "--plain", "--no-legend");
+  strictEqual(all.code, 0);
+  ok(!all.stdout.includes("fifo.service"));
+  const files = await run("list-unit-files", "--no-legend");
+  ok(files.stdout.includes("ok.service"));
+  ok(!files.stdout.includes("fifo.service"));
+  const shown = parseShow((await run("show", "fifo", "ok")).stdout);
+  strictEqual(shown.LoadState, "loaded"); // ok.service, the last block
+  strictEqual(shown.DropInPaths, "/etc/systemd/system/ok.service.d/a.conf");
+  strictEqual(shown.Nice, "3");
+  strictEqual(parseShow((await run("show", "fifo")).stdout).LoadState, "not-found");
+  const cat = await run("cat", "fifo");
+  strictEqual(cat.code, 1);
+  strictEqual(cat.stdout, "");
+  const start = await run("start", "fifo");
+  strictEqual(start.stderr, "Failed to start fifo.service: Unit fifo.service not found.\n");
+  strictEqual(start.code, 5);
+  strictEqual((await run("is-enabled", "ok")).stdout, "disabled\n");
+});
+
+Deno.test("show of a service refused by verification keeps its parsed settings and derived Type", async () => {
+  const root = makeTree({
+    "etc/systemd/system/two.service":
+      "[Service]\nTimeoutStartSec=29s\nExecStart=/bin/true\nExecStart=/bin/false\n",
+    "etc/systemd/system/none.service": "[Service]\nTimeoutStartSec=29s\n",
+    "etc/systemd/system/bare.service": "[Unit]\nDescription=x\n",
+    "etc/systemd/system/rel.service": "[Service]\nTimeoutStartSec=29s\nExecStart=relative/path\n",
+  });
+  const show = async (u: string) =>
+    parseShow(
+      (await systemctl([`--root=${root}`, "show", u, "-p", "LoadState,Type,TimeoutStartUSec"]))
+        .stdout,
+    );
+  deepStrictEqual(await show("two"), {
+    LoadState: "bad-setting",
+    Type: "simple",
+    TimeoutStartUSec: "29s",
+  });
+  deepStrictEqual(await show("none"), {
+    LoadState: "bad-setting",
+    Type: "oneshot",
+    TimeoutStartUSec: "29s",
+  });
+  deepStrictEqual(await show("bare"), {
+    LoadState: "bad-setting",
+    Type: "oneshot",
+    TimeoutStartUSec: "infinity",
+  });
+  // A broken Exec line fails while parsing, before systemd derives anything (checked on a
+  // live systemd 252 in tests/diff/live_systemd_diff_test.ts).
+  deepStrictEqual(await show("rel"), {
+    LoadState: "bad-setting",
+    Type: "",
+    TimeoutStartUSec: "1min 30s",
+  });
 });

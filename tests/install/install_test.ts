@@ -42,6 +42,10 @@ function cannotRun(): string | undefined {
   return undefined;
 }
 
+// Decided before registering, so that a test that cannot run is reported as ignored.
+const CANNOT_RUN = cannotRun();
+if (CANNOT_RUN) console.log(`ignored (install tests): ${CANNOT_RUN}`);
+
 async function tempRoot(): Promise<string> {
   return await Deno.makeTempDir({ prefix: "systemctl-install-" });
 }
@@ -66,9 +70,10 @@ async function cleanup(...dirs: string[]): Promise<void> {
   for (const d of dirs) await Deno.remove(d, { recursive: true }).catch(() => {});
 }
 
-Deno.test("install.sh --root --bundle gives launchers that run --version and list-unit-files", async () => {
-  const why = cannotRun();
-  if (why) return skip(why);
+Deno.test({
+  name: "install.sh --root --bundle gives launchers that run --version and list-unit-files",
+  ignore: CANNOT_RUN !== undefined,
+}, async () => {
   const root = await tempRoot();
   const fixture = await fixtureRoot();
   try {
@@ -106,9 +111,10 @@ Deno.test("install.sh --root --bundle gives launchers that run --version and lis
   }
 });
 
-Deno.test("install.sh is idempotent: a second run changes nothing and says so", async () => {
-  const why = cannotRun();
-  if (why) return skip(why);
+Deno.test({
+  name: "install.sh is idempotent: a second run changes nothing and says so",
+  ignore: CANNOT_RUN !== undefined,
+}, async () => {
   const root = await tempRoot();
   try {
     await install(root, "--bundle");
@@ -138,9 +144,10 @@ Deno.test("install.sh: an unknown flag prints usage and exits 2, installing noth
   }
 });
 
-Deno.test("install.sh refuses to replace a real systemd systemctl without --force", async () => {
-  const why = cannotRun();
-  if (why) return skip(why);
+Deno.test({
+  name: "install.sh refuses to replace a real systemd systemctl without --force",
+  ignore: CANNOT_RUN !== undefined,
+}, async () => {
   const root = await tempRoot();
   try {
     await Deno.mkdir(`${root}/usr/bin`, { recursive: true });
@@ -167,9 +174,10 @@ Deno.test("install.sh refuses to replace a real systemd systemctl without --forc
   }
 });
 
-Deno.test("install.sh without write access to the target fails clearly and leaves nothing", async () => {
-  const why = cannotRun();
-  if (why) return skip(why);
+Deno.test({
+  name: "install.sh without write access to the target fails clearly and leaves nothing",
+  ignore: CANNOT_RUN !== undefined,
+}, async () => {
   const root = await tempRoot();
   try {
     await Deno.chmod(root, 0o755);
@@ -202,9 +210,10 @@ try { Deno.writeTextFileSync(Deno.makeTempDirSync() + "/x", "x"); } catch (e) { 
 console.log(JSON.stringify({ args: Deno.args, granted, write, exec: Deno.execPath() }));
 `;
 
-Deno.test("the installed launchers run with the explicit permission list, not -A", async () => {
-  const why = cannotRun();
-  if (why) return skip(why);
+Deno.test({
+  name: "the installed launchers run with the explicit permission list, not -A",
+  ignore: CANNOT_RUN !== undefined,
+}, async () => {
   const root = await tempRoot();
   try {
     await install(root, "--bundle");
@@ -225,9 +234,11 @@ Deno.test("the installed launchers run with the explicit permission list, not -A
   }
 });
 
-Deno.test("install into a Debian bookworm rootfs: --version, enable and list-unit-files through chroot", async () => {
-  const why = cannotRun();
-  if (why) return skip(why);
+Deno.test({
+  name:
+    "install into a Debian bookworm rootfs: --version, enable and list-unit-files through chroot",
+  ignore: CANNOT_RUN !== undefined,
+}, async () => {
   const rootfs = await ensureRootfs();
   if (!rootfs.ok) return skip(rootfs.reason);
   const root = await copyRootfs(rootfs.dir);

@@ -8,15 +8,10 @@ import type { SpawnSpec } from "../../src/process/spawn.ts";
 /** Whether the tests run as root (user switching, chroot, negative nice). */
 export const IS_ROOT = Deno.uid() === 0;
 
-/** Registers a test that needs root; without root it prints why it is skipped. */
+/** Registers a test that needs root; without root it is reported as ignored, reason printed. */
 export function rootTest(name: string, fn: () => Promise<void> | void): void {
-  Deno.test(name, async () => {
-    if (!IS_ROOT) {
-      console.log(`skipped (needs root): ${name}`);
-      return;
-    }
-    await fn();
-  });
+  if (!IS_ROOT) console.log(`ignored (needs root): ${name}`);
+  Deno.test({ name, ignore: !IS_ROOT, fn });
 }
 
 /** A spawn spec with defaults for a test command. */

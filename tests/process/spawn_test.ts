@@ -67,6 +67,16 @@ Deno.test("the command gets exactly the given environment plus its own PID varia
   }
 });
 
+Deno.test("an environment of more than 128 KiB reaches the command (no E2BIG)", async () => {
+  // One argv string may hold at most 128 KiB: the request must not travel as one.
+  const env: Record<string, string> = { PATH: "/usr/bin:/bin" };
+  for (let i = 0; i < 300; i++) env[`BIG_${i}`] = `${i}:` + "x".repeat(1000);
+  const text = await output(["/usr/bin/env"], { env });
+  const lines = text.trim().split("\n");
+  assert.equal(lines.length, 301);
+  assert.ok(lines.includes(`BIG_299=299:${"x".repeat(1000)}`));
+});
+
 Deno.test("the command runs in a new session led by itself", async () => {
   const child = await spawnProcess(specFor(["/bin/sleep", "30"]));
   try {

@@ -251,24 +251,22 @@ export interface RootTestOptions {
 }
 
 /**
- * Registers an integration test that needs root. Without root it prints why it is skipped.
- * The test gets a fresh temporary root; afterwards its processes are killed and it is removed.
+ * Registers an integration test that needs root. Without root it is reported as ignored
+ * (not passed), with the reason printed. The test gets a fresh temporary root; afterwards
+ * its processes are killed and it is removed.
  */
 export function rootTest(
   name: string,
   fn: (root: Root) => Promise<void>,
   options: RootTestOptions = {},
 ): void {
+  if (!IS_ROOT) console.log(`ignored (needs root): ${name}`);
   Deno.test({
     name,
-    ignore: options.ignore,
+    ignore: options.ignore || !IS_ROOT,
     sanitizeResources: false,
     sanitizeOps: false,
     async fn() {
-      if (!IS_ROOT) {
-        console.log(`skipped (needs root): ${name}`);
-        return;
-      }
       const root = makeRoot(options.units ?? {});
       try {
         await fn(root);

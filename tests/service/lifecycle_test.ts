@@ -283,6 +283,22 @@ rootTest(
 );
 
 rootTest(
+  "TimeoutStartSec=30d and infinity wait for the command (no 32-bit timer overflow)",
+  async (root) => {
+    // 30 days is more than setTimeout's 2^31-1 ms: unclamped, the timer fired after 1 ms.
+    for (const [name, timeout] of [["long", "30d"], ["forever", "infinity"], ["huge", "1y"]]) {
+      root.unit(
+        `${name}.service`,
+        service(`Type=oneshot\nTimeoutStartSec=${timeout}\nExecStart=/bin/sleep 0.3`),
+      );
+      ok0(await root.run("start", name), `start with TimeoutStartSec=${timeout}`);
+      const s = await root.show(name, "Result");
+      strictEqual(s.Result, "success", timeout);
+    }
+  },
+);
+
+rootTest(
   "Type=exec starts when the exec succeeded; ExecStop and ExecStopPost run on stop",
   async (root) => {
     const stop = root.file("stop");

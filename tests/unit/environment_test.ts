@@ -92,3 +92,15 @@ Deno.test("parseEnvironmentFile drops invalid names and lets later values win", 
 Deno.test("formatEnvironmentForShow quotes elements with blanks", () => {
   strictEqual(formatEnvironmentForShow([["A", "1"], ["B", "x y"]]), 'A=1 "B=x y"');
 });
+
+Deno.test("parseEnvironmentValue is linear: 20,000 words in well under a second", () => {
+  const value = Array.from({ length: 20_000 }, (_, i) => `V${i}="value ${i}"`).join(" ");
+  const t0 = performance.now();
+  const { vars, warnings } = parseEnvironmentValue(value);
+  const ms = performance.now() - t0;
+  strictEqual(vars.length, 20_000);
+  deepStrictEqual(vars[19_999], ["V19999", "value 19999"]);
+  deepStrictEqual(warnings, []);
+  // Quadratic splitting took tens of seconds here; linear takes milliseconds.
+  ok(ms < 1500, `took ${Math.round(ms)} ms`);
+});

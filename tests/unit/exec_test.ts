@@ -269,3 +269,13 @@ Deno.test("formatExecShow prints the signal name of a killed command", () => {
     ),
   );
 });
+
+Deno.test("parseExecLine is linear: 20,000 arguments in well under a second", () => {
+  const value = "/bin/echo " + Array.from({ length: 20_000 }, (_, i) => `'a ${i}'`).join(" ");
+  const t0 = performance.now();
+  const r = parseExecLine(value);
+  const ms = performance.now() - t0;
+  strictEqual(r.commands[0].argv.length, 20_001);
+  strictEqual(r.commands[0].argv[20_000], "a 19999");
+  ok(ms < 1500, `took ${Math.round(ms)} ms`);
+});

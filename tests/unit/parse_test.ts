@@ -87,8 +87,12 @@ Deno.test("parseUnitText warns about a missing key name", () => {
   ]);
 });
 
-Deno.test("parseUnitText warns about an invalid section header", () => {
-  deepStrictEqual(messages("[S\n"), ["u.service:1: Invalid section header '[S'"]);
+Deno.test("an invalid section header is an error (Bad message) and ends the parse", () => {
+  deepStrictEqual(messages("[S\nA=1\n"), ["u.service:1: Invalid section header '[S'"]);
+  const parsed = parseUnitText("[S]\nA=1\n[T\nB=2\n", "u");
+  strictEqual(parsed.error, "Bad message");
+  deepStrictEqual(parsed.assignments.map((a) => a.key), ["A"]);
+  strictEqual(parseUnitText("[S]\nA=1\n", "u").error, undefined);
 });
 
 Deno.test("parseUnitText does not continue after an escaped backslash", () => {
@@ -103,9 +107,10 @@ Deno.test("parseUnitText finishes a continuation at the end of the file", () => 
   deepStrictEqual(kv("[S]\nA=x\\"), [["S", "A", "x", 3]]);
 });
 
-Deno.test("parseUnitText records .include lines", () => {
-  deepStrictEqual(parseUnitText(".include /etc/a.service\n[S]\n", "u").includes, [
-    { path: "/etc/a.service", line: 1 },
+Deno.test(".include lines are ignored with systemd 252's warnings (no longer supported)", () => {
+  deepStrictEqual(messages(".include /etc/a.service\n[S]\n.include /etc/b.conf\nA=1\n"), [
+    "u.service:1: Assignment outside of section. Ignoring.",
+    "u.service:3: Missing '=', ignoring line.",
   ]);
 });
 
