@@ -6,7 +6,7 @@
  * @module
  */
 
-import { reapChild } from "./_children.ts";
+import { childExit, reapChild } from "./_children.ts";
 import { Errno, errno, libc, strerror } from "./libc.ts";
 import { descendantsIn, isAlive, listStats, readEnviron, readStat } from "./procfs.ts";
 
@@ -35,6 +35,47 @@ export function signalProcess(pid: number, sig: number): boolean {
   throw new Error(`cannot send signal ${sig} to process ${pid}: ${strerror(code)}`);
 }
 
+/** A process as a unit recorded it: the PID and the start time that make it that process. */
+export interface ProcessId {
+  /** Process id. */
+  pid: number;
+  /** Start time after boot in clock ticks (`/proc/PID/stat` field 22). */
+  startTime: number;
+}
+
+const SYS_PIDFD_SEND_SIGNAL = 424n;
+
+/**
+ * Sends `sig` to `pid` only while it is still the process that started at
+ * `startTime` (spec §5.3: a reused PID is never signalled). A pidfd pins the
+ * process, its start time is checked, and the signal goes through the pidfd,
+ * so a PID that is reused in between cannot receive it. A child of ours that
+ * was already reaped, or a PID without a known start time, is never signalled.
+ * Returns whether the signal was sent.
+ */
+export function signalIdentified(pid: number, startTime: number, sig: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 1 || pid === Deno.pid || !(startTime > 0)) return false;
+  // Our own child table knows which of our children ended (the init instance reaps them all).
+  if (childExit(pid)) return false;
+  const fd = Number(libc().syscall(SYS_PIDFD_OPEN, BigInt(pid), 0n));
+  if (fd < 0) {
+    if (errno() === Errno.ESRCH) return false;
+    // No pidfds (a kernel before 5.3): check, then kill, the best that is left.
+    return readStat(pid)?.startTime === startTime && signalProcess(pid, sig);
+  }
+  try {
+    if (readStat(pid)?.startTime !== startTime) return false;
+    if (Number(libc().syscall5(SYS_PIDFD_SEND_SIGNAL, BigInt(fd), BigInt(sig), 0n, 0n)) === 0) {
+      return true;
+    }
+    const code = errno();
+    if (code === Errno.ESRCH) return false;
+    throw new Error(`cannot send signal ${sig} to process ${pid}: ${strerror(code)}`);
+  } finally {
+    libc().close(fd);
+  }
+}
+
 /** What identifies a unit's processes. */
 export interface MemberQuery {
   /** The main process. */
@@ -47,6 +88,13 @@ export interface MemberQuery {
   sessionIds?: number[];
   /** Recorded start times by PID; a PID whose start time differs is not a member. */
   startTimes?: Record<number, number>;
+  /**
+   * Start times of the recorded session leaders by session id. A session whose leader
+   * lives with another start time is a reused PID's and does not count; a session
+   * without a recorded start (older state files) counts only while its leader is gone
+   * or is the verified main or control process.
+   */
+  sessionStartTimes?: Record<number, number>;
   /** The unit's INVOCATION_ID: processes whose environment holds it are members. */
   invocationId?: string;
 }
@@ -96,11 +144,29 @@ function environOf(stat: { pid: number; startTime: number }): string[] {
 }
 
 /**
- * The unit's live processes: the members of the sessions led by its main or
- * control process (or the recorded session), their descendants, and processes
- * carrying the invocation id. This process and PID 1 are never members.
+ * Whether a recorded session still is the unit's. While a session has members its id
+ * cannot be given to a new process, so a session whose leader is gone is still the one
+ * recorded; a leader that lives must have the recorded start time.
  */
-export function unitMembers(query: MemberQuery, maxAgeMs = 0): number[] {
+function sessionIsOurs(
+  sid: number,
+  start: number | undefined,
+  byPid: ReadonlyMap<number, { session: number; startTime: number }>,
+  roots: ReadonlySet<number>,
+): boolean {
+  const leader = byPid.get(sid) ?? readStat(sid);
+  if (!leader) return true;
+  if (leader.session !== sid) return false;
+  if (start === undefined) return roots.has(sid);
+  return leader.startTime === start;
+}
+
+/**
+ * The unit's live processes with their start times: the members of the sessions led
+ * by its main or control process (or the recorded sessions), their descendants, and
+ * processes carrying the invocation id. This process and PID 1 are never members.
+ */
+export function unitMemberIds(query: MemberQuery, maxAgeMs = 0): ProcessId[] {
   const snap = processSnapshot(maxAgeMs);
   const stats = snap.stats;
   const byPid = new Map(stats.map((s) => [s.pid, s]));
@@ -111,11 +177,20 @@ export function unitMembers(query: MemberQuery, maxAgeMs = 0): number[] {
     const expected = query.startTimes?.[pid];
     if (stat && (expected === undefined || stat.startTime === expected)) roots.push(pid);
   }
-  const sessions = new Set(
-    [query.sessionId ?? 0, ...(query.sessionIds ?? [])].filter((sid) => sid > 1),
-  );
+  const rootSet = new Set(roots);
+  const recorded = new Map<number, number | undefined>();
+  for (const sid of [query.sessionId ?? 0, ...(query.sessionIds ?? [])]) {
+    if (sid > 1) recorded.set(sid, query.sessionStartTimes?.[sid]);
+  }
   // A root's own session counts only when the root leads it (every Exec process does).
-  for (const pid of roots) if (byPid.get(pid)?.session === pid) sessions.add(pid);
+  for (const pid of roots) {
+    const stat = byPid.get(pid);
+    if (stat?.session === pid) recorded.set(pid, stat.startTime);
+  }
+  const sessions = new Set<number>();
+  for (const [sid, start] of recorded) {
+    if (sessionIsOurs(sid, start, byPid, rootSet)) sessions.add(sid);
+  }
   const members = new Set<number>(roots);
   for (const stat of stats) {
     if (sessions.has(stat.session)) members.add(stat.pid);
@@ -133,11 +208,32 @@ export function unitMembers(query: MemberQuery, maxAgeMs = 0): number[] {
   for (const pid of descendantsIn(stats, [...members])) members.add(pid);
   members.delete(Deno.pid);
   members.delete(1);
-  return [...members].sort((a, b) => a - b);
+  return [...members].sort((a, b) => a - b).flatMap((pid) => {
+    const stat = byPid.get(pid);
+    return stat ? [{ pid, startTime: stat.startTime }] : [];
+  });
 }
 
-function freshMembers(query: MemberQuery): number[] {
-  return unitMembers(query, 0);
+/** The PIDs of {@link unitMemberIds}. */
+export function unitMembers(query: MemberQuery, maxAgeMs = 0): number[] {
+  return unitMemberIds(query, maxAgeMs).map((m) => m.pid);
+}
+
+function freshMembers(query: MemberQuery): ProcessId[] {
+  return unitMemberIds(query, 0);
+}
+
+/** Sends `sig` to each process that is still the one identified; returns the PIDs reached. */
+function killIdentified(targets: readonly ProcessId[], sig: number): number[] {
+  const reached: number[] = [];
+  for (const t of targets) {
+    try {
+      if (signalIdentified(t.pid, t.startTime, sig)) reached.push(t.pid);
+    } catch {
+      // Not permitted: the process is not ours to stop, which is not the unit's failure.
+    }
+  }
+  return reached;
 }
 
 /** Sends `sig` to each PID; returns those that received it. */
@@ -255,10 +351,11 @@ export interface StopOutcome {
   result: "success" | "timeout";
 }
 
-function withContinue(pids: number[], sig: number, sendSIGHUP: boolean): number[] {
-  const reached = killMembers(pids, sig);
-  if (sig !== SIGNALS.SIGKILL && sig !== SIGNALS.SIGCONT) killMembers(reached, SIGNALS.SIGCONT);
-  if (sendSIGHUP && sig !== SIGNALS.SIGHUP) killMembers(reached, SIGNALS.SIGHUP);
+function withContinue(targets: ProcessId[], sig: number, sendSIGHUP: boolean): number[] {
+  const reached = killIdentified(targets, sig);
+  const again = targets.filter((t) => reached.includes(t.pid));
+  if (sig !== SIGNALS.SIGKILL && sig !== SIGNALS.SIGCONT) killIdentified(again, SIGNALS.SIGCONT);
+  if (sendSIGHUP && sig !== SIGNALS.SIGHUP) killIdentified(again, SIGNALS.SIGHUP);
   return reached;
 }
 
@@ -277,18 +374,29 @@ export async function stopSequence(opts: StopOptions): Promise<StopOutcome> {
     result: "success",
   };
   if (mode === "none") return outcome;
-  const mainOnly = [opts.mainPid, opts.controlPid].filter((pid): pid is number =>
-    pid !== undefined && pid > 0 && isAlive(pid, opts.startTimes?.[pid])
-  );
+  // The caller vouches for a main or control PID given without a start time (it just
+  // checked it): its start time is taken now and every later signal checks it.
+  const mainOnly: ProcessId[] = [];
+  for (const pid of [opts.mainPid, opts.controlPid]) {
+    if (pid === undefined || pid <= 0) continue;
+    const startTime = opts.startTimes?.[pid] ?? readStat(pid)?.startTime;
+    if (startTime !== undefined && isAlive(pid, startTime)) mainOnly.push({ pid, startTime });
+  }
   // Sessions are fixed now: once their leaders exit they can no longer be derived.
+  const leaders = mainOnly.filter((p) => readStat(p.pid)?.session === p.pid);
   const query: MemberQuery = {
     ...opts,
-    sessionIds: [
-      ...(opts.sessionIds ?? []),
-      ...mainOnly.filter((pid) => readStat(pid)?.session === pid),
-    ],
+    startTimes: {
+      ...opts.startTimes,
+      ...Object.fromEntries(mainOnly.map((p) => [p.pid, p.startTime])),
+    },
+    sessionIds: [...(opts.sessionIds ?? []), ...leaders.map((p) => p.pid)],
+    sessionStartTimes: {
+      ...opts.sessionStartTimes,
+      ...Object.fromEntries(leaders.map((p) => [p.pid, p.startTime])),
+    },
   };
-  const membersAtStart = mode === "process" ? mainOnly : unitMembers(query, SNAPSHOT_MS);
+  const membersAtStart = mode === "process" ? mainOnly : unitMemberIds(query, SNAPSHOT_MS);
   const firstTargets = mode === "control-group" ? membersAtStart : mainOnly;
   const killSignal = opts.killSignal ?? SIGNALS.SIGTERM;
   const deadline = performance.now() + opts.timeoutMs;
@@ -299,7 +407,7 @@ export async function stopSequence(opts: StopOptions): Promise<StopOutcome> {
     // Processes forked while we waited get the kill signal too, within the same deadline.
     for (let round = 0; allGone && round < 8; round++) {
       // A process forked while we waited must be seen.
-      const fresh = freshMembers(query).filter((pid) => !outcome.signaled.includes(pid));
+      const fresh = freshMembers(query).filter((p) => !outcome.signaled.includes(p.pid));
       if (fresh.length === 0) break;
       const reached = withContinue(fresh, killSignal, opts.sendSIGHUP ?? false);
       outcome.signaled.push(...reached);
@@ -308,21 +416,28 @@ export async function stopSequence(opts: StopOptions): Promise<StopOutcome> {
   }
   // mixed: even when the main process is gone, the rest gets the final signal.
   if (allGone && mode !== "mixed") return outcome;
-  const stillThere = membersAtStart.filter((pid) => !isGone(pid));
-  const finalTargets = mode === "process"
-    ? stillThere
-    : [...stillThere, ...descendantsIn(listStats(), stillThere), ...freshMembers(query)].filter(
-      (pid) => pid !== Deno.pid && pid !== 1 && !isGone(pid),
+  const stillThere = membersAtStart.filter((p) => !isGone(p.pid));
+  let finalTargets = stillThere;
+  if (mode !== "process") {
+    const stats = listStats();
+    const byPid = new Map(stats.map((st) => [st.pid, st]));
+    const below = descendantsIn(stats, stillThere.map((p) => p.pid)).flatMap((pid) => {
+      const st = byPid.get(pid);
+      return st ? [{ pid, startTime: st.startTime }] : [];
+    });
+    finalTargets = [...stillThere, ...below, ...freshMembers(query)].filter(
+      (p) => p.pid !== Deno.pid && p.pid !== 1 && !isGone(p.pid),
     );
-  const survivors = [...new Set(finalTargets)];
+  }
+  const survivors = [...new Map(finalTargets.map((p) => [p.pid, p])).values()];
   if (survivors.length === 0) return outcome;
   if (opts.sendSIGKILL === false) {
-    outcome.remaining = survivors;
+    outcome.remaining = survivors.map((p) => p.pid);
     outcome.result = mode === "mixed" && outcome.signaled.every(isGone) ? "success" : "timeout";
     return outcome;
   }
   opts.onPhase?.("sigkill");
-  outcome.finalSignaled = killMembers(survivors, opts.finalKillSignal ?? SIGNALS.SIGKILL);
+  outcome.finalSignaled = killIdentified(survivors, opts.finalKillSignal ?? SIGNALS.SIGKILL);
   const gone = await waitGone(outcome.finalSignaled, opts.finalTimeoutMs ?? opts.timeoutMs);
   if (!gone) {
     outcome.remaining = outcome.finalSignaled.filter((pid) => !isGone(pid));

@@ -57,6 +57,8 @@ const SYMBOLS = {
   signal: { parameters: ["i32", "usize"], result: "usize" },
   sigprocmask: { parameters: ["i32", "buffer", "pointer"], result: "i32" },
   syscall: { parameters: ["i64", "i64", "i64"], result: "i64" },
+  // pidfd_send_signal takes four arguments: the variadic syscall() must get them all.
+  syscall5: { name: "syscall", parameters: ["i64", "i64", "i64", "i64", "i64"], result: "i64" },
   sysconf: { parameters: ["i32"], result: "i64" },
   __errno_location: { parameters: [], result: "pointer" },
   strerror: { parameters: ["i32"], result: "pointer" },

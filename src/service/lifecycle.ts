@@ -17,7 +17,7 @@ import {
 } from "../unit/model.ts";
 import { signalName } from "../unit/signals.ts";
 import { type ExitInfo, isTrackedChild, type Spawned, spawnProcess } from "../process/spawn.ts";
-import { signalProcess, stopSequence } from "../process/kill.ts";
+import { signalIdentified, stopSequence } from "../process/kill.ts";
 import { isAlive, listStats, readEnviron, readStat } from "../process/procfs.ts";
 import { type NotifyListener, notifySocketPath, openNotifySocket } from "../process/notify.ts";
 import { setChildSubreaper } from "../process/reaper.ts";
@@ -35,10 +35,13 @@ import {
   unitLogPath,
 } from "./exec_context.ts";
 import {
+  alive,
   currentBootKey,
   effectiveState,
   liveMembers,
   reasonOf,
+  recordedProcesses,
+  recordedSessions,
   stampNow,
   stateDirHost,
   type StateEnv,
@@ -202,7 +205,12 @@ class Activation {
     const p = this.prepared ?? this.prepare();
     const spec = spawnSpecFor(cmd, p, extraEnv);
     const child = await spawnProcess(spec);
-    this.st = { ...this.st, Sessions: [...new Set([...(this.st.Sessions ?? []), child.pid])] };
+    this.st = {
+      ...this.st,
+      Sessions: [...new Set([...(this.st.Sessions ?? []), child.pid])],
+      // The leader's start time tells this session from a later one under a reused PID.
+      SessionStartTimes: { ...this.st.SessionStartTimes, [child.pid]: child.startTime },
+    };
     return child;
   }
 
@@ -227,6 +235,7 @@ class Activation {
       timedOut = true;
       await stopSequence({
         mainPid: child.pid,
+        startTimes: { [child.pid]: child.startTime },
         killMode: "control-group",
         timeoutMs: toMs(this.s.timeoutStopUSec),
         finalTimeoutMs: 5000,
@@ -355,7 +364,12 @@ export async function startService(se: LifecycleEnv, unit: LoadedUnit): Promise<
     ["active", "activating", "reloading"].includes(current.ActiveState) && !waitingToRestart
   ) return { ok: true };
   const u = unitSettings(unit.config);
-  const a = new Activation(se, unit, { ...current, Sessions: [], Exec: {} });
+  const a = new Activation(se, unit, {
+    ...current,
+    Sessions: [],
+    SessionStartTimes: {},
+    Exec: {},
+  });
   const s = a.s;
   // Start limit.
   const mono = stampNow()[1];
@@ -528,7 +542,11 @@ async function failedMainProcess(
     failureLog: log,
     failAt: { step, error },
   });
-  await a.save({ ...a.mainProcess(child), Sessions: [child.pid] });
+  await a.save({
+    ...a.mainProcess(child),
+    Sessions: [child.pid],
+    SessionStartTimes: { [child.pid]: child.startTime },
+  });
   await child.status();
   await a.save({ ActiveState: "active", SubState: "running" });
   await noteEarlyExit(a);
@@ -536,9 +554,7 @@ async function failedMainProcess(
 }
 
 function mainPidEnv(st: UnitState): Record<string, string> {
-  return st.MainPID && st.MainPID > 0 && isAlive(st.MainPID, st.MainPIDStartTime || undefined)
-    ? { MAINPID: String(st.MainPID) }
-    : {};
+  return alive(st.MainPID, st.MainPIDStartTime) ? { MAINPID: String(st.MainPID) } : {};
 }
 
 /** Records the exit of a main process that already ended while we were still here. */
@@ -699,13 +715,17 @@ async function startMain(a: Activation, timeoutMs: number): Promise<JobOutcome> 
       const adopted = adoptedChildren(new Set([exit.pid]), before, a.st.InvocationID);
       if (main === undefined && s.guessMainPID && adopted.length === 1) main = adopted[0];
       const sessions = new Set(a.st.Sessions ?? []);
-      for (const p of adopted) {
-        const sid = readStat(p)?.session;
-        if (sid && sid > 1) sessions.add(sid);
-      }
+      const sessionStarts = { ...a.st.SessionStartTimes };
+      const addSession = (pid: number) => {
+        const sid = readStat(pid)?.session;
+        if (!sid || sid <= 1) return;
+        sessions.add(sid);
+        // 0 when the leader is already gone: a later leader under that PID never matches.
+        sessionStarts[sid] ??= readStat(sid)?.startTime ?? 0;
+      };
+      for (const p of adopted) addSession(p);
       if (main !== undefined) {
-        const sid = readStat(main)?.session;
-        if (sid && sid > 1) sessions.add(sid);
+        addSession(main);
         se.supervisor?.mainProcess(a.unit.id, main);
       }
       await a.save({
@@ -714,6 +734,7 @@ async function startMain(a: Activation, timeoutMs: number): Promise<JobOutcome> 
         ExecMainPID: main ?? 0,
         ExecMainStartTimestamp: stampNow(),
         Sessions: [...sessions],
+        SessionStartTimes: sessionStarts,
         PIDFile: s.pidFile,
       });
       if (main === undefined && adopted.length === 0 && !s.remainAfterExit) {
@@ -805,11 +826,9 @@ async function startMain(a: Activation, timeoutMs: number): Promise<JobOutcome> 
       // The exec is confirmed through the helper's report pipe, so that the window below
       // starts when the command itself runs.
       const child = await a.spawn(s.exec.ExecStart[0], {});
-      const main = a.mainProcess(child);
-      // Written now only when something else runs before the unit is active;
-      // otherwise the next write (active) carries it.
-      if (s.type === "exec" || s.exec.ExecStartPost.length) await a.save(main);
-      else a.st = { ...a.st, ...main };
+      // Written at once: a client killed from here on leaves a record naming the main
+      // process, which the next start adopts and stop stops (never a duplicate).
+      await a.save(a.mainProcess(child));
       const exec = await child.execResult();
       if (!exec.ok) {
         const { exitOf } = await import("../process/spawn.ts");
@@ -851,8 +870,8 @@ async function killAll(a: Activation): Promise<void> {
   const members = liveMembers(a.st);
   if (members.length === 0) return;
   await stopSequence({
-    mainPid: a.st.MainPID || undefined,
-    sessionIds: a.st.Sessions ?? [],
+    ...recordedProcesses({ ...a.st, ControlPID: 0 }),
+    ...recordedSessions(a.st),
     invocationId: a.st.InvocationID,
     killMode: (a.s.killMode as "control-group") ?? "control-group",
     killSignal: a.s.killSignal,
@@ -973,10 +992,7 @@ export async function stopService(
     }
   };
   const timeoutStop = toMs(s.timeoutStopUSec);
-  const mainAtStop =
-    current.MainPID && isAlive(current.MainPID, current.MainPIDStartTime || undefined)
-      ? current.MainPID
-      : 0;
+  const mainAtStop = alive(current.MainPID, current.MainPIDStartTime) ? current.MainPID : 0;
   let mainSignal = 0;
   // Without ExecStop= the kill phase's write (stop-sigterm) is the first transition.
   if (s.exec.ExecStop.length) await a.save({ ActiveState: "deactivating", SubState: "stop" });
@@ -997,15 +1013,14 @@ export async function stopService(
   // stopSequence finds the members itself (one /proc scan) and returns at once when none are left.
   {
     const killMode = s.killMode as "control-group" | "mixed" | "process" | "none";
-    const mainPid = a.st.MainPID && isAlive(a.st.MainPID, a.st.MainPIDStartTime || undefined)
-      ? a.st.MainPID
-      : undefined;
+    const { mainPid, startTimes } = recordedProcesses({ ...a.st, ControlPID: 0 });
     if (mainPid && killMode !== "none") {
       mainSignal = opts.restarting ? s.restartKillSignal : s.killSignal;
     }
     const outcome = await stopSequence({
       mainPid,
-      sessionIds: a.st.Sessions ?? [],
+      startTimes,
+      ...recordedSessions(a.st),
       invocationId: a.st.InvocationID,
       killMode,
       killSignal: opts.restarting ? s.restartKillSignal : s.killSignal,
@@ -1092,7 +1107,7 @@ export async function reloadService(se: LifecycleEnv, unit: LoadedUnit): Promise
     let listener: NotifyListener | undefined;
     try {
       listener = await openNotifySocket(sockPath);
-      signalProcess(current.MainPID, s.reloadSignal);
+      signalIdentified(current.MainPID, current.MainPIDStartTime ?? 0, s.reloadSignal);
       const deadline = Date.now() +
         toMs(s.timeoutStartUSec === Infinity ? 90 * SEC : s.timeoutStartUSec);
       let reloading = false;

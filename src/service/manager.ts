@@ -15,16 +15,16 @@ import { parseSignal } from "../unit/signals.ts";
 import { LockTimeoutError, withUnitLock } from "../state/lock.ts";
 import { writeUnitState } from "../state/store.ts";
 import { readManagerState } from "../state/manager.ts";
-import { signalProcess } from "../process/kill.ts";
-import { isAlive } from "../process/procfs.ts";
+import { type ProcessId, signalIdentified } from "../process/kill.ts";
 import type { JobOutcome, LifecycleEnv, Supervisor } from "./lifecycle.ts";
 
 /** The lifecycle module loads only when a job runs: queries never pay for it. */
 const lifecycle = () => import("./lifecycle.ts");
 import {
   effectiveState,
-  liveMembers,
+  liveMemberIds,
   reasonOf,
+  recordedProcesses,
   stateDirHost,
   storedState,
   unitState,
@@ -625,31 +625,35 @@ export async function killUnits(ctx: Context, args: readonly string[]): Promise<
       rc ||= 1;
       continue;
     }
-    const main = st.MainPID && isAlive(st.MainPID, st.MainPIDStartTime || undefined)
-      ? st.MainPID
-      : 0;
-    const control = st.ControlPID && isAlive(st.ControlPID) ? st.ControlPID : 0;
-    let targets: number[] = [];
+    // Only processes that are still the recorded ones (same start time) are signalled.
+    const known = recordedProcesses(st);
+    const main = known.mainPid ?? 0;
+    const control = known.controlPid ?? 0;
+    let targets: ProcessId[] = [];
     if (whom === "main") {
       if (!main) {
         ctx.io.err(`Failed to kill unit ${unit.id}: No main process to kill\n`);
         rc ||= 1;
         continue;
       }
-      targets = [main];
+      targets = [{ pid: main, startTime: known.startTimes[main] }];
     } else if (whom === "control") {
       if (!control) {
         ctx.io.err(`Failed to kill unit ${unit.id}: No control process to kill\n`);
         rc ||= 1;
         continue;
       }
-      targets = [control];
+      targets = [{ pid: control, startTime: known.startTimes[control] }];
     } else {
-      targets = liveMembers(st);
+      targets = liveMemberIds(st);
     }
     await m.locked(unit.id, "kill", async () => {
-      for (const p of targets) signalProcess(p, sig);
-      if (main && targets.includes(main)) {
+      for (const p of targets) {
+        try {
+          signalIdentified(p.pid, p.startTime, sig);
+        } catch { /* not permitted: not ours to signal */ }
+      }
+      if (main && targets.some((p) => p.pid === main)) {
         // No init waits for the main process: remember the signal, so that its death
         // reads as this signal's doing rather than an unknown failure.
         const record = storedState(m.lenv, unit.id);

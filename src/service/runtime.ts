@@ -9,8 +9,8 @@ import { type PathEnv, type RootMap, type Scope, stateDir } from "../units/paths
 import { readUnitStateSync, STATE_FORMAT, type UnitState } from "../state/store.ts";
 import { makeBootKey } from "../state/boot.ts";
 import { readProcText } from "../process/procread.ts";
-import { isAlive } from "../process/procfs.ts";
-import { unitMembers } from "../process/kill.ts";
+import { isAlive, readStat } from "../process/procfs.ts";
+import { type ProcessId, unitMemberIds, unitMembers } from "../process/kill.ts";
 import { NEVER_RAN, type RuntimeView, type Stamp } from "../output/show.ts";
 import type { ServiceExecKey } from "../unit/model.ts";
 
@@ -68,20 +68,75 @@ export function storedState(se: StateEnv, id: string): UnitState | undefined {
   return r.state;
 }
 
-/** Whether a recorded process is still ours and alive. */
-function alive(pid: number | undefined, start: number | undefined): boolean {
-  if (!pid || pid <= 0) return false;
-  return isAlive(pid, start || undefined);
+/**
+ * Whether a recorded process is still ours and alive: a PID recorded without a
+ * start time cannot be told from a reused one, so it never counts.
+ */
+export function alive(pid: number | undefined, start: number | undefined): boolean {
+  if (!pid || pid <= 0 || !start) return false;
+  return isAlive(pid, start);
+}
+
+/** The recorded main and control processes that are still ours, with their start times. */
+export function recordedProcesses(
+  st: UnitState,
+): { mainPid?: number; controlPid?: number; startTimes: Record<number, number> } {
+  const out: { mainPid?: number; controlPid?: number; startTimes: Record<number, number> } = {
+    startTimes: {},
+  };
+  if (alive(st.MainPID, st.MainPIDStartTime)) {
+    out.mainPid = st.MainPID;
+    out.startTimes[st.MainPID!] = st.MainPIDStartTime!;
+  }
+  if (alive(st.ControlPID, st.ControlPIDStartTime)) {
+    out.controlPid = st.ControlPID;
+    out.startTimes[st.ControlPID!] = st.ControlPIDStartTime!;
+  }
+  return out;
+}
+
+/** The session part of a member query, from a record (older records carry no start times). */
+export function recordedSessions(
+  st: UnitState,
+): { sessionIds: number[]; sessionStartTimes?: Record<number, number> } {
+  const starts = st.SessionStartTimes;
+  if (!starts) return { sessionIds: st.Sessions ?? [] };
+  const sessionStartTimes: Record<number, number> = {};
+  for (const [sid, start] of Object.entries(starts)) sessionStartTimes[Number(sid)] = start;
+  return { sessionIds: st.Sessions ?? [], sessionStartTimes };
 }
 
 /** The live member processes of a unit, from its record. */
 export function liveMembers(st: UnitState): number[] {
   return unitMembers({
-    mainPid: alive(st.MainPID, st.MainPIDStartTime) ? st.MainPID : undefined,
-    controlPid: alive(st.ControlPID, st.ControlPIDStartTime) ? st.ControlPID : undefined,
-    sessionIds: st.Sessions ?? [],
+    ...recordedProcesses(st),
+    ...recordedSessions(st),
     invocationId: st.InvocationID,
   });
+}
+
+/** Like {@link liveMembers}, with the start times that identify each process. */
+export function liveMemberIds(st: UnitState): ProcessId[] {
+  return unitMemberIds({
+    ...recordedProcesses(st),
+    ...recordedSessions(st),
+    invocationId: st.InvocationID,
+  });
+}
+
+/**
+ * The main process of a start whose client died between the spawn and the write that
+ * records it: the one session leader that carries the activation's INVOCATION_ID
+ * (every Exec process leads its session). Only for types whose ExecStart process is
+ * the main process, and only while the record says ExecStart was being run.
+ */
+function spawnedMain(st: UnitState): ProcessId | undefined {
+  if (st.ActiveState !== "activating" || st.SubState !== "start" || !st.InvocationID) return;
+  if (st.MainPID || st.Type === "forking" || st.Type === "oneshot") return undefined;
+  const leaders = unitMemberIds({ invocationId: st.InvocationID }).filter((p) =>
+    readStat(p.pid)?.session === p.pid
+  );
+  return leaders.length === 1 ? leaders[0] : undefined;
 }
 
 /**
@@ -94,6 +149,23 @@ export function effectiveState(st: UnitState | undefined, id: string): UnitState
   const transitional = st.ActiveState === "activating" || st.ActiveState === "deactivating" ||
     st.ActiveState === "reloading";
   if (transitional && st.Writer && !isAlive(st.Writer.pid)) {
+    // The client that was starting (or stopping) the unit died, e.g. by SIGKILL. A
+    // recorded main process that still lives is adopted: start must not run a second
+    // copy, and stop must stop this one.
+    if (alive(st.MainPID, st.MainPIDStartTime)) {
+      return { ...st, ActiveState: "active", SubState: "running" };
+    }
+    const spawned = spawnedMain(st);
+    if (spawned) {
+      return {
+        ...st,
+        ActiveState: "active",
+        SubState: "running",
+        MainPID: spawned.pid,
+        MainPIDStartTime: spawned.startTime,
+        ExecMainPID: spawned.pid,
+      };
+    }
     return recompute(st);
   }
   if (st.ActiveState === "active" && st.SubState === "running") {

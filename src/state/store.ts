@@ -111,6 +111,11 @@ export interface UnitState {
   Writer?: { pid: number; time: number };
   /** Session ids of the activation's processes (membership, §4.5). */
   Sessions?: number[];
+  /**
+   * Start times of the session leaders by session id, so that a session id whose PID was
+   * reused by another session leader never counts (absent in older state files).
+   */
+  SessionStartTimes?: Record<string, number>;
   /** RemainAfterExit= of the activation (readers decide active/exited with it). */
   RemainAfterExit?: boolean;
   /** Service Type= of the activation. */
