@@ -132,7 +132,10 @@ export function managerEnvironment(
   passEnvironment: readonly string[] = [],
 ): Record<string, string> {
   const env: Record<string, string> = { PATH: DEFAULT_PATH, ...localeEnv(input.root) };
-  const inherit = (input.env.SYSTEMCTL_INHERIT_ENVIRONMENT ?? "yes") !== "no";
+  // As systemd: services get the defaults and the manager block, never the caller's
+  // environment (secrets included). SYSTEMCTL_INHERIT_ENVIRONMENT=yes opts in to the
+  // older tool's inheritance (docker run -e / ENV reaching services).
+  const inherit = /^(1|yes|true|on)$/i.test(input.env.SYSTEMCTL_INHERIT_ENVIRONMENT ?? "");
   if (inherit) {
     for (const [k, v] of Object.entries(input.env)) {
       if (v === undefined || NOT_INHERITED.has(k) || k.startsWith("SYSTEMCTL_")) continue;
@@ -268,7 +271,7 @@ export function resolveCredentials(
 
 /** The host path of a unit's log file. */
 export function unitLogPath(root: RootMap, scope: Scope, env: PathEnv, unit: string): string {
-  return root.host(`${logDir(scope, env)}/${unit}.log`);
+  return root.safe(`${logDir(scope, env)}/${unit}.log`, true);
 }
 
 function stdioTarget(s: StdioSetting, root: RootMap, logPath: string): StdioTarget {
@@ -278,7 +281,8 @@ function stdioTarget(s: StdioSetting, root: RootMap, logPath: string): StdioTarg
     case "file":
     case "append":
     case "truncate":
-      return { kind: s.kind, path: root.host(s.path ?? "/dev/null") };
+      // Opened with O_CREAT by the helper: resolved inside the root, link included.
+      return { kind: s.kind, path: root.safe(s.path ?? "/dev/null", true) };
     case "journal":
     case "journal+console":
     case "syslog":
@@ -384,13 +388,13 @@ export function createDirectories(
         );
       }
       const inside = `${d.base}/${name}`;
-      const host = root.host(inside);
+      const host = root.safe(inside);
       try {
         Deno.mkdirSync(host, { recursive: true, mode: d.mode });
         Deno.chmodSync(host, d.mode);
         if (creds && d.kind !== "configuration") chownTree(host, creds.uid, creds.gid);
         if (link) {
-          const linkPath = root.host(`${d.base}/${link}`);
+          const linkPath = root.safe(`${d.base}/${link}`);
           try {
             Deno.lstatSync(linkPath);
           } catch {

@@ -306,7 +306,7 @@ function exitEnv(exit: ExitInfo | undefined, result: string): Record<string, str
 /** Reads the first integer of a PID file (under the root). */
 export function readPidFile(se: StateEnv, path: string): number | undefined {
   try {
-    const text = Deno.readTextFileSync(se.root.host(path));
+    const text = Deno.readTextFileSync(se.root.safe(path, true));
     const m = /^\s*(\d+)/.exec(text);
     if (!m) return undefined;
     const pid = Number(m[1]);
@@ -952,13 +952,13 @@ function cleanupAfterStop(a: Activation, restarting: boolean): void {
   if (!keep) {
     for (const d of a.st.RuntimeDirectories ?? []) {
       try {
-        Deno.removeSync(se.root.host(d), { recursive: true });
+        Deno.removeSync(se.root.safe(d), { recursive: true });
       } catch { /* already gone */ }
     }
   }
   if (a.s.pidFile) {
     try {
-      Deno.removeSync(se.root.host(a.s.pidFile));
+      Deno.removeSync(se.root.safe(a.s.pidFile));
     } catch { /* not there */ }
   }
 }

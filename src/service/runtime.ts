@@ -35,7 +35,7 @@ export function currentBootKey(): string {
 
 /** The host path of the state directory. */
 export function stateDirHost(se: Pick<StateEnv, "root" | "scope" | "env">): string {
-  return se.root.host(stateDir(se.scope, se.env));
+  return se.root.safe(stateDir(se.scope, se.env), true);
 }
 
 /** Microseconds on the monotonic clock (system uptime). */

@@ -11,6 +11,7 @@ import { parseTimespan } from "./timespan.ts";
 import { parseBoolean, parseExitStatusList, parseMode, parseRlimit, splitWords } from "./values.ts";
 import { parseSignal } from "./signals.ts";
 import { parseEnvironmentValue } from "./environment.ts";
+import { climbsUp, directoryWordProblems } from "./schema.ts";
 
 const SEC = 1_000_000;
 
@@ -261,7 +262,10 @@ const SERVICE_TYPES = new Set([
 function parseStdio(v: string | undefined, dflt: string): StdioSetting {
   if (v === undefined) return { kind: dflt };
   for (const p of ["file:", "append:", "truncate:"]) {
-    if (v.startsWith(p)) return { kind: p.slice(0, -1), path: v.slice(p.length) };
+    if (!v.startsWith(p)) continue;
+    // A path with `..` is refused (warned about at load): the default applies.
+    if (climbsUp(v.slice(p.length))) return { kind: dflt };
+    return { kind: p.slice(0, -1), path: v.slice(p.length) };
   }
   if (v.startsWith("fd:")) return { kind: "fd", path: v.slice(3) };
   return { kind: v };
@@ -269,7 +273,11 @@ function parseStdio(v: string | undefined, dflt: string): StdioSetting {
 
 function dirs(config: UnitConfig, key: string): DirectorySetting {
   const mode = parseMode(config.get("Service", `${key}Mode`) ?? "0755") ?? 0o755;
-  return { names: config.words("Service", key), mode };
+  // Words systemd refuses (absolute, `..`) were warned about at load; they are dropped here.
+  const names = config.words("Service", key).filter((w) =>
+    directoryWordProblems(key, w).length === 0
+  );
+  return { names, mode };
 }
 
 function signal(config: UnitConfig, key: string, dflt: number): number {
@@ -366,7 +374,7 @@ export function serviceSettings(config: UnitConfig): ServiceSettings {
     environment: env,
     environmentFiles: config.list("Service", "EnvironmentFile").map((v) =>
       v.startsWith("-") ? { path: v.slice(1), optional: true } : { path: v, optional: false }
-    ),
+    ).filter((f) => !climbsUp(f.path)),
     passEnvironment: config.words("Service", "PassEnvironment"),
     unsetEnvironment: config.list("Service", "UnsetEnvironment").flatMap((v) =>
       splitWords(v).words
@@ -422,6 +430,7 @@ function numberOrUndefined(v: string | undefined): number | undefined {
 
 /** A relative PIDFile= gets `/run/` in front. */
 export function pidFilePath(v: string | undefined): string | undefined {
-  if (v === undefined) return undefined;
+  // A path that climbs out of its directory is refused (warned about at load).
+  if (v === undefined || climbsUp(v)) return undefined;
   return v.startsWith("/") ? v : `/run/${v}`;
 }

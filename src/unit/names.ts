@@ -122,7 +122,7 @@ export function escapeName(s: string): string {
 }
 
 /** systemd's path_simplify: drops duplicate slashes, `.` components and trailing slashes. */
-function simplifyPath(p: string): string {
+export function simplifyPath(p: string): string {
   if (p === "") return "";
   const absolute = p.startsWith("/");
   const parts = p.split("/").filter((x) => x !== "" && x !== ".");
@@ -131,7 +131,8 @@ function simplifyPath(p: string): string {
   return joined === "" ? "." : joined;
 }
 
-function isNormalizedPath(p: string): boolean {
+/** systemd's path_is_normalized: no `..`, `.` or `//` (run on a simplified path, no `..`). */
+export function isNormalizedPath(p: string): boolean {
   const parts = p.split("/");
   if (parts.includes("..")) return false;
   if (p === "." || p.startsWith("./") || p.endsWith("/.") || p.includes("/./")) return false;

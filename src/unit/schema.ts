@@ -9,6 +9,48 @@ import type { Assignment, Diagnostic } from "./parse.ts";
 import { parseBoolean, parseMode, parseRlimit, rlimitKind } from "./values.ts";
 import { parseTimespan } from "./timespan.ts";
 import { parseSignal } from "./signals.ts";
+import { isNormalizedPath, simplifyPath } from "./names.ts";
+
+/** Whether a path has a `..` component once simplified (systemd: "not normalized"). */
+export function climbsUp(path: string): boolean {
+  return !isNormalizedPath(simplifyPath(path));
+}
+
+const DIRECTORY_KEYS = new Set([
+  "RuntimeDirectory",
+  "StateDirectory",
+  "CacheDirectory",
+  "LogsDirectory",
+  "ConfigurationDirectory",
+]);
+
+/**
+ * The words of a `*Directory=` value that systemd refuses, with its warning: absolute
+ * or not normalized paths (in `name:link`, both halves are checked). The rest is kept.
+ */
+export function directoryWordProblems(key: string, value: string): string[] {
+  const out: string[] = [];
+  for (const word of value.split(/\s+/).filter((w) => w)) {
+    for (const part of word.split(":")) {
+      if (part.startsWith("/")) out.push(`${key}= path is absolute, ignoring: ${part}`);
+      else if (climbsUp(part)) out.push(`${key}= path is not normalized, ignoring: ${part}`);
+    }
+  }
+  return out;
+}
+
+/** systemd's complaint about a path setting that would leave its directory, if any. */
+function pathProblem(key: string, value: string): string | undefined {
+  if (key === "PIDFile" || key === "EnvironmentFile") {
+    const path = key === "EnvironmentFile" ? value.replace(/^-/, "") : value;
+    return climbsUp(path) ? `${key}= path is not normalized, ignoring: ${path}` : undefined;
+  }
+  if (key === "StandardOutput" || key === "StandardError" || key === "StandardInput") {
+    const m = /^(file|append|truncate):(.*)$/.exec(value);
+    return m && climbsUp(m[2]) ? `${key}= path is not normalized: ${m[2]}` : undefined;
+  }
+  return undefined;
+}
 
 const ENUMS: Record<string, [Set<string>, string]> = {
   SERVICETYPE: [
@@ -146,10 +188,18 @@ export function validateAssignments(
       });
       continue;
     }
-    const problem = a.value === "" ? undefined : valueProblem(kind, a.key, a.value);
+    const problem = a.value === ""
+      ? undefined
+      : valueProblem(kind, a.key, a.value) ?? pathProblem(a.key, a.value);
     if (problem) {
       diagnostics.push({ file: a.file, line: a.line, message: problem });
       continue;
+    }
+    if (DIRECTORY_KEYS.has(a.key)) {
+      // The bad words are dropped where the setting is read; the rest of the line counts.
+      for (const message of directoryWordProblems(a.key, a.value)) {
+        diagnostics.push({ file: a.file, line: a.line, message });
+      }
     }
     kept.push(a);
   }

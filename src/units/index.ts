@@ -70,7 +70,9 @@ export class UnitIndex {
     for (const d of searchDirs) {
       let real: string;
       try {
-        real = Deno.realPathSync(root.host(d));
+        // Resolved inside the root: an absolute link there must not lead to the host.
+        real = root.safe(d, true);
+        Deno.statSync(real);
       } catch {
         continue;
       }
@@ -84,7 +86,7 @@ export class UnitIndex {
   }
 
   #scanDir(dir: string): void {
-    const hostDir = this.#root.host(dir);
+    const hostDir = this.#root.safe(dir, true);
     let entries: Deno.DirEntry[];
     try {
       entries = [...Deno.readDirSync(hostDir)];

@@ -245,7 +245,9 @@ export class InstallLookup {
     for (const d of all) {
       let real: string;
       try {
-        real = Deno.realPathSync(root.host(d));
+        // Resolved inside the root: an absolute link there must not lead to the host.
+        real = root.safe(d, true);
+        Deno.statSync(real);
       } catch {
         continue;
       }
@@ -301,9 +303,12 @@ export class InstallLookup {
     return this.#links;
   }
 
-  /** The host path of a path inside the root. */
+  /**
+   * The host path of a path inside the root; symlinked directories are followed inside
+   * the root, never out of it (an absolute `/etc/systemd/system` link in an image).
+   */
   host(path: string): string {
-    return this.root.host(path);
+    return this.root.safe(path);
   }
 
   /** Whether a path's directory is one of the search dirs. */

@@ -30,6 +30,82 @@ export class RootMap {
     return join(this.root, path);
   }
 
+  /**
+   * The host path for a path inside the root, resolved as a chroot would: `..` stops at
+   * the root and symlinks in the directories on the way (absolute ones included) are
+   * followed inside the root, so the result never leaves it. The last component is
+   * followed only when it leads to a directory (a link there is what enable writes or
+   * removes), or when `followLeaf` is set.
+   * Without a root it is {@link host}.
+   */
+  safe(path: string, followLeaf = false): string {
+    if (this.root === "" || path.startsWith("//")) return this.host(path);
+    const inside = path === this.root || path.startsWith(this.root + "/")
+      ? this.inside(path)
+      : path;
+    const cut = inside.lastIndexOf("/");
+    const leaf = inside.slice(cut + 1);
+    if (followLeaf || cut <= 0 || leaf === "" || leaf === "." || leaf === "..") {
+      return this.root + this.#resolve(inside, followLeaf);
+    }
+    // Directories are resolved once per invocation: enable and start look up many
+    // paths in the same few directories.
+    const dir = inside.slice(0, cut);
+    let resolved = this.#dirs.get(dir);
+    if (resolved === undefined) {
+      resolved = this.#resolve(dir, true);
+      this.#dirs.set(dir, resolved);
+    }
+    const host = this.root + (resolved === "/" ? "" : resolved) + "/" + leaf;
+    // A link to a directory is followed (a search dir that is a link); a link to
+    // anything else is the object itself (enable's links are read and removed as links).
+    try {
+      if (!Deno.lstatSync(host).isSymlink) return host;
+      const through = this.root + this.#resolve(inside, true);
+      if (Deno.statSync(through).isDirectory) return through;
+    } catch {
+      // Not there, or a dangling link: the link itself.
+    }
+    return host;
+  }
+
+  #dirs = new Map<string, string>();
+
+  #resolve(path: string, followLeaf: boolean): string {
+    const done: string[] = [];
+    const todo = path.split("/").filter((c) => c !== "" && c !== ".");
+    let hops = 0;
+    while (todo.length > 0) {
+      const c = todo.shift()!;
+      if (c === "..") {
+        done.pop();
+        continue;
+      }
+      if (todo.length === 0 && !followLeaf) {
+        done.push(c);
+        break;
+      }
+      const here = `${this.root}/${[...done, c].join("/")}`;
+      let target: string | undefined;
+      try {
+        if (Deno.lstatSync(here).isSymlink) target = Deno.readLinkSync(here);
+      } catch {
+        // Not there (yet): the rest of the path is taken as written.
+      }
+      if (target === undefined) {
+        done.push(c);
+        continue;
+      }
+      // ELOOP, as the kernel counts.
+      if (++hops > 40) {
+        throw new Deno.errors.FilesystemLoop(`Too many levels of symbolic links: ${path}`);
+      }
+      if (target.startsWith("/")) done.length = 0;
+      todo.unshift(...target.split("/").filter((x) => x !== "" && x !== "."));
+    }
+    return "/" + done.join("/");
+  }
+
   /** The path inside the root for a host path (inverse of {@link host}). */
   inside(hostPath: string): string {
     if (this.root === "") return hostPath;
