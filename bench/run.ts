@@ -12,11 +12,13 @@
  *   on the copied root.
  * - Issue 4: the installed artifact (install.sh --bundle) against `deno run`
  *   of a hello-world script.
+ * - Issue 9, safety (bench/safety.ts): PID-reuse and kill -9 trials (BENCH_SAFETY_TRIALS,
+ *   100 each) in a fresh PID namespace; foreign processes killed and duplicates must be 0.
  *
  * Settings: BENCH_RUNS (10), BENCH_WARMUP (1), BENCH_REF_TIMEOUT (120 s),
  * BENCH_CASE_BUDGET (30 s: slow cases run fewer times, at least 3),
  * BENCH_REF_CACHE (<repo>/.cache/ref), BENCH_OUT (bench/RESULTS.md),
- * BENCH_SKIP (comma list of: units, scale, service, install).
+ * BENCH_SKIP (comma list of: units, scale, service, install, safety).
  *
  * Exit status: 0 even when targets are missed; 1 when a case errors.
  * @module
@@ -31,6 +33,7 @@ import { killLeftovers } from "./procs.ts";
 import { ensureReference } from "./ref.ts";
 import { copyRealRoot, generateRoot, type Root, sleeperRoot } from "./roots.ts";
 import { runServiceCases, type ServiceConfig, type ServiceResults, STEPS } from "./service.ts";
+import type { SafetyResults } from "./safety.ts";
 import { type CaseRow, renderMarkdown, renderTable, type ScaleRow } from "./report.ts";
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
@@ -73,6 +76,8 @@ function listedAtLeast(min: number): (stdout: string) => string | undefined {
 const rows: CaseRow[] = [];
 const scaleRows: ScaleRow[] = [];
 const notes: string[] = [];
+/** Safety trials that touched a foreign process or left a duplicate (each is a case error). */
+let safetyFailures = 0;
 let floorMs: number | undefined;
 
 function addRow(
@@ -207,6 +212,38 @@ async function serviceCases(cfg: ServiceConfig, work: string): Promise<ServiceRe
   return await runServiceCases(cfg, "host (no PID namespace)");
 }
 
+/** Issue 9: the safety trials, in a fresh PID namespace (they write ns_last_pid). */
+async function safetyTrials(work: string, trials: number): Promise<SafetyResults | undefined> {
+  if (!(await pidNamespaceWorks()) || !exists("/usr/bin/python3") || Deno.uid() !== 0) {
+    return undefined;
+  }
+  const outPath = join(work, "safety-out.json");
+  const status = await new Deno.Command("unshare", {
+    args: [
+      "--pid",
+      "--fork",
+      "--mount-proc",
+      "--kill-child",
+      "/usr/bin/python3",
+      "-c",
+      REAPER,
+      DENO,
+      "run",
+      "--allow-all",
+      join(BENCH, "safety.ts"),
+      outPath,
+      String(trials),
+    ],
+    env: CHILD_ENV,
+    stdout: "inherit",
+    stderr: "inherit",
+  }).output();
+  if (status.code !== 0 || !exists(outPath)) {
+    throw new Error(`the safety trials in a PID namespace exited ${status.code}`);
+  }
+  return JSON.parse(Deno.readTextFileSync(outPath));
+}
+
 function hostInfo(): Record<string, string> {
   const info: Record<string, string> = {};
   try {
@@ -325,6 +362,26 @@ async function main(): Promise<number> {
       addRow("service manager (issue 3)", "list-units", "real", m, 0.15);
     }
 
+    if (!skip.has("safety")) {
+      log("issue 9: safety trials");
+      const trials = Number(Deno.env.get("BENCH_SAFETY_TRIALS") ?? 100);
+      const res = await safetyTrials(work, trials);
+      if (!res) {
+        notes.push("safety trials skipped: they need root, unshare and python3");
+      } else {
+        const r = res.pidReuse, k = res.kill9;
+        const lines = [
+          `safety, PID reuse: ${r.trials} trials (${r.reused} with the PID reused by a ` +
+          `stranger): ${r.foreignKilled} foreign processes killed`,
+          `safety, kill -9 of the client: ${k.trials} trials: ${k.duplicates} duplicates, ` +
+          `${k.leftovers} left after stop (${k.adopted} running services adopted) [${res.seconds} s]`,
+        ];
+        for (const line of lines) log(line);
+        notes.push(...lines);
+        if (r.foreignKilled || k.duplicates || k.leftovers) safetyFailures++;
+      }
+    }
+
     if (!skip.has("install")) {
       log("issue 4: installed artifact");
       const image = join(work, "image");
@@ -388,7 +445,7 @@ async function main(): Promise<number> {
   };
   console.log(renderTable(rows, scaleRows));
   const errors = rows.filter((r) => r.ours.error || r.base.error).length +
-    scaleRows.filter((r) => r.ours.error || r.ref?.error).length;
+    scaleRows.filter((r) => r.ours.error || r.ref?.error).length + safetyFailures;
   if (!failed) {
     Deno.writeTextFileSync(outPath, renderMarkdown(rows, scaleRows, meta, notes));
     // deno fmt formats Markdown too (`deno task test` checks it): keep the file clean.
