@@ -5,7 +5,7 @@
  * @module
  */
 
-import { dirname } from "node:path";
+import { dirname, resolve } from "node:path";
 import type { ExecCommand } from "../unit/exec.ts";
 import { expandExecArgs } from "../unit/exec.ts";
 import { parseEnvironmentFile } from "../unit/environment.ts";
@@ -420,6 +420,11 @@ export interface PreparedExec {
   readonly service: ServiceSettings;
   readonly unitId: string;
   readonly root: RootMap;
+  /**
+   * Generated from a SysV script: under `--root` the script runs chrooted into the root,
+   * since it names its own paths (`/etc/default/x`, `/usr/sbin/x`) as seen inside.
+   */
+  readonly sysv?: boolean;
 }
 
 /** The spawn spec for one Exec command. */
@@ -458,7 +463,11 @@ export function spawnSpecFor(
     nice: s.nice,
     oomScoreAdjust: s.oomScoreAdjust,
     rlimits: s.limits,
-    rootDirectory: !cmd.privileged && s.rootDirectory ? p.root.host(s.rootDirectory) : undefined,
+    rootDirectory: !cmd.privileged && s.rootDirectory
+      ? p.root.host(s.rootDirectory)
+      : p.sysv && p.root.root
+      ? resolve(p.root.root)
+      : undefined,
     stdin: s.standardInput.kind === "file"
       ? { kind: "file", path: p.root.host(s.standardInput.path ?? "/dev/null") }
       : { kind: "null" },
