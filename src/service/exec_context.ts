@@ -462,7 +462,10 @@ export function spawnSpecFor(
     umask: s.umask,
     nice: s.nice,
     oomScoreAdjust: s.oomScoreAdjust,
-    rlimits: s.limits,
+    // systemd gives services a soft NOFILE limit of 1024 (select() breaks above it) and the
+    // manager's hard limit. A hard limit of infinity is never allowed for NOFILE, so the
+    // helper caps it at its own (the manager's) hard limit, as setrlimit_closest() does.
+    rlimits: s.limits.NOFILE ? s.limits : { ...s.limits, NOFILE: { soft: 1024, hard: Infinity } },
     rootDirectory: !cmd.privileged && s.rootDirectory
       ? p.root.host(s.rootDirectory)
       : p.sysv && p.root.root
