@@ -133,6 +133,12 @@ const RLIM_INFINITY = 0xffffffffffffffffn;
  * needs descriptors (Deno holds a few dozen) to open the stdio files.
  */
 const NOFILE_WORKING_MINIMUM = 256n;
+/**
+ * Memory limits are applied just before execve too: below what V8 already
+ * holds (`LimitAS=1`) the helper's next allocation would end in a JavaScript
+ * out-of-memory trace instead of the command's own failure at exec.
+ */
+const DEFERRED_RLIMITS = new Set([RLIMIT.AS, RLIMIT.DATA, RLIMIT.STACK]);
 const PRIO_PROCESS = 0;
 const PR_SET_NO_NEW_PRIVS = 38;
 const SIG_SETMASK = 2;
@@ -228,7 +234,7 @@ function prepareAndExec(request: HelperRequest): void {
   if (request.failAt && request.failAt.step in EXIT_STATUS) {
     throw new StepError(request.failAt.step as Step, request.failAt.error);
   }
-  const deferredNofile = applyRlimits(request);
+  const deferredLimits = applyRlimits(request);
   applyOomScore(request);
   applyNice(request);
   libc().umask(request.umask ?? 0o022);
@@ -242,13 +248,16 @@ function prepareAndExec(request: HelperRequest): void {
   const argv = cstrArray(request.argv);
   const envp = cstrArray(environment(request));
   const path = cstr(request.path);
-  if (deferredNofile) setLimit(RLIMIT.NOFILE, deferredNofile.soft, deferredNofile.hard);
+  const argvBytes = new Uint8Array(argv.pointers.buffer);
+  const envpBytes = new Uint8Array(envp.pointers.buffer);
   // Reported while SIGPIPE is still ignored (as Deno leaves it): a spawner
   // that closed its end of the pipe must not kill us with SIGPIPE.
   writeAll(request.reportFd, "R");
   applySignals(request);
   markDescriptorsCloseOnExec(3 + request.passFds);
-  libc().execve(path, new Uint8Array(argv.pointers.buffer), new Uint8Array(envp.pointers.buffer));
+  // Nothing that allocates may run between these limits and execve.
+  for (const l of deferredLimits) setLimit(l.resource, l.soft, l.hard);
+  libc().execve(path, argvBytes, envpBytes);
   fail("EXEC");
 }
 
@@ -272,15 +281,21 @@ function setLimit(resource: number, soft: bigint, hard: bigint): void {
   if (libc().setrlimit(resource, new Uint8Array(fixed.buffer)) !== 0) fail("LIMITS");
 }
 
-function applyRlimits(request: HelperRequest): { soft: bigint; hard: bigint } | undefined {
-  let deferred: { soft: bigint; hard: bigint } | undefined;
+/** Sets the limits that are safe now; returns those to set just before execve. */
+function applyRlimits(
+  request: HelperRequest,
+): Array<{ resource: number; soft: bigint; hard: bigint }> {
+  const deferred: Array<{ resource: number; soft: bigint; hard: bigint }> = [];
   for (const [name, value] of Object.entries(request.rlimits ?? {})) {
     const resource = RLIMIT[name.toUpperCase()];
     if (resource === undefined) throw new StepError("LIMITS", `unknown resource limit ${name}`);
     const soft = limitValue(value.soft);
     const hard = limitValue(value.hard);
-    if (resource === RLIMIT.NOFILE && soft < NOFILE_WORKING_MINIMUM) {
-      deferred = { soft, hard };
+    if (
+      DEFERRED_RLIMITS.has(resource) ||
+      (resource === RLIMIT.NOFILE && soft < NOFILE_WORKING_MINIMUM)
+    ) {
+      deferred.push({ resource, soft, hard });
       continue;
     }
     setLimit(resource, soft, hard);

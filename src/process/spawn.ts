@@ -17,7 +17,7 @@ import {
   unrefChild,
   waitChild,
 } from "./_children.ts";
-import type { HelperFailure, HelperRequest } from "./exec_helper.ts";
+import { type HelperFailure, type HelperRequest, RLIMIT } from "./exec_helper.ts";
 import { cstr, cstrArray, errno, F, libc, O, strerror } from "./libc.ts";
 import { isAlive, readCmdline, readStat } from "./procfs.ts";
 import { selfCommand } from "./self.ts";
@@ -324,8 +324,25 @@ function directScript(spec: SpawnSpec): string {
   const pidVars = (spec.pidEnv ?? []).map((name) => `${name}=$$; export ${name}; `).join("");
   const pipe = spec.ignoreSigpipe === false ? "" : "trap '' PIPE; ";
   const cwd = spec.cwdOptional ? `cd -- "$0" 2>/dev/null || cd /; ` : `cd -- "$0" || exit 200; `;
+  const soft = softNofileOnly(spec);
+  const nofile = soft === undefined ? "" : `ulimit -S -n ${soft} || exit 205; `;
   // The shell's own PWD/OLDPWD must not reach the command (systemd sets neither).
-  return `${pipe}${pidVars}${cwd}unset PWD OLDPWD; exec "$@"`;
+  return `${pipe}${pidVars}${nofile}${cwd}unset PWD OLDPWD; exec "$@"`;
+}
+
+/**
+ * The soft NOFILE limit when that is the spec's only limit and its hard limit is
+ * infinity, which NOFILE never gets: the hard limit stays the manager's (as in the
+ * helper's setrlimit_closest), so the shell prologue can set it. Capped at the hard limit.
+ */
+function softNofileOnly(spec: SpawnSpec): number | undefined {
+  const limits = Object.entries(spec.rlimits ?? {});
+  if (limits.length !== 1 || limits[0][0].toUpperCase() !== "NOFILE") return undefined;
+  const { soft, hard } = limits[0][1];
+  if (Number.isFinite(hard) || !Number.isFinite(soft)) return undefined;
+  const current = new BigUint64Array(2);
+  if (libc().getrlimit(RLIMIT.NOFILE, new Uint8Array(current.buffer)) !== 0) return undefined;
+  return Math.min(soft, Number(current[1]));
 }
 
 let directUnavailable = false;
@@ -368,9 +385,9 @@ function isExecutableFile(path: string): boolean {
 function canSpawnDirect(spec: SpawnSpec): boolean {
   if (directUnavailable) return false;
   if (spec.user || spec.nice !== undefined || spec.oomScoreAdjust !== undefined) return false;
-  if (Object.keys(spec.rlimits ?? {}).length || spec.rootDirectory || spec.noNewPrivileges) {
-    return false;
-  }
+  const limits = Object.keys(spec.rlimits ?? {}).length;
+  if ((limits && softNofileOnly(spec) === undefined) || spec.rootDirectory) return false;
+  if (spec.noNewPrivileges) return false;
   if (spec.passFds?.length || spec.failAt || spec.argv[0] !== spec.path) return false;
   if ((spec.umask ?? 0o022) !== currentUmask()) return false;
   if ((spec.pidEnv ?? []).some((name) => !/^[A-Z_][A-Z0-9_]*$/.test(name))) return false;

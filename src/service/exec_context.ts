@@ -5,7 +5,7 @@
  * @module
  */
 
-import { dirname } from "node:path";
+import { dirname, resolve } from "node:path";
 import type { ExecCommand } from "../unit/exec.ts";
 import { expandExecArgs } from "../unit/exec.ts";
 import { parseEnvironmentFile } from "../unit/environment.ts";
@@ -424,6 +424,11 @@ export interface PreparedExec {
   readonly service: ServiceSettings;
   readonly unitId: string;
   readonly root: RootMap;
+  /**
+   * Generated from a SysV script: under `--root` the script runs chrooted into the root,
+   * since it names its own paths (`/etc/default/x`, `/usr/sbin/x`) as seen inside.
+   */
+  readonly sysv?: boolean;
 }
 
 /** The spawn spec for one Exec command. */
@@ -461,8 +466,15 @@ export function spawnSpecFor(
     umask: s.umask,
     nice: s.nice,
     oomScoreAdjust: s.oomScoreAdjust,
-    rlimits: s.limits,
-    rootDirectory: !cmd.privileged && s.rootDirectory ? p.root.host(s.rootDirectory) : undefined,
+    // systemd gives services a soft NOFILE limit of 1024 (select() breaks above it) and the
+    // manager's hard limit. A hard limit of infinity is never allowed for NOFILE, so the
+    // helper caps it at its own (the manager's) hard limit, as setrlimit_closest() does.
+    rlimits: s.limits.NOFILE ? s.limits : { ...s.limits, NOFILE: { soft: 1024, hard: Infinity } },
+    rootDirectory: !cmd.privileged && s.rootDirectory
+      ? p.root.host(s.rootDirectory)
+      : p.sysv && p.root.root
+      ? resolve(p.root.root)
+      : undefined,
     stdin: s.standardInput.kind === "file"
       ? { kind: "file", path: p.root.host(s.standardInput.path ?? "/dev/null") }
       : { kind: "null" },

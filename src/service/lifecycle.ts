@@ -197,7 +197,15 @@ class Activation {
       UID: creds?.uid ?? 0,
       GID: creds?.gid ?? 0,
     };
-    this.prepared = { env, creds, logPath, service: this.s, unitId: this.unit.id, root: se.root };
+    this.prepared = {
+      env,
+      creds,
+      logPath,
+      service: this.s,
+      unitId: this.unit.id,
+      root: se.root,
+      sysv: this.unit.generated,
+    };
     return this.prepared;
   }
 
@@ -910,11 +918,17 @@ async function finishStop(
     await a.save({ ActiveState: "deactivating", SubState: "stop" });
     for (const cmd of s.exec.ExecStop) {
       try {
-        await a.runControl("ExecStop", cmd, timeoutStop, {
+        const stopExit = await a.runControl("ExecStop", cmd, timeoutStop, {
           ...mainPidEnv(a.st),
           ...exitEnv(exit, result),
         });
-      } catch { /* a failing ExecStop does not fail the stop */ }
+        // As in systemd 252: the first failure ends the list and, unless the unit
+        // already failed, becomes its result; the kill sequence runs anyway.
+        if (!succeeded(s, cmd, stopExit)) {
+          if (result === "success") result = resultOf(stopExit);
+          break;
+        }
+      } catch { /* a command that cannot be spawned does not fail the stop */ }
     }
   }
   if (liveMembers(a.st).length) {
@@ -996,20 +1010,26 @@ export async function stopService(
   let mainSignal = 0;
   // Without ExecStop= the kill phase's write (stop-sigterm) is the first transition.
   if (s.exec.ExecStop.length) await a.save({ ActiveState: "deactivating", SubState: "stop" });
+  let result = "success";
   if (running && current.SubState !== "exited" || s.exec.ExecStop.length && running) {
     for (const cmd of s.exec.ExecStop) {
       if (!canRun()) break;
       try {
-        await a.runControl("ExecStop", cmd, timeoutStop, {
+        const stopExit = await a.runControl("ExecStop", cmd, timeoutStop, {
           ...mainPidEnv(a.st),
           SERVICE_RESULT: "success",
         });
+        // systemd 252 ends the list at the first failure and the unit ends failed with
+        // that result; the kill sequence still runs.
+        if (!succeeded(s, cmd, stopExit)) {
+          result = resultOf(stopExit);
+          break;
+        }
       } catch (e) {
         se.debug(`${unit.id}: ExecStop failed: ${(e as Error).message}`);
       }
     }
   }
-  let result = "success";
   // stopSequence finds the members itself (one /proc scan) and returns at once when none are left.
   {
     const killMode = s.killMode as "control-group" | "mixed" | "process" | "none";
@@ -1037,12 +1057,20 @@ export async function stopService(
         }).catch(() => {});
       },
     });
-    if (outcome.finalSignaled.length && s.sendSIGKILL) {
-      result = "timeout";
+    // KillMode=mixed sends the final signal to the rest of the unit by design once the
+    // main process is gone: only a main (or control) process that outlived the stop
+    // timeout makes it one.
+    const timedOut = killMode === "mixed"
+      ? outcome.finalSignaled.some((pid) => outcome.signaled.includes(pid))
+      : outcome.finalSignaled.length > 0;
+    if (timedOut && s.sendSIGKILL) {
+      if (result === "success") result = "timeout";
       if (mainPid && outcome.finalSignaled.includes(mainPid)) mainSignal = s.finalKillSignal;
     }
   }
-  if (mainAtStop) {
+  // KillMode=none (or a process that ignores even the final signal) leaves the main
+  // process running: systemd records no exit for it.
+  if (mainAtStop && !isAlive(mainAtStop, current.MainPIDStartTime || undefined)) {
     a.st = {
       ...a.st,
       ExecMainCode: mainSignal ? 2 : 1,

@@ -330,6 +330,47 @@ function isActive(m: Manager, unit: LoadedUnit): boolean {
   return st === "active" || st === "activating" || st === "reloading";
 }
 
+/**
+ * The named units in job order: systemctl enqueues one job per name and the manager runs
+ * them by After=/Before= between them (in reverse for stop jobs), otherwise in the order
+ * given. A cycle keeps the given order for the units caught in it.
+ */
+function orderNamed(m: Manager, names: readonly string[], reverse: boolean): string[] {
+  if (names.length < 2) return [...names];
+  const ids = names.map((n) => m.loader.load(n).id);
+  // before[i]: the indexes whose start job must come first.
+  const before = names.map(() => new Set<number>());
+  names.forEach((_, i) => {
+    const u = m.loader.load(names[i]);
+    if (u.loadState !== "loaded") return;
+    const deps = forwardDependencies(m.loader, u);
+    for (const a of deps.After ?? []) {
+      const j = ids.indexOf(m.loader.load(a).id);
+      if (j >= 0 && j !== i) before[i].add(j);
+    }
+    for (const b of deps.Before ?? []) {
+      const j = ids.indexOf(m.loader.load(b).id);
+      if (j >= 0 && j !== i) before[j].add(i);
+    }
+  });
+  if (reverse) {
+    const flipped = names.map(() => new Set<number>());
+    before.forEach((set, i) => set.forEach((j) => flipped[j].add(i)));
+    before.splice(0, before.length, ...flipped);
+  }
+  const out: number[] = [];
+  const done = new Set<number>();
+  while (out.length < names.length) {
+    const next = names.findIndex((_, i) =>
+      !done.has(i) && [...before[i]].every((j) => done.has(j))
+    );
+    const pick = next >= 0 ? next : names.findIndex((_, i) => !done.has(i));
+    done.add(pick);
+    out.push(pick);
+  }
+  return out.map((i) => names[i]);
+}
+
 /** Starts units with their transactions. Returns the exit code. */
 export async function startUnits(
   ctx: Context,
@@ -339,7 +380,7 @@ export async function startUnits(
   const m = new Manager(ctx);
   m.canary();
   let rc = 0;
-  for (const name of m.expand(args)) {
+  for (const name of orderNamed(m, m.expand(args), false)) {
     const code = await startOne(m, name, verb);
     if (code !== 0 && rc === 0) rc = code;
   }
@@ -370,6 +411,14 @@ async function startOne(m: Manager, name: string, verb: string): Promise<number>
     }
   }
   const tx = startTransaction(m, [unit.id]);
+  // systemd refuses the whole transaction (NoSuchUnit, exit 5) before any job runs.
+  for (const req of tx.required.values()) {
+    const missing = [...req].find((r) => m.loader.load(r).loadState === "not-found");
+    if (missing !== undefined) {
+      ctx.io.err(`Failed to ${verb} ${unit.requested}: Unit ${missing} not found.\n`);
+      return 5;
+    }
+  }
   // Conflicts: stop those first.
   for (const c of tx.conflicts) {
     const cu = m.loader.load(c);
@@ -465,7 +514,7 @@ export async function stopUnits(
   const m = new Manager(ctx);
   m.canary();
   let rc = 0;
-  for (const name of m.expand(args)) {
+  for (const name of orderNamed(m, m.expand(args), true)) {
     const unit = m.loader.load(name);
     if (unit.loadState !== "loaded" && !storedState(m.lenv, unit.id)) {
       const problem = loadProblem(verb, unit);

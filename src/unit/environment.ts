@@ -4,7 +4,7 @@
  * @module
  */
 
-import { quoteListElement, splitWords } from "./values.ts";
+import { quoteListElement, quoteWord, splitWords } from "./values.ts";
 
 /** True for a valid variable name: `[A-Za-z_][A-Za-z0-9_]*`. */
 export function isValidEnvName(name: string): boolean {
@@ -178,4 +178,25 @@ export function parseEnvironmentFile(text: string): Array<[string, string]> {
  */
 export function formatEnvironmentForShow(vars: ReadonlyArray<readonly [string, string]>): string {
   return vars.map(([k, v]) => quoteListElement(`${k}=${v}`)).join(" ");
+}
+
+/**
+ * Resolves the specifiers of an `Environment=` value word by word, as systemd 252's
+ * `config_parse_environ` does after splitting, so that an expansion with a space never
+ * splits an assignment. Returns the value with each word quoted, or undefined when it does
+ * not split cleanly (then the caller expands the whole value and the parser warns).
+ */
+export function expandEnvironmentSpecifiers(
+  value: string,
+  expand: (word: string) => { value: string } | { error: string },
+): { value: string } | { error: string } | undefined {
+  const split = splitWords(value, { strict: true });
+  if (split.error || split.warnings.length > 0) return undefined;
+  const out: string[] = [];
+  for (const word of split.words) {
+    const r = expand(word);
+    if ("error" in r) return r;
+    out.push(quoteWord(r.value));
+  }
+  return { value: out.join(" ") };
 }

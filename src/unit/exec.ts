@@ -5,7 +5,7 @@
  * @module
  */
 
-import { scanWord, scanWordAndWarn, wordScanner } from "./values.ts";
+import { quoteWord, scanWord, scanWordAndWarn, wordScanner } from "./values.ts";
 import { formatTimestamp } from "./timespan.ts";
 import { signalName } from "./signals.ts";
 
@@ -276,4 +276,54 @@ export function formatExecShow(key: string, cmd: ExecCommand, run: ExecRunInfo =
   return `${key}={ path=${cmd.path} ; argv[]=${cmd.argv.join(" ")} ; ${middle} ; ` +
     `start_time=[${ts(run.startUs)}] ; stop_time=[${ts(run.exitUs)}] ; ` +
     `pid=${run.pid ?? 0} ; code=${run.code ?? "(null)"} ; status=${status} }`;
+}
+
+/**
+ * Resolves the specifiers of an `Exec*=` value word by word, as systemd 252's
+ * `config_parse_exec` does after splitting: a specifier never splits a word (`%f` with a
+ * space stays one argument), an empty expansion stays an empty argument, and the escapes in
+ * a unit name (`%n` of `a\x2db.service`) are not decoded a second time. The result is the
+ * line again, each word quoted so that `parseExecLine` reads back exactly the expanded words;
+ * prefixes and `;` separators are kept as written. `expand` returns the expanded word or an
+ * error. Returns undefined when the line does not split cleanly (unbalanced quotes, unknown
+ * escapes): the caller then expands the whole value, and `parseExecLine` reports the problem.
+ */
+export function expandExecSpecifiers(
+  value: string,
+  expand: (word: string) => { value: string } | { error: string },
+): { value: string } | { error: string } | undefined {
+  const flags = { unquote: true, cunescape: true };
+  const sc = wordScanner(value);
+  const chars = sc.chars;
+  const out: string[] = [];
+  let first = true;
+  while (sc.pos < chars.length) {
+    while (sc.pos < chars.length && WHITESPACE.includes(chars[sc.pos])) sc.pos++;
+    // The separators are matched on the raw text, as parseExecLine does (`\;` is no C escape).
+    const sep = [";", "\\;"].find((s) =>
+      chars.slice(sc.pos, sc.pos + s.length).join("") === s &&
+      (sc.pos + s.length === chars.length || WHITESPACE.includes(chars[sc.pos + s.length]))
+    );
+    if (sep !== undefined) {
+      out.push(sep);
+      sc.pos += sep.length;
+      first = sep === ";";
+      continue;
+    }
+    const w = scanWord(sc, flags);
+    if ("error" in w) return undefined;
+    if (w.word === undefined) break;
+    let prefix = "";
+    let rest = w.word;
+    if (first) {
+      const m = /^[-@:+!]*/.exec(rest)![0];
+      prefix = m;
+      rest = rest.slice(m.length);
+      first = false;
+    }
+    const r = expand(rest);
+    if ("error" in r) return r;
+    out.push(prefix + quoteWord(r.value));
+  }
+  return { value: out.join(" ") };
 }

@@ -424,7 +424,7 @@ export function serviceSettings(config: UnitConfig): ServiceSettings {
 }
 
 function numberOrUndefined(v: string | undefined): number | undefined {
-  if (v === undefined || !/^-?\d+$/.test(v)) return undefined;
+  if (v === undefined || !/^[-+]?\d+$/.test(v)) return undefined;
   return Number(v);
 }
 

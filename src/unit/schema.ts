@@ -98,9 +98,19 @@ function valueProblem(kind: string, key: string, value: string): string | undefi
         ? `Failed to parse time value, ignoring: ${value}`
         : undefined;
     case "NICE":
-      return /^-?\d+$/.test(value) && Number(value) >= -20 && Number(value) <= 19
+      if (!/^[-+]?\d+$/.test(value)) {
+        return `Failed to parse nice priority '${value}', ignoring: Invalid argument`;
+      }
+      return Number(value) >= -20 && Number(value) <= 19
         ? undefined
-        : `Failed to parse nice priority '${value}', ignoring: Invalid argument`;
+        : `Nice priority out of range, ignoring: ${value}`;
+    case "OOMSCOREADJUST":
+      if (!/^[-+]?\d+$/.test(value)) {
+        return `Failed to parse the OOM score adjust value '${value}', ignoring: Invalid argument`;
+      }
+      return Number(value) >= -1000 && Number(value) <= 1000
+        ? undefined
+        : `OOM score adjust value out of range, ignoring: ${value}`;
     case "MODE":
       return key.endsWith("JobMode") || parseMode(value) !== undefined
         ? undefined

@@ -599,3 +599,11 @@ export function quoteListElement(s: string): string {
   }
   return out + '"';
 }
+
+/**
+ * Quotes one word so that splitting with unquoting and C unescaping gives it back exactly
+ * (an empty word included).
+ */
+export function quoteWord(s: string): string {
+  return `"${s.replace(/[\\"]/g, (c) => "\\" + c)}"`;
+}

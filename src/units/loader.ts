@@ -21,7 +21,8 @@ import {
   templateOf,
 } from "../unit/names.ts";
 import { expandSpecifiers, type SpecifierContext } from "../unit/specifiers.ts";
-import { parseExecLine } from "../unit/exec.ts";
+import { expandExecSpecifiers, parseExecLine } from "../unit/exec.ts";
+import { expandEnvironmentSpecifiers } from "../unit/environment.ts";
 import { SERVICE_EXEC_KEYS } from "../unit/model.ts";
 import { type PathEnv, type RootMap, type Scope, searchPath } from "./paths.ts";
 import { type UnitFileEntry, UnitIndex } from "./index.ts";
@@ -450,7 +451,7 @@ export class UnitLoader {
         out.push(a);
         continue;
       }
-      const r = expandSpecifiers(a.value, ctx);
+      const r = expandAssignment(a, ctx);
       if ("error" in r) {
         diagnostics.push({ file: a.file, line: a.line, message: r.error });
         continue;
@@ -459,6 +460,28 @@ export class UnitLoader {
     }
     return out;
   }
+}
+
+/**
+ * Expands one assignment's specifiers. Exec lines and `Environment=` are split into words
+ * first and expanded per word, as systemd does, so an expansion never splits or drops an
+ * argument; the whole-value error message is kept either way.
+ */
+function expandAssignment(
+  a: Assignment,
+  ctx: SpecifierContext,
+): { value: string } | { error: string } {
+  const word = (w: string) => expandSpecifiers(w, ctx);
+  const perWord = a.key.startsWith("Exec")
+    ? expandExecSpecifiers(a.value, word)
+    : a.key === "Environment"
+    ? expandEnvironmentSpecifiers(a.value, word)
+    : undefined;
+  if (perWord === undefined) return expandSpecifiers(a.value, ctx);
+  if ("error" in perWord) {
+    return { error: `Failed to resolve unit specifiers in '${a.value}', ignoring.` };
+  }
+  return perWord;
 }
 
 const BUILTIN_NAMES: Record<string, true> = Object.fromEntries(
