@@ -39,6 +39,8 @@ export interface Pid1Config {
   counts: number[];
   /** Orphan counts, e.g. [1000, 10000]. */
   orphans: number[];
+  /** Which tools to run (both, normally). */
+  tools: ("ref" | "ours")[];
   /** Idle window, seconds. */
   idleSeconds: number;
   /** Scratch directory (roots, logs). */
@@ -516,7 +518,7 @@ export async function runPid1Cases(cfg: Pid1Config): Promise<Pid1Results> {
       notes.push(`bare Deno baseline failed: ${e instanceof Error ? e.message : e}`);
     }
     for (const n of cfg.counts) {
-      for (const tool of ["ref", "ours"] as const) {
+      for (const tool of cfg.tools) {
         runs.push(await runOne(cfg, tool, n, bare.exited || !bare.pid1 ? undefined : bare));
       }
     }

@@ -23,7 +23,7 @@
  * BENCH_REF_CACHE (<repo>/.cache/ref), BENCH_OUT (bench/RESULTS.md),
  * BENCH_SKIP (comma list of: units, scale, service, install, pid1);
  * PID 1: BENCH_IDLE_SECONDS (60), BENCH_PID1_SERVICES (20,200),
- * BENCH_PID1_ORPHANS (1000,10000).
+ * BENCH_PID1_ORPHANS (1000,10000), BENCH_PID1_TOOLS (ref,ours).
  *
  * Exit status: 0 even when targets are missed; 1 when a case errors.
  * @module
@@ -394,6 +394,10 @@ async function main(): Promise<number> {
         bare: { cmd: DENO, args: ["run", ...PERMISSION_FLAGS, join(BENCH, "pid1_bare.ts")] },
         counts: envList("BENCH_PID1_SERVICES", [20, 200]),
         orphans: envList("BENCH_PID1_ORPHANS", [1000, 10000]),
+        tools: (Deno.env.get("BENCH_PID1_TOOLS") || "ref,ours").split(",").map((t) => {
+          if (t !== "ref" && t !== "ours") throw new Error(`BENCH_PID1_TOOLS: unknown tool ${t}`);
+          return t;
+        }),
         idleSeconds,
         work,
         log,
