@@ -5,6 +5,11 @@
  * @module
  */
 
+import { holdSignals } from "./src/process/held_signals.ts";
+
+// Deno as PID 1 aborts on SIGTERM/SIGINT/SIGHUP without a listener: hold them first.
+if (import.meta.main && Deno.pid === 1) holdSignals();
+
 if (import.meta.main) {
   if (Deno.args[0] === "--journalctl") {
     const { journalctlMain } = await import("./src/cli/journalctl.ts");

@@ -68,7 +68,7 @@ const ALLOWED: Record<string, string[]> = {
   process: [],
   service: ["unit", "units", "state", "process", "output", "."],
   verbs: ["service", "units", "state", "output", "unit", "cli", "."],
-  cli: ["verbs", "units", "output", "unit", "."],
+  cli: ["verbs", "init", "units", "output", "unit", "."],
   init: ["service", "process", "units", "state", "unit", "output", "."],
 };
 

@@ -73,7 +73,14 @@ export async function main(argv: string[], io: Io = stdio()): Promise<number> {
       io.out(usage(args[0]));
       return 0;
     }
-    if (verbName === undefined) verbName = "list-units";
+    // PID 1 (the container's init) boots; `--init` turns `start`/`default` into init mode.
+    const pid1 = Deno.pid === 1;
+    if (verbName === undefined) verbName = pid1 || options.init ? "init" : "list-units";
+    else if (
+      (verbName === "start" && (pid1 || options.init)) || (verbName === "default" && options.init)
+    ) {
+      verbName = "init";
+    }
     const spec: VerbSpec | undefined = findVerb(verbName);
     if (!spec) {
       io.err(`Unknown command verb ${verbName}.\n`);

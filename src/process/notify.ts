@@ -26,8 +26,11 @@ export interface NotifyListener extends AsyncIterable<Record<string, string>> {
    * BARRIER=1 right after, and fails if the socket is gone by then.
    */
   drain(quietMs: number): Promise<Record<string, string>[]>;
-  /** Closes the socket and removes its path. */
-  close(): void;
+  /**
+   * Closes the socket and removes its path, unless `unlink` is false (the path
+   * may already belong to a newer listener).
+   */
+  close(unlink?: boolean): void;
 }
 
 /** Parses a notify datagram: newline-separated KEY=VALUE lines (later keys win). */
@@ -128,7 +131,7 @@ class Listener implements NotifyListener {
     }
   }
 
-  close(): void {
+  close(unlink = true): void {
     if (this.#closed) return;
     this.#closed = true;
     try {
@@ -136,6 +139,7 @@ class Listener implements NotifyListener {
     } catch {
       // Already closed.
     }
+    if (!unlink) return;
     try {
       Deno.removeSync(this.path);
     } catch {

@@ -56,6 +56,19 @@ export interface LifecycleEnv extends ExecEnvInput {
   readonly osRelease: Record<string, string>;
   /** Verbose diagnostics go here (may be a no-op). */
   debug(text: string): void;
+  /**
+   * Set in the init instance: it reaps and records every main process's end, so start
+   * does not watch for an immediate exit, and notify sockets stay open after READY=1.
+   */
+  readonly supervisor?: Supervisor;
+}
+
+/** What the init instance offers the lifecycle. */
+export interface Supervisor {
+  /** A main process was spawned (or adopted) for a unit. */
+  mainProcess(unit: string, pid: number): void;
+  /** The notify socket of a unit that reached READY=1, to keep open for the unit's life. */
+  keepNotifySocket(unit: string, listener: NotifyListener): void;
 }
 
 /** The outcome of a job on one unit. */
@@ -141,6 +154,7 @@ class Activation {
   /** Records a spawned main process: its ExecStart run and the MainPID/ExecMain* fields. */
   mainProcess(child: Spawned): Partial<UnitState> {
     child.unref();
+    this.se.supervisor?.mainProcess(this.unit.id, child.pid);
     this.recordRun("ExecStart", { pid: child.pid, start: Date.now() * 1000 });
     return {
       MainPID: child.pid,
@@ -319,7 +333,10 @@ function adoptedChildren(exclude: Set<number>): number[] {
  */
 export async function startService(se: LifecycleEnv, unit: LoadedUnit): Promise<JobOutcome> {
   const current = effectiveState(storedState(se, unit.id), unit.id);
-  if (["active", "activating", "reloading"].includes(current.ActiveState)) return { ok: true };
+  const waitingToRestart = current.SubState === "auto-restart";
+  if (
+    ["active", "activating", "reloading"].includes(current.ActiveState) && !waitingToRestart
+  ) return { ok: true };
   const u = unitSettings(unit.config);
   const a = new Activation(se, unit, { ...current, Sessions: [], Exec: {} });
   const s = a.s;
@@ -437,7 +454,7 @@ export async function startService(se: LifecycleEnv, unit: LoadedUnit): Promise<
       ? "running"
       : "exited",
   });
-  await noteEarlyExit(a);
+  if (!se.supervisor) await noteEarlyExit(a);
   return { ok: true };
 }
 
@@ -517,8 +534,16 @@ async function noteEarlyExit(a: Activation): Promise<void> {
   await mainExited(a, exit);
 }
 
-/** A main process ended: record it and settle the state (no supervisor restarts here). */
-async function mainExited(a: Activation, exit: ExitInfo): Promise<void> {
+/**
+ * A main process ended: record it and settle the state. `restart` decides, from the
+ * result, whether the unit waits to be restarted (`activating (auto-restart)`) instead
+ * of ending inactive or failed.
+ */
+async function mainExited(
+  a: Activation,
+  exit: ExitInfo,
+  restart: (result: string) => boolean = () => false,
+): Promise<void> {
   const clean = isCleanExit(a.s, exit, true);
   const code = exit.code;
   await a.save({
@@ -526,12 +551,73 @@ async function mainExited(a: Activation, exit: ExitInfo): Promise<void> {
     ExecMainStatus: exit.status,
     ExecMainExitTimestamp: stampNow(),
     MainPID: 0,
+    KilledMain: undefined,
   });
   if (clean && a.s.remainAfterExit) {
     await a.save({ ActiveState: "active", SubState: "exited" });
     return;
   }
-  await finishStop(a, clean ? "success" : resultOf(exit), exit, true);
+  await finishStop(a, clean ? "success" : resultOf(exit), exit, true, restart);
+}
+
+/** Whether Restart= (with RestartPreventExitStatus=/RestartForceExitStatus=) restarts. */
+export function shouldRestart(s: ServiceSettings, result: string, exit?: ExitInfo): boolean {
+  const inSet = (set: { codes: number[]; signals: number[] }) =>
+    exit !== undefined &&
+    (exit.code === "exited" ? set.codes.includes(exit.status) : set.signals.includes(exit.status));
+  if (inSet(s.restartPreventExitStatus)) return false;
+  if (inSet(s.restartForceExitStatus)) return true;
+  switch (s.restart) {
+    case "always":
+      return true;
+    case "on-success":
+      return result === "success";
+    case "on-failure":
+      return result !== "success";
+    case "on-abnormal":
+      return !["success", "exit-code"].includes(result);
+    case "on-watchdog":
+      return result === "watchdog";
+    case "on-abort":
+      return result === "signal" || result === "core-dump";
+    default:
+      return false;
+  }
+}
+
+/** What the init instance learns when it records a main process's end. */
+export interface MainEnd {
+  /** The unit's result. */
+  readonly result: string;
+  /** The unit now waits in `activating (auto-restart)` for its restart. */
+  readonly restart: boolean;
+  /** The unit's state after the end was recorded. */
+  readonly activeState: string;
+}
+
+/**
+ * The init instance reaped `pid`: when it is the unit's recorded main process (same start
+ * time) and no stop is under way, record its end, run ExecStop=/the kill of what is left/
+ * ExecStopPost=, and settle the state, as systemd does. The caller holds the unit lock.
+ * Returns undefined when the process was not the unit's main process.
+ */
+export async function mainProcessEnded(
+  se: LifecycleEnv,
+  unit: LoadedUnit,
+  pid: number,
+  startTime: number,
+  exit: ExitInfo,
+): Promise<MainEnd | undefined> {
+  const stored = storedState(se, unit.id);
+  if (!stored || !pid || stored.MainPID !== pid) return undefined;
+  if (stored.MainPIDStartTime && startTime && stored.MainPIDStartTime !== startTime) {
+    return undefined;
+  }
+  if (!["active", "activating", "reloading"].includes(stored.ActiveState)) return undefined;
+  const a = new Activation(se, unit, stored);
+  let restart = false;
+  await mainExited(a, exit, (result) => (restart = shouldRestart(a.s, result, exit)));
+  return { result: a.st.Result, restart, activeState: a.st.ActiveState };
 }
 
 async function startMain(a: Activation, timeoutMs: number): Promise<JobOutcome> {
@@ -599,6 +685,7 @@ async function startMain(a: Activation, timeoutMs: number): Promise<JobOutcome> 
       if (main !== undefined) {
         const sid = readStat(main)?.session;
         if (sid && sid > 1) sessions.add(sid);
+        se.supervisor?.mainProcess(a.unit.id, main);
       }
       await a.save({
         MainPID: main ?? 0,
@@ -626,6 +713,7 @@ async function startMain(a: Activation, timeoutMs: number): Promise<JobOutcome> 
         se.warn(`${a.unit.id}: Failed to open notify socket: ${(e as Error).message}`);
         return await failStart(a, "resources", undefined);
       }
+      let kept = false;
       try {
         const child = await a.spawn(s.exec.ExecStart[0], { NOTIFY_SOCKET: sockPath });
         await a.save({ ...a.mainProcess(child), NotifySocket: sockPath });
@@ -665,6 +753,12 @@ async function startMain(a: Activation, timeoutMs: number): Promise<JobOutcome> 
           }
           if (Object.keys(patch).length) await a.save(patch);
           if (msg.READY === "1") {
+            if (se.supervisor) {
+              // The init instance keeps the socket for the unit's life (later STATUS= etc.).
+              se.supervisor.keepNotifySocket(a.unit.id, listener);
+              kept = true;
+              break;
+            }
             // systemd-notify sends BARRIER=1 right after READY=1 and fails if the socket is gone.
             for (const late of await listener.drain(50)) {
               if (late.STATUS !== undefined) await a.save({ StatusText: late.STATUS });
@@ -676,7 +770,7 @@ async function startMain(a: Activation, timeoutMs: number): Promise<JobOutcome> 
           }
         }
       } finally {
-        listener.close();
+        if (!kept) listener.close();
       }
       return { ok: true };
     }
@@ -715,7 +809,9 @@ async function startMain(a: Activation, timeoutMs: number): Promise<JobOutcome> 
       // Without an init instance only this client, the main process's parent, can see it
       // end: a process that fails at once gets a short window (noteEarlyExit records its
       // exit status once the unit is active, as systemd would). A healthy one keeps running
-      // when the client exits. The window ends early when the process does.
+      // when the client exits. The window ends early when the process does. The init
+      // instance records every end itself.
+      if (se.supervisor) return { ok: true };
       let timer: ReturnType<typeof setTimeout> | undefined;
       await Promise.race([
         child.status(),
@@ -766,6 +862,7 @@ async function finishStop(
   result: string,
   exit: ExitInfo | undefined,
   startSucceeded: boolean,
+  restart: (result: string) => boolean = () => false,
 ): Promise<void> {
   const s = a.s;
   const timeoutStop = toMs(s.timeoutStopUSec);
@@ -794,11 +891,12 @@ async function finishStop(
       }
     }
   }
-  cleanupAfterStop(a, false);
+  const restarting = restart(result);
+  cleanupAfterStop(a, restarting);
   const failed = result !== "success";
   await a.save({
-    ActiveState: failed ? "failed" : "inactive",
-    SubState: failed ? "failed" : "dead",
+    ActiveState: restarting ? "activating" : failed ? "failed" : "inactive",
+    SubState: restarting ? "auto-restart" : failed ? "failed" : "dead",
     Result: result,
     MainPID: 0,
     ControlPID: 0,
@@ -1049,4 +1147,51 @@ export async function resetFailed(se: LifecycleEnv, unit: LoadedUnit): Promise<v
     Object.assign(patch, { ActiveState: "inactive", SubState: "dead", Result: "success" });
   }
   await a.save(patch);
+}
+
+/**
+ * The init instance's restart job begins: a unit still waiting in
+ * `activating (auto-restart)` counts one more restart (NRestarts). Returns the new
+ * count, or undefined when the unit no longer waits (stopped meanwhile). The caller
+ * holds the unit lock.
+ */
+export async function noteRestart(se: LifecycleEnv, unit: LoadedUnit): Promise<number | undefined> {
+  const current = storedState(se, unit.id);
+  if (!current || current.SubState !== "auto-restart") return undefined;
+  const a = new Activation(se, unit, current);
+  const n = (current.NRestarts ?? 0) + 1;
+  await a.save({ NRestarts: n });
+  return n;
+}
+
+/**
+ * Applies a notify message that arrived after start (the init instance keeps the socket):
+ * STATUS=, ERRNO=, MAINPID=, RELOADING=1/READY=1 (STOPPING=1 is left to the main
+ * process's end, which the init instance records). The caller holds the unit lock. Returns the new main PID when MAINPID= moved it.
+ */
+export async function applyNotifyMessage(
+  se: LifecycleEnv,
+  unit: LoadedUnit,
+  msg: Record<string, string>,
+): Promise<number | undefined> {
+  const current = storedState(se, unit.id);
+  if (!current || !["active", "reloading", "activating"].includes(current.ActiveState)) {
+    return undefined;
+  }
+  const a = new Activation(se, unit, current);
+  const patch: Partial<UnitState> = {};
+  let moved: number | undefined;
+  if (msg.STATUS !== undefined) patch.StatusText = msg.STATUS;
+  if (msg.ERRNO !== undefined) patch.StatusErrno = Number(msg.ERRNO) || 0;
+  if (msg.MAINPID && /^\d+$/.test(msg.MAINPID) && Number(msg.MAINPID) !== current.MainPID) {
+    moved = Number(msg.MAINPID);
+    patch.MainPID = moved;
+    patch.MainPIDStartTime = readStat(moved)?.startTime ?? 0;
+  }
+  if (msg.RELOADING === "1") Object.assign(patch, { ActiveState: "reloading", SubState: "reload" });
+  else if (msg.READY === "1" && current.ActiveState === "reloading") {
+    Object.assign(patch, { ActiveState: "active", SubState: "running", ReloadResult: "success" });
+  }
+  if (Object.keys(patch).length) await a.save(patch);
+  return moved;
 }

@@ -17,7 +17,7 @@ import { writeUnitState } from "../state/store.ts";
 import { readManagerState } from "../state/manager.ts";
 import { signalProcess } from "../process/kill.ts";
 import { isAlive } from "../process/procfs.ts";
-import type { JobOutcome, LifecycleEnv } from "./lifecycle.ts";
+import type { JobOutcome, LifecycleEnv, Supervisor } from "./lifecycle.ts";
 
 /** The lifecycle module loads only when a job runs: queries never pay for it. */
 const lifecycle = () => import("./lifecycle.ts");
@@ -58,7 +58,7 @@ export class Manager {
   readonly loader: UnitLoader;
   readonly lenv: LifecycleEnv;
 
-  constructor(ctx: Context, loader = new UnitLoader(ctx)) {
+  constructor(ctx: Context, loader = new UnitLoader(ctx), supervisor?: Supervisor) {
     this.ctx = ctx;
     this.loader = loader;
     // Host facts are read only when a job needs them (conditions, specifiers).
@@ -87,6 +87,7 @@ export class Manager {
       debug: (t) => {
         if (ctx.options.verbose > 0) ctx.io.err(t + "\n");
       },
+      supervisor,
     };
   }
 
@@ -207,7 +208,13 @@ function compareNames(a: string, b: string): number {
 export function startTransaction(
   m: Manager,
   names: readonly string[],
-): { order: LoadedUnit[]; required: Map<string, Set<string>>; conflicts: Set<string> } {
+): {
+  order: LoadedUnit[];
+  required: Map<string, Set<string>>;
+  conflicts: Set<string>;
+  /** For each unit, the units of the transaction it is ordered after. */
+  after: Map<string, Set<string>>;
+} {
   const loader = m.loader;
   const units = new Map<string, LoadedUnit>();
   const required = new Map<string, Set<string>>();
@@ -279,14 +286,16 @@ export function startTransaction(
       order.push(units.get(id)!);
     }
   }
-  return { order, required, conflicts };
+  // Cycles were broken above by clearing a victim's set: the ordering is acyclic.
+  return { order, required, conflicts, after };
 }
 
 function linkedOnly(linked: string[] | undefined, own: string[]): string[] {
   return (linked ?? []).filter((l) => !own.includes(l));
 }
 
-async function runStart(m: Manager, unit: LoadedUnit): Promise<JobOutcome> {
+/** Runs the start job of one unit (no transaction) under its lock. */
+export async function runStart(m: Manager, unit: LoadedUnit): Promise<JobOutcome> {
   if (unit.type === "service") {
     const { startService } = await lifecycle();
     return await m.locked(unit.id, "start", () => startService(m.lenv, unit));
@@ -300,7 +309,12 @@ async function runStart(m: Manager, unit: LoadedUnit): Promise<JobOutcome> {
   return { ok: true };
 }
 
-async function runStop(m: Manager, unit: LoadedUnit, restarting = false): Promise<JobOutcome> {
+/** Runs the stop job of one unit under its lock. */
+export async function runStop(
+  m: Manager,
+  unit: LoadedUnit,
+  restarting = false,
+): Promise<JobOutcome> {
   if (unit.type === "service") {
     const { stopService } = await lifecycle();
     return await m.locked(unit.id, "stop", () => stopService(m.lenv, unit, { restarting }));

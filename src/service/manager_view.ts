@@ -8,11 +8,18 @@ import { searchPath } from "../units/paths.ts";
 import type { Property } from "../output/show.ts";
 import { FEATURES, PROGRAM_NAME, PROGRAM_VERSION, SYSTEMD_VERSION } from "../version.ts";
 import { detectVirtualization } from "./conditions.ts";
+import { systemState } from "./init_link.ts";
 
 /** The manager property list. */
-export function managerProperties(loader: UnitLoader): Promise<Property[]> {
+export async function managerProperties(loader: UnitLoader): Promise<Property[]> {
   const facts = loader.facts;
-  return Promise.resolve([
+  const state = await systemState({
+    root: loader.root,
+    scope: loader.scope,
+    env: loader.env,
+    warn: () => {},
+  });
+  return [
     ["Version", `${SYSTEMD_VERSION} (${PROGRAM_NAME} ${PROGRAM_VERSION})`],
     ["Features", FEATURES],
     ["Architecture", facts.architecture],
@@ -29,17 +36,12 @@ export function managerProperties(loader: UnitLoader): Promise<Property[]> {
     ["DefaultRestartUSec", "100ms"],
     ["DefaultStartLimitIntervalUSec", "10s"],
     ["DefaultStartLimitBurst", "5"],
-    ["SystemState", systemState()],
+    ["SystemState", state],
     ["LogLevel", "info"],
     ["LogTarget", "console"],
     ["ServiceWatchdogs", "yes"],
     ["ControlGroup", undefined],
-  ]);
-}
-
-/** The system state for is-system-running and status: offline without an init instance. */
-export function systemState(): string {
-  return "offline";
+  ];
 }
 
 function virtualization(loader: UnitLoader): string | undefined {

@@ -1,7 +1,8 @@
 /**
- * The manager record, `<state>/manager.json`: for now the environment block
- * that `set-environment` and friends edit (§3.8 step 3). Written atomically
- * under `<state>/manager.lock`.
+ * The manager record, `<state>/manager.json`: the environment block that
+ * `set-environment` and friends edit (§3.8 step 3), and, while an init
+ * instance runs, who it is and what state the system is in (§8). Written
+ * atomically under `<state>/manager.lock`.
  * @module
  */
 
@@ -13,6 +14,18 @@ export interface ManagerState {
   format: string;
   /** The environment block of set-environment / import-environment. */
   Environment?: Record<string, string>;
+  /** The init instance's PID, while one runs. */
+  InitPID?: number;
+  /** Its start time in clock ticks, so a reused PID is not taken for it. */
+  InitStartTime?: number;
+  /** The boot key the init instance started under. */
+  Boot?: string;
+  /** initializing, starting, running, stopping (degraded is derived from failed units). */
+  SystemState?: string;
+  /** A request for the init instance: `reboot`, or `exit` with `ExitCode`. */
+  Request?: { action: string; code?: number };
+  /** When the boot finished, µs since the epoch. */
+  FinishTimestamp?: number;
   [key: string]: unknown;
 }
 

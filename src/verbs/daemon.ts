@@ -7,7 +7,7 @@
 import type { Context } from "../cli/context.ts";
 import { unitDiagnostics, UnitLoader } from "../units/loader.ts";
 import { parseUnitName } from "../unit/names.ts";
-import { systemState } from "../service/manager_view.ts";
+import { systemState } from "../service/init_link.ts";
 
 /** Loads all units and prints their problems on stderr. */
 export function daemonReload(ctx: Context): Promise<number> {
@@ -26,11 +26,11 @@ export function daemonReload(ctx: Context): Promise<number> {
 }
 
 /**
- * `is-system-running`: without an init instance for this root the system is
- * `offline` (exit 1); only `running` exits 0.
+ * `is-system-running`: the init instance's state (initializing, starting,
+ * running, degraded, stopping), `offline` without one; only `running` exits 0.
  */
-export function isSystemRunning(ctx: Context): Promise<number> {
-  const state = systemState();
+export async function isSystemRunning(ctx: Context): Promise<number> {
+  const state = await systemState({ ...ctx, warn: (t) => ctx.warn(t) });
   if (!ctx.options.quiet) ctx.io.out(state + "\n");
-  return Promise.resolve(1);
+  return state === "running" ? 0 : 1;
 }

@@ -109,8 +109,8 @@ async function systemStatus(ctx: Context, m: Manager): Promise<number> {
   for (const n of m.stateNames()) {
     if (unitState(m.lenv, m.loader.load(n)).ActiveState === "failed") failed++;
   }
-  const { systemState } = await import("../service/manager_view.ts");
-  const state = systemState();
+  const { systemState } = await import("../service/init_link.ts");
+  const state = await systemState(m.lenv);
   const pad = (label: string) => label.padStart(11) + ":";
   ctx.io.out(
     `● ${facts.hostname}\n` +

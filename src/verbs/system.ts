@@ -9,6 +9,7 @@
 import type { Context } from "../cli/context.ts";
 import type { LoadedUnit } from "../units/loader.ts";
 import { isolate, Manager, startUnits, stopUnits } from "../service/manager.ts";
+import { requestShutdown } from "../service/init_link.ts";
 import { unitState } from "../service/runtime.ts";
 import { globMatch, parseUnitName } from "../unit/names.ts";
 import { formatTable } from "../output/table.ts";
@@ -111,10 +112,32 @@ export function getPreset(ctx: Context, args: string[]): Promise<number> {
 }
 
 /**
- * `halt`, `poweroff`, `reboot`, `kexec`, `exit [CODE]` without an init instance:
+ * `halt`, `poweroff`: the init instance of this root shuts down (SIGTERM). Without one,
  * there is no machine to power off, so every active unit of this root stops.
  */
 export async function powerOff(ctx: Context, _args: string[]): Promise<number> {
+  if (await requestShutdown(ctx, "poweroff")) return 0;
+  return await stopAll(ctx);
+}
+
+/** `reboot`, `kexec`: the init instance stops every unit and boots again. */
+export async function reboot(ctx: Context, _args: string[]): Promise<number> {
+  if (await requestShutdown(ctx, "reboot")) return 0;
+  return await stopAll(ctx);
+}
+
+/** `exit [CODE]`: the init instance shuts down and exits with CODE (default 0). */
+export async function exitManager(ctx: Context, args: string[]): Promise<number> {
+  const code = args.length ? Number(args[0]) : 0;
+  if (!Number.isInteger(code) || code < 0 || code > 255) {
+    ctx.io.err(`Invalid exit code: ${args[0]}\n`);
+    return 1;
+  }
+  if (await requestShutdown(ctx, "exit", code)) return 0;
+  return await stopAll(ctx);
+}
+
+async function stopAll(ctx: Context): Promise<number> {
   const m = new Manager(ctx);
   const active = m.stateNames().filter((n) =>
     ACTIVE.has(unitState(m.lenv, m.loader.load(n)).ActiveState)

@@ -25,7 +25,7 @@ Deno.test("a subreaper adopts and reaps orphaned grandchildren, and can rename i
   const modules = (name: string) =>
     JSON.stringify(new URL(`../../src/process/${name}`, import.meta.url).href);
   const script = `
-    import { reapOrphans, setChildSubreaper, setProcessName } from ${modules("reaper.ts")};
+    import { reapZombies, setChildSubreaper, setProcessName } from ${modules("reaper.ts")};
     import { spawnProcess } from ${modules("spawn.ts")};
     setChildSubreaper();
     setProcessName("reaper-test");
@@ -37,7 +37,7 @@ Deno.test("a subreaper adopts and reaps orphaned grandchildren, and can rename i
     const orphan = Number(Deno.readTextFileSync(Deno.args[0]));
     let reaped = [];
     for (let i = 0; i < 400 && reaped.length === 0; i++) {
-      reaped = reapOrphans(new Set());
+      reaped = reapZombies();
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
     console.log(JSON.stringify({ comm, orphan, reaped }));
@@ -52,7 +52,10 @@ Deno.test("a subreaper adopts and reaps orphaned grandchildren, and can rename i
     assert.equal(out.code, 0);
     const { comm, orphan, reaped } = JSON.parse(new TextDecoder().decode(out.stdout));
     assert.equal(comm, "reaper-test");
-    assert.deepEqual(reaped, [{ pid: orphan, exit: { code: "exited", status: 4 } }]);
+    assert.equal(reaped.length, 1);
+    assert.equal(reaped[0].pid, orphan);
+    assert.deepEqual(reaped[0].exit, { code: "exited", status: 4 });
+    assert.ok(reaped[0].startTime > 0, "the start time is read before the zombie is reaped");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -1,0 +1,386 @@
+/**
+ * The init instance (§8): the container's PID 1, or a child subreaper that
+ * runs the given units. Phases, as tini and s6 have them:
+ *
+ * - init (may fail): check /proc, refuse a second instance, become subreaper,
+ *   hold the signals, record `manager.json`, create the canaries, start the
+ *   log relay and the supervisor;
+ * - loop (must not die): boot, then react to exits (SIGCHLD), notify
+ *   messages and signals; every step catches and logs its own errors;
+ * - finish: stop the units in reverse order, end what is left, reap, flush.
+ *
+ * Signal handlers only record intent (resolve the shutdown request); the
+ * loop acts on it.
+ * @module
+ */
+
+import type { Context } from "../cli/context.ts";
+import { type LoadedUnit, UnitLoader } from "../units/loader.ts";
+import { forwardDependencies } from "../units/deps.ts";
+import { getDefaultTarget, InstallLookup } from "../units/install.ts";
+import { logDir } from "../units/paths.ts";
+import { unitSettings } from "../unit/model.ts";
+import { formatTimespan } from "../unit/timespan.ts";
+import { readManagerState, updateManagerState } from "../state/manager.ts";
+import { Manager, runStart, runStop, startTransaction } from "../service/manager.ts";
+import { liveInit } from "../service/init_link.ts";
+import { currentBootKey, stateDirHost, unitState } from "../service/runtime.ts";
+import { onHeldSignal } from "../process/held_signals.ts";
+import { readStat } from "../process/procfs.ts";
+import { ignoreSignal, setChildSubreaper, setProcessName } from "../process/reaper.ts";
+import { endLeftovers } from "./leftovers.ts";
+import { LogRelay } from "./relay.ts";
+import { reverseOrdering, runOrdered } from "./jobs.ts";
+import { Supervision } from "./supervise.ts";
+
+const SIGUSR1 = 10;
+const encoder = new TextEncoder();
+
+/** Writes to stdout at once (PID 1's stdout is what `docker logs` shows). */
+function writeOut(bytes: Uint8Array): void {
+  let off = 0;
+  try {
+    while (off < bytes.length) off += Deno.stdout.writeSync(bytes.subarray(off));
+  } catch { /* stdout closed: nothing to tell */ }
+}
+
+/** What ends the loop. */
+interface StopRequest {
+  /** `poweroff` (exit), `reboot` (boot again), `exit` (exit with `code`). */
+  action: "poweroff" | "reboot" | "exit";
+  code: number;
+}
+
+const ACTIVE = new Set(["active", "activating", "reloading", "deactivating"]);
+
+/** The `init` verb: `init` boots the default target, `init UNIT…` runs those units. */
+export async function initVerb(ctx: Context, args: string[]): Promise<number> {
+  const init = new Init(ctx, args.length ? args : undefined);
+  const code = await init.run();
+  // Nothing may keep PID 1 alive after its shutdown: leave even if a handle lingers.
+  const timer = setTimeout(() => Deno.exit(code), 3000);
+  Deno.unrefTimer(timer);
+  return code;
+}
+
+/** One init instance. */
+export class Init {
+  readonly ctx: Context;
+  /** The units given to `init UNIT…`; undefined for a boot of the default target. */
+  readonly named: string[] | undefined;
+  loader: UnitLoader;
+  m: Manager;
+  readonly supervision: Supervision;
+  #relay?: LogRelay;
+  #request?: StopRequest;
+  #wake?: () => void;
+  #started = performance.now();
+
+  constructor(ctx: Context, named: string[] | undefined) {
+    this.ctx = ctx;
+    this.named = named;
+    this.supervision = new Supervision(this);
+    this.loader = new UnitLoader(ctx);
+    this.m = new Manager(ctx, this.loader, this.supervision);
+  }
+
+  /** Prints a lifecycle line on stdout. */
+  say(line: string): void {
+    writeOut(encoder.encode(line + "\n"));
+  }
+
+  /** Logs an error of the loop without stopping it. */
+  fault(what: string, e: unknown): void {
+    const msg = e instanceof Error ? e.message : String(e);
+    this.say(`${what}: ${msg}`);
+    if (this.ctx.options.debug && e instanceof Error && e.stack) this.say(e.stack);
+  }
+
+  /** Whether shutdown has been asked for or begun (no more starts or restarts). */
+  get stopping(): boolean {
+    return this.#request !== undefined;
+  }
+
+  /** The description a unit's lifecycle lines use. */
+  describe(unit: LoadedUnit): string {
+    return unitSettings(unit.config).description ?? unit.id;
+  }
+
+  /** Re-reads unit files (SIGHUP, daemon-reload): running processes are untouched. */
+  reload(): void {
+    this.loader = new UnitLoader(this.ctx);
+    this.m = new Manager(this.ctx, this.loader, this.supervision);
+  }
+
+  async run(): Promise<number> {
+    const refusal = this.#preflight();
+    if (refusal) {
+      this.ctx.io.err(refusal + "\n");
+      return 1;
+    }
+    onHeldSignal((signal) => this.#onSignal(signal));
+    try {
+      ignoreSignal(SIGUSR1);
+      if (Deno.pid !== 1) setChildSubreaper();
+      else setProcessName("systemd");
+    } catch (e) {
+      this.fault("init", e);
+    }
+    await this.#setState("initializing");
+    this.#canary();
+    this.#relay = new LogRelay(
+      this.ctx.root.host(logDir(this.ctx.scope, this.ctx.env)),
+      writeOut,
+    );
+    this.#relay.start();
+    this.supervision.start();
+    let request: StopRequest;
+    for (;;) {
+      this.#started = performance.now();
+      try {
+        await this.#boot();
+      } catch (e) {
+        this.fault("Boot failed", e);
+      }
+      this.checkDone();
+      request = await this.#waitForStop();
+      await this.#shutdown();
+      if (request.action !== "reboot") break;
+      this.say("Rebooting.");
+      this.#request = undefined;
+      this.reload();
+    }
+    this.supervision.close();
+    this.#relay.close();
+    await this.#clearRecord();
+    return request.code;
+  }
+
+  #preflight(): string | undefined {
+    if (!readStat(Deno.pid)) {
+      return "Failed to start the init instance: /proc is not mounted.";
+    }
+    const other = liveInit(this.ctx);
+    if (other && other.pid !== Deno.pid) {
+      return `An init instance is already running (pid ${other.pid}).`;
+    }
+    return undefined;
+  }
+
+  #onSignal(signal: Deno.Signal): void {
+    if (signal === "SIGHUP") {
+      this.#onHangup().catch((e) => this.fault("SIGHUP", e));
+      return;
+    }
+    this.requestStop({ action: "poweroff", code: 0 });
+  }
+
+  async #onHangup(): Promise<void> {
+    const dir = stateDirHost(this.ctx);
+    const request = readManagerState(dir).Request;
+    if (request) {
+      await updateManagerState(dir, (m) => ({ ...m, Request: undefined }));
+      if (request.action === "reboot") this.requestStop({ action: "reboot", code: 0 });
+      else if (request.action === "exit") {
+        this.requestStop({ action: "exit", code: request.code ?? 0 });
+      }
+      return;
+    }
+    this.say("Reloading.");
+    this.reload();
+  }
+
+  /** Asks the loop to shut down (the first request wins until the shutdown is done). */
+  requestStop(request: StopRequest): void {
+    if (this.#request) return;
+    this.#request = request;
+    this.#wake?.();
+  }
+
+  #waitForStop(): Promise<StopRequest> {
+    if (this.#request) return Promise.resolve(this.#request);
+    return new Promise((resolve) => (this.#wake = () => resolve(this.#request!)));
+  }
+
+  async #setState(state: string, extra: Record<string, unknown> = {}): Promise<void> {
+    try {
+      await updateManagerState(stateDirHost(this.ctx), (m) => ({
+        ...m,
+        InitPID: Deno.pid,
+        InitStartTime: readStat(Deno.pid)?.startTime ?? 0,
+        Boot: currentBootKey(),
+        SystemState: state,
+        ...extra,
+      }));
+    } catch (e) {
+      this.fault("Failed to write the manager state", e);
+    }
+  }
+
+  async #clearRecord(): Promise<void> {
+    try {
+      await updateManagerState(stateDirHost(this.ctx), (m) => {
+        const rest = { ...m };
+        for (const k of ["InitPID", "InitStartTime", "Boot", "SystemState", "Request"]) {
+          delete rest[k];
+        }
+        return rest;
+      });
+    } catch (e) {
+      this.fault("Failed to write the manager state", e);
+    }
+  }
+
+  #canary(): void {
+    if (this.ctx.scope !== "system") return;
+    try {
+      Deno.mkdirSync(this.ctx.root.host("/run/systemd/system"), { recursive: true });
+    } catch { /* read-only /run */ }
+  }
+
+  /** The units the boot starts: the named ones, or the default target with basic.target. */
+  #bootNames(): string[] {
+    if (this.named) return this.m.expand(this.named);
+    const lp = InstallLookup.open(this.ctx.root, this.ctx.scope, this.ctx.env, false);
+    const target = getDefaultTarget(lp) ?? "multi-user.target";
+    return this.ctx.scope === "system" ? ["sysinit.target", "basic.target", target] : [target];
+  }
+
+  async #boot(): Promise<void> {
+    await this.#setState("starting");
+    const names = this.#bootNames();
+    const tx = startTransaction(this.m, names);
+    const byId = new Map(tx.order.map((u) => [u.id, u]));
+    const ok = new Map<string, boolean>();
+    await runOrdered(tx.order.map((u) => u.id), tx.after, async (id) => {
+      if (this.stopping) return;
+      const unit = byId.get(id)!;
+      const required = tx.required.get(id);
+      if (required && [...required].some((r) => ok.get(r) === false)) {
+        ok.set(id, false);
+        this.say(`Dependency failed for ${this.describe(unit)}.`);
+        return;
+      }
+      if (unit.loadState !== "loaded") {
+        ok.set(id, false);
+        if (names.includes(id)) this.say(`${id}: unit ${unit.loadState}, not started.`);
+        return;
+      }
+      ok.set(id, await this.startJob(unit));
+    });
+    const finished = Date.now() * 1000;
+    await this.#setState("running", { FinishTimestamp: finished });
+    const span = Math.round((performance.now() - this.#started) * 1000);
+    this.say(`Startup finished in ${formatTimespan(span, 1000)}.`);
+  }
+
+  /** Starts one unit (no transaction) with its lifecycle lines; true when it started. */
+  async startJob(unit: LoadedUnit): Promise<boolean> {
+    const desc = this.describe(unit);
+    const service = unit.type === "service";
+    if (service) this.say(`Starting ${desc}...`);
+    try {
+      const outcome = await runStart(this.m, unit);
+      if (unit.type === "target") this.say(`Reached target ${desc}.`);
+      else if (service && outcome.skipped) {
+        this.say(`${unit.id}: start condition unmet, skipped.`);
+      } else if (service) {
+        if (outcome.ok) this.say(`Started ${desc}.`);
+        else {
+          if (outcome.result) this.say(`${unit.id}: Failed with result '${outcome.result}'.`);
+          this.say(`Failed to start ${desc}.`);
+        }
+      }
+      return outcome.ok;
+    } catch (e) {
+      this.fault(`Failed to start ${unit.id}`, e);
+      return false;
+    } finally {
+      this.checkDone();
+    }
+  }
+
+  /** Names of units that are active in any form (auto-restart included). */
+  activeUnits(): LoadedUnit[] {
+    const out: LoadedUnit[] = [];
+    for (const name of this.m.stateNames()) {
+      try {
+        const unit = this.loader.load(name);
+        if (ACTIVE.has(unitState(this.m.lenv, unit).ActiveState)) out.push(unit);
+      } catch (e) {
+        this.fault(`Failed to read the state of ${name}`, e);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * `init UNIT…` and `--exit` leave when nothing they watch is active any more (§8.7);
+   * a boot of the default target leaves only on shutdown requests.
+   */
+  checkDone(): void {
+    if (this.stopping || (!this.named && !this.ctx.options.exitWhenIdle)) return;
+    // The state names are read afresh: another invocation may have started units.
+    this.m = new Manager(this.ctx, this.loader, this.supervision);
+    const watched = this.named
+      ? this.m.expand(this.named).map((n) => this.loader.load(n))
+      : this.activeUnits();
+    const busy = watched.some((u) => ACTIVE.has(unitState(this.m.lenv, u).ActiveState));
+    if (busy || this.supervision.pendingRestarts() > 0) return;
+    this.requestStop({ action: "exit", code: this.#namedExitCode(watched) });
+  }
+
+  /**
+   * The exit code of `init UNIT…`: the main process's status when one service was
+   * named (128 + signal for signals), else 0 when every unit ended with success.
+   */
+  #namedExitCode(units: LoadedUnit[]): number {
+    if (!this.named) return 0;
+    const states = units.map((u) => unitState(this.m.lenv, u));
+    if (units.length === 1 && units[0].type === "service") {
+      const st = states[0];
+      const status = st.ExecMainStatus ?? 0;
+      return st.ExecMainCode === 1 ? status : st.ExecMainCode ? 128 + status : 0;
+    }
+    return states.every((s) => (s.Result ?? "success") === "success") ? 0 : 1;
+  }
+
+  async #shutdown(): Promise<void> {
+    await this.#setState("stopping");
+    this.supervision.cancelRestarts();
+    this.m = new Manager(this.ctx, this.loader, this.supervision);
+    const units = this.activeUnits();
+    const ids = units.map((u) => u.id);
+    const byId = new Map(units.map((u) => [u.id, u]));
+    const startAfter = new Map<string, Set<string>>(ids.map((id) => [id, new Set()]));
+    for (const u of units) {
+      if (u.loadState !== "loaded") continue;
+      const deps = forwardDependencies(this.loader, u);
+      for (const a of deps.After ?? []) {
+        const t = this.loader.load(a).id;
+        if (byId.has(t) && t !== u.id) startAfter.get(u.id)!.add(t);
+      }
+      for (const b of deps.Before ?? []) {
+        const t = this.loader.load(b).id;
+        if (byId.has(t) && t !== u.id) startAfter.get(t)!.add(u.id);
+      }
+    }
+    await runOrdered(ids, reverseOrdering(startAfter), async (id) => {
+      const unit = byId.get(id)!;
+      const desc = this.describe(unit);
+      const service = unit.type === "service";
+      try {
+        if (service) this.say(`Stopping ${desc}...`);
+        await runStop(this.m, unit);
+        if (service) this.say(`Stopped ${desc}.`);
+        else if (unit.type === "target") this.say(`Stopped target ${desc}.`);
+      } catch (e) {
+        this.fault(`Failed to stop ${id}`, e);
+      }
+    }, 64);
+    const max = this.ctx.options.maxTimeout;
+    await endLeftovers((line) => this.say(line), max !== undefined ? max * 1000 : 5000);
+    this.supervision.reapNow();
+    this.#relay?.flush();
+  }
+}

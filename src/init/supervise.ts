@@ -1,0 +1,270 @@
+/**
+ * Supervision in the init instance (§8.3): SIGCHLD drives targeted reaping
+ * (a slow timer backs it up); a reaped PID that is a unit's recorded main
+ * process (same start time) has its end recorded and drives the unit's
+ * transitions and Restart=; notify sockets of running units stay open; the
+ * notify sockets of units that clients started are taken over.
+ * @module
+ */
+
+import type { LoadedUnit } from "../units/loader.ts";
+import { serviceSettings } from "../unit/model.ts";
+import { signalName } from "../unit/signals.ts";
+import { exitStatusName } from "../unit/values.ts";
+import { withUnitLock } from "../state/lock.ts";
+import { listUnitStates } from "../state/store.ts";
+import {
+  applyNotifyMessage,
+  mainProcessEnded,
+  noteRestart,
+  type Supervisor,
+} from "../service/lifecycle.ts";
+import { currentBootKey, stateDirHost, storedState } from "../service/runtime.ts";
+import type { ExitInfo } from "../process/spawn.ts";
+import { type NotifyListener, openNotifySocket } from "../process/notify.ts";
+import { type Reaped, reapZombies } from "../process/reaper.ts";
+import type { Init } from "./init.ts";
+
+/** The backstop for coalesced or lost SIGCHLDs; idle work is one waitid call. */
+const BACKSTOP_MS = 5000;
+/** How long a notify message waits for the unit lock before it is dropped. */
+const NOTIFY_LOCK_MS = 2000;
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** How a main process ended, as systemd logs it. */
+function describeExit(exit: ExitInfo): string {
+  if (exit.code === "exited") {
+    const name = exitStatusName(exit.status);
+    return `code=exited, status=${exit.status}${name ? `/${name}` : ""}`;
+  }
+  return `code=${exit.code}, status=${exit.status}/${signalName(exit.status) ?? exit.status}`;
+}
+
+/** The init instance's supervisor. */
+export class Supervision implements Supervisor {
+  readonly #init: Init;
+  /** Main processes this instance spawned or learned of, by PID. */
+  readonly #mains = new Map<number, string>();
+  readonly #notify = new Map<string, NotifyListener>();
+  readonly #restarts = new Map<string, ReturnType<typeof setTimeout>>();
+  #reapQueued = false;
+  #backstop?: ReturnType<typeof setInterval>;
+  #stateWatcher?: Deno.FsWatcher;
+  #sigchld = () => this.reapSoon();
+
+  constructor(init: Init) {
+    this.#init = init;
+  }
+
+  mainProcess(unit: string, pid: number): void {
+    this.#mains.set(pid, unit);
+  }
+
+  keepNotifySocket(unit: string, listener: NotifyListener): void {
+    const old = this.#notify.get(unit);
+    if (old && old !== listener) old.close(false);
+    this.#notify.set(unit, listener);
+    this.#listen(unit, listener);
+  }
+
+  /** Starts reacting to SIGCHLD, the backstop timer and state changes by clients. */
+  start(): void {
+    Deno.addSignalListener("SIGCHLD", this.#sigchld);
+    this.#backstop = setInterval(() => this.reapSoon(), BACKSTOP_MS);
+    this.#watchStates();
+    this.reapSoon();
+  }
+
+  /** Stops everything that keeps the loop alive. */
+  close(): void {
+    Deno.removeSignalListener("SIGCHLD", this.#sigchld);
+    clearInterval(this.#backstop);
+    this.cancelRestarts();
+    try {
+      this.#stateWatcher?.close();
+    } catch { /* closed */ }
+    for (const listener of this.#notify.values()) listener.close(false);
+    this.#notify.clear();
+  }
+
+  /** Restart jobs that wait for their RestartSec. */
+  pendingRestarts(): number {
+    return this.#restarts.size;
+  }
+
+  /** Drops the waiting restart jobs (shutdown). */
+  cancelRestarts(): void {
+    for (const timer of this.#restarts.values()) clearTimeout(timer);
+    this.#restarts.clear();
+  }
+
+  /** One reap pass soon (SIGCHLDs that arrive together share it). */
+  reapSoon(): void {
+    if (this.#reapQueued) return;
+    this.#reapQueued = true;
+    setTimeout(() => {
+      this.#reapQueued = false;
+      this.reapNow();
+    }, 0);
+  }
+
+  /** Reaps every finished child now and handles the ends of main processes. */
+  reapNow(): void {
+    let reaped: Reaped[];
+    try {
+      reaped = reapZombies();
+    } catch (e) {
+      this.#init.fault("Failed to reap", e);
+      return;
+    }
+    if (reaped.length === 0) return;
+    const unknown = reaped.filter((r) => !this.#mains.has(r.pid));
+    const recorded = unknown.length ? this.#recordedMains() : new Map<number, string>();
+    for (const r of reaped) {
+      const unit = this.#mains.get(r.pid) ?? recorded.get(r.pid);
+      this.#mains.delete(r.pid);
+      if (!unit) continue;
+      this.#mainEnded(unit, r).catch((e) => this.#init.fault(`${unit}: supervision`, e));
+    }
+  }
+
+  /** MainPID → unit from the state files (units that clients started). */
+  #recordedMains(): Map<number, string> {
+    const map = new Map<number, string>();
+    try {
+      const dir = `${stateDirHost(this.#init.ctx)}/units`;
+      for (const entry of Deno.readDirSync(dir)) {
+        if (!entry.name.endsWith(".json")) continue;
+        const st = storedState(this.#init.m.lenv, entry.name.slice(0, -5));
+        if (st?.MainPID) map.set(st.MainPID, st.Id);
+      }
+    } catch { /* no state yet */ }
+    return map;
+  }
+
+  #locked<T>(unit: string, verb: string, fn: () => Promise<T>, timeoutMs?: number): Promise<T> {
+    return withUnitLock(stateDirHost(this.#init.ctx), unit, { verb }, fn, { timeoutMs });
+  }
+
+  async #mainEnded(id: string, r: Reaped): Promise<void> {
+    const init = this.#init;
+    const unit = init.loader.load(id);
+    if (unit.type !== "service" || unit.loadState !== "loaded") return;
+    const end = await this.#locked(
+      id,
+      "supervise",
+      () => mainProcessEnded(init.m.lenv, unit, r.pid, r.startTime, r.exit),
+    );
+    if (!end) return;
+    init.say(`${id}: Main process exited, ${describeExit(r.exit)}`);
+    if (end.result !== "success") init.say(`${id}: Failed with result '${end.result}'.`);
+    if (end.activeState !== "active") this.#dropNotify(id);
+    if (end.restart && !init.stopping) this.#scheduleRestart(unit);
+    else if (end.activeState === "inactive" || end.activeState === "failed") {
+      init.say(`${end.activeState === "failed" ? "Failed" : "Stopped"} ${init.describe(unit)}.`);
+    }
+    init.checkDone();
+  }
+
+  #scheduleRestart(unit: LoadedUnit): void {
+    const delayMs = Math.min(
+      MAX_TIMER_MS,
+      Math.ceil(serviceSettings(unit.config).restartUSec / 1000),
+    );
+    clearTimeout(this.#restarts.get(unit.id));
+    this.#restarts.set(
+      unit.id,
+      setTimeout(() => {
+        this.#restarts.delete(unit.id);
+        this.#restart(unit.id).catch((e) => this.#init.fault(`${unit.id}: restart`, e));
+      }, delayMs),
+    );
+  }
+
+  async #restart(id: string): Promise<void> {
+    const init = this.#init;
+    if (init.stopping) return;
+    const unit = init.loader.load(id);
+    const n = await this.#locked(id, "restart", () => noteRestart(init.m.lenv, unit));
+    if (n === undefined) {
+      init.checkDone();
+      return;
+    }
+    init.say(`${id}: Scheduled restart job, restart counter is at ${n}.`);
+    init.say(`Stopped ${init.describe(unit)}.`);
+    await init.startJob(unit);
+  }
+
+  #dropNotify(unit: string): void {
+    this.#notify.get(unit)?.close(false);
+    this.#notify.delete(unit);
+  }
+
+  async #listen(id: string, listener: NotifyListener): Promise<void> {
+    const init = this.#init;
+    for await (const msg of listener) {
+      try {
+        const unit = init.loader.load(id);
+        const moved = await this.#locked(
+          id,
+          "notify",
+          () => applyNotifyMessage(init.m.lenv, unit, msg),
+          NOTIFY_LOCK_MS,
+        );
+        if (moved) this.mainProcess(id, moved);
+      } catch (e) {
+        if ((e as Error).name !== "LockTimeoutError") init.fault(`${id}: notify`, e);
+      }
+    }
+  }
+
+  /**
+   * Follows the state files, so that the notify socket of a unit that a client started
+   * is taken over once the client's start is done (unlink + bind of the same path).
+   */
+  #watchStates(): void {
+    const dir = `${stateDirHost(this.#init.ctx)}/units`;
+    try {
+      Deno.mkdirSync(dir, { recursive: true, mode: 0o755 });
+      this.#stateWatcher = Deno.watchFs(dir, { recursive: false });
+    } catch (e) {
+      this.#init.fault("Failed to follow the unit states", e);
+      return;
+    }
+    const watcher = this.#stateWatcher;
+    (async () => {
+      let pending: ReturnType<typeof setTimeout> | undefined;
+      for await (const event of watcher) {
+        if (!event.paths.some((p) => p.endsWith(".json"))) continue;
+        clearTimeout(pending);
+        pending = setTimeout(() => {
+          this.#takeOverSockets().catch((e) => this.#init.fault("notify take-over", e));
+        }, 100);
+      }
+      clearTimeout(pending);
+    })().catch(() => {});
+  }
+
+  async #takeOverSockets(): Promise<void> {
+    const init = this.#init;
+    const states = await listUnitStates(stateDirHost(init.ctx), currentBootKey());
+    for (const st of states) {
+      if (!st.NotifySocket || this.#notify.has(st.Id)) continue;
+      if (st.ActiveState !== "active" && st.ActiveState !== "reloading") continue;
+      if (!st.Writer || st.Writer.pid === Deno.pid) continue;
+      try {
+        const listener = await openNotifySocket(st.NotifySocket);
+        this.keepNotifySocket(st.Id, listener);
+        if (st.MainPID) this.mainProcess(st.Id, st.MainPID);
+      } catch (e) {
+        init.fault(`${st.Id}: Failed to take over the notify socket`, e);
+      }
+    }
+    for (const id of [...this.#notify.keys()]) {
+      const st = states.find((s) => s.Id === id);
+      if (!st || !["active", "activating", "reloading"].includes(st.ActiveState)) {
+        this.#dropNotify(id);
+      }
+    }
+  }
+}
