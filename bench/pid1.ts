@@ -45,6 +45,8 @@ export interface Pid1Config {
   idleSeconds: number;
   /** Scratch directory (roots, logs). */
   work: string;
+  /** When set, each PID 1's output is copied there (pid1-<tool>-<n>.log). */
+  keepLogs?: string;
   log: (text: string) => void;
 }
 
@@ -99,6 +101,8 @@ export interface Pid1Run {
   error?: string;
   /** Where PID 1's output went. */
   logFile: string;
+  /** Our init's own "Startup finished in …" figure, when it printed one. */
+  startupFinished?: string;
 }
 
 /** Everything the section produced. */
@@ -330,6 +334,14 @@ class Namespace {
     return this.processes().filter((p) => p.state === "Z").length;
   }
 
+  logText(): string {
+    try {
+      return Deno.readTextFileSync(this.logFile);
+    } catch {
+      return "";
+    }
+  }
+
   tailText(lines = 6): string {
     try {
       return Deno.readTextFileSync(this.logFile).trimEnd().split("\n").slice(-lines).join(" | ")
@@ -468,6 +480,8 @@ async function runOne(
     }
     if (ns.exited) throw new Error(`PID 1 exited after the zombie cases: ${ns.tailText()}`);
 
+    run.startupFinished = ns.logText().match(/^Startup finished in (.*?)\.?$/m)?.[1];
+
     // Shutdown.
     const running = countDir(started) - countDir(stopped);
     const cap = 30_000 + n * 200;
@@ -492,6 +506,14 @@ async function runOne(
     cfg.log(`  ${tool} ${n}: ERROR ${run.error}`);
   } finally {
     await ns.kill();
+    if (cfg.keepLogs) {
+      try {
+        Deno.mkdirSync(cfg.keepLogs, { recursive: true });
+        Deno.copyFileSync(logFile, join(cfg.keepLogs, `pid1-${tool}-${n}.log`));
+      } catch (e) {
+        cfg.log(`  could not keep ${logFile}: ${e}`);
+      }
+    }
   }
   return run;
 }

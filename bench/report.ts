@@ -289,7 +289,21 @@ export function renderTable(rows: CaseRow[], scale: ScaleRow[], pid1?: Pid1Resul
 
 /** The PID-1 section's details: how each figure was taken, orphan timings, the reference's exit. */
 function pid1Details(res: Pid1Results): string[] {
-  const out: string[] = [];
+  const out: string[] = [
+    "One run per tool and service count, in PID and mount namespaces of their own " +
+    "(`unshare --pid --fork --mount --kill-child --mount-proc`, a tmpfs on the root's `/run`), " +
+    "each tool as PID 1 with no verb and `--root=DIR`; the services are enabled " +
+    "`Type=simple` units whose shell traps TERM. Boot: namespace spawned → every service " +
+    "wrote its started marker. Idle: PID 1's VmRSS at the end of the window and its " +
+    "utime+stime over it; the bare Deno process (bench/pid1_bare.ts, PID 1 of its own " +
+    "namespace) binds every libc symbol of src/process/libc.ts and listens for SIGTERM, " +
+    "SIGINT, SIGQUIT, SIGHUP and SIGCHLD, measured over the same window as ours. Zombies: a " +
+    "Python forker entered with `nsenter` makes the orphans (batches of 100 children that " +
+    "exit at once, their parent exiting without waiting); processes in state Z in the " +
+    "namespace are counted 1.5 s after the last one. Shutdown: SIGTERM to PID 1 → its exit; " +
+    "a service stopped in order when its TERM trap wrote its stopped marker.",
+    "",
+  ];
   for (const r of res.runs) {
     const who = r.tool === "ours" ? "ours" : "reference";
     for (const z of r.zombies) {
@@ -300,6 +314,12 @@ function pid1Details(res: Pid1Results): string[] {
           (z.clearedAfter === undefined
             ? "some still left 12 s after it"
             : `none left ${z.clearedAfter.toFixed(1)} s after it`),
+      );
+    }
+    if (r.startupFinished) {
+      out.push(
+        `- ${who}, ${r.services} services: the init printed "Startup finished in ` +
+          `${r.startupFinished}" (spawn to all started, from the host: ${fmtMs(r.bootMs)})`,
       );
     }
     if (r.shutdown?.tail && r.tool === "ref") {

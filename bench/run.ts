@@ -23,7 +23,8 @@
  * BENCH_REF_CACHE (<repo>/.cache/ref), BENCH_OUT (bench/RESULTS.md),
  * BENCH_SKIP (comma list of: units, scale, service, install, pid1);
  * PID 1: BENCH_IDLE_SECONDS (60), BENCH_PID1_SERVICES (20,200),
- * BENCH_PID1_ORPHANS (1000,10000), BENCH_PID1_TOOLS (ref,ours).
+ * BENCH_PID1_ORPHANS (1000,10000), BENCH_PID1_TOOLS (ref,ours), BENCH_PID1_LOGS (a
+ * directory to keep each PID 1's output in).
  *
  * Exit status: 0 even when targets are missed; 1 when a case errors.
  * @module
@@ -400,6 +401,7 @@ async function main(): Promise<number> {
         }),
         idleSeconds,
         work,
+        keepLogs: Deno.env.get("BENCH_PID1_LOGS") || undefined,
         log,
       });
     }
