@@ -456,7 +456,7 @@ async function runOne(
 
     // Zombies.
     for (const k of cfg.orphans) {
-      const makeSeconds = await makeOrphans(ns, k, 120_000);
+      const makeSeconds = await makeOrphans(ns, k, 240_000);
       const last = performance.now();
       await sleep(1500);
       const left = ns.zombies();
