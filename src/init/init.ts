@@ -320,13 +320,16 @@ export class Init {
    */
   checkDone(): void {
     if (this.stopping || (!this.named && !this.ctx.options.exitWhenIdle)) return;
+    // A main process that ended but is not yet recorded reads as failed: record it first.
+    this.supervision.reapNow();
+    if (this.supervision.busy()) return;
     // The state names are read afresh: another invocation may have started units.
     this.m = new Manager(this.ctx, this.loader, this.supervision);
     const watched = this.named
       ? this.m.expand(this.named).map((n) => this.loader.load(n))
       : this.activeUnits();
     const busy = watched.some((u) => ACTIVE.has(unitState(this.m.lenv, u).ActiveState));
-    if (busy || this.supervision.pendingRestarts() > 0) return;
+    if (busy) return;
     this.requestStop({ action: "exit", code: this.#namedExitCode(watched) });
   }
 

@@ -48,6 +48,8 @@ export class Supervision implements Supervisor {
   readonly #notify = new Map<string, NotifyListener>();
   readonly #restarts = new Map<string, ReturnType<typeof setTimeout>>();
   #reapQueued = false;
+  /** Main-process ends being recorded right now. */
+  #handling = 0;
   #backstop?: ReturnType<typeof setInterval>;
   #stateWatcher?: Deno.FsWatcher;
   #sigchld = () => this.reapSoon();
@@ -87,9 +89,9 @@ export class Supervision implements Supervisor {
     this.#notify.clear();
   }
 
-  /** Restart jobs that wait for their RestartSec. */
-  pendingRestarts(): number {
-    return this.#restarts.size;
+  /** Whether an end is being recorded or a restart waits for its RestartSec. */
+  busy(): boolean {
+    return this.#handling > 0 || this.#restarts.size > 0;
   }
 
   /** Drops the waiting restart jobs (shutdown). */
@@ -124,7 +126,13 @@ export class Supervision implements Supervisor {
       const unit = this.#mains.get(r.pid) ?? recorded.get(r.pid);
       this.#mains.delete(r.pid);
       if (!unit) continue;
-      this.#mainEnded(unit, r).catch((e) => this.#init.fault(`${unit}: supervision`, e));
+      this.#handling++;
+      this.#mainEnded(unit, r)
+        .catch((e) => this.#init.fault(`${unit}: supervision`, e))
+        .finally(() => {
+          this.#handling--;
+          this.#init.checkDone();
+        });
     }
   }
 
@@ -163,7 +171,6 @@ export class Supervision implements Supervisor {
     else if (end.activeState === "inactive" || end.activeState === "failed") {
       init.say(`${end.activeState === "failed" ? "Failed" : "Stopped"} ${init.describe(unit)}.`);
     }
-    init.checkDone();
   }
 
   #scheduleRestart(unit: LoadedUnit): void {

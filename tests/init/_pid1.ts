@@ -1,0 +1,134 @@
+/**
+ * Runs our program as PID 1 of a new PID + mount namespace (`unshare --pid
+ * --fork --mount-proc --kill-child`) against a temporary `--root`, and drives
+ * it from inside with `nsenter`. Needs root; `pid1SkipReason()` says why not.
+ * @module
+ */
+
+import { MOD, PERMS } from "../cli/_cli.ts";
+
+const dec = new TextDecoder();
+
+/** A running init instance in its own namespace. */
+export interface Pid1 {
+  /** Its PID on the host side. */
+  readonly hostPid: number;
+  /** Runs our CLI inside the namespace (`--root` added). */
+  systemctl(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
+  /** Runs a shell command inside the namespace. */
+  sh(script: string): Promise<{ code: number; stdout: string; stderr: string }>;
+  /** Everything PID 1 printed so far (stdout and stderr). */
+  output(): string;
+  /** Sends a signal to PID 1. */
+  signal(sig: Deno.Signal): void;
+  /** Resolves with PID 1's exit code. */
+  exited: Promise<number>;
+  /** Kills the namespace (idempotent). */
+  kill(): void;
+}
+
+/** Why PID-1 tests cannot run here, or undefined. */
+export async function pid1SkipReason(): Promise<string | undefined> {
+  if (Deno.build.os !== "linux") return "not Linux";
+  if (Deno.uid() !== 0) return "not root (a PID namespace needs root)";
+  try {
+    const out = await new Deno.Command("unshare", {
+      args: ["--pid", "--fork", "--mount-proc", "--kill-child", "true"],
+      stdout: "null",
+      stderr: "null",
+    }).output();
+    if (out.code !== 0) return "unshare cannot create a PID namespace here";
+  } catch {
+    return "unshare is not installed";
+  }
+  return undefined;
+}
+
+async function run(cmd: string, args: string[]) {
+  const out = await new Deno.Command(cmd, {
+    args,
+    stdin: "null",
+    env: { NO_COLOR: "1" },
+    signal: AbortSignal.timeout(60_000),
+  }).output();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+/** Starts `systemctl --root=ROOT [args]` as PID 1; resolves once it runs. */
+export async function startPid1(root: string, args: string[] = []): Promise<Pid1> {
+  const child = new Deno.Command("unshare", {
+    args: [
+      "--pid",
+      "--fork",
+      "--mount-proc",
+      "--kill-child",
+      Deno.execPath(),
+      "run",
+      "--quiet",
+      ...PERMS,
+      MOD,
+      `--root=${root}`,
+      ...args,
+    ],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).spawn();
+  let text = "";
+  const pump = async (stream: ReadableStream<Uint8Array>) => {
+    for await (const chunk of stream) text += dec.decode(chunk);
+  };
+  const pumps = Promise.all([pump(child.stdout), pump(child.stderr)]);
+  const exited = child.status.then(async (s) => {
+    await pumps;
+    return s.code;
+  });
+  let hostPid = 0;
+  for (let i = 0; i < 200 && !hostPid; i++) {
+    try {
+      const kids = Deno.readTextFileSync(`/proc/${child.pid}/task/${child.pid}/children`).trim();
+      hostPid = Number(kids.split(" ")[0]) || 0;
+    } catch { /* not yet */ }
+    if (!hostPid) await new Promise((r) => setTimeout(r, 25));
+  }
+  if (!hostPid) throw new Error("PID 1 did not start");
+  const enter = ["-t", String(hostPid), "-p", "-m"];
+  const kill = () => {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* gone */ }
+  };
+  return {
+    hostPid,
+    systemctl: (...a) =>
+      run("nsenter", [
+        ...enter,
+        Deno.execPath(),
+        "run",
+        "--quiet",
+        ...PERMS,
+        MOD,
+        `--root=${root}`,
+        ...a,
+      ]),
+    sh: (script) => run("nsenter", [...enter, "sh", "-c", script]),
+    output: () => text,
+    signal: (sig) => Deno.kill(hostPid, sig),
+    exited,
+    kill,
+  };
+}
+
+/** Polls `probe` every 50 ms until it returns true or `ms` pass. */
+export async function until(
+  probe: () => Promise<boolean> | boolean,
+  ms = 10_000,
+): Promise<boolean> {
+  const deadline = performance.now() + ms;
+  while (performance.now() < deadline) {
+    if (await probe()) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return false;
+}

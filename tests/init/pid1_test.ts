@@ -1,0 +1,238 @@
+/**
+ * The init instance as PID 1 of a PID namespace (§8), against a temporary --root:
+ * boot order, supervision (Restart=, exits of client-started services), orphan
+ * reaping, notify sockets after start, log relay, degraded state, shutdown order and
+ * timeouts, power verbs from clients. And `init UNIT…` as a subreaper.
+ */
+
+import assert from "node:assert/strict";
+import { makeTree, MOD, parseShow, PERMS } from "../cli/_cli.ts";
+import { pid1SkipReason, startPid1, until } from "./_pid1.ts";
+
+const skip = await pid1SkipReason();
+if (skip) console.log(`pid1_test: PID-1 tests skipped: ${skip}`);
+
+const NOTIFY_PY = "import socket,os,time\n" +
+  "s=socket.socket(socket.AF_UNIX,socket.SOCK_DGRAM)\n" +
+  "a=os.environ['NOTIFY_SOCKET']\n" +
+  "s.sendto(b'READY=1',a)\n" +
+  "time.sleep(0.5)\n" +
+  "s.sendto(b'STATUS=serving requests',a)\n" +
+  "time.sleep(3600)\n";
+
+const WANTS = "/etc/systemd/system/multi-user.target.wants";
+
+function bootRoot(): string {
+  const unit = (name: string, body: string) => ({
+    [`/etc/systemd/system/${name}`]: body,
+    [`${WANTS}/${name}`]: `->../${name}`,
+  });
+  const root = makeTree({
+    ...unit(
+      "web.service",
+      "[Unit]\nDescription=Web front\n[Service]\n" +
+        `ExecStart=/bin/sh -c 'echo web up; trap "echo web bye; exit 0" TERM; ` +
+        `while :; do sleep 0.2; done'\n`,
+    ),
+    ...unit(
+      "app.service",
+      "[Unit]\nDescription=App server\nRequires=web.service\nAfter=web.service\n" +
+        "[Service]\nType=notify\nExecStart=/usr/bin/python3 ROOT/opt/notify.py\n",
+    ),
+    ...unit(
+      "keeper.service",
+      "[Unit]\nDescription=Keeper\n[Service]\nExecStart=/bin/sleep infinity\n" +
+        "Restart=always\nRestartSec=200ms\n",
+    ),
+    ...unit(
+      "broken.service",
+      "[Unit]\nDescription=Broken\n[Service]\nType=exec\nExecStart=/nonexistent/bin\n",
+    ),
+    ...unit(
+      "stubborn.service",
+      "[Unit]\nDescription=Stubborn\n[Service]\nTimeoutStopSec=1\n" +
+        `ExecStart=/bin/sh -c 'trap "" TERM; while :; do sleep 0.2; done'\n`,
+    ),
+    "/etc/systemd/system/late.service":
+      "[Unit]\nDescription=Late\n[Service]\nExecStart=/bin/sh -c 'sleep 0.5; exit 0'\n",
+  });
+  // Exec paths are host paths under --root: the script is named by its place in the root.
+  Deno.mkdirSync(`${root}/opt`);
+  Deno.writeTextFileSync(`${root}/opt/notify.py`, NOTIFY_PY);
+  const app = `${root}/etc/systemd/system/app.service`;
+  Deno.writeTextFileSync(app, Deno.readTextFileSync(app).replace("ROOT", root));
+  return root;
+}
+
+Deno.test({
+  name: "as PID 1 the init boots, supervises, reaps, relays logs and shuts down in order",
+  ignore: skip !== undefined,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const root = bootRoot();
+    const pid1 = await startPid1(root);
+    try {
+      assert.ok(
+        await until(async () =>
+          ["running\n", "degraded\n"].includes((await pid1.systemctl("is-system-running")).stdout)
+        ),
+        "the boot finishes",
+      );
+      const out0 = pid1.output();
+      assert.match(out0, /Startup finished in /);
+      assert.equal(Deno.readTextFileSync(`/proc/${pid1.hostPid}/comm`).trim(), "systemd");
+      assert.ok(Deno.statSync(`${root}/run/systemd/system`).isDirectory, "canary");
+      // Ordering: app (After=web) starts once web has started.
+      assert.ok(out0.indexOf("Started Web front.") < out0.indexOf("Starting App server..."));
+      assert.match(out0, /^web\.service: web up$/m, "service output is relayed with its unit");
+      // A unit that failed at boot leaves the system degraded, not stuck.
+      const running = await pid1.systemctl("is-system-running");
+      assert.equal(running.stdout, "degraded\n");
+      assert.equal(running.code, 1);
+      assert.match(out0, /Failed to start Broken\./);
+      for (const u of ["web", "app", "keeper", "stubborn"]) {
+        assert.equal(
+          (await pid1.systemctl("is-active", u)).stdout,
+          "active\n",
+          `${u}: ${pid1.output()}`,
+        );
+      }
+      // Notify sockets stay open after READY=1: a later STATUS= shows.
+      assert.ok(
+        await until(async () =>
+          parseShow((await pid1.systemctl("show", "-p", "StatusText", "app")).stdout)
+            .StatusText === "serving requests"
+        ),
+        "STATUS= after READY=1 is recorded",
+      );
+      // kill -9 of a Restart=always service: restarted, NRestarts counts it.
+      const before = parseShow((await pid1.systemctl("show", "keeper")).stdout);
+      await pid1.sh(`kill -9 ${before.MainPID}`);
+      assert.ok(
+        await until(async () => {
+          const now = parseShow((await pid1.systemctl("show", "keeper")).stdout);
+          return now.NRestarts === "1" && now.ActiveState === "active" &&
+            now.MainPID !== before.MainPID && now.MainPID !== "0";
+        }),
+        "keeper restarted",
+      );
+      assert.match(
+        pid1.output(),
+        /keeper\.service: Main process exited, code=killed, status=9\/KILL/,
+      );
+      assert.match(
+        pid1.output(),
+        /keeper\.service: Scheduled restart job, restart counter is at 1\./,
+      );
+      // A service a client started is supervised too: its clean exit is recorded.
+      assert.equal((await pid1.systemctl("start", "late")).code, 0);
+      assert.ok(
+        await until(async () => {
+          const st = parseShow((await pid1.systemctl("show", "late")).stdout);
+          return st.ActiveState === "inactive" && st.Result === "success" &&
+            st.ExecMainCode === "1" && st.ExecMainStatus === "0";
+        }),
+        "the exit of a client-started main process is recorded (inactive, success)",
+      );
+      // 1,000 orphans that exit at once are reaped.
+      await pid1.sh("for i in $(seq 1000); do (true &) ; done");
+      await new Promise((r) => setTimeout(r, 1500));
+      const zombies = await pid1.sh("ps -eo stat= | grep -c '^Z' || true");
+      assert.equal(zombies.stdout.trim(), "0");
+      // A second init instance for the same root is refused.
+      const second = await pid1.systemctl("init");
+      assert.equal(second.code, 1);
+      assert.equal(second.stderr, "An init instance is already running (pid 1).\n");
+      // SIGTERM: every unit stops (reverse order, the stubborn one at its timeout), exit 0.
+      const t0 = performance.now();
+      pid1.signal("SIGTERM");
+      const code = await pid1.exited;
+      const took = performance.now() - t0;
+      const out = pid1.output();
+      assert.equal(code, 0, out);
+      assert.ok(took < 6000, `shutdown took ${Math.round(took)} ms`);
+      assert.match(out, /^web\.service: web bye$/m, "output written while stopping is relayed");
+      assert.ok(out.indexOf("Stopped App server.") < out.indexOf("Stopping Web front..."));
+      assert.match(out, /Stopped Stubborn\./);
+      assert.equal(
+        JSON.parse(Deno.readTextFileSync(`${root}/run/systemctl/manager.json`)).InitPID,
+        undefined,
+        "the init record is cleared",
+      );
+    } finally {
+      pid1.kill();
+      await pid1.exited.catch(() => {});
+      await Deno.remove(root, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "as PID 1, `systemctl exit 3` from a client stops the units and PID 1 exits 3",
+  ignore: skip !== undefined,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const root = makeTree({
+      "/etc/systemd/system/s.service": "[Service]\nExecStart=/bin/sleep infinity\n",
+      [`${WANTS}/s.service`]: "->../s.service",
+    });
+    const pid1 = await startPid1(root);
+    try {
+      assert.ok(await until(async () => (await pid1.systemctl("is-active", "s")).code === 0));
+      assert.ok(await until(async () => (await pid1.systemctl("is-system-running")).code === 0));
+      assert.equal((await pid1.systemctl("exit", "3")).code, 0);
+      assert.equal(await pid1.exited, 3);
+      assert.match(pid1.output(), /Stopped s\.service\./);
+    } finally {
+      pid1.kill();
+      await pid1.exited.catch(() => {});
+      await Deno.remove(root, { recursive: true });
+    }
+  },
+});
+
+async function runInit(root: string, args: string[]) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--quiet", ...PERMS, MOD, `--root=${root}`, ...args],
+    stdin: "null",
+    env: { NO_COLOR: "1" },
+    signal: AbortSignal.timeout(30_000),
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+Deno.test("init UNIT exits with the main process's status when the unit ends", async () => {
+  const root = makeTree({
+    "/etc/systemd/system/job.service":
+      "[Service]\nExecStart=/bin/sh -c 'echo working; sleep 0.3; exit 7'\n",
+  });
+  try {
+    const r = await runInit(root, ["init", "job.service"]);
+    assert.equal(r.code, 7, r.stdout + r.stderr);
+    assert.match(r.stdout, /^job\.service: working$/m);
+    assert.match(r.stdout, /job\.service: Main process exited, code=exited, status=7/);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("init with two units exits 0 once both ended with success; orphans are adopted", async () => {
+  const root = makeTree({
+    // The daemon double-forks: its grandchild is re-parented to the subreaper and reaped.
+    "/etc/systemd/system/a.service":
+      "[Service]\nExecStart=/bin/sh -c '(sleep 0.2 &) ; sleep 0.3'\n",
+    "/etc/systemd/system/b.service": "[Service]\nExecStart=/bin/sh -c 'sleep 0.4'\n",
+  });
+  try {
+    const r = await runInit(root, ["init", "a", "b"]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const st = JSON.parse(Deno.readTextFileSync(`${root}/run/systemctl/units/a.service.json`));
+    assert.equal(st.ActiveState, "inactive");
+    assert.equal(st.ExecMainStatus, 0);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
