@@ -52,7 +52,11 @@ deno=$lib/deno
 ${fallback}[ -x "$deno" ] || deno=deno
 DENO_NO_UPDATE_CHECK=1
 export DENO_NO_UPDATE_CHECK
-exec "$deno" run ${flags} "$lib/systemctl.js" ${pre ? pre + " " : ""}"$@"
+# As PID 1 (or the init verb) the runtime may collect garbage on request and keeps a
+# small young generation: an idle init gives its boot-time memory back.
+v8=
+case $$,$1 in 1,* | *,init) v8=--v8-flags=--expose-gc,--max-semi-space-size=1 ;; esac
+exec "$deno" run ${flags} $v8 "$lib/systemctl.js" ${pre ? pre + " " : ""}"$@"
 `;
 }
 

@@ -16,10 +16,12 @@
 
 import type { Context } from "../cli/context.ts";
 import { type LoadedUnit, UnitLoader } from "../units/loader.ts";
-import { forwardDependencies } from "../units/deps.ts";
+import { forwardDependencies, linkedDependencies } from "../units/deps.ts";
+import { lookupUser } from "../units/host_info.ts";
 import { getDefaultTarget, InstallLookup } from "../units/install.ts";
-import { logDir } from "../units/paths.ts";
-import { unitSettings } from "../unit/model.ts";
+import { defaultSearchPath, logDir } from "../units/paths.ts";
+import { createTmpfiles } from "../units/tmpfiles.ts";
+import { serviceSettings, unitSettings } from "../unit/model.ts";
 import { formatTimespan } from "../unit/timespan.ts";
 import { readManagerState, updateManagerState } from "../state/manager.ts";
 import { Manager, runStart, runStop, startTransaction } from "../service/manager.ts";
@@ -27,13 +29,15 @@ import { liveInit } from "../service/init_link.ts";
 import { currentBootKey, stateDirHost, unitState } from "../service/runtime.ts";
 import { onHeldSignal } from "../process/held_signals.ts";
 import { readStat } from "../process/procfs.ts";
-import { ignoreSignal, setChildSubreaper, setProcessName } from "../process/reaper.ts";
+import { ignoreSignal, setChildSubreaper, setProcessName, trimMemory } from "../process/reaper.ts";
 import { endLeftovers } from "./leftovers.ts";
 import { LogRelay } from "./relay.ts";
 import { reverseOrdering, runOrdered } from "./jobs.ts";
 import { Supervision } from "./supervise.ts";
 
 const SIGUSR1 = 10;
+/** Quiet time after which an idle init gives memory back. */
+const IDLE_TRIM_MS = 2000;
 const encoder = new TextEncoder();
 
 /** Writes to stdout at once (PID 1's stdout is what `docker logs` shows). */
@@ -53,9 +57,51 @@ interface StopRequest {
 
 const ACTIVE = new Set(["active", "activating", "reloading", "deactivating"]);
 
+/**
+ * A non-root PID 1 (a container with `USER`) runs in user mode, as the older tool
+ * did: the user's own units, plus the system units that are enabled and run as this
+ * user (`User=`), with state under `$XDG_RUNTIME_DIR` (default `/tmp/run-<uid>`).
+ */
+function userModeContext(ctx: Context): Context {
+  const uid = Deno.uid() ?? 0;
+  const env: Record<string, string> = { ...ctx.env };
+  const me = lookupUser(ctx.root, uid);
+  env.HOME ||= me?.home ?? "/";
+  env.XDG_RUNTIME_DIR ||= `/tmp/run-${uid}`;
+  // The system units can be loaded too, after the user's own.
+  env.SYSTEMD_UNIT_PATH = [":", ...defaultSearchPath("system")].join(":").replace(/^::/, ":");
+  return { ...ctx, scope: "user", env };
+}
+
+/**
+ * What a user-mode boot starts: the user's units enabled for default.target, and the
+ * system units enabled for boot that run as this (non-root) user.
+ */
+function userModeUnits(ctx: Context, userCtx: Context): string[] {
+  const own = new UnitLoader({ ...userCtx, env: { ...userCtx.env, SYSTEMD_UNIT_PATH: "" } });
+  const out = [...(linkedDependencies(own, "default.target").Wants ?? [])];
+  const uid = Deno.uid() ?? 0;
+  const me = lookupUser(ctx.root, uid);
+  const system = new UnitLoader({ ...ctx, scope: "system" });
+  const lp = InstallLookup.open(ctx.root, "system", ctx.env, false);
+  const target = getDefaultTarget(lp) ?? "multi-user.target";
+  for (const name of new Set([target, "multi-user.target"])) {
+    for (const wanted of linkedDependencies(system, name).Wants ?? []) {
+      const unit = system.load(wanted);
+      if (unit.type !== "service" || unit.loadState !== "loaded") continue;
+      const user = serviceSettings(unit.config).user;
+      if (user !== undefined && (user === String(uid) || user === me?.name)) out.push(unit.id);
+    }
+  }
+  return out;
+}
+
 /** The `init` verb: `init` boots the default target, `init UNIT…` runs those units. */
 export async function initVerb(ctx: Context, args: string[]): Promise<number> {
-  const init = new Init(ctx, args.length ? args : undefined);
+  const userMode = Deno.pid === 1 && Deno.uid() !== 0 && ctx.scope === "system";
+  const userCtx = userMode ? userModeContext(ctx) : ctx;
+  const init = new Init(userCtx, args.length ? args : undefined);
+  if (userMode && !args.length) init.extra.push(...userModeUnits(ctx, userCtx));
   const code = await init.run();
   // Nothing may keep PID 1 alive after its shutdown: leave even if a handle lingers.
   const timer = setTimeout(() => Deno.exit(code), 3000);
@@ -71,10 +117,13 @@ export class Init {
   loader: UnitLoader;
   m: Manager;
   readonly supervision: Supervision;
+  /** Units started with the default target (user mode: the system units of this user). */
+  readonly extra: string[] = [];
   #relay?: LogRelay;
   #request?: StopRequest;
   #wake?: () => void;
   #started = performance.now();
+  #trimTimer?: ReturnType<typeof setTimeout>;
 
   constructor(ctx: Context, named: string[] | undefined) {
     this.ctx = ctx;
@@ -119,6 +168,15 @@ export class Init {
       return 1;
     }
     onHeldSignal((signal) => this.#onSignal(signal));
+    // The loop must not die: an error that escapes a callback is logged, not fatal.
+    globalThis.addEventListener("unhandledrejection", (e) => {
+      e.preventDefault();
+      this.fault("Unexpected error", e.reason);
+    });
+    globalThis.addEventListener("error", (e) => {
+      e.preventDefault();
+      this.fault("Unexpected error", e.error ?? e.message);
+    });
     try {
       ignoreSignal(SIGUSR1);
       if (Deno.pid !== 1) setChildSubreaper();
@@ -241,13 +299,18 @@ export class Init {
   /** The units the boot starts: the named ones, or the default target with basic.target. */
   #bootNames(): string[] {
     if (this.named) return this.m.expand(this.named);
+    // User mode starts what is enabled, not default.target: with the system unit
+    // directories on its path, that would pull in every enabled system unit.
+    if (this.ctx.scope === "user") return [...this.extra];
     const lp = InstallLookup.open(this.ctx.root, this.ctx.scope, this.ctx.env, false);
     const target = getDefaultTarget(lp) ?? "multi-user.target";
-    return this.ctx.scope === "system" ? ["sysinit.target", "basic.target", target] : [target];
+    return ["sysinit.target", "basic.target", target];
   }
 
   async #boot(): Promise<void> {
     await this.#setState("starting");
+    // systemd-tmpfiles-setup.service's work: packages rely on its /run directories.
+    if (this.ctx.scope === "system") createTmpfiles(this.ctx.root, (line) => this.say(line));
     const names = this.#bootNames();
     const tx = startTransaction(this.m, names);
     const byId = new Map(tx.order.map((u) => [u.id, u]));
@@ -319,6 +382,7 @@ export class Init {
    * a boot of the default target leaves only on shutdown requests.
    */
   checkDone(): void {
+    this.#settleLater();
     if (this.stopping || (!this.named && !this.ctx.options.exitWhenIdle)) return;
     // A main process that ended but is not yet recorded reads as failed: record it first.
     this.supervision.reapNow();
@@ -348,7 +412,21 @@ export class Init {
     return states.every((s) => (s.Result ?? "success") === "success") ? 0 : 1;
   }
 
+  /** After a burst of work, once things are quiet, memory is given back. */
+  #settleLater(): void {
+    clearTimeout(this.#trimTimer);
+    if (this.stopping) return;
+    this.#trimTimer = setTimeout(() => {
+      try {
+        trimMemory();
+      } catch (e) {
+        this.fault("trim", e);
+      }
+    }, IDLE_TRIM_MS);
+  }
+
   async #shutdown(): Promise<void> {
+    clearTimeout(this.#trimTimer);
     await this.#setState("stopping");
     this.supervision.cancelRestarts();
     this.m = new Manager(this.ctx, this.loader, this.supervision);

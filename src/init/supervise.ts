@@ -20,7 +20,7 @@ import {
   type Supervisor,
 } from "../service/lifecycle.ts";
 import { currentBootKey, stateDirHost, storedState } from "../service/runtime.ts";
-import type { ExitInfo } from "../process/spawn.ts";
+import { childExit, type ExitInfo } from "../process/spawn.ts";
 import { type NotifyListener, openNotifySocket } from "../process/notify.ts";
 import { type Reaped, reapZombies } from "../process/reaper.ts";
 import type { Init } from "./init.ts";
@@ -118,6 +118,13 @@ export class Supervision implements Supervisor {
     } catch (e) {
       this.#init.fault("Failed to reap", e);
       return;
+    }
+    // A main process that a start still waits on (e.g. a notify start's status() race) is
+    // reaped by that waiter's own SIGCHLD handler first; its end is recorded there.
+    for (const pid of this.#mains.keys()) {
+      if (reaped.some((r) => r.pid === pid)) continue;
+      const exit = childExit(pid);
+      if (exit) reaped.push({ pid, startTime: 0, exit });
     }
     if (reaped.length === 0) return;
     const unknown = reaped.filter((r) => !this.#mains.has(r.pid));

@@ -51,13 +51,58 @@ export interface MemberQuery {
   invocationId?: string;
 }
 
+/** How long one process-table snapshot serves member lookups. */
+const SNAPSHOT_MS = 25;
+
+interface Snapshot {
+  at: number;
+  stats: ReturnType<typeof listStats>;
+}
+
+let snapshot: Snapshot | undefined;
+/**
+ * Environments by `pid:starttime`: a process's environment is fixed at its exec,
+ * and the invocation id a member inherits is there from its start.
+ */
+const environs = new Map<string, string[]>();
+
+/**
+ * The live processes, read at most once per SNAPSHOT_MS: an init that stops
+ * hundreds of units at once would otherwise read every /proc entry (and
+ * environment) once per unit. A process forked after the snapshot is found by
+ * the stop sequence's next round, which waits longer than that.
+ */
+function processSnapshot(maxAgeMs = SNAPSHOT_MS): Snapshot {
+  const now = performance.now();
+  if (!snapshot || now - snapshot.at > maxAgeMs) {
+    const stats = listStats().filter((s) => s.state !== "Z" && s.state !== "X");
+    snapshot = { at: performance.now(), stats };
+    if (environs.size > stats.length * 2) {
+      const live = new Set(stats.map((s) => `${s.pid}:${s.startTime}`));
+      for (const key of environs.keys()) if (!live.has(key)) environs.delete(key);
+    }
+  }
+  return snapshot;
+}
+
+function environOf(stat: { pid: number; startTime: number }): string[] {
+  const key = `${stat.pid}:${stat.startTime}`;
+  let env = environs.get(key);
+  if (!env) {
+    env = readEnviron(stat.pid);
+    environs.set(key, env);
+  }
+  return env;
+}
+
 /**
  * The unit's live processes: the members of the sessions led by its main or
  * control process (or the recorded session), their descendants, and processes
  * carrying the invocation id. This process and PID 1 are never members.
  */
-export function unitMembers(query: MemberQuery): number[] {
-  const stats = listStats().filter((s) => s.state !== "Z" && s.state !== "X");
+export function unitMembers(query: MemberQuery, maxAgeMs = 0): number[] {
+  const snap = processSnapshot(maxAgeMs);
+  const stats = snap.stats;
   const byPid = new Map(stats.map((s) => [s.pid, s]));
   const roots: number[] = [];
   for (const pid of [query.mainPid, query.controlPid]) {
@@ -82,13 +127,17 @@ export function unitMembers(query: MemberQuery): number[] {
       if (stat.pid === 2 || stat.ppid === 2 || stat.pid === Deno.pid || members.has(stat.pid)) {
         continue;
       }
-      if (readEnviron(stat.pid).includes(marker)) members.add(stat.pid);
+      if (environOf(stat).includes(marker)) members.add(stat.pid);
     }
   }
   for (const pid of descendantsIn(stats, [...members])) members.add(pid);
   members.delete(Deno.pid);
   members.delete(1);
   return [...members].sort((a, b) => a - b);
+}
+
+function freshMembers(query: MemberQuery): number[] {
+  return unitMembers(query, 0);
 }
 
 /** Sends `sig` to each PID; returns those that received it. */
@@ -239,7 +288,7 @@ export async function stopSequence(opts: StopOptions): Promise<StopOutcome> {
       ...mainOnly.filter((pid) => readStat(pid)?.session === pid),
     ],
   };
-  const membersAtStart = mode === "process" ? mainOnly : unitMembers(query);
+  const membersAtStart = mode === "process" ? mainOnly : unitMembers(query, SNAPSHOT_MS);
   const firstTargets = mode === "control-group" ? membersAtStart : mainOnly;
   const killSignal = opts.killSignal ?? SIGNALS.SIGTERM;
   const deadline = performance.now() + opts.timeoutMs;
@@ -249,7 +298,8 @@ export async function stopSequence(opts: StopOptions): Promise<StopOutcome> {
   if (mode === "control-group") {
     // Processes forked while we waited get the kill signal too, within the same deadline.
     for (let round = 0; allGone && round < 8; round++) {
-      const fresh = unitMembers(query).filter((pid) => !outcome.signaled.includes(pid));
+      // A process forked while we waited must be seen.
+      const fresh = freshMembers(query).filter((pid) => !outcome.signaled.includes(pid));
       if (fresh.length === 0) break;
       const reached = withContinue(fresh, killSignal, opts.sendSIGHUP ?? false);
       outcome.signaled.push(...reached);
@@ -261,7 +311,7 @@ export async function stopSequence(opts: StopOptions): Promise<StopOutcome> {
   const stillThere = membersAtStart.filter((pid) => !isGone(pid));
   const finalTargets = mode === "process"
     ? stillThere
-    : [...stillThere, ...descendantsIn(listStats(), stillThere), ...unitMembers(query)].filter(
+    : [...stillThere, ...descendantsIn(listStats(), stillThere), ...freshMembers(query)].filter(
       (pid) => pid !== Deno.pid && pid !== 1 && !isGone(pid),
     );
   const survivors = [...new Set(finalTargets)];

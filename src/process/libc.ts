@@ -50,6 +50,7 @@ const SYMBOLS = {
   readlink: { parameters: ["buffer", "buffer", "usize"], result: "isize" },
   close_range: { parameters: ["u32", "u32", "i32"], result: "i32" },
   prctl: { parameters: ["i32", "u64", "u64", "u64", "u64"], result: "i32" },
+  malloc_trim: { parameters: ["usize"], result: "i32" },
   mkfifo: { parameters: ["buffer", "u32"], result: "i32" },
   signal: { parameters: ["i32", "usize"], result: "usize" },
   sigprocmask: { parameters: ["i32", "buffer", "pointer"], result: "i32" },
@@ -73,6 +74,7 @@ const SYMBOLS = {
     result: "i32",
   },
   posix_spawn_file_actions_adddup2: { parameters: ["buffer", "i32", "i32"], result: "i32" },
+  posix_spawn_file_actions_addclosefrom_np: { parameters: ["buffer", "i32"], result: "i32" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 /** The typed symbol table of the C library. */

@@ -19,11 +19,11 @@ import {
 } from "./_children.ts";
 import type { HelperFailure, HelperRequest } from "./exec_helper.ts";
 import { cstr, cstrArray, errno, F, libc, O, strerror } from "./libc.ts";
-import { readStat } from "./procfs.ts";
+import { isAlive, readCmdline, readStat } from "./procfs.ts";
 import { selfCommand } from "./self.ts";
 
 export type { ExitInfo } from "./_children.ts";
-export { childExit, reapChild } from "./_children.ts";
+export { childExit, isTrackedChild, reapChild } from "./_children.ts";
 
 /** Where a standard stream of a command goes. */
 export interface StdioTarget {
@@ -264,10 +264,175 @@ function parseReport(report: string): ExecResult {
 }
 
 /**
- * Starts a command through the exec helper. Resolves as soon as the process
- * exists; `execResult()` tells whether the exec itself succeeded.
+ * Resolves once the shell prologue has exec'd the command (its command line is no
+ * longer the prologue's) or has ended: what the helper's report tells on the other path.
+ */
+async function prologueDone(pid: number, script: string): Promise<ExecResult> {
+  for (let delay = 0.5;; delay = Math.min(delay * 2, 20)) {
+    const argv = readCmdline(pid);
+    if ((argv.length > 0 && argv[2] !== script) || childExit(pid) || !isAlive(pid)) {
+      return { ok: true };
+    }
+    await new Promise((resolve) => setTimeout(resolve, delay));
+  }
+}
+
+/** The shell of the direct path; it must exist for that path to be taken. */
+const SHELL = "/bin/sh";
+/**
+ * The direct path's shell prologue: `$0` is the working directory, `"$@"` the
+ * command (argv[0] = the executable path). `$$` is the command's own PID, since
+ * `exec` keeps it.
+ */
+function directScript(spec: SpawnSpec): string {
+  const pidVars = (spec.pidEnv ?? []).map((name) => `${name}=$$; export ${name}; `).join("");
+  const pipe = spec.ignoreSigpipe === false ? "" : "trap '' PIPE; ";
+  const cwd = spec.cwdOptional ? `cd -- "$0" 2>/dev/null || cd /; ` : `cd -- "$0" || exit 200; `;
+  // The shell's own PWD/OLDPWD must not reach the command (systemd sets neither).
+  return `${pipe}${pidVars}${cwd}unset PWD OLDPWD; exec "$@"`;
+}
+
+let directUnavailable = false;
+let ownUmask: number | undefined;
+
+function currentUmask(): number {
+  if (ownUmask === undefined) {
+    ownUmask = libc().umask(0o022);
+    libc().umask(ownUmask);
+  }
+  return ownUmask;
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return Deno.statSync(path).isDirectory;
+  } catch {
+    return false;
+  }
+}
+
+function isExecutableFile(path: string): boolean {
+  try {
+    const st = Deno.statSync(path);
+    return st.isFile && ((st.mode ?? 0) & 0o111) !== 0;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Whether a command needs nothing that the exec helper alone can do (credentials,
+ * limits, nice, OOM score, a umask of its own, chroot, no_new_privs, passed
+ * descriptors, a setup failure to stage, an argv[0] of its own) and its executable
+ * is there: then a shell prologue does the rest (working directory, SIGPIPE,
+ * SYSTEMD_EXEC_PID) and posix_spawn the stdio, with no Deno start-up per spawn.
+ * Anything the direct path would get wrong (a missing binary, an unopenable log)
+ * goes through the helper, which reports the failed step as systemd does.
+ */
+function canSpawnDirect(spec: SpawnSpec): boolean {
+  if (directUnavailable) return false;
+  if (spec.user || spec.nice !== undefined || spec.oomScoreAdjust !== undefined) return false;
+  if (Object.keys(spec.rlimits ?? {}).length || spec.rootDirectory || spec.noNewPrivileges) {
+    return false;
+  }
+  if (spec.passFds?.length || spec.failAt || spec.argv[0] !== spec.path) return false;
+  if ((spec.umask ?? 0o022) !== currentUmask()) return false;
+  if ((spec.pidEnv ?? []).some((name) => !/^[A-Z_][A-Z0-9_]*$/.test(name))) return false;
+  if ("PWD" in spec.env || "OLDPWD" in spec.env) return false;
+  if (!spec.cwdOptional && !isDirectory(spec.cwd ?? "/")) return false;
+  return isExecutableFile(spec.path) && isExecutableFile(SHELL);
+}
+
+const OUTPUT_FLAGS: Record<StdioTarget["kind"], number> = {
+  null: O.WRONLY,
+  inherit: 0,
+  file: O.WRONLY | O.CREAT,
+  append: O.WRONLY | O.CREAT | O.APPEND,
+  log: O.WRONLY | O.CREAT | O.APPEND,
+  truncate: O.WRONLY | O.CREAT | O.TRUNC,
+};
+
+/** posix_spawn of the shell prologue; undefined when posix_spawn refused (use the helper). */
+function launchDirect(spec: SpawnSpec): number | undefined {
+  const c = libc();
+  const argv = cstrArray([SHELL, "-c", directScript(spec), spec.cwd ?? "/", ...spec.argv]);
+  const envp = cstrArray(Object.entries(spec.env).map(([name, value]) => `${name}=${value}`));
+  const attr = new Uint8Array(512);
+  const actions = new Uint8Array(512);
+  const keep: Uint8Array[] = [];
+  const open = (fd: number, path: string, flags: number) => {
+    const p = cstr(path);
+    keep.push(p);
+    check(c.posix_spawn_file_actions_addopen(actions, fd, p, flags | O.NOCTTY, 0o666), "addopen");
+  };
+  try {
+    check(c.posix_spawnattr_init(attr), "posix_spawnattr_init");
+    check(c.posix_spawn_file_actions_init(actions), "posix_spawn_file_actions_init");
+    const everySignal = new Uint8Array(128).fill(0xff, 0, 8);
+    check(c.posix_spawnattr_setsigdefault(attr, everySignal), "posix_spawnattr_setsigdefault");
+    check(c.posix_spawnattr_setsigmask(attr, new Uint8Array(128)), "posix_spawnattr_setsigmask");
+    const flags = POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK;
+    check(c.posix_spawnattr_setflags(attr, flags), "posix_spawnattr_setflags");
+    const { stdin, stdout, stderr } = spec;
+    if (stdin.kind === "null") open(0, "/dev/null", O.RDONLY);
+    else if (stdin.kind !== "inherit") open(0, stdin.path ?? "/dev/null", O.RDONLY);
+    if (stdout.kind !== "inherit") {
+      open(
+        1,
+        stdout.kind === "null" ? "/dev/null" : stdout.path ?? "/dev/null",
+        OUTPUT_FLAGS[stdout.kind],
+      );
+    }
+    const sameAsStdout = stderr.kind === "inherit" ||
+      (stderr.kind === stdout.kind && stderr.path === stdout.path);
+    if (sameAsStdout) check(c.posix_spawn_file_actions_adddup2(actions, 1, 2), "adddup2");
+    else {open(
+        2,
+        stderr.kind === "null" ? "/dev/null" : stderr.path ?? "/dev/null",
+        OUTPUT_FLAGS[stderr.kind],
+      );}
+    try {
+      check(c.posix_spawn_file_actions_addclosefrom_np(actions, 3), "addclosefrom");
+    } catch {
+      // glibc before 2.34: without closefrom the runtime's descriptors would leak.
+      directUnavailable = true;
+      return undefined;
+    }
+    const pid = new Int32Array(1);
+    const r = c.posix_spawn(
+      new Uint8Array(pid.buffer),
+      cstr(SHELL),
+      actions,
+      attr,
+      new Uint8Array(argv.pointers.buffer),
+      new Uint8Array(envp.pointers.buffer),
+    );
+    return r === 0 ? pid[0] : undefined;
+  } finally {
+    c.posix_spawn_file_actions_destroy(actions);
+    c.posix_spawnattr_destroy(attr);
+  }
+}
+
+/**
+ * Starts a command: directly (posix_spawn of a shell prologue that execs it) when it
+ * needs no setup of the exec helper's, else through the helper. Resolves as soon as
+ * the process exists; `execResult()` tells whether the exec itself succeeded.
  */
 export function spawnProcess(spec: SpawnSpec): Promise<Spawned> {
+  const direct = canSpawnDirect(spec) ? launchDirect(spec) : undefined;
+  if (direct !== undefined) {
+    trackChild(direct);
+    const script = directScript(spec);
+    let exec: Promise<ExecResult> | undefined;
+    return Promise.resolve({
+      pid: direct,
+      startTime: readStat(direct)?.startTime ?? 0,
+      status: () => waitChild(direct),
+      execResult: () => (exec ??= prologueDone(direct, script)),
+      unref: () => unrefChild(direct),
+    });
+  }
   const request = toRequest(spec);
   const { pid, reportFd } = launchHelper(spec, request);
   trackChild(pid);

@@ -449,7 +449,11 @@ export function spawnSpecFor(
     pidEnv: ["SYSTEMD_EXEC_PID"],
     cwd: cwd !== undefined ? (cwd.startsWith("/") && p.root.root ? p.root.host(cwd) : cwd) : "/",
     cwdOptional: s.workingDirectory?.optional,
-    user: creds ? { uid: creds.uid, gid: creds.gid, groups: creds.groups } : undefined,
+    // Already that user (a non-root init in user mode): nothing to switch, and setgroups
+    // would be refused without privileges.
+    user: creds && !(creds.uid === Deno.uid() && creds.gid === Deno.gid() && creds.uid !== 0)
+      ? { uid: creds.uid, gid: creds.gid, groups: creds.groups }
+      : undefined,
     umask: s.umask,
     nice: s.nice,
     oomScoreAdjust: s.oomScoreAdjust,

@@ -16,9 +16,9 @@ import {
   unitSettings,
 } from "../unit/model.ts";
 import { signalName } from "../unit/signals.ts";
-import { type ExitInfo, type Spawned, spawnProcess } from "../process/spawn.ts";
+import { type ExitInfo, isTrackedChild, type Spawned, spawnProcess } from "../process/spawn.ts";
 import { signalProcess, stopSequence } from "../process/kill.ts";
-import { isAlive, listStats, readStat } from "../process/procfs.ts";
+import { isAlive, listStats, readEnviron, readStat } from "../process/procfs.ts";
 import { type NotifyListener, notifySocketPath, openNotifySocket } from "../process/notify.ts";
 import { setChildSubreaper } from "../process/reaper.ts";
 import {
@@ -318,12 +318,28 @@ async function waitFor<T>(probe: () => T | undefined, timeoutMs: number): Promis
   }
 }
 
-/** Our own direct children that Deno did not spawn (daemons re-parented to us). */
-function adoptedChildren(exclude: Set<number>): number[] {
+/**
+ * Our own direct children that we did not spawn (daemons re-parented to us). In the init
+ * instance every unit's daemons are, so only those that appeared since `before` and that
+ * carry this activation's invocation id (when their environment is readable) count.
+ */
+function adoptedChildren(
+  exclude: Set<number>,
+  before?: ReadonlySet<number>,
+  invocationId?: string,
+): number[] {
   const out: number[] = [];
+  const marker = invocationId ? `INVOCATION_ID=${invocationId}` : undefined;
   for (const st of listStats()) {
-    if (exclude.has(st.pid)) continue;
-    if (st.ppid === Deno.pid && st.state !== "Z") out.push(st.pid);
+    if (exclude.has(st.pid) || before?.has(st.pid)) continue;
+    // A process this one spawned itself is another unit's (the init instance runs many).
+    if (isTrackedChild(st.pid)) continue;
+    if (st.ppid !== Deno.pid || st.state === "Z") continue;
+    if (marker) {
+      const env = readEnviron(st.pid);
+      if (env.length && !env.includes(marker)) continue;
+    }
+    out.push(st.pid);
   }
   return out;
 }
@@ -657,6 +673,9 @@ async function startMain(a: Activation, timeoutMs: number): Promise<JobOutcome> 
     case "forking": {
       setChildSubreaper();
       const cmd = s.exec.ExecStart[0];
+      // In the init instance every unit's processes are children of this one: the daemon
+      // is a child that appears while ExecStart runs (not one that was there before).
+      const before = new Set(adoptedChildren(new Set()));
       const exit = await a.runControl("ExecStart", cmd, timeoutMs);
       if (!succeeded(s, cmd, exit)) {
         return await failStart(a, resultOf(exit), exit);
@@ -668,14 +687,15 @@ async function startMain(a: Activation, timeoutMs: number): Promise<JobOutcome> 
           const pid = readPidFile(se, pidFile);
           if (pid && isAlive(pid)) return pid;
           // As systemd: no PID file and nothing of the service left: stop waiting (0).
-          const gone = !adoptedChildren(new Set([exit.pid])).length && !liveMembers(a.st).length;
+          const gone = !adoptedChildren(new Set([exit.pid]), before, a.st.InvocationID).length &&
+            !liveMembers(a.st).length;
           return gone ? 0 : undefined;
         }, Math.min(timeoutMs, 90_000)) || undefined;
         if (main === undefined) {
           se.warn(`${a.unit.id}: New main PID could not be read from PID file ${pidFile}.`);
         }
       }
-      const adopted = adoptedChildren(new Set([exit.pid]));
+      const adopted = adoptedChildren(new Set([exit.pid]), before, a.st.InvocationID);
       if (main === undefined && s.guessMainPID && adopted.length === 1) main = adopted[0];
       const sessions = new Set(a.st.Sessions ?? []);
       for (const p of adopted) {

@@ -236,3 +236,138 @@ Deno.test("init with two units exits 0 once both ended with success; orphans are
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test({
+  name: "a non-root PID 1 runs in user mode: the user's units and the system units of its User=",
+  ignore: skip !== undefined,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const root = makeTree({
+      "/etc/passwd": "root:x:0:0::/root:/bin/sh\nnobody:x:65534:65534::/nonexistent:/bin/false\n",
+      "/etc/group": "root:x:0:\nnogroup:x:65534:\n",
+      "/etc/systemd/system/nob.service": "[Unit]\nDescription=Runs as nobody\n[Service]\n" +
+        "User=nobody\nExecStart=/bin/sh -c 'echo i am $(id -u); sleep 1'\n",
+      [`${WANTS}/nob.service`]: "->../nob.service",
+      "/etc/systemd/system/rootonly.service": "[Service]\nExecStart=/bin/sleep infinity\n",
+      [`${WANTS}/rootonly.service`]: "->../rootonly.service",
+      "/etc/systemd/user/mine.service":
+        "[Unit]\nDescription=User unit\n[Service]\nExecStart=/bin/sh -c 'echo user unit; sleep 1'\n",
+      "/etc/systemd/user/default.target.wants/mine.service": "->../mine.service",
+    });
+    // The program's sources, where the unprivileged user can read them.
+    const code = await Deno.makeTempDir({ prefix: "sysctl-src-" });
+    const repo = new URL("../../", import.meta.url).pathname;
+    try {
+      Deno.mkdirSync(`${root}/tmp`, { mode: 0o1777 });
+      Deno.chmodSync(`${root}/tmp`, 0o1777);
+      await new Deno.Command("cp", { args: ["-r", `${repo}/src`, `${repo}/mod.ts`, code] })
+        .output();
+      await new Deno.Command("chmod", { args: ["-R", "a+rX", code, root] }).output();
+      const out = await new Deno.Command("unshare", {
+        args: [
+          "--pid",
+          "--fork",
+          "--mount-proc",
+          "--kill-child",
+          "setpriv",
+          "--reuid=65534",
+          "--regid=65534",
+          "--clear-groups",
+          "env",
+          `HOME=${code}`,
+          `DENO_DIR=${code}/.deno`,
+          "sh",
+          "-c",
+          // exec: the program must be PID 1 (no verb, --exit: leave once the units ended).
+          `exec ${Deno.execPath()} run --quiet ${PERMS.join(" ")} ${code}/mod.ts ` +
+          `--root=${root} --exit`,
+        ],
+        stdin: "null",
+        signal: AbortSignal.timeout(30_000),
+        env: { NO_COLOR: "1" },
+      }).output();
+      const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+      assert.match(text, /^mine\.service: user unit$/m, text);
+      assert.match(text, /^nob\.service: i am 65534$/m, text);
+      assert.doesNotMatch(text, /rootonly/);
+      assert.equal(out.code, 0, text);
+    } finally {
+      await Deno.remove(root, { recursive: true });
+      await Deno.remove(code, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "without /proc the init refuses to start in one line",
+  ignore: skip !== undefined,
+  fn: async () => {
+    const root = makeTree({ "/etc/systemd/system/s.service": "[Service]\nExecStart=/bin/true\n" });
+    try {
+      const out = await new Deno.Command("unshare", {
+        args: [
+          "--mount",
+          "--pid",
+          "--fork",
+          "sh",
+          "-c",
+          `umount -l /proc && exec ${Deno.execPath()} run --quiet ${PERMS.join(" ")} ${MOD} ` +
+          `--root=${root}`,
+        ],
+        stdin: "null",
+        env: { NO_COLOR: "1" },
+      }).output();
+      const dec = new TextDecoder();
+      assert.equal(out.code, 1);
+      assert.equal(dec.decode(out.stdout), "");
+      assert.equal(
+        dec.decode(out.stderr),
+        "Failed to start the init instance: /proc is not mounted.\n",
+      );
+    } finally {
+      await Deno.remove(root, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "as PID 1, a unit that cannot load and a corrupt state file do not take the init down",
+  ignore: skip !== undefined,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const root = makeTree({
+      "/etc/systemd/system/ok.service": "[Service]\nExecStart=/bin/sleep infinity\n" +
+        "Restart=always\nRestartSec=100ms\n",
+      [`${WANTS}/ok.service`]: "->../ok.service",
+      // A directory where the unit file should be: systemd's load error.
+      "/etc/systemd/system/broken.service/x": "",
+      [`${WANTS}/broken.service`]: "->../broken.service",
+    });
+    const pid1 = await startPid1(root);
+    try {
+      assert.ok(await until(async () => (await pid1.systemctl("is-active", "ok")).code === 0));
+      assert.ok(
+        await until(async () =>
+          (await pid1.systemctl("is-system-running")).stdout !== "starting\n"
+        ),
+      );
+      const main = parseShow((await pid1.systemctl("show", "ok")).stdout).MainPID;
+      Deno.writeTextFileSync(`${root}/run/systemctl/units/ok.service.json`, "{not json");
+      await pid1.sh(`kill -9 ${main}`);
+      await new Promise((r) => setTimeout(r, 500));
+      // PID 1 is still there and answers; the unit reads as having no state.
+      assert.equal(Deno.readTextFileSync(`/proc/${pid1.hostPid}/comm`).trim(), "systemd");
+      assert.match((await pid1.systemctl("is-system-running")).stdout, /^(running|degraded)\n$/);
+      assert.ok((await pid1.systemctl("start", "ok")).code === 0);
+      assert.equal((await pid1.systemctl("is-active", "ok")).stdout, "active\n");
+      pid1.signal("SIGTERM");
+      assert.equal(await pid1.exited, 0, pid1.output());
+    } finally {
+      pid1.kill();
+      await pid1.exited.catch(() => {});
+      await Deno.remove(root, { recursive: true });
+    }
+  },
+});

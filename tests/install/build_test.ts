@@ -116,13 +116,27 @@ Deno.test("the bundle launcher passes the permission list and the caller's argum
     exec,
     `exec "$deno" run ${
       [...PERMISSION_FLAGS, ...RUN_FLAGS].join(" ")
-    } "$lib/systemctl.js" --journalctl "$@"`,
+    } $v8 "$lib/systemctl.js" --journalctl "$@"`,
   );
   assert.ok(!/ -A | --allow-all/.test(text));
   assert.match(
     compiledCompanionLauncher(["--journalctl"]),
     /exec "\$here\/systemctl" --journalctl "\$@"/,
   );
+});
+
+Deno.test("the bundle launcher turns on the idle memory trim only for the init", async () => {
+  await withTemp(async (dir) => {
+    Deno.writeTextFileSync(`${dir}/systemctl`, bundleLauncher());
+    Deno.writeTextFileSync(`${dir}/systemctl.js`, "");
+    Deno.writeTextFileSync(`${dir}/deno`, '#!/bin/sh\necho "$@"\n', { mode: 0o755 });
+    const run = async (...args: string[]) =>
+      new TextDecoder().decode(
+        (await new Deno.Command("sh", { args: [`${dir}/systemctl`, ...args] }).output()).stdout,
+      );
+    assert.match(await run("init"), /--v8-flags=--expose-gc,--max-semi-space-size=1 /);
+    assert.doesNotMatch(await run("status"), /--v8-flags/);
+  });
 });
 
 Deno.test("shQuote leaves plain words alone and quotes the rest", () => {

@@ -1,0 +1,145 @@
+/**
+ * `systemd-tmpfiles --create` for the init instance's boot: containers have
+ * no systemd-tmpfiles-setup.service, yet packages rely on its directories
+ * (mariadb's `/run/mysqld`, postgresql's `/run/postgresql`, ...), which a fresh
+ * `/run` (a tmpfs, or an image whose `/run` was emptied) lacks. Creates what
+ * the d/D/v/q/Q, f/F, w, L, e and z/Z lines ask for, inside the root; removal,
+ * aging, device nodes, copies and attributes are left to the image.
+ * @module
+ */
+
+import type { RootMap } from "./paths.ts";
+import { parseTmpfiles, type TmpfilesEntry } from "../unit/tmpfiles.ts";
+import { lookupGroup, lookupUser } from "./host_info.ts";
+
+/** Where tmpfiles.d files are searched, highest priority first (Debian's systemd 252). */
+export const TMPFILES_DIRS = [
+  "/etc/tmpfiles.d",
+  "/run/tmpfiles.d",
+  "/usr/local/lib/tmpfiles.d",
+  "/usr/lib/tmpfiles.d",
+  "/lib/tmpfiles.d",
+];
+
+/**
+ * Paths never touched: what the container runtime owns, and /run/nologin, which
+ * systemd-user-sessions.service would remove once the boot is done; no such
+ * service runs here, so it would lock non-root users out for good.
+ */
+const FOREIGN = /^\/(dev|proc|sys)(\/|$)|^\/run\/nologin$/;
+
+/** The entries of every tmpfiles.d file, a name in a higher directory masking the same below. */
+export function readTmpfiles(root: RootMap, warn: (line: string) => void): TmpfilesEntry[] {
+  const chosen = new Map<string, string>();
+  for (const dir of TMPFILES_DIRS) {
+    try {
+      for (const entry of Deno.readDirSync(root.host(dir))) {
+        if (entry.name.endsWith(".conf") && !chosen.has(entry.name)) {
+          chosen.set(entry.name, `${dir}/${entry.name}`);
+        }
+      }
+    } catch { /* no such directory */ }
+  }
+  const entries: TmpfilesEntry[] = [];
+  for (const name of [...chosen.keys()].sort()) {
+    const file = chosen.get(name)!;
+    let text: string;
+    try {
+      text = Deno.readTextFileSync(root.host(file));
+    } catch {
+      continue;
+    }
+    // An empty file or a link to /dev/null masks the name.
+    entries.push(...parseTmpfiles(text, file, warn));
+  }
+  return entries;
+}
+
+function owner(root: RootMap, e: TmpfilesEntry): { uid?: number; gid?: number } {
+  const user = e.user === undefined
+    ? undefined
+    : /^\d+$/.test(e.user)
+    ? Number(e.user)
+    : lookupUser(root, e.user)?.uid;
+  const group = e.group === undefined
+    ? undefined
+    : /^\d+$/.test(e.group)
+    ? Number(e.group)
+    : lookupGroup(root, e.group)?.gid;
+  return { uid: user, gid: group };
+}
+
+function exists(path: string): boolean {
+  try {
+    Deno.lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function adjust(root: RootMap, host: string, e: TmpfilesEntry, defaultMode: number): void {
+  const mode = e.mode ?? defaultMode;
+  Deno.chmodSync(host, mode);
+  const { uid, gid } = owner(root, e);
+  if (uid !== undefined || gid !== undefined) Deno.chownSync(host, uid ?? null, gid ?? null);
+}
+
+/** Applies one entry; throws on a failure. */
+function apply(root: RootMap, e: TmpfilesEntry): void {
+  const host = root.host(e.path);
+  switch (e.type) {
+    case "d":
+    case "D":
+    case "v":
+    case "q":
+    case "Q":
+      if (!exists(host)) {
+        Deno.mkdirSync(host, { recursive: true });
+        adjust(root, host, e, 0o755);
+      } else if (Deno.statSync(host).isDirectory) adjust(root, host, e, 0o755);
+      return;
+    case "e":
+      if (exists(host)) adjust(root, host, e, 0o755);
+      return;
+    case "f":
+    case "F":
+      if (!exists(host) || e.type === "F" || e.plus) {
+        Deno.writeTextFileSync(host, e.argument ?? "", { create: true });
+        adjust(root, host, e, 0o644);
+      }
+      return;
+    case "w":
+      if (exists(host)) Deno.writeTextFileSync(host, e.argument ?? "", { append: e.plus });
+      return;
+    case "L":
+      if (e.plus && exists(host)) Deno.removeSync(host, { recursive: true });
+      if (!exists(host)) {
+        Deno.mkdirSync(host.slice(0, host.lastIndexOf("/")) || "/", { recursive: true });
+        Deno.symlinkSync(e.argument ?? `/usr/share/factory${e.path}`, host);
+      }
+      return;
+    case "z":
+    case "Z":
+      if (exists(host)) adjust(root, host, e, Deno.statSync(host).isDirectory ? 0o755 : 0o644);
+      return;
+    default:
+      // x, X, r, R (cleanup), c, b, p (nodes), C (copy), a, h (attributes): left to the image.
+      return;
+  }
+}
+
+/** Creates what the tmpfiles.d entries ask for; returns one line per failure. */
+export function createTmpfiles(root: RootMap, warn: (line: string) => void): number {
+  let created = 0;
+  for (const e of readTmpfiles(root, warn)) {
+    if (FOREIGN.test(e.path) || /[%*?[]/.test(e.path)) continue;
+    try {
+      apply(root, e);
+      created++;
+    } catch (error) {
+      warn(`${e.where}: Failed to create ${e.path}: ${(error as Error).message}`);
+    }
+  }
+  return created;
+}

@@ -1,0 +1,60 @@
+import assert from "node:assert/strict";
+import { parseTmpfiles } from "../../src/unit/tmpfiles.ts";
+import { createTmpfiles } from "../../src/units/tmpfiles.ts";
+import { RootMap } from "../../src/units/paths.ts";
+import { makeTree } from "../cli/_cli.ts";
+
+Deno.test("parseTmpfiles reads type, path, mode, owner and the rest of the line as argument", () => {
+  const warnings: string[] = [];
+  const entries = parseTmpfiles(
+    [
+      "# comment",
+      "d /run/mysqld 0755 mysql root -",
+      'f+ "/run/with space" - - - - hello world',
+      "L /var/run - - - - ../run",
+      "d relative 0755 - - -",
+      "d /run/x 99z - - -",
+    ].join("\n"),
+    "/usr/lib/tmpfiles.d/t.conf",
+    (w) => warnings.push(w),
+  );
+  assert.deepEqual(entries.map((e) => [e.type, e.path, e.mode, e.user, e.group, e.argument]), [
+    ["d", "/run/mysqld", 0o755, "mysql", "root", undefined],
+    ["f", "/run/with space", undefined, undefined, undefined, "hello world"],
+    ["L", "/var/run", undefined, undefined, undefined, "../run"],
+  ]);
+  assert.equal(entries[1].plus, true);
+  assert.deepEqual(warnings, [
+    "/usr/lib/tmpfiles.d/t.conf:5: Path 'relative' not absolute, skipping.",
+    "/usr/lib/tmpfiles.d/t.conf:6: Invalid mode '99z'.",
+  ]);
+});
+
+Deno.test("createTmpfiles makes the directories packages expect in a fresh /run, inside the root", () => {
+  const root = makeTree({
+    "/etc/passwd": "root:x:0:0::/root:/bin/sh\nmysql:x:101:102::/nonexistent:/bin/false\n",
+    "/etc/group": "root:x:0:\nmysql:x:102:\n",
+    "/usr/lib/tmpfiles.d/mariadb.conf": "d /run/mysqld 0750 mysql mysql -\n",
+    "/usr/lib/tmpfiles.d/masked.conf": "d /run/masked 0755 - - -\n",
+    "/etc/tmpfiles.d/masked.conf": "",
+    "/usr/lib/tmpfiles.d/misc.conf":
+      "f /run/utmp 0664 root root -\nL /run/link - - - - /run/mysqld\n" +
+      "F! /run/nologin 0644 - - - booting\nd /dev/shm/x 0755 - - -\n",
+  });
+  try {
+    const warnings: string[] = [];
+    createTmpfiles(new RootMap(root), (w) => warnings.push(w));
+    assert.deepEqual(warnings, []);
+    const st = Deno.statSync(`${root}/run/mysqld`);
+    assert.ok(st.isDirectory);
+    assert.equal(st.mode! & 0o7777, 0o750);
+    if (Deno.uid() === 0) assert.deepEqual([st.uid, st.gid], [101, 102]);
+    assert.ok(Deno.statSync(`${root}/run/utmp`).isFile);
+    assert.equal(Deno.readLinkSync(`${root}/run/link`), "/run/mysqld");
+    assert.throws(() => Deno.statSync(`${root}/run/masked`), "masked by an empty file in /etc");
+    assert.throws(() => Deno.statSync(`${root}/run/nologin`), "never locks users out");
+    assert.throws(() => Deno.statSync(`${root}/dev/shm/x`), "/dev belongs to the runtime");
+  } finally {
+    Deno.removeSync(root, { recursive: true });
+  }
+});
