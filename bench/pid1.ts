@@ -29,7 +29,7 @@ import type { Cmd } from "./lib.ts";
 
 /** PID-1 settings. */
 export interface Pid1Config {
-  /** Our program without a verb: `deno run <flags> mod.ts` (the root is appended). */
+  /** Our program without a verb: the installed `systemctl` (the root is appended). */
   ours: Cmd;
   /** The reference script. */
   refScript: string;

@@ -12,7 +12,8 @@
  *   on the copied root.
  * - Issue 4: the installed artifact (install.sh --bundle) against `deno run`
  *   of a hello-world script.
- * - Issue 8, PID 1 (bench/pid1.ts): each tool as PID 1 of a fresh namespace
+ * - Issue 8, PID 1 (bench/pid1.ts): each tool (ours: the installed artifact)
+ *   as PID 1 of a fresh namespace
  *   with 20 and 200 enabled Type=simple services: boot until all are active,
  *   idle RSS and CPU (beside a bare Deno process with the same FFI binding
  *   and signal listeners), zombies left 1.5 s after 1,000 and 10,000 orphans
@@ -225,6 +226,18 @@ async function serviceCases(cfg: ServiceConfig, work: string): Promise<ServiceRe
   return await runServiceCases(cfg, "host (no PID namespace)");
 }
 
+/** `install.sh --root DIR --bundle`; returns the installed `systemctl`. */
+async function installImage(image: string): Promise<string> {
+  Deno.mkdirSync(image, { recursive: true });
+  await mustRun({
+    cmd: join(REPO, "install.sh"),
+    args: ["--root", image, "--bundle"],
+    cwd: REPO,
+    env: CHILD_ENV,
+  });
+  return join(image, "usr/bin/systemctl");
+}
+
 function hostInfo(): Record<string, string> {
   const info: Record<string, string> = {};
   try {
@@ -352,15 +365,7 @@ async function main(): Promise<number> {
 
     if (!skip.has("install")) {
       log("issue 4: installed artifact");
-      const image = join(work, "image");
-      Deno.mkdirSync(image);
-      await mustRun({
-        cmd: join(REPO, "install.sh"),
-        args: ["--root", image, "--bundle"],
-        cwd: REPO,
-        env: CHILD_ENV,
-      });
-      const installed = join(image, "usr/bin/systemctl");
+      const installed = await installImage(join(work, "image"));
       const floorSide: Side = {
         cmd: { cmd: DENO, args: ["run", hello], env: CHILD_ENV },
         check: expect([0], /hello, world/),
@@ -389,8 +394,11 @@ async function main(): Promise<number> {
       const idleSeconds = Number(Deno.env.get("BENCH_IDLE_SECONDS") || 60);
       if (!(idleSeconds > 0)) throw new Error(`BENCH_IDLE_SECONDS: not a positive number`);
       if (!await pidNamespaceWorks()) throw new Error("the PID-1 cases need unshare --pid as root");
+      // Ours as a container runs it: the installed artifact (its launcher adds the V8 flags
+      // of PID 1).
+      const installed = await installImage(join(work, "pid1-image"));
       pid1 = await runPid1Cases({
-        ours: { cmd: DENO, args: ["run", ...PERMISSION_FLAGS, join(REPO, "mod.ts")] },
+        ours: { cmd: installed, args: [] },
         refScript: reference.script,
         bare: { cmd: DENO, args: ["run", ...PERMISSION_FLAGS, join(BENCH, "pid1_bare.ts")] },
         counts: envList("BENCH_PID1_SERVICES", [20, 200]),
