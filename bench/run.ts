@@ -14,11 +14,20 @@
  *   of a hello-world script.
  * - Issue 9, safety (bench/safety.ts): PID-reuse and kill -9 trials (BENCH_SAFETY_TRIALS,
  *   100 each) in a fresh PID namespace; foreign processes killed and duplicates must be 0.
+ * - Issue 8, PID 1 (bench/pid1.ts): each tool (ours: the installed artifact)
+ *   as PID 1 of a fresh namespace
+ *   with 20 and 200 enabled Type=simple services: boot until all are active,
+ *   idle RSS and CPU (beside a bare Deno process with the same FFI binding
+ *   and signal listeners), zombies left 1.5 s after 1,000 and 10,000 orphans
+ *   exit, and our SIGTERM-to-exit time with the services stopped in order.
  *
  * Settings: BENCH_RUNS (10), BENCH_WARMUP (1), BENCH_REF_TIMEOUT (120 s),
  * BENCH_CASE_BUDGET (30 s: slow cases run fewer times, at least 3),
  * BENCH_REF_CACHE (<repo>/.cache/ref), BENCH_OUT (bench/RESULTS.md),
- * BENCH_SKIP (comma list of: units, scale, service, install, safety).
+ * BENCH_SKIP (comma list of: units, scale, service, install, safety, pid1);
+ * PID 1: BENCH_IDLE_SECONDS (60), BENCH_PID1_SERVICES (20,200),
+ * BENCH_PID1_ORPHANS (1000,10000), BENCH_PID1_TOOLS (ref,ours), BENCH_PID1_LOGS (a
+ * directory to keep each PID 1's output in); safety: BENCH_SAFETY_TRIALS (100).
  *
  * Exit status: 0 even when targets are missed; 1 when a case errors.
  * @module
@@ -35,6 +44,7 @@ import { copyRealRoot, generateRoot, type Root, sleeperRoot } from "./roots.ts";
 import { runServiceCases, type ServiceConfig, type ServiceResults, STEPS } from "./service.ts";
 import type { SafetyResults } from "./safety.ts";
 import { type CaseRow, renderMarkdown, renderTable, type ScaleRow } from "./report.ts";
+import { type Pid1Results, runPid1Cases } from "./pid1.ts";
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
 const REPO = dirname(BENCH);
@@ -45,6 +55,14 @@ const CHILD_ENV = { DENO_NO_UPDATE_CHECK: "1" };
 const settings = settingsFromEnv();
 const skip = new Set((Deno.env.get("BENCH_SKIP") ?? "").split(",").filter((x) => x));
 const outPath = Deno.env.get("BENCH_OUT") ?? join(BENCH, "RESULTS.md");
+
+function envList(name: string, fallback: number[]): number[] {
+  const text = Deno.env.get(name);
+  if (!text) return fallback;
+  const xs = text.split(",").map(Number);
+  if (xs.some((x) => !Number.isInteger(x) || x < 0)) throw new Error(`${name}=${text}: not a list`);
+  return xs;
+}
 
 function log(text: string): void {
   console.error(text);
@@ -79,6 +97,7 @@ const notes: string[] = [];
 /** Safety trials that touched a foreign process or left a duplicate (each is a case error). */
 let safetyFailures = 0;
 let floorMs: number | undefined;
+let pid1: Pid1Results | undefined;
 
 function addRow(
   section: string,
@@ -244,6 +263,18 @@ async function safetyTrials(work: string, trials: number): Promise<SafetyResults
   return JSON.parse(Deno.readTextFileSync(outPath));
 }
 
+/** `install.sh --root DIR --bundle`; returns the installed `systemctl`. */
+async function installImage(image: string): Promise<string> {
+  Deno.mkdirSync(image, { recursive: true });
+  await mustRun({
+    cmd: join(REPO, "install.sh"),
+    args: ["--root", image, "--bundle"],
+    cwd: REPO,
+    env: CHILD_ENV,
+  });
+  return join(image, "usr/bin/systemctl");
+}
+
 function hostInfo(): Record<string, string> {
   const info: Record<string, string> = {};
   try {
@@ -269,19 +300,26 @@ async function main(): Promise<number> {
   let failed = false;
   try {
     log("building roots...");
-    const real = copyRealRoot(join(work, "real"));
+    const needReal = !skip.has("units") || !skip.has("service");
+    const real = needReal ? copyRealRoot(join(work, "real")) : undefined;
     const generated = new Map<number, Root>();
     for (const n of SCALE_SIZES) {
-      if (n !== 10000 && skip.has("scale")) continue;
+      if (skip.has("scale") && (n !== 10000 || skip.has("units"))) continue;
       generated.set(n, generateRoot(join(work, `gen-${n}`), n));
     }
-    const big = generated.get(10000)!;
-    notes.push(
-      `real root: ${real.units} unit files copied from /lib/systemd/system; enabled: ` +
-        `${real.enabled.join(", ")}; probe unit ${real.probe}`,
-      `generated root: 10000 services with [Install] WantedBy=multi-user.target, every tenth ` +
-        `enabled; probe unit ${big.probe}`,
-    );
+    const big = generated.get(10000);
+    if (real) {
+      notes.push(
+        `real root: ${real.units} unit files copied from /lib/systemd/system; enabled: ` +
+          `${real.enabled.join(", ")}; probe unit ${real.probe}`,
+      );
+    }
+    if (big) {
+      notes.push(
+        `generated root: 10000 services with [Install] WantedBy=multi-user.target, every ` +
+          `tenth enabled; probe unit ${big.probe}`,
+      );
+    }
 
     const hello = join(work, "hello.ts");
     Deno.writeTextFileSync(hello, `console.log("hello, world");\n`);
@@ -295,8 +333,8 @@ async function main(): Promise<number> {
 
     if (!skip.has("units")) {
       log("issue 2: unit files");
-      await unitFileCases("real", real, reference.script, Math.floor(real.units / 2));
-      await unitFileCases("10k", big, reference.script, 10000);
+      await unitFileCases("real", real!, reference.script, Math.floor(real!.units / 2));
+      await unitFileCases("10k", big!, reference.script, 10000);
     }
 
     if (!skip.has("scale")) {
@@ -347,12 +385,12 @@ async function main(): Promise<number> {
       }
       const m = await measurePair(
         {
-          cmd: withArgs(ours(real.dir), "list-units"),
+          cmd: withArgs(ours(real!.dir), "list-units"),
           check: expect([0], /loaded units listed/),
           timeoutMs: settings.oursTimeoutMs,
         },
         {
-          cmd: withArgs(ref(reference.script, real.dir), "list-units"),
+          cmd: withArgs(ref(reference.script, real!.dir), "list-units"),
           check: expect([0]),
           timeoutMs: settings.refTimeoutMs,
           timeoutIsResult: true,
@@ -384,15 +422,7 @@ async function main(): Promise<number> {
 
     if (!skip.has("install")) {
       log("issue 4: installed artifact");
-      const image = join(work, "image");
-      Deno.mkdirSync(image);
-      await mustRun({
-        cmd: join(REPO, "install.sh"),
-        args: ["--root", image, "--bundle"],
-        cwd: REPO,
-        env: CHILD_ENV,
-      });
-      const installed = join(image, "usr/bin/systemctl");
+      const installed = await installImage(join(work, "image"));
       const floorSide: Side = {
         cmd: { cmd: DENO, args: ["run", hello], env: CHILD_ENV },
         check: expect([0], /hello, world/),
@@ -414,6 +444,31 @@ async function main(): Promise<number> {
         );
         addRow("installed artifact (issue 4)", name, "host", m, 1.5, "floor");
       }
+    }
+
+    if (!skip.has("pid1")) {
+      log("issue 8: PID 1");
+      const idleSeconds = Number(Deno.env.get("BENCH_IDLE_SECONDS") || 60);
+      if (!(idleSeconds > 0)) throw new Error(`BENCH_IDLE_SECONDS: not a positive number`);
+      if (!await pidNamespaceWorks()) throw new Error("the PID-1 cases need unshare --pid as root");
+      // Ours as a container runs it: the installed artifact (its launcher adds the V8 flags
+      // of PID 1).
+      const installed = await installImage(join(work, "pid1-image"));
+      pid1 = await runPid1Cases({
+        ours: { cmd: installed, args: [] },
+        refScript: reference.script,
+        bare: { cmd: DENO, args: ["run", ...PERMISSION_FLAGS, join(BENCH, "pid1_bare.ts")] },
+        counts: envList("BENCH_PID1_SERVICES", [20, 200]),
+        orphans: envList("BENCH_PID1_ORPHANS", [1000, 10000]),
+        tools: (Deno.env.get("BENCH_PID1_TOOLS") || "ref,ours").split(",").map((t) => {
+          if (t !== "ref" && t !== "ours") throw new Error(`BENCH_PID1_TOOLS: unknown tool ${t}`);
+          return t;
+        }),
+        idleSeconds,
+        work,
+        keepLogs: Deno.env.get("BENCH_PID1_LOGS") || undefined,
+        log,
+      });
     }
   } catch (e) {
     failed = true;
@@ -443,11 +498,12 @@ async function main(): Promise<number> {
     floorMs,
     host: hostInfo(),
   };
-  console.log(renderTable(rows, scaleRows));
+  console.log(renderTable(rows, scaleRows, pid1));
   const errors = rows.filter((r) => r.ours.error || r.base.error).length +
-    scaleRows.filter((r) => r.ours.error || r.ref?.error).length + safetyFailures;
+    scaleRows.filter((r) => r.ours.error || r.ref?.error).length + safetyFailures +
+    (pid1?.runs.filter((r) => r.error).length ?? 0);
   if (!failed) {
-    Deno.writeTextFileSync(outPath, renderMarkdown(rows, scaleRows, meta, notes));
+    Deno.writeTextFileSync(outPath, renderMarkdown(rows, scaleRows, meta, notes, pid1));
     // deno fmt formats Markdown too (`deno task test` checks it): keep the file clean.
     await mustRun({ cmd: DENO, args: ["fmt", "--quiet", outPath], cwd: REPO });
     log(`wrote ${outPath} (${meta.durationS.toFixed(0)} s)`);
