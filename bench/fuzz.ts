@@ -1,0 +1,619 @@
+/**
+ * Issue 9, fuzzing: mutated copies of real unit files (the host's /lib/systemd/system
+ * and /etc/systemd/system, Debian's own) and random command lines, run through the real
+ * CLI entry point (`main`) in-process against temporary roots.
+ *
+ * `deno run --allow-all bench/fuzz.ts [--seed N] [--files N] [--argv N] [--json]`
+ *
+ * A finding is one of:
+ * - crash: an exception that escaped a verb as a JavaScript built-in error (TypeError,
+ *   RangeError, ReferenceError, …; our own errors are plain one-line messages), or a
+ *   rejected promise out of `main`;
+ * - garbage: `undefined`, `NaN`, `[object Object]` or `Infinity` printed where a value was
+ *   expected;
+ * - escape: a file written outside the temporary root by enable/disable/mask/preset.
+ *
+ * Each phase (write, inspect and read verbs, then random command lines) runs in its own
+ * process: a verb revokes, for the whole process, what its access class does not need.
+ * The run is deterministic for a seed. bench/run.ts prints the counts (BENCH_SKIP=fuzz);
+ * tests/units/fuzz_test.ts runs a smaller seeded round and expects no finding.
+ * @module
+ */
+
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { main } from "../src/cli/main.ts";
+import type { Io } from "../src/cli/context.ts";
+
+/** What one fuzz round found. */
+export interface FuzzResults {
+  seed: number;
+  unitFiles: number;
+  roots: number;
+  invocations: number;
+  argvCases: number;
+  crashes: number;
+  garbage: number;
+  escapes: number;
+  /** Exit codes seen, and how often. */
+  exitCodes: Record<string, number>;
+  /** Bytes printed on stdout in all. */
+  stdoutBytes: number;
+  /** The first few findings, for the report. */
+  samples: string[];
+  seconds: number;
+}
+
+/** A small deterministic PRNG (mulberry32). */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const CORPUS_DIRS = ["/lib/systemd/system", "/etc/systemd/system", "/lib/systemd/user"];
+
+/** Real unit files: name → text. */
+function corpus(): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const dir of CORPUS_DIRS) {
+    let entries: Deno.DirEntry[];
+    try {
+      entries = [...Deno.readDirSync(dir)];
+    } catch {
+      continue;
+    }
+    for (const e of entries) {
+      if (!e.isFile || !/\.(service|socket|timer|target|path|mount)$/.test(e.name)) continue;
+      try {
+        out.set(e.name, Deno.readTextFileSync(join(dir, e.name)));
+      } catch { /* unreadable */ }
+    }
+  }
+  if (out.size === 0) {
+    out.set(
+      "fallback.service",
+      "[Unit]\nDescription=x\nAfter=network.target\n[Service]\nType=forking\n" +
+        "ExecStart=/bin/true %i\nPIDFile=/run/x.pid\n[Install]\nWantedBy=multi-user.target\n",
+    );
+  }
+  return out;
+}
+
+/** Values that broke parsers before, or might. */
+const TRICKY = [
+  "",
+  " ",
+  "infinity",
+  "-1",
+  "0",
+  "18446744073709551615",
+  "99999999999999999999999",
+  "1e400",
+  "5min 3s 2ms -1us",
+  "%",
+  "%I %i %n %N %p %f %P %u %U %h %t %%",
+  "%Z",
+  "${",
+  "$",
+  "${X",
+  "$$",
+  "\\",
+  '"',
+  "'",
+  '"unterminated',
+  "..",
+  "/../../../etc/shadow",
+  "a:../../x",
+  "file:/../../x",
+  "@",
+  "-",
+  "-+!!@:",
+  ";",
+  "\\;",
+  "\\x00",
+  "\\u",
+  "[Unit",
+  "[",
+  "]",
+  "\t\t",
+  "yes",
+  "no",
+  "on-failure",
+  "exit-code",
+  "SIGKILL",
+  "SIGRTMIN+40",
+  "0777",
+  "x".repeat(70000),
+  "a b ".repeat(5000),
+  "\u{1F600}",
+  "\uFFFD\u0000\u0001",
+  "/dev/null",
+  "/proc/self/fd/0",
+  "foo@.service",
+  "foo@bar.service",
+  "-.mount",
+  "../x.service",
+  "*",
+  "?",
+  "!",
+  "|",
+  "!|",
+];
+
+const SECTIONS = [
+  "[Unit]",
+  "[Service]",
+  "[Install]",
+  "[Socket]",
+  "[Timer]",
+  "[X-Own]",
+  "[Unit",
+  "[",
+];
+
+const KEYS = [
+  "ExecStart",
+  "ExecStartPre",
+  "ExecStop",
+  "ExecReload",
+  "Type",
+  "Restart",
+  "RestartSec",
+  "TimeoutSec",
+  "TimeoutStartSec",
+  "TimeoutStopSec",
+  "Environment",
+  "EnvironmentFile",
+  "PIDFile",
+  "User",
+  "Group",
+  "WorkingDirectory",
+  "RuntimeDirectory",
+  "StateDirectory",
+  "StandardOutput",
+  "StandardError",
+  "KillMode",
+  "KillSignal",
+  "SuccessExitStatus",
+  "RestartPreventExitStatus",
+  "LimitNOFILE",
+  "LimitAS",
+  "OOMScoreAdjust",
+  "Nice",
+  "UMask",
+  "Requires",
+  "Wants",
+  "After",
+  "Before",
+  "Conflicts",
+  "PartOf",
+  "BindsTo",
+  "ConditionPathExists",
+  "AssertArchitecture",
+  "ConditionArchitecture",
+  "ConditionVirtualization",
+  "WantedBy",
+  "RequiredBy",
+  "Alias",
+  "Also",
+  "DefaultInstance",
+  "ListenStream",
+  "OnCalendar",
+  "Description",
+  "Documentation",
+  ".include",
+];
+
+function pick<T>(r: () => number, xs: readonly T[]): T {
+  return xs[Math.floor(r() * xs.length)];
+}
+
+/** One random mutation of a unit file's text. */
+function mutate(r: () => number, text: string): string {
+  const lines = text.split("\n");
+  const at = Math.floor(r() * (lines.length + 1));
+  switch (Math.floor(r() * 11)) {
+    case 0: // delete a line
+      lines.splice(at, 1);
+      break;
+    case 1: // duplicate a line
+      if (lines.length) lines.splice(at, 0, lines[Math.min(at, lines.length - 1)]);
+      break;
+    case 2: { // swap two lines
+      const b = Math.floor(r() * lines.length);
+      if (lines.length) [lines[at % lines.length], lines[b]] = [lines[b], lines[at % lines.length]];
+      break;
+    }
+    case 3: // truncate at a random byte
+      return text.slice(0, Math.floor(r() * text.length));
+    case 4: { // random bytes spliced in
+      const n = 1 + Math.floor(r() * 8);
+      let junk = "";
+      for (let i = 0; i < n; i++) junk += String.fromCharCode(Math.floor(r() * 0x100));
+      const pos = Math.floor(r() * text.length);
+      return text.slice(0, pos) + junk + text.slice(pos);
+    }
+    case 5: { // a tricky value for an existing key
+      const i = lines.findIndex((l, k) => k >= at && l.includes("="));
+      if (i >= 0) lines[i] = lines[i].slice(0, lines[i].indexOf("=") + 1) + pick(r, TRICKY);
+      break;
+    }
+    case 6: // a random key with a tricky value
+      lines.splice(at, 0, `${pick(r, KEYS)}=${pick(r, TRICKY)}`);
+      break;
+    case 7: // a section header
+      lines.splice(at, 0, pick(r, SECTIONS));
+      break;
+    case 8: // line continuations and comments
+      lines.splice(at, 0, pick(r, ["\\", "# \\", "; x", "Exec\\", "  Description = spaced  "]));
+      break;
+    case 9: // CR line ends
+      return lines.join("\r\n");
+    default: // a tricky value appended to an existing line
+      if (lines.length) lines[at % lines.length] += pick(r, TRICKY);
+  }
+  return lines.join("\n");
+}
+
+export const BUILTIN_ERROR =
+  /^(Uncaught )?(TypeError|RangeError|ReferenceError|EvalError|URIError|InternalError|NotCapable|PermissionDenied)\b|Maximum call stack/m;
+export const GARBAGE = /(=|: |\s)(undefined|NaN|\[object Object\])$/m;
+
+function captureIo(): Io & { stdout: () => string; stderr: () => string } {
+  const out: string[] = [];
+  const err: string[] = [];
+  return {
+    out: (t) => void out.push(t),
+    err: (t) => void err.push(t),
+    flush() {},
+    stdoutIsTty: false,
+    stdout: () => out.join(""),
+    stderr: () => err.join(""),
+  };
+}
+
+/** Lists every path under dir (files and links), for the escape check. */
+function listTree(dir: string, acc = new Set<string>()): Set<string> {
+  let entries: Deno.DirEntry[];
+  try {
+    entries = [...Deno.readDirSync(dir)];
+  } catch {
+    return acc;
+  }
+  for (const e of entries) {
+    const p = join(dir, e.name);
+    acc.add(p);
+    if (e.isDirectory) listTree(p, acc);
+  }
+  return acc;
+}
+
+/** The roots a round made, shared with its phase processes. */
+interface Manifest {
+  work: string;
+  roots: { dir: string; names: string[] }[];
+  unitFiles: number;
+}
+
+type Phase = "write" | "inspect" | "read" | "argv-inspect" | "argv-read";
+const PHASES: readonly Phase[] = ["write", "inspect", "read", "argv-inspect", "argv-read"];
+
+/** What one phase process reports. */
+interface PhaseResult {
+  invocations: number;
+  argvCases: number;
+  crashes: number;
+  garbage: number;
+  exitCodes: Record<string, number>;
+  stdoutBytes: number;
+  samples: string[];
+}
+
+/** Builds the mutated roots; writes nothing outside `work`. */
+function buildRoots(work: string, seed: number, files: number, perRoot: number): Manifest {
+  const r = rng(seed);
+  const source = [...corpus().entries()];
+  const roots: Manifest["roots"] = [];
+  let made = 0;
+  while (made < files) {
+    const dir = join(work, `root${roots.length}`);
+    const unitDir = join(dir, "etc/systemd/system");
+    Deno.mkdirSync(unitDir, { recursive: true });
+    Deno.mkdirSync(join(dir, "lib/systemd/system"), { recursive: true });
+    const names: string[] = [];
+    for (let i = 0; i < perRoot && made < files; i++, made++) {
+      const [name, text] = pick(r, source);
+      let body = text;
+      const rounds = 1 + Math.floor(r() * 4);
+      for (let k = 0; k < rounds; k++) body = mutate(r, body);
+      // Some files become templates, some get drop-ins.
+      let unitName = name;
+      if (r() < 0.15 && !name.includes("@")) unitName = name.replace(/\.(\w+)$/, "@.$1");
+      Deno.writeTextFileSync(join(unitDir, unitName), body);
+      if (r() < 0.2) {
+        const d = join(unitDir, `${unitName}.d`);
+        Deno.mkdirSync(d, { recursive: true });
+        Deno.writeTextFileSync(join(d, "x.conf"), mutate(r, "[Service]\nEnvironment=A=1\n"));
+      }
+      names.push(
+        unitName.includes("@.")
+          ? unitName.replace("@.", `@${pick(r, ["a", "x-y", "\\x2d", "", "a b"])}.`)
+          : unitName,
+      );
+    }
+    roots.push({ dir, names });
+  }
+  return { work, roots, unitFiles: made };
+}
+
+const FLAG_WORDS = [
+  "-p",
+  "--property=",
+  "-P",
+  "--value",
+  "--all",
+  "-a",
+  "-t",
+  "--type=",
+  "--state=",
+  "-o",
+  "json",
+  "--output=json-pretty",
+  "--no-pager",
+  "--no-legend",
+  "--plain",
+  "--full",
+  "-l",
+  "--no-block",
+  "--job-mode=fail",
+  "--no-warn",
+  "-q",
+  "--user",
+  "--global",
+  "-n",
+  "--lines=x",
+  "--",
+  "-",
+  "--what=",
+  "--reverse",
+  "--recursive",
+  "x.service",
+  "",
+  "@",
+  "*.service",
+  "a\\x2db.service",
+  "foo@.service",
+  "-.slice",
+  "\u0000",
+];
+
+/**
+ * One phase, in its own process: each verb revokes, for the whole process, what its
+ * access class does not need, so write, inspect and read verbs cannot share a process.
+ */
+async function runPhase(
+  phase: Phase,
+  m: Manifest,
+  seed: number,
+  argvCount: number,
+): Promise<PhaseResult> {
+  const r = rng(seed + PHASES.indexOf(phase) + 1);
+  const res: PhaseResult = {
+    invocations: 0,
+    argvCases: 0,
+    crashes: 0,
+    garbage: 0,
+    exitCodes: {},
+    stdoutBytes: 0,
+    samples: [],
+  };
+  const note = (kind: string, what: string) => {
+    if (res.samples.length < 20) res.samples.push(`${kind}: ${what}`.slice(0, 400));
+  };
+  const trace = Deno.env.get("FUZZ_TRACE") === "1";
+  const run = async (argv: string[]) => {
+    const io = captureIo();
+    res.invocations++;
+    let code: number;
+    try {
+      code = await main(["--debug", ...argv], io);
+    } catch (e) {
+      res.crashes++;
+      note("crash (rejected)", `${argv.join(" ")}: ${(e as Error)?.stack ?? e}`);
+      return;
+    }
+    res.exitCodes[code] = (res.exitCodes[code] ?? 0) + 1;
+    const err = io.stderr();
+    if (trace) console.error(`TRACE ${code} ${argv.slice(1).join(" ")} :: ${err.split("\n")[0]}`);
+    if (BUILTIN_ERROR.test(err)) {
+      res.crashes++;
+      note("crash", `${argv.join(" ")}: ${err.split("\n").slice(0, 3).join(" | ")}`);
+    }
+    const out = io.stdout();
+    res.stdoutBytes += out.length;
+    if (GARBAGE.test(out)) {
+      res.garbage++;
+      const line = out.split("\n").find((l) => GARBAGE.test(l)) ?? "";
+      note("garbage", `${argv.join(" ")} (exit ${code}): ${line}`);
+    }
+  };
+  const randomArgv = (verbs: readonly string[]) => {
+    for (let i = 0; i < argvCount; i++) {
+      const argv = [pick(r, verbs)];
+      const n = Math.floor(r() * 6);
+      for (let k = 0; k < n; k++) {
+        let w = pick(r, FLAG_WORDS);
+        if (w.endsWith("=") && r() < 0.7) w += pick(r, TRICKY).slice(0, 40);
+        argv.splice(1 + Math.floor(r() * argv.length), 0, w);
+      }
+      res.argvCases++;
+      const root = pick(r, m.roots).dir;
+      queue.push([`--root=${root}`, ...argv]);
+    }
+  };
+  const queue: string[][] = [];
+  switch (phase) {
+    case "write":
+      for (const { dir, names } of m.roots) {
+        for (const name of names) {
+          const verb = pick(r, ["enable", "disable", "reenable", "preset", "mask", "unmask"]);
+          queue.push([`--root=${dir}`, "--no-reload", verb, name]);
+        }
+      }
+      break;
+    case "inspect":
+      for (const { dir, names } of m.roots) {
+        queue.push([`--root=${dir}`, "list-units", "--all"]);
+        for (const name of names) {
+          const verb = pick(r, [
+            ["show"],
+            ["show", "-p", "ExecStart,Environment,Type,TimeoutStartUSec,Restart,LoadError"],
+            ["show", "--all"],
+            ["status", "-n0"],
+            ["is-active"],
+            ["list-dependencies"],
+            ["show", "-o", "json"],
+          ]);
+          queue.push([`--root=${dir}`, ...verb, name]);
+        }
+      }
+      break;
+    case "read":
+      for (const { dir, names } of m.roots) {
+        queue.push([`--root=${dir}`, "list-unit-files"]);
+        for (const name of names) {
+          const verb = pick(r, [["cat"], ["is-enabled"], ["get-default"], ["list-unit-files"]]);
+          queue.push([`--root=${dir}`, ...verb, name]);
+        }
+      }
+      break;
+    case "argv-inspect":
+      randomArgv(["show", "status", "is-active", "is-failed", "list-units", "list-dependencies"]);
+      break;
+    case "argv-read":
+      randomArgv(["cat", "is-enabled", "list-unit-files", "help", "get-default"]);
+      break;
+  }
+  for (const argv of queue) await run(argv);
+  return res;
+}
+
+const SELF = fileURLToPath(import.meta.url);
+
+/** Runs one fuzz round: roots are built here, each phase runs in its own process. */
+export async function fuzz(
+  opts: { seed: number; files: number; argv: number; perRoot?: number },
+): Promise<FuzzResults> {
+  const t0 = performance.now();
+  const work = Deno.makeTempDirSync({ prefix: "sysctl-fuzz-" });
+  try {
+    const manifest = buildRoots(work, opts.seed, opts.files, opts.perRoot ?? 25);
+    const manifestPath = join(work, "manifest.json");
+    Deno.writeTextFileSync(manifestPath, JSON.stringify(manifest));
+    const res: FuzzResults = {
+      seed: opts.seed,
+      unitFiles: manifest.unitFiles,
+      roots: manifest.roots.length,
+      invocations: 0,
+      argvCases: 0,
+      crashes: 0,
+      garbage: 0,
+      escapes: 0,
+      exitCodes: {},
+      stdoutBytes: 0,
+      samples: [],
+      seconds: 0,
+    };
+    const before = listTree(work);
+    for (const phase of PHASES) {
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "--allow-all",
+          SELF,
+          "--phase",
+          phase,
+          "--manifest",
+          manifestPath,
+          "--seed",
+          String(opts.seed),
+          "--argv",
+          String(opts.argv),
+        ],
+        stdin: "null",
+        stderr: "inherit",
+      }).output();
+      const text = new TextDecoder().decode(out.stdout).trim().split("\n").pop() ?? "";
+      if (out.code !== 0 || !text.startsWith("{")) {
+        res.crashes++;
+        res.samples.push(`phase ${phase} exited ${out.code}: ${text.slice(0, 300)}`);
+        continue;
+      }
+      const p = JSON.parse(text) as PhaseResult;
+      res.invocations += p.invocations;
+      res.argvCases += p.argvCases;
+      res.crashes += p.crashes;
+      res.garbage += p.garbage;
+      res.stdoutBytes += p.stdoutBytes;
+      for (const [k, v] of Object.entries(p.exitCodes)) {
+        res.exitCodes[k] = (res.exitCodes[k] ?? 0) + v;
+      }
+      res.samples.push(...p.samples.map((s) => `${phase}: ${s}`));
+      if (phase === "write") {
+        for (const p of listTree(work)) {
+          if (before.has(p) || manifest.roots.some((x) => p.startsWith(x.dir + "/"))) continue;
+          res.escapes++;
+          res.samples.push(`escape: ${p}`);
+        }
+      }
+    }
+    res.samples = res.samples.slice(0, 20);
+    res.seconds = Math.round((performance.now() - t0) / 100) / 10;
+    return res;
+  } finally {
+    Deno.removeSync(work, { recursive: true });
+  }
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      seed: { type: "string", default: "1" },
+      files: { type: "string", default: "2000" },
+      argv: { type: "string", default: "2000" },
+      json: { type: "boolean", default: false },
+      phase: { type: "string" },
+      manifest: { type: "string" },
+    },
+  });
+  if (values.phase) {
+    const m = JSON.parse(Deno.readTextFileSync(values.manifest!)) as Manifest;
+    const res = await runPhase(values.phase as Phase, m, Number(values.seed), Number(values.argv));
+    console.log(JSON.stringify(res));
+  } else {
+    const res = await fuzz({
+      seed: Number(values.seed),
+      files: Number(values.files),
+      argv: Number(values.argv),
+    });
+    if (values.json) console.log(JSON.stringify(res));
+    else {
+      console.log(
+        `${res.unitFiles} mutated unit files in ${res.roots} roots, ${res.invocations} ` +
+          `invocations (${res.argvCases} random command lines) in ${res.seconds} s: ` +
+          `${res.crashes} crashes, ${res.garbage} garbage values, ` +
+          `${res.escapes} writes outside the root`,
+      );
+      console.log(`  exit codes: ${JSON.stringify(res.exitCodes)}; ${res.stdoutBytes} bytes out`);
+      for (const s of res.samples) console.log(`  ${s}`);
+    }
+  }
+}
