@@ -240,6 +240,14 @@ const QUERIED = [
   "inst@x.service",
 ];
 
+/** The `show` command lines of Chef, Puppet and Ansible's service_facts (UNIT: the unit). */
+const CLIENT_SHOWS = [
+  ["--system", "show", "-p", "UnitFileState", "-p", "ActiveState", "UNIT"],
+  ["show", "UNIT", "--property", "LoadState", "--property", "UnitFileState", "--no-pager"],
+  ["show", "UNIT", "--property=ActiveState"],
+  ["show", "--property=NeedDaemonReload", "--", "UNIT"],
+];
+
 /** Debian's own unit files, where this machine has the packages (CI installs them). */
 const SHIPPED = [
   "nginx.service",
@@ -493,6 +501,14 @@ Deno.test({
         ["cat", "dropped", "demo"],
         ["list-sockets", "--all", "sock*"],
         ["list-jobs"],
+        // The listings configuration-management tools parse (tests/clients/): Ansible's
+        // service_facts, Puppet's instances, Salt's get_running and get_enabled.
+        ["list-units", "--type", "service", "--all", ...OWN, "inst*"],
+        ["list-units", "--type", "service", "--all", "--plain", ...OWN, "inst*"],
+        ["list-unit-files", "--type", "service", "--all", ...OWN, "static*", "masked*", "inst*"],
+        ["list-unit-files", "--type", "service", "--full", "--all", ...OWN, "static*", "masked*"],
+        ["--full", "--no-legend", "list-units", ...OWN],
+        ["--full", "--no-legend", "list-unit-files", ...OWN, "static*", "masked*", "inst*"],
       ];
       for (const cmd of listings) {
         const real = await live.systemctl(...cmd, "--no-pager");
@@ -512,6 +528,12 @@ Deno.test({
         const real = await live.systemctl("show", unit, "-p", PROPS.join(","));
         const mine = ours(root, "show", unit, "-p", PROPS.join(","));
         same(`show ${unit}`, showComparable(real.stdout), showComparable(mine.stdout));
+        for (const form of CLIENT_SHOWS) {
+          const args = form.map((a) => a === "UNIT" ? unit : a);
+          const real = await live.systemctl(...args);
+          const mine = ours(root, ...args);
+          same(`${args.join(" ")}`, `${real.code} ${real.stdout}`, `${mine.code} ${mine.stdout}`);
+        }
         const rs = await live.systemctl("status", unit, "-n0", "--no-pager");
         const os = ours(root, "status", unit, "-n0", "--no-pager");
         same(
