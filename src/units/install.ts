@@ -225,7 +225,7 @@ export class InstallLookup {
   private constructor(root: RootMap, scope: Scope, env: PathEnv, global: boolean) {
     this.root = root;
     this.scope = scope;
-    const all = searchPath(scope, env);
+    const all = searchPath(scope, env, global);
     const cfg = configDirs(scope, env, global);
     this.persistentConfig = cfg.persistent;
     this.runtimeConfig = cfg.runtime;
