@@ -181,8 +181,8 @@ export interface ClientNamespace {
   exec(args: string[], timeoutMs?: number, env?: Record<string, string>): Promise<Step>;
   /** `/usr/bin/systemctl ARGS` inside. */
   systemctl(...args: string[]): Promise<Step>;
-  /** Runs the fixture playbook once; `facts` is where its service facts land. */
-  playbook(tag: string): Promise<PlaybookRun>;
+  /** Runs the fixture playbook once (`lenient`: failed tasks do not stop the play). */
+  playbook(tag: string, lenient?: boolean): Promise<PlaybookRun>;
   /** Every process of the namespace but PID 1: `pid comm`. */
   processes(): string[];
   /** PID 1's output. */
@@ -196,7 +196,13 @@ export interface PlaybookRun extends Step {
   /** Per task name: whether it changed, failed or was skipped (handlers included). */
   tasks: { name: string; changed: boolean; failed: boolean; msg?: string }[];
   /** The recap of localhost. */
-  stats?: { ok: number; changed: number; failures: number; unreachable: number };
+  stats?: {
+    ok: number;
+    changed: number;
+    failures: number;
+    unreachable: number;
+    ignored: number;
+  };
   /** What the playbook's service_facts returned, with ansible_service_mgr. */
   facts?: {
     service_mgr: string;
@@ -280,7 +286,18 @@ export async function startClientNamespace(o: NamespaceOptions): Promise<ClientN
     } catch { /* gone */ }
     return await child.status;
   };
-  if (!pid || !ns) {
+  // Both PID 1s name themselves `systemd` once the boot script has made the mounts.
+  const comm = () => {
+    try {
+      return Deno.readTextFileSync(`/proc/${pid}/comm`).trim();
+    } catch {
+      return "";
+    }
+  };
+  for (let i = 0; i < 3000 && pid && comm() !== "systemd"; i++) {
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  if (!pid || !ns || comm() !== "systemd") {
     await kill();
     throw new Error(`PID 1 did not start: ${logText()}`);
   }
@@ -296,7 +313,7 @@ export async function startClientNamespace(o: NamespaceOptions): Promise<ClientN
     pid,
     exec,
     systemctl: (...args) => exec(["/usr/bin/systemctl", ...args]),
-    async playbook(tag) {
+    async playbook(tag, lenient = false) {
       const facts = join(stage, `facts-${tag}.json`);
       try {
         Deno.removeSync(facts);
@@ -308,6 +325,8 @@ export async function startClientNamespace(o: NamespaceOptions): Promise<ClientN
           "localhost,",
           "-e",
           `facts_out=${facts}`,
+          "-e",
+          `lenient=${lenient}`,
           join(stage, "site.yml"),
         ],
         600_000,
