@@ -238,6 +238,8 @@ const QUERIED = [
   "sock.socket",
   "tick.timer",
   "inst@x.service",
+  // A bare template: systemd's manager refuses the name (show, status, is-active, is-failed).
+  "inst@.service",
 ];
 
 /** The `show` command lines of Chef, Puppet and Ansible's service_facts (UNIT: the unit). */
