@@ -323,6 +323,38 @@ Deno.test({
         assert.ok(Deno.statSync(`${root.path}/run/systemd/system`).isDirectory);
       });
 
+      await t.step("Ansible: is-enabled -l, list-unit-files NAME, show by alias", async () => {
+        const other = makeRoot({
+          "web.service": `${SLEEP}[Install]\nWantedBy=multi-user.target\nAlias=www.service\n`,
+        });
+        try {
+          assert.equal((await other.run("enable", "web")).code, 0);
+          // -l lists the links `disable` would remove, indented, after the state word.
+          const full = await other.run("is-enabled", "web", "-l");
+          assert.equal(full.code, 0);
+          assert.deepEqual(full.stdout.split("\n").slice(0, 1), ["enabled"]);
+          assert.deepEqual(full.stdout.split("\n").slice(1, -1).sort(), [
+            "  /etc/systemd/system/multi-user.target.wants/web.service",
+            "  /etc/systemd/system/www.service",
+          ]);
+          // By the alias: `alias`, then the same links (systemd 252 live prints them too).
+          const alias = await other.run("is-enabled", "www.service", "-l");
+          assert.equal(alias.stdout.split("\n")[0], "alias");
+          assert.equal(alias.stdout.split("\n").length, 4);
+          const unlisted = await other.run("list-unit-files", "nosuch.service");
+          assert.equal(unlisted.code, 1);
+          assert.equal((await other.run("list-unit-files", "web.service")).code, 0);
+          // show by the alias reports the unit behind it, its own name first.
+          const show = await other.run("show", "www.service", "-p", "Id,Names,UnitFileState");
+          assert.equal(
+            show.stdout,
+            "Id=web.service\nNames=web.service www.service\nUnitFileState=enabled\n",
+          );
+        } finally {
+          cleanupRoot(other);
+        }
+      });
+
       await t.step("flags we do not implement are accepted, as systemd accepts them", async () => {
         for (
           const args of [
@@ -332,6 +364,7 @@ Deno.test({
             ["--no-warn", "is-active", "running"],
             ["-l", "status", "running", "-n", "0"],
             ["--no-ask-password", "--quiet", "is-active", "running"],
+            ["condreload", "running"],
           ]
         ) {
           const r = await root.run(...args);

@@ -35,6 +35,7 @@ TimeoutStopSec=7
 
 [Install]
 WantedBy=multi-user.target
+Alias=demo-alias.service
 `,
   "fail.service": `[Unit]
 Description=Failing
@@ -423,7 +424,9 @@ function showComparable(text: string): string {
 /** Drops the status lines that need cgroup accounting we do not have. */
 function statusComparable(text: string): string {
   return mask(text).split("\n").filter((l) =>
-    !/^\s+(Tasks|Memory|CPU|CGroup|IP|IO):/.test(l) && !/^\s+[└├│]/.test(l)
+    !/^\s+(Tasks|Memory|CPU|CGroup|IP|IO):/.test(l) && !/^\s+[└├│]/.test(l) &&
+    // systemd's cgroup reading, which fails now and then inside the namespace
+    !/^Failed to dump process list for /.test(l)
   ).join("\n");
 }
 
@@ -487,7 +490,8 @@ Deno.test({
       const listings: string[][] = [
         ["list-units", "--all", ...OWN],
         ["list-units", ...OWN],
-        ["list-units", "--failed"],
+        // Restricted to ours: systemd's own gettys may fail in the namespace.
+        ["list-units", "--failed", ...OWN],
         [
           "list-unit-files",
           ...OWN,
@@ -542,6 +546,23 @@ Deno.test({
           `status ${unit} (exit ${rs.code}/${os.code})`,
           statusComparable(rs.stdout + rs.stderr),
           statusComparable(os.stdout + os.stderr),
+        );
+      }
+      // What Ansible's systemd_service and Chef ask about an enabled unit, by name and by alias.
+      const clientCalls: string[][] = [
+        ["is-enabled", "demo", "-l"],
+        ["is-enabled", "--full", "demo-alias.service", "static", "masked", "once"],
+        ["show", "demo-alias.service", "-p", "Id,Names,UnitFileState,UnitFilePreset"],
+        ["status", "demo-alias.service", "-n0", "--no-pager"],
+        ["condreload", "notif"],
+      ];
+      for (const cmd of clientCalls) {
+        const real = await live.systemctl(...cmd);
+        const mine = ours(root, ...cmd);
+        same(
+          `${cmd.join(" ")} (exit ${real.code}/${mine.code})`,
+          statusComparable(real.stdout + real.stderr),
+          statusComparable(mine.stdout + mine.stderr),
         );
       }
       for (const unit of SHOWN) {
