@@ -24,10 +24,13 @@
  * Settings: BENCH_RUNS (10), BENCH_WARMUP (1), BENCH_REF_TIMEOUT (120 s),
  * BENCH_CASE_BUDGET (30 s: slow cases run fewer times, at least 3),
  * BENCH_REF_CACHE (<repo>/.cache/ref), BENCH_OUT (bench/RESULTS.md),
- * BENCH_SKIP (comma list of: units, scale, service, install, safety, pid1);
+ * BENCH_SKIP (comma list of: units, scale, service, install, safety, pid1, clients);
  * PID 1: BENCH_IDLE_SECONDS (60), BENCH_PID1_SERVICES (20,200),
  * BENCH_PID1_ORPHANS (1000,10000), BENCH_PID1_TOOLS (ref,ours), BENCH_PID1_LOGS (a
  * directory to keep each PID 1's output in); safety: BENCH_SAFETY_TRIALS (100).
+ *
+ * - Issue 10, clients (bench/clients.ts): an Ansible playbook's wall time with ours and with
+ *   the reference as /usr/bin/systemctl (BENCH_CLIENTS_RUNS rounds, 3).
  *
  * Exit status: 0 even when targets are missed; 1 when a case errors.
  * @module
@@ -45,6 +48,7 @@ import { runServiceCases, type ServiceConfig, type ServiceResults, STEPS } from 
 import type { SafetyResults } from "./safety.ts";
 import { type CaseRow, renderMarkdown, renderTable, type ScaleRow } from "./report.ts";
 import { type Pid1Results, runPid1Cases } from "./pid1.ts";
+import { runClientCases } from "./clients.ts";
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
 const REPO = dirname(BENCH);
@@ -469,6 +473,17 @@ async function main(): Promise<number> {
         keepLogs: Deno.env.get("BENCH_PID1_LOGS") || undefined,
         log,
       });
+    }
+
+    if (!skip.has("clients")) {
+      log("issue 10: configuration-management clients (Ansible)");
+      const rounds = Number(Deno.env.get("BENCH_CLIENTS_RUNS") || 3);
+      const res = await runClientCases(reference.script, rounds, log);
+      notes.push(...res.notes);
+      // No target in the issue: 1.0 means "not slower than the reference".
+      for (const r of res.rows) {
+        addRow("clients (issue 10)", r.name, "ansible", [r.ours, r.base], 1);
+      }
     }
   } catch (e) {
     failed = true;

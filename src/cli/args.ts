@@ -180,8 +180,9 @@ export function parseCommandLine(argv: readonly string[], prog = "systemctl"): P
   const options: Options = {
     help: flag("help"),
     version: flag("version"),
-    scope: flag("user") && !lastIsSystem(tokens) ? "user" : "system",
-    global: flag("global"),
+    // --global is the user scope with the global config dirs (systemd's RUNTIME_SCOPE_GLOBAL).
+    scope: lastScope(tokens) === "system" ? "system" : "user",
+    global: lastScope(tokens) === "global",
     runtime: flag("runtime"),
     root: str("root"),
     types: list("type"),
@@ -224,15 +225,16 @@ export function parseCommandLine(argv: readonly string[], prog = "systemctl"): P
   return { ok: true, verb: positionals[0], args: positionals.slice(1), options };
 }
 
-/** `--user --system` means system: the last scope option wins. */
-function lastIsSystem(tokens: ReadonlyArray<{ kind: string; name?: string }>): boolean {
-  let system = false;
+/** `--user --system` means system: the last of `--system`, `--user`, `--global` wins. */
+function lastScope(
+  tokens: ReadonlyArray<{ kind: string; name?: string }>,
+): "system" | "user" | "global" {
+  let scope: "system" | "user" | "global" = "system";
   for (const t of tokens) {
     if (t.kind !== "option") continue;
-    if (t.name === "system") system = true;
-    if (t.name === "user") system = false;
+    if (t.name === "system" || t.name === "user" || t.name === "global") scope = t.name;
   }
-  return system;
+  return scope;
 }
 
 /** Accepted `-o` values. */

@@ -142,7 +142,7 @@ export const VERBS: readonly VerbSpec[] = [
   },
   {
     name: "try-reload-or-restart",
-    aliases: ["reload-or-try-restart", "force-reload"],
+    aliases: ["reload-or-try-restart", "force-reload", "condreload"],
     min: 1,
     max: INF,
     access: "run",

@@ -150,8 +150,9 @@ export function fileState(
   // A SysV script's unit comes from the generator, as on a booted system.
   if (unit.generated) return Promise.resolve({ unitFileState: "generated", unitFilePreset: "" });
   const lp = installLookup(ctx, loader);
-  const name = unit.requested.includes("@") && !unit.id.includes("@") ? unit.id : unit.requested;
-  const state = unitFileState(lp, name) ?? unitFileState(lp, unit.id) ?? "";
+  // The unit's own name, not the one asked for: `show ALIAS` reports the unit behind the alias
+  // (`enabled`), where `is-enabled ALIAS` says `alias` (systemd 252, live).
+  const state = unitFileState(lp, unit.id) ?? "";
   // show asks the preset policy for every unit with a file, static ones too; status hides it
   // for the states whose list-unit-files row has none.
   const preset = state ? unitFilePreset(lp, unit.id) : "";

@@ -384,3 +384,11 @@ export function dropInDirs(name: string): string[] {
     visit(built);
   }
 }
+
+/**
+ * systemd 252's words for a name its manager cannot look up (a bare template `p@.s`), as
+ * `show`, `status`, `is-active` and `is-failed` print them after their own prefix.
+ */
+export function notAUnitName(name: string): string {
+  return `Unit name ${name} is neither a valid invocation ID nor unit name.`;
+}

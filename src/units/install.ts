@@ -225,7 +225,7 @@ export class InstallLookup {
   private constructor(root: RootMap, scope: Scope, env: PathEnv, global: boolean) {
     this.root = root;
     this.scope = scope;
-    const all = searchPath(scope, env);
+    const all = searchPath(scope, env, global);
     const cfg = configDirs(scope, env, global);
     this.persistentConfig = cfg.persistent;
     this.runtimeConfig = cfg.runtime;
@@ -1533,8 +1533,11 @@ function removeMarkedSymlinks(
   remove: Set<string>,
   configPath: string,
   changes: InstallChange[],
+  dryRun = false,
 ): void {
   if (remove.size === 0) return;
+  // A dry run leaves the links in place: each is reported once, however often the walk restarts.
+  const reported = new Set<string>();
   const hostConfig = lp.host(configPath);
   try {
     if (!Deno.statSync(hostConfig).isDirectory) return;
@@ -1571,16 +1574,19 @@ function removeMarkedSymlinks(
         const dest = lp.host(destInside);
         found = remove.has(dest) || remove.has(basename(dest));
       }
-      if (!found) continue;
-      try {
-        Deno.removeSync(p);
-      } catch (e) {
-        if (!(e instanceof Deno.errors.NotFound)) {
-          changes.push({ type: "error", errno: "EIO", path: p });
-          continue;
+      if (!found || reported.has(p)) continue;
+      reported.add(p);
+      if (!dryRun) {
+        try {
+          Deno.removeSync(p);
+        } catch (e) {
+          if (!(e instanceof Deno.errors.NotFound)) {
+            changes.push({ type: "error", errno: "EIO", path: p });
+            continue;
+          }
         }
+        rmdirParents(p, hostConfig);
       }
-      rmdirParents(p, hostConfig);
       changes.push({ type: "unlink", path: p });
       const rp = lp.root.inside(p);
       if (!remove.has(rp)) {
@@ -1609,6 +1615,8 @@ export interface ChangeOptions {
   readonly runtime?: boolean;
   /** Replace conflicting links. */
   readonly force?: boolean;
+  /** Report the changes without making them (`disable` only: `is-enabled --full`). */
+  readonly dryRun?: boolean;
 }
 
 function configPathOf(lp: InstallLookup, opts: ChangeOptions): string {
@@ -1656,6 +1664,7 @@ function doDisable(
   configPath: string,
   names: readonly string[],
   changes: InstallChange[],
+  dryRun = false,
 ): InstallResult {
   const ctx = new InstallContext(lp);
   for (const n of names) {
@@ -1667,7 +1676,7 @@ function doDisable(
   }
   const remove = new Set<string>();
   markForRemoval(ctx, remove, changes);
-  removeMarkedSymlinks(lp, remove, configPath, changes);
+  removeMarkedSymlinks(lp, remove, configPath, changes, dryRun);
   return { changes };
 }
 
@@ -1677,7 +1686,7 @@ export function disableUnits(
   names: readonly string[],
   opts: ChangeOptions = {},
 ): InstallResult {
-  return doDisable(lp, configPathOf(lp, opts), names, []);
+  return doDisable(lp, configPathOf(lp, opts), names, [], opts.dryRun);
 }
 
 /** `reenable`: disable by name, then enable by name or path. */

@@ -338,7 +338,8 @@ export class UnitLoader {
     const { kept, diagnostics: schemaDiags } = validateAssignments(type, expanded);
     diagnostics.push(...schemaDiags);
     const config = new UnitConfig(kept);
-    const names = [id, ...aliases.filter((a) => a !== id)].sort();
+    // systemd lists the unit's own name first, then its aliases.
+    const names = [id, ...aliases.filter((a) => a !== id).sort()];
     let loadState: LoadState = "loaded";
     let settingsDerived: boolean | undefined;
     if (loadError) loadState = "error";

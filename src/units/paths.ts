@@ -178,11 +178,26 @@ export function defaultSearchPath(scope: Scope, env: PathEnv = {}): string[] {
 }
 
 /**
+ * The search path of `--global` (systemd 252's global user scope): the global config and
+ * runtime dirs and the vendor dirs, none of a particular user's.
+ */
+export const GLOBAL_SEARCH_PATH: readonly string[] = [
+  "/etc/systemd/user",
+  "/run/systemd/user",
+  "/usr/local/share/systemd/user",
+  "/usr/share/systemd/user",
+  "/usr/local/lib/systemd/user",
+  "/usr/lib/systemd/user",
+];
+
+/**
  * The unit search path: `SYSTEMD_UNIT_PATH` replaces the default list; an
  * empty component (or a trailing colon) splices the default list in.
  */
-export function searchPath(scope: Scope, env: PathEnv = {}): string[] {
-  const defaults = defaultSearchPath(scope, env);
+export function searchPath(scope: Scope, env: PathEnv = {}, global = false): string[] {
+  const defaults = scope === "user" && global
+    ? [...GLOBAL_SEARCH_PATH]
+    : defaultSearchPath(scope, env);
   const custom = env.SYSTEMD_UNIT_PATH;
   if (custom === undefined || custom === "") return defaults;
   const out: string[] = [];

@@ -321,7 +321,16 @@ export function isEnabled(ctx: Context, args: string[]): Promise<number> {
       return Promise.resolve(1);
     }
     if (ENABLED_STATES.has(r.state)) enabled = true;
-    if (!ctx.options.quiet) ctx.io.out(r.state + "\n");
+    if (ctx.options.quiet) continue;
+    ctx.io.out(r.state + "\n");
+    // --full (-l, which Ansible passes): the links `disable` would remove, as systemd 252 lists
+    // them (a dry-run disable of the persistent config), by their paths inside the root.
+    if (ctx.options.full) {
+      const dry = disableUnits(lp, [name], { runtime: ctx.options.runtime, dryRun: true });
+      for (const c of dry.changes) {
+        if (c.type === "unlink") ctx.io.out(`  ${ctx.root.inside(c.path)}\n`);
+      }
+    }
   }
   return Promise.resolve(enabled ? 0 : 1);
 }

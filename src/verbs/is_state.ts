@@ -6,26 +6,39 @@
 import type { Context } from "../cli/context.ts";
 import { Manager } from "../service/manager.ts";
 import { unitState } from "../service/runtime.ts";
+import { notAUnitName, parseUnitName } from "../unit/names.ts";
 
-function states(ctx: Context, args: string[]): string[] {
+/**
+ * The states of the named units, in order. A bare template is no unit name to systemd 252's
+ * manager: the states before it are printed, then the error, and the verb exits 1.
+ */
+function states(ctx: Context, args: string[]): { list: string[]; error: boolean } {
   const m = new Manager(ctx);
-  return m.expand(args).map((name) => {
+  const list: string[] = [];
+  for (const name of m.expand(args)) {
+    if (parseUnitName(name)?.isTemplate) {
+      if (!ctx.options.quiet) ctx.io.out(list.map((s) => s + "\n").join(""));
+      ctx.io.err(`Failed to retrieve unit state: ${notAUnitName(name)}\n`);
+      return { list, error: true };
+    }
     const unit = m.loader.load(name);
-    if (unit.id === "-.slice" || unit.id === "system.slice") return "active";
-    return unitState(m.lenv, unit).ActiveState;
-  });
+    if (unit.id === "-.slice" || unit.id === "system.slice") list.push("active");
+    else list.push(unitState(m.lenv, unit).ActiveState);
+  }
+  if (!ctx.options.quiet) ctx.io.out(list.map((s) => s + "\n").join(""));
+  return { list, error: false };
 }
 
 /** `is-active PATTERN...`: exit 0 if any is active or reloading, else 3. */
 export function isActive(ctx: Context, args: string[]): Promise<number> {
-  const list = states(ctx, args);
-  if (!ctx.options.quiet) ctx.io.out(list.map((s) => s + "\n").join(""));
+  const { list, error } = states(ctx, args);
+  if (error) return Promise.resolve(1);
   return Promise.resolve(list.some((s) => s === "active" || s === "reloading") ? 0 : 3);
 }
 
 /** `is-failed PATTERN...`: exit 0 if any is failed, else 1. */
 export function isFailed(ctx: Context, args: string[]): Promise<number> {
-  const list = states(ctx, args);
-  if (!ctx.options.quiet) ctx.io.out(list.map((s) => s + "\n").join(""));
+  const { list, error } = states(ctx, args);
+  if (error) return Promise.resolve(1);
   return Promise.resolve(list.some((s) => s === "failed") ? 0 : 1);
 }

@@ -9,7 +9,7 @@ import { formatJson, isJsonMode } from "../output/json.ts";
 import { formatShowText, selectProperties, showJson, unitProperties } from "../output/show.ts";
 import { unitView } from "../service/view.ts";
 import { managerProperties } from "../service/manager_view.ts";
-import { parseUnitName } from "../unit/names.ts";
+import { notAUnitName, parseUnitName } from "../unit/names.ts";
 import { readRegularTextSync } from "../units/regular_file.ts";
 
 /** `show [UNIT...]`: properties in systemd's order; unknown units still print. */
@@ -23,10 +23,11 @@ export async function show(ctx: Context, args: string[]): Promise<number> {
     blocks.push(selectProperties(await managerProperties(loader), sel));
   } else {
     for (const name of loader.expand(args, ".service", (t) => ctx.warn(t))) {
+      // A bare template is no unit name to systemd 252's manager: `show` stops there, exit 1.
       if (parseUnitName(name)?.isTemplate) {
-        ctx.io.err(`Failed to get properties: Unit name ${name} is missing the instance name.\n`);
+        ctx.io.err(`Failed to get properties: ${notAUnitName(name)}\n`);
         rc = 1;
-        continue;
+        break;
       }
       const view = await unitView(ctx, loader, loader.load(name), o.properties);
       blocks.push(selectProperties(unitProperties(view), sel));

@@ -11,7 +11,7 @@ import { formatStatus, type StatusExtras } from "../output/status.ts";
 import { compareUnitNames, formatListUnits, type UnitRow } from "../output/units_table.ts";
 import { logPath, tailLines } from "../units/journal_files.ts";
 import { processInfo, unitOfPid } from "../service/processes.ts";
-import { parseUnitName } from "../unit/names.ts";
+import { notAUnitName, parseUnitName } from "../unit/names.ts";
 import { SERVICE_EXEC_KEYS } from "../unit/model.ts";
 import { listenEntries } from "../output/show_socket_timer.ts";
 
@@ -34,15 +34,15 @@ export async function status(ctx: Context, args: string[]): Promise<number> {
   let rc = 0;
   let first = true;
   for (const name of names) {
+    // A bare template is no unit name to systemd 252's manager: the verb stops there, exit 1.
+    if (parseUnitName(name)?.isTemplate) {
+      ctx.io.err(`Failed to get properties: ${notAUnitName(name)}\n`);
+      return 1;
+    }
     const unit = m.loader.load(name);
     const stored = unitState(m.lenv, unit);
     const hasState = m.stateNames().includes(unit.id);
     if (unit.loadState === "not-found" && !hasState) {
-      ctx.io.err(`Unit ${name} could not be found.\n`);
-      rc = 4;
-      continue;
-    }
-    if (parseUnitName(name)?.isTemplate) {
       ctx.io.err(`Unit ${name} could not be found.\n`);
       rc = 4;
       continue;

@@ -202,11 +202,26 @@ Deno.test("dash-prefix and template drop-in directories apply to instances", asy
   strictEqual(p.FragmentPath, "/etc/systemd/system/foo-bar@.service");
 });
 
-Deno.test("show of a bare template fails, exit 1", async () => {
-  const root = makeTree({ "etc/systemd/system/t@.service": "[Service]\nExecStart=/bin/true\n" });
-  const r = await systemctl([`--root=${root}`, "show", "t@.service"]);
-  strictEqual(r.code, 1);
-  match(r.stderr, /missing the instance name/);
+Deno.test("show, status, is-active and is-failed of a bare template fail as systemd 252's", async () => {
+  const root = makeTree({
+    "etc/systemd/system/t@.service": "[Service]\nExecStart=/bin/true\n",
+    "etc/systemd/system/a.service": "[Service]\nExecStart=/bin/true\n",
+  });
+  const what = "Unit name t@.service is neither a valid invocation ID nor unit name.";
+  const show = await systemctl([`--root=${root}`, "show", "-p", "Id", "a", "t@.service", "a"]);
+  strictEqual(show.code, 1);
+  // The verb stops at the template: what came before is printed, nothing after.
+  strictEqual(show.stdout, "Id=a.service\n");
+  strictEqual(show.stderr, `Failed to get properties: ${what}\n`);
+  const status = await systemctl([`--root=${root}`, "status", "t@.service"]);
+  strictEqual(status.code, 1);
+  strictEqual(status.stderr, `Failed to get properties: ${what}\n`);
+  for (const verb of ["is-active", "is-failed"]) {
+    const r = await systemctl([`--root=${root}`, verb, "a", "t@.service", "a"]);
+    strictEqual(r.code, 1, verb);
+    strictEqual(r.stdout, "inactive\n", verb);
+    strictEqual(r.stderr, `Failed to retrieve unit state: ${what}\n`, verb);
+  }
 });
 
 Deno.test("an alias symlink resolves to the real unit and shows in Names", async () => {
@@ -216,7 +231,7 @@ Deno.test("an alias symlink resolves to the real unit and shows in Names", async
   });
   const p = parseShow((await systemctl([`--root=${root}`, "show", "other"])).stdout);
   strictEqual(p.Id, "real.service");
-  strictEqual(p.Names, "other.service real.service");
+  strictEqual(p.Names, "real.service other.service"); // the id first, as systemd 252
 });
 
 Deno.test(".include is ignored as systemd 252 ignores it: nothing read, the unit loads", async () => {
