@@ -10,7 +10,7 @@
 import type { LoadedUnit } from "../units/loader.ts";
 import { triggerTarget } from "../units/deps.ts";
 import { withUnitLock } from "../state/lock.ts";
-import { type Clock } from "../unit/clock.ts";
+import type { Clock } from "../unit/clock.ts";
 import { randomDelay, timerSettings } from "../unit/timer.ts";
 import { Manager, runStart } from "../service/manager.ts";
 import { stateDirHost, storedState } from "../service/runtime.ts";
