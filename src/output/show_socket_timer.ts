@@ -185,7 +185,7 @@ export function timerProps(x: TypeBlockContext): Property[] {
     p.push(["TimersMonotonic", `{ ${name}=${formatTimespan(m.usec)} ; next_elapse=${next} }`]);
   }
   for (const cal of t?.calendars ?? []) {
-    const next = cal.next !== undefined ? formatTimestamp(cal.next, "local") : "n/a";
+    const next = cal.next !== undefined ? formatTimestamp(cal.next, "local") : "(null)";
     p.push(["TimersCalendar", `{ OnCalendar=${cal.text} ; next_elapse=${next} }`]);
   }
   p.push(

@@ -84,8 +84,8 @@ export function listTimers(ctx: Context, args: string[]): Promise<number> {
   items.sort((a, b) =>
     (a.next ?? Infinity) - (b.next ?? Infinity) || (a.unit.id < b.unit.id ? -1 : 1)
   );
-  const stamp = (us: number | undefined) => (us ? formatTimestamp(us, "local") : "n/a");
-  const rel = (us: number | undefined) => (us ? formatRelative(now, us) : "n/a");
+  const stamp = (us: number | undefined) => (us ? formatTimestamp(us, "local") : "-");
+  const rel = (us: number | undefined) => (us ? formatRelative(now, us) : "-");
   const rows = items.map(({ unit, next, last }) => [
     stamp(next),
     rel(next),

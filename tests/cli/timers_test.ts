@@ -24,8 +24,8 @@ Deno.test("start of a timer without an init instance records its next elapse; li
     list.stdout,
     [
       "NEXT                        LEFT           LAST PASSED UNIT         ACTIVATES",
-      "Sun 2026-12-06 02:00:00 UTC 13h left       n/a  n/a    backup.timer backup.service",
-      "Mon 2026-12-07 00:00:00 UTC 1 day 11h left n/a  n/a    weekly.timer backup.service",
+      "Sun 2026-12-06 02:00:00 UTC 13h left       -    -      backup.timer backup.service",
+      "Mon 2026-12-07 00:00:00 UTC 1 day 11h left -    -      weekly.timer backup.service",
       "",
       "2 timers listed.",
       "Pass --all to see loaded but inactive timers, too.",
