@@ -24,7 +24,8 @@
  * Settings: BENCH_RUNS (10), BENCH_WARMUP (1), BENCH_REF_TIMEOUT (120 s),
  * BENCH_CASE_BUDGET (30 s: slow cases run fewer times, at least 3),
  * BENCH_REF_CACHE (<repo>/.cache/ref), BENCH_OUT (bench/RESULTS.md),
- * BENCH_SKIP (comma list of: units, scale, service, install, safety, pid1, clients);
+ * BENCH_SKIP (comma list of: units, scale, service, install, safety, pid1, clients,
+ * timers, sockets, fuzz);
  * PID 1: BENCH_IDLE_SECONDS (60), BENCH_PID1_SERVICES (20,200),
  * BENCH_PID1_ORPHANS (1000,10000), BENCH_PID1_TOOLS (ref,ours), BENCH_PID1_LOGS (a
  * directory to keep each PID 1's output in); safety: BENCH_SAFETY_TRIALS (100).
@@ -49,6 +50,7 @@ import type { SafetyResults } from "./safety.ts";
 import { type CaseRow, renderMarkdown, renderTable, type ScaleRow } from "./report.ts";
 import { type Pid1Results, runPid1Cases } from "./pid1.ts";
 import { runClientCases } from "./clients.ts";
+import { describeDrift, runTimerDrift } from "./timers.ts";
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
 const REPO = dirname(BENCH);
@@ -484,6 +486,13 @@ async function main(): Promise<number> {
       for (const r of res.rows) {
         addRow("clients (issue 10)", r.name, "ansible", [r.ours, r.base], 1);
       }
+    }
+
+    if (!skip.has("timers")) {
+      log("issue 11: timers");
+      const drift = describeDrift(await runTimerDrift(1000, 100));
+      log(drift);
+      notes.push(drift);
     }
   } catch (e) {
     failed = true;

@@ -34,6 +34,7 @@ import { endLeftovers } from "./leftovers.ts";
 import { LogRelay } from "./relay.ts";
 import { reverseOrdering, runOrdered } from "./jobs.ts";
 import { Supervision } from "./supervise.ts";
+import { TimerScheduler } from "./timers.ts";
 
 const SIGUSR1 = 10;
 /** Quiet time after which an idle init gives memory back. */
@@ -117,6 +118,7 @@ export class Init {
   loader: UnitLoader;
   m: Manager;
   readonly supervision: Supervision;
+  readonly timers: TimerScheduler;
   /** Units started with the default target (user mode: the system units of this user). */
   readonly extra: string[] = [];
   #relay?: LogRelay;
@@ -129,6 +131,7 @@ export class Init {
     this.ctx = ctx;
     this.named = named;
     this.supervision = new Supervision(this);
+    this.timers = new TimerScheduler(this);
     this.loader = new UnitLoader(ctx);
     this.m = new Manager(ctx, this.loader, this.supervision);
   }
@@ -192,6 +195,7 @@ export class Init {
     );
     this.#relay.start();
     this.supervision.start();
+    this.timers.start();
     let request: StopRequest;
     for (;;) {
       this.#started = performance.now();
@@ -200,6 +204,7 @@ export class Init {
       } catch (e) {
         this.fault("Boot failed", e);
       }
+      this.timers.sync();
       this.checkDone();
       request = await this.#waitForStop();
       await this.#shutdown();
@@ -208,6 +213,7 @@ export class Init {
       this.#request = undefined;
       this.reload();
     }
+    this.timers.close();
     this.supervision.close();
     this.#relay.close();
     await this.#clearRecord();
@@ -427,6 +433,7 @@ export class Init {
 
   async #shutdown(): Promise<void> {
     clearTimeout(this.#trimTimer);
+    this.timers.disarm();
     await this.#setState("stopping");
     this.supervision.cancelRestarts();
     this.m = new Manager(this.ctx, this.loader, this.supervision);

@@ -9,7 +9,7 @@ import { formatTimespan, formatTimestamp } from "../unit/timespan.ts";
 import { quoteListElement } from "../unit/values.ts";
 import { signalName } from "../unit/signals.ts";
 import { UnitConfig } from "../unit/config.ts";
-import { socketProps, timerProps } from "./show_socket_timer.ts";
+import { socketProps, timerProps, type TimerView } from "./show_socket_timer.ts";
 import {
   LIMIT_KEYS,
   SERVICE_EXEC_KEYS,
@@ -125,6 +125,8 @@ export interface UnitView {
   readonly config?: UnitConfig;
   /** Resource limits a service gets where its unit sets none (rlimit name → soft/hard). */
   readonly inheritedLimits?: Readonly<Record<string, { soft: number; hard: number }>>;
+  /** Timer units: their values and elapses. */
+  readonly timer?: TimerView;
 }
 
 /** A property: name and printed value; `undefined` = empty (omitted unless asked for). */
@@ -430,6 +432,7 @@ export function unitProperties(v: UnitView): Property[] {
     slice: v.slice,
     triggers: (v.unit.deps as Record<string, string[]>).Triggers?.[0],
     limits: v.inheritedLimits,
+    timer: v.timer,
   };
   const loaded = v.loadState === "loaded";
   const typeBlock = v.service

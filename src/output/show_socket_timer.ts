@@ -5,7 +5,7 @@
  */
 
 import type { UnitConfig } from "../unit/config.ts";
-import { formatTimespan, parseTimespan } from "../unit/timespan.ts";
+import { formatTimespan, formatTimestamp, parseTimespan } from "../unit/timespan.ts";
 import { parseBoolean } from "../unit/values.ts";
 import { parseSignal } from "../unit/signals.ts";
 import { LIMIT_KEYS } from "../unit/model.ts";
@@ -25,6 +25,21 @@ export interface TypeBlockContext {
   readonly triggers?: string;
   /** Inherited resource limits (rlimit name → soft/hard), printed as `Limit*`. */
   readonly limits?: Readonly<Record<string, { soft: number; hard: number }>>;
+  /** Timer units: their values and elapses. */
+  readonly timer?: TimerView;
+}
+
+/** What `show` and `status` print about a timer's schedule (µs on the timer clock). */
+export interface TimerView {
+  /** Normalized OnCalendar= values with their next elapses. */
+  readonly calendars: ReadonlyArray<{ readonly text: string; readonly next?: number }>;
+  /** Monotonic values (`OnBootSec` …) in µs, with their next elapses after `boot`. */
+  readonly monotonic: ReadonlyArray<{ readonly base: string; readonly usec: number }>;
+  readonly nextRealtime?: number;
+  readonly nextMonotonic?: number;
+  readonly lastTrigger?: number;
+  /** Where the monotonic elapses count from (the init instance's start). */
+  readonly boot: number;
 }
 
 function bool(c: UnitConfig, section: string, key: string, dflt: boolean): string {
@@ -158,15 +173,36 @@ export function socketProps(x: TypeBlockContext): Property[] {
   return p;
 }
 
-/** The `[Timer]` block (calendar specs are not normalized: `TimersCalendar` is left out). */
+/** The `[Timer]` block, in systemd 252's order. */
 export function timerProps(x: TypeBlockContext): Property[] {
   const c = x.config;
   const T = "Timer";
-  return [
-    ["Unit", x.triggers],
+  const t = x.timer;
+  const p: Property[] = [["Unit", x.triggers]];
+  for (const m of t?.monotonic ?? []) {
+    const name = m.base.replace(/Sec$/, "USec");
+    const next = t?.nextMonotonic !== undefined ? formatTimespan(t.nextMonotonic - t.boot) : "0";
+    p.push(["TimersMonotonic", `{ ${name}=${formatTimespan(m.usec)} ; next_elapse=${next} }`]);
+  }
+  for (const cal of t?.calendars ?? []) {
+    const next = cal.next !== undefined ? formatTimestamp(cal.next, "local") : "(null)";
+    p.push(["TimersCalendar", `{ OnCalendar=${cal.text} ; next_elapse=${next} }`]);
+  }
+  p.push(
     ["OnClockChange", bool(c, T, "OnClockChange", false)],
     ["OnTimezoneChange", bool(c, T, "OnTimezoneChange", false)],
-    ["NextElapseUSecMonotonic", "infinity"],
+    [
+      "NextElapseUSecRealtime",
+      t?.nextRealtime !== undefined ? formatTimestamp(t.nextRealtime, "local") : undefined,
+    ],
+    [
+      "NextElapseUSecMonotonic",
+      t?.nextMonotonic !== undefined ? formatTimespan(t.nextMonotonic - t.boot) : "infinity",
+    ],
+    [
+      "LastTriggerUSec",
+      t?.lastTrigger !== undefined ? formatTimestamp(t.lastTrigger, "local") : undefined,
+    ],
     ["LastTriggerUSecMonotonic", "0"],
     ["Result", x.result],
     ["AccuracyUSec", span(c, T, "AccuracySec", 60_000_000)],
@@ -175,5 +211,6 @@ export function timerProps(x: TypeBlockContext): Property[] {
     ["Persistent", bool(c, T, "Persistent", false)],
     ["WakeSystem", bool(c, T, "WakeSystem", false)],
     ["RemainAfterElapse", bool(c, T, "RemainAfterElapse", true)],
-  ];
+  );
+  return p;
 }

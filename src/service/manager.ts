@@ -306,6 +306,11 @@ export async function runStart(m: Manager, unit: LoadedUnit): Promise<JobOutcome
     await m.locked(unit.id, "start", () => setPassiveState(m.lenv, unit, true));
     return { ok: true };
   }
+  if (unit.type === "timer") {
+    const { startTimer } = await import("./timer_unit.ts");
+    await m.locked(unit.id, "start", () => startTimer(m.lenv, unit));
+    return { ok: true };
+  }
   m.lenv.debug(`${unit.id}: units of type ${unit.type} are not started without an init instance.`);
   return { ok: true };
 }
@@ -319,6 +324,11 @@ export async function runStop(
   if (unit.type === "service") {
     const { stopService } = await lifecycle();
     return await m.locked(unit.id, "stop", () => stopService(m.lenv, unit, { restarting }));
+  }
+  if (unit.type === "timer") {
+    const { stopTimer } = await import("./timer_unit.ts");
+    await m.locked(unit.id, "stop", () => stopTimer(m.lenv, unit));
+    return { ok: true };
   }
   const { setPassiveState } = await lifecycle();
   await m.locked(unit.id, "stop", () => setPassiveState(m.lenv, unit, false));

@@ -18,7 +18,8 @@ import { DEPENDENCY_KEYS, LIMIT_KEYS, serviceSettings, unitSettings } from "../u
 import { NEVER_RAN, type RuntimeView, type UnitView } from "../output/show.ts";
 import { logDir } from "../units/paths.ts";
 import { InstallLookup, unitFilePreset, unitFileState } from "../units/install.ts";
-import { toRuntimeView, unitState } from "./runtime.ts";
+import { storedState, toRuntimeView, unitState } from "./runtime.ts";
+import { timerView } from "./timer_unit.ts";
 import { ownLimits } from "../process/procfs.ts";
 
 const LIMIT_PROPERTIES = LIMIT_KEYS.flatMap(([n]) => [`Limit${n}`, `Limit${n}Soft`]);
@@ -117,6 +118,9 @@ export async function unitView(
     journalPath: `${logDir(ctx.scope, ctx.env)}/${unit.id}.log`,
     slice: loaded ? sliceOf(unit) : undefined,
     config: unit.config,
+    timer: loaded && unit.type === "timer"
+      ? timerView(ctx, unit, storedState(ctx, unit.id))
+      : undefined,
     inheritedLimits: (unit.type === "service" || (loaded && unit.type === "socket")) &&
         wants(LIMIT_PROPERTIES)
       ? ownLimits()

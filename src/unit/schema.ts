@@ -9,6 +9,7 @@ import type { Assignment, Diagnostic } from "./parse.ts";
 import { parseBoolean, parseMode, parseRlimit, rlimitKind } from "./values.ts";
 import { parseTimespan } from "./timespan.ts";
 import { parseSignal } from "./signals.ts";
+import { parseCalendar } from "./calendar.ts";
 import { isNormalizedPath, simplifyPath } from "./names.ts";
 
 /** Whether a path has a `..` component once simplified (systemd: "not normalized"). */
@@ -96,6 +97,18 @@ function valueProblem(kind: string, key: string, value: string): string | undefi
     case "SECONDS":
       return parseTimespan(value) === undefined
         ? `Failed to parse time value, ignoring: ${value}`
+        : undefined;
+    case "TIMER":
+      if (key === "OnCalendar") {
+        try {
+          parseCalendar(value);
+          return undefined;
+        } catch {
+          return `Failed to parse calendar specification, ignoring: ${value}`;
+        }
+      }
+      return parseTimespan(value) === undefined
+        ? `Failed to parse timer value, ignoring: ${value}`
         : undefined;
     case "NICE":
       if (!/^[-+]?\d+$/.test(value)) {

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { hasTriggers, timerSettings } from "../unit/timer.ts";
 import { basename } from "node:path";
 import { type Diagnostic, formatDiagnostic, parseUnitText } from "../unit/parse.ts";
 import type { Assignment } from "../unit/parse.ts";
@@ -351,6 +352,10 @@ export class UnitLoader {
         settingsDerived = bad !== FATAL_PARSE_ERROR;
         diagnostics.push({ file: id, line: 0, message: bad });
       }
+    } else if (type === "timer" && !hasTriggers(timerSettings(config))) {
+      loadState = "bad-setting";
+      loadError = `Unit ${id} has a bad unit file setting.`;
+      diagnostics.push({ file: id, line: 0, message: "Timer unit lacks value setting. Refusing." });
     }
     diagnostics.sort((x, y) => (x.file === y.file ? x.line - y.line : 0));
     return {

@@ -3,6 +3,8 @@
  * @module
  */
 
+import { timerClock } from "../service/timer_unit.ts";
+import type { TimerView } from "../output/show_socket_timer.ts";
 import type { Context } from "../cli/context.ts";
 import { Manager } from "../service/manager.ts";
 import { unitView } from "../service/view.ts";
@@ -78,7 +80,8 @@ export async function status(ctx: Context, args: string[]): Promise<number> {
       triggers: refs((view.unit.deps as Record<string, string[]>).Triggers),
       triggeredBy: refs(view.reverse.TriggeredBy),
       listen: unit.type === "socket" ? listenEntries(unit.config) : undefined,
-      nowUs: ctx.now(),
+      nowUs: view.timer && timerClock(ctx).simulated ? timerClock(ctx).now() : ctx.now(),
+      nextElapseUs: nextOf(view.timer),
       logLines: log,
       members: members.filter((p) => p !== undefined).map((p) => p!),
       mainComm: stored.MainPID ? processInfo(stored.MainPID)?.comm : undefined,
@@ -183,4 +186,10 @@ export function listUnits(ctx: Context, args: string[]): Promise<number> {
     }),
   );
   return Promise.resolve(0);
+}
+
+/** The earliest next elapse of a timer (0: none). */
+function nextOf(t: TimerView | undefined): number {
+  const all = [t?.nextRealtime, t?.nextMonotonic].filter((x): x is number => x !== undefined);
+  return all.length ? Math.min(...all) : 0;
 }

@@ -10,7 +10,9 @@ import type { Context } from "../cli/context.ts";
 import type { LoadedUnit } from "../units/loader.ts";
 import { isolate, Manager, startUnits, stopUnits } from "../service/manager.ts";
 import { requestShutdown } from "../service/init_link.ts";
-import { unitState } from "../service/runtime.ts";
+import { storedState, unitState } from "../service/runtime.ts";
+import { timerClock, timerView } from "../service/timer_unit.ts";
+import { formatRelative, formatTimestamp } from "../unit/timespan.ts";
 import { globMatch, parseUnitName } from "../unit/names.ts";
 import { formatTable } from "../output/table.ts";
 import { listenEntries } from "../output/show_socket_timer.ts";
@@ -67,16 +69,28 @@ export function listSockets(ctx: Context, args: string[]): Promise<number> {
 }
 
 /**
- * `list-timers [PATTERN…]`: NEXT LEFT LAST PASSED UNIT ACTIVATES. Without an init
- * instance no timer elapses, so the times are `-`; active timers unless --all.
+ * `list-timers [PATTERN…]`: NEXT LEFT LAST PASSED UNIT ACTIVATES, sorted by next elapse;
+ * active timers unless --all. Without an init instance nothing elapses (the NEXT a
+ * client recorded is shown all the same).
  */
 export function listTimers(ctx: Context, args: string[]): Promise<number> {
   const m = new Manager(ctx);
-  const rows = unitsOfType(ctx, m, ".timer", args).map((unit) => [
-    "-",
-    "-",
-    "-",
-    "-",
+  const now = timerClock(ctx).now();
+  const items = unitsOfType(ctx, m, ".timer", args).map((unit) => {
+    const t = timerView(ctx, unit, storedState(ctx, unit.id));
+    const all = [t.nextRealtime, t.nextMonotonic].filter((x): x is number => x !== undefined);
+    return { unit, next: all.length ? Math.min(...all) : undefined, last: t.lastTrigger };
+  });
+  items.sort((a, b) =>
+    (a.next ?? Infinity) - (b.next ?? Infinity) || (a.unit.id < b.unit.id ? -1 : 1)
+  );
+  const stamp = (us: number | undefined) => (us ? formatTimestamp(us, "local") : "-");
+  const rel = (us: number | undefined) => (us ? formatRelative(now, us) : "-");
+  const rows = items.map(({ unit, next, last }) => [
+    stamp(next),
+    rel(next),
+    stamp(last),
+    rel(last),
     unit.id,
     triggerTarget(unit) ?? "",
   ]);

@@ -44,18 +44,26 @@ export async function pid1SkipReason(): Promise<string | undefined> {
   return undefined;
 }
 
-async function run(cmd: string, args: string[]) {
+async function run(cmd: string, args: string[], env: Record<string, string> = {}) {
   const out = await new Deno.Command(cmd, {
     args,
     stdin: "null",
-    env: { NO_COLOR: "1" },
+    env: { NO_COLOR: "1", ...env },
     signal: AbortSignal.timeout(60_000),
   }).output();
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }
 
-/** Starts `systemctl --root=ROOT [args]` as PID 1; resolves once it runs. */
-export async function startPid1(root: string, args: string[] = []): Promise<Pid1> {
+/**
+ * Starts `systemctl --root=ROOT [args]` as PID 1; resolves once it runs. `env` is given
+ * to PID 1 and to the commands run inside (e.g. SYSTEMCTL_TEST_CLOCK).
+ */
+export async function startPid1(
+  root: string,
+  args: string[] = [],
+  opts: { env?: Record<string, string> } = {},
+): Promise<Pid1> {
+  const env = opts.env ?? {};
   const child = new Deno.Command("unshare", {
     args: [
       "--pid",
@@ -73,7 +81,7 @@ export async function startPid1(root: string, args: string[] = []): Promise<Pid1
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
-    env: { NO_COLOR: "1" },
+    env: { NO_COLOR: "1", ...env },
   }).spawn();
   let text = "";
   const pump = async (stream: ReadableStream<Uint8Array>) => {
@@ -111,8 +119,8 @@ export async function startPid1(root: string, args: string[] = []): Promise<Pid1
         MOD,
         `--root=${root}`,
         ...a,
-      ]),
-    sh: (script) => run("nsenter", [...enter, "sh", "-c", script]),
+      ], env),
+    sh: (script) => run("nsenter", [...enter, "sh", "-c", script], env),
     output: () => text,
     signal: (sig) => Deno.kill(hostPid, sig),
     exited,

@@ -1,0 +1,213 @@
+/**
+ * The init instance's timer scheduler (§4.8): every active timer is armed at its
+ * next elapse; on elapse its unit is started (with TRIGGER_UNIT and friends), the
+ * trigger recorded, and the next elapse armed. Timers that clients start or stop
+ * reach it through the state files, as the supervisor learns of client starts:
+ * a watch on the state directory, then a re-read of the timers.
+ * @module
+ */
+
+import type { LoadedUnit } from "../units/loader.ts";
+import { triggerTarget } from "../units/deps.ts";
+import { withUnitLock } from "../state/lock.ts";
+import type { Clock } from "../unit/clock.ts";
+import { randomDelay, timerSettings } from "../unit/timer.ts";
+import { Manager, runStart } from "../service/manager.ts";
+import { stateDirHost, storedState } from "../service/runtime.ts";
+import { rearmTimer, recordTrigger, timerClock } from "../service/timer_unit.ts";
+import { setLongTimeout } from "../process/timer.ts";
+import type { Init } from "./init.ts";
+
+/**
+ * Calls `fn` once the clock reads `at` (µs); with a test clock the real wait is scaled,
+ * and an early wake-up waits again for the rest. Returns a cancel function.
+ */
+export function armAt(clock: Clock, at: number, fn: (firedAt: number) => void): () => void {
+  let cancel = () => {};
+  const wait = () => {
+    const left = at - clock.now();
+    if (left <= 0) {
+      fn(clock.now());
+      return;
+    }
+    cancel = setLongTimeout(wait, Math.max(1, Math.ceil(clock.realDelayMs(left))));
+  };
+  cancel = setLongTimeout(wait, Math.max(0, Math.ceil(clock.realDelayMs(at - clock.now()))));
+  return () => cancel();
+}
+
+interface Armed {
+  at: number;
+  cancel: () => void;
+}
+
+/** Arms and fires the timers of one init instance. */
+export class TimerScheduler {
+  readonly #init: Init;
+  readonly #armed = new Map<string, Armed>();
+  readonly #clock: Clock;
+  /** When this init instance started, on the timer clock (OnBootSec=, OnStartupSec=). */
+  readonly boot: number;
+  #watcher?: Deno.FsWatcher;
+  #syncing = false;
+  #again = false;
+  #closed = false;
+
+  constructor(init: Init) {
+    this.#init = init;
+    this.#clock = timerClock(init.ctx);
+    this.boot = this.#clock.now();
+  }
+
+  /** Follows the state files (client starts and stops, triggered units' changes). */
+  start(): void {
+    const dir = `${stateDirHost(this.#init.ctx)}/units`;
+    try {
+      Deno.mkdirSync(dir, { recursive: true, mode: 0o755 });
+      this.#watcher = Deno.watchFs(dir, { recursive: false });
+    } catch (e) {
+      this.#init.fault("Failed to follow the timer states", e);
+      return;
+    }
+    const watcher = this.#watcher;
+    (async () => {
+      let pending: ReturnType<typeof setTimeout> | undefined;
+      for await (const event of watcher) {
+        if (!event.paths.some((p) => p.endsWith(".json"))) continue;
+        clearTimeout(pending);
+        pending = setTimeout(() => this.sync(), 50);
+      }
+      clearTimeout(pending);
+    })().catch(() => {});
+  }
+
+  /** Disarms every timer (shutdown; a reboot's boot arms them again). */
+  disarm(): void {
+    for (const a of this.#armed.values()) a.cancel();
+    this.#armed.clear();
+  }
+
+  /** Disarms everything and stops following the state files. */
+  close(): void {
+    this.#closed = true;
+    this.disarm();
+    try {
+      this.#watcher?.close();
+    } catch { /* closed */ }
+  }
+
+  /** Re-reads every timer's state and (re)arms the active ones. */
+  sync(): void {
+    if (this.#closed) return;
+    if (this.#syncing) {
+      this.#again = true;
+      return;
+    }
+    this.#syncing = true;
+    this.#syncAll()
+      .catch((e) => this.#init.fault("timers", e))
+      .finally(() => {
+        this.#syncing = false;
+        if (this.#again) {
+          this.#again = false;
+          this.sync();
+        }
+      });
+  }
+
+  async #syncAll(): Promise<void> {
+    const init = this.#init;
+    const m = new Manager(init.ctx, init.loader, init.supervision);
+    const seen = new Set<string>();
+    for (const name of m.stateNames()) {
+      if (!name.endsWith(".timer")) continue;
+      const unit = init.loader.load(name);
+      if (unit.loadState !== "loaded") continue;
+      seen.add(unit.id);
+      await this.#arm(unit);
+    }
+    for (const [id, a] of this.#armed) {
+      if (!seen.has(id)) {
+        a.cancel();
+        this.#armed.delete(id);
+      }
+    }
+  }
+
+  #locked<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    return withUnitLock(stateDirHost(this.#init.ctx), id, { verb: "timer" }, fn, {
+      timeoutMs: 5000,
+    });
+  }
+
+  async #arm(unit: LoadedUnit): Promise<void> {
+    if (this.#closed || this.#init.stopping) return;
+    const se = this.#init.m.lenv;
+    const next = await this.#locked(
+      unit.id,
+      () => rearmTimer(se, unit, this.#clock, this.boot),
+    );
+    const old = this.#armed.get(unit.id);
+    if (next === undefined) {
+      old?.cancel();
+      this.#armed.delete(unit.id);
+      return;
+    }
+    const t = timerSettings(unit.config);
+    if (old && old.at === next) return;
+    old?.cancel();
+    const at = next + randomDelay(t, unit.id, Math.random());
+    const cancel = armAt(this.#clock, at, (firedAt) => {
+      this.#armed.delete(unit.id);
+      this.#fire(unit.id, next, firedAt).catch((e) => this.#init.fault(`${unit.id}: timer`, e));
+    });
+    // Armed at the elapse itself: a sync before the delay ends must not arm it again.
+    this.#armed.set(unit.id, { at: next, cancel });
+  }
+
+  async #fire(id: string, scheduled: number, firedAt: number): Promise<void> {
+    const init = this.#init;
+    if (init.stopping || this.#closed) return;
+    const unit = init.loader.load(id);
+    const st = storedState(init.m.lenv, id);
+    if (unit.loadState !== "loaded" || st?.ActiveState !== "active") return;
+    await this.#locked(id, () => recordTrigger(init.m.lenv, unit, firedAt));
+    this.onFire?.(id, scheduled, firedAt);
+    const target = triggerTarget(unit);
+    if (target) {
+      const vars = [
+        `TRIGGER_UNIT=${id}`,
+        `TRIGGER_TIMER_REALTIME_USEC=${Math.round(firedAt)}`,
+        `TRIGGER_TIMER_MONOTONIC_USEC=${Math.round(firedAt - this.boot)}`,
+      ];
+      const ctx = init.ctx;
+      const sub = new Manager(
+        { ...ctx, options: { ...ctx.options, extraVars: [...ctx.options.extraVars, ...vars] } },
+        init.loader,
+        init.supervision,
+      );
+      const tu = init.loader.load(target);
+      if (tu.loadState !== "loaded") {
+        init.say(`${id}: Failed to queue unit startup job: Unit ${target} not found.`);
+      } else {
+        const desc = init.describe(tu);
+        const service = tu.type === "service";
+        if (service) init.say(`Starting ${desc}...`);
+        try {
+          const outcome = await runStart(sub, tu);
+          if (service && outcome.ok && !outcome.skipped) {
+            const oneshot = tu.config.get("Service", "Type") === "oneshot";
+            init.say(`${oneshot ? "Finished" : "Started"} ${desc}.`);
+          } else if (service && !outcome.ok) init.say(`Failed to start ${desc}.`);
+        } catch (e) {
+          init.fault(`Failed to start ${target}`, e);
+        }
+      }
+    }
+    await this.#arm(unit);
+    init.checkDone();
+  }
+
+  /** Called on each trigger (the benchmark measures drift with it). */
+  onFire?: (id: string, scheduled: number, firedAt: number) => void;
+}
