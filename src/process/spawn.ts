@@ -32,9 +32,11 @@ export interface StdioTarget {
    * same as stdout), `file` (open for writing, no truncation; for stdin: read),
    * `append`, `truncate`, or `log` (append to the unit log file at `path`).
    */
-  kind: "null" | "inherit" | "file" | "append" | "truncate" | "log";
+  kind: "null" | "inherit" | "file" | "append" | "truncate" | "log" | "fd";
   /** The file for file, append, truncate and log. */
   path?: string;
+  /** For `fd`: a descriptor of the command (3 = the first passed descriptor). */
+  fd?: number;
 }
 
 /** Everything needed to start one Exec command. */
@@ -399,6 +401,7 @@ function canSpawnDirect(spec: SpawnSpec): boolean {
 const OUTPUT_FLAGS: Record<StdioTarget["kind"], number> = {
   null: O.WRONLY,
   inherit: 0,
+  fd: 0,
   file: O.WRONLY | O.CREAT,
   append: O.WRONLY | O.CREAT | O.APPEND,
   log: O.WRONLY | O.CREAT | O.APPEND,

@@ -306,6 +306,14 @@ export async function runStart(m: Manager, unit: LoadedUnit): Promise<JobOutcome
     await m.locked(unit.id, "start", () => setPassiveState(m.lenv, unit, true));
     return { ok: true };
   }
+  if (unit.type === "socket") {
+    const { startSocket } = await import("./socket_unit.ts");
+    return await m.locked(
+      unit.id,
+      "start",
+      () => startSocket(m.lenv, unit, (service) => startOne(m, service, "start")),
+    );
+  }
   m.lenv.debug(`${unit.id}: units of type ${unit.type} are not started without an init instance.`);
   return { ok: true };
 }
@@ -319,6 +327,10 @@ export async function runStop(
   if (unit.type === "service") {
     const { stopService } = await lifecycle();
     return await m.locked(unit.id, "stop", () => stopService(m.lenv, unit, { restarting }));
+  }
+  if (unit.type === "socket") {
+    const { stopSocket } = await import("./socket_unit.ts");
+    return await m.locked(unit.id, "stop", () => stopSocket(m.lenv, unit));
   }
   const { setPassiveState } = await lifecycle();
   await m.locked(unit.id, "stop", () => setPassiveState(m.lenv, unit, false));

@@ -10,6 +10,7 @@ import { parseBoolean, parseMode, parseRlimit, rlimitKind } from "./values.ts";
 import { parseTimespan } from "./timespan.ts";
 import { parseSignal } from "./signals.ts";
 import { isNormalizedPath, simplifyPath } from "./names.ts";
+import { parseListen } from "./socket_address.ts";
 
 /** Whether a path has a `..` component once simplified (systemd: "not normalized"). */
 export function climbsUp(path: string): boolean {
@@ -131,6 +132,15 @@ function valueProblem(kind: string, key: string, value: string): string | undefi
       return INPUTS.has(value) || /^(file|fd):./.test(value)
         ? undefined
         : `Failed to parse input specifier, ignoring: ${value}`;
+    case "SOCKET": {
+      if (!key.startsWith("Listen")) return undefined;
+      const r = parseListen(key, value);
+      return "error" in r ? r.error : undefined;
+    }
+    case "SOCKETBIND":
+      return ["default", "both", "ipv6-only"].includes(value) || parseBoolean(value) !== undefined
+        ? undefined
+        : `Failed to parse bind IPv6 only value, ignoring: ${value}`;
   }
   return undefined;
 }

@@ -24,6 +24,7 @@ import { expandSpecifiers, type SpecifierContext } from "../unit/specifiers.ts";
 import { expandExecSpecifiers, parseExecLine } from "../unit/exec.ts";
 import { expandEnvironmentSpecifiers } from "../unit/environment.ts";
 import { SERVICE_EXEC_KEYS } from "../unit/model.ts";
+import { socketSettingProblem } from "../unit/socket_address.ts";
 import { type PathEnv, type RootMap, type Scope, searchPath } from "./paths.ts";
 import { type UnitFileEntry, UnitIndex } from "./index.ts";
 import { type HostFacts, readHostFacts } from "./host_info.ts";
@@ -348,6 +349,14 @@ export class UnitLoader {
         loadState = "bad-setting";
         loadError = `Unit ${id} has a bad unit file setting.`;
         settingsDerived = bad !== FATAL_PARSE_ERROR;
+        diagnostics.push({ file: id, line: 0, message: bad });
+      }
+    } else if (type === "socket") {
+      const bad = socketSettingProblem(config);
+      if (bad) {
+        loadState = "bad-setting";
+        loadError = `Unit ${id} has a bad unit file setting.`;
+        settingsDerived = true;
         diagnostics.push({ file: id, line: 0, message: bad });
       }
     }
