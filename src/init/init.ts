@@ -34,6 +34,7 @@ import { endLeftovers } from "./leftovers.ts";
 import { LogRelay } from "./relay.ts";
 import { reverseOrdering, runOrdered } from "./jobs.ts";
 import { Supervision } from "./supervise.ts";
+import { SocketManager } from "./sockets.ts";
 
 const SIGUSR1 = 10;
 /** Quiet time after which an idle init gives memory back. */
@@ -117,6 +118,8 @@ export class Init {
   loader: UnitLoader;
   m: Manager;
   readonly supervision: Supervision;
+  /** Holds the sockets of socket units and activates their services. */
+  readonly sockets: SocketManager = new SocketManager(this);
   /** Units started with the default target (user mode: the system units of this user). */
   readonly extra: string[] = [];
   #relay?: LogRelay;
@@ -192,6 +195,7 @@ export class Init {
     );
     this.#relay.start();
     this.supervision.start();
+    this.sockets.open();
     let request: StopRequest;
     for (;;) {
       this.#started = performance.now();
@@ -209,6 +213,7 @@ export class Init {
       this.reload();
     }
     this.supervision.close();
+    await this.sockets.close();
     this.#relay.close();
     await this.#clearRecord();
     return request.code;

@@ -78,6 +78,14 @@ export async function status(ctx: Context, args: string[]): Promise<number> {
       triggers: refs((view.unit.deps as Record<string, string[]>).Triggers),
       triggeredBy: refs(view.reverse.TriggeredBy),
       listen: unit.type === "socket" ? listenEntries(unit.config) : undefined,
+      accepted: unit.type === "socket" && /^(1|y|yes|true|on)$/i.test(
+          unit.config.get("Socket", "Accept") ?? "",
+        )
+        ? {
+          accepted: stored.Socket?.NAccepted ?? 0,
+          connected: stored.Socket?.NConnections ?? 0,
+        }
+        : undefined,
       nowUs: ctx.now(),
       logLines: log,
       members: members.filter((p) => p !== undefined).map((p) => p!),
