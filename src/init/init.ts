@@ -127,6 +127,7 @@ export class Init {
   #wake?: () => void;
   #started = performance.now();
   #trimTimer?: ReturnType<typeof setTimeout>;
+  #booting = false;
 
   constructor(ctx: Context, named: string[] | undefined) {
     this.ctx = ctx;
@@ -199,10 +200,13 @@ export class Init {
     let request: StopRequest;
     for (;;) {
       this.#started = performance.now();
+      this.#booting = true;
       try {
         await this.#boot();
       } catch (e) {
         this.fault("Boot failed", e);
+      } finally {
+        this.#booting = false;
       }
       this.checkDone();
       request = await this.#waitForStop();
@@ -389,6 +393,8 @@ export class Init {
   checkDone(): void {
     this.#settleLater();
     if (this.stopping || (!this.named && !this.ctx.options.exitWhenIdle)) return;
+    // While the boot runs, a unit that failed early is not the end: later ones may start.
+    if (this.#booting) return;
     // A main process that ended but is not yet recorded reads as failed: record it first.
     this.supervision.reapNow();
     if (this.supervision.busy()) return;

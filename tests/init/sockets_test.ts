@@ -196,7 +196,8 @@ Deno.test({
       );
       assert.match(out, /^Failed to listen on A socket\.$/m);
       assert.match(out, /^Listening on B socket\.$/m);
-      assert.equal((await pid1.systemctl("is-active", "a.socket")).stdout, "failed\n");
+      const isA = await pid1.systemctl("is-active", "a.socket");
+      assert.equal(isA.stdout, "failed\n", isA.stderr + pid1.output());
       assert.equal((await pid1.systemctl("is-active", "b.socket")).stdout, "active\n");
     } finally {
       pid1.kill();
