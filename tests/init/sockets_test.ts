@@ -46,8 +46,20 @@ while True:
         c.close()
 `;
 
+/** The Accept=no datagram server: answers each datagram on descriptor 3. */
+const UDP_SERVER = `import os, socket
+s = socket.socket(fileno=3)
+while True:
+    data, peer = s.recvfrom(512)
+    s.sendto(b"pong " + data, peer)
+`;
+
 function activationRoot(): string {
   const root = makeTree({
+    "/etc/systemd/system/dgram.socket": "[Unit]\nDescription=Datagram socket\n[Socket]\n" +
+      "ListenDatagram=127.0.0.1:7030\n",
+    "/etc/systemd/system/dgram.service": "[Unit]\nDescription=Datagram server\n[Service]\n" +
+      "ExecStart=/usr/bin/python3 ROOT/opt/udp.py\n",
     "/etc/systemd/system/echo.socket": "[Unit]\nDescription=Echo socket\n[Socket]\n" +
       "ListenStream=127.0.0.1:7001\nListenStream=[::1]:7002\nListenStream=7003\n" +
       "ListenStream=/run/echo.sock\nListenStream=@echo-abstract\nFileDescriptorName=echo\n",
@@ -62,8 +74,11 @@ function activationRoot(): string {
   });
   Deno.mkdirSync(`${root}/opt`);
   Deno.writeTextFileSync(`${root}/opt/server.py`, SERVER);
-  const unit = `${root}/etc/systemd/system/echo.service`;
-  Deno.writeTextFileSync(unit, Deno.readTextFileSync(unit).replace("ROOT", root));
+  Deno.writeTextFileSync(`${root}/opt/udp.py`, UDP_SERVER);
+  for (const name of ["echo.service", "dgram.service"]) {
+    const unit = `${root}/etc/systemd/system/${name}`;
+    Deno.writeTextFileSync(unit, Deno.readTextFileSync(unit).replace("ROOT", root));
+  }
   return root;
 }
 
@@ -74,7 +89,9 @@ Deno.test({
   sanitizeOps: false,
   fn: async () => {
     const root = activationRoot();
-    const pid1 = await startPid1(root, ["init", "echo.socket", "hello.socket"], { net: true });
+    const pid1 = await startPid1(root, ["init", "echo.socket", "hello.socket", "dgram.socket"], {
+      net: true,
+    });
     try {
       assert.ok(
         await until(() => pid1.output().includes("Startup finished")),
@@ -124,6 +141,12 @@ Deno.test({
       const m2 = /self=(\d+)/.exec(again.stdout);
       assert.ok(m2 && m2[1] !== m[3], again.stdout + again.stderr);
 
+      // Accept=no datagram socket: the first datagram starts the service, which reads it.
+      assert.equal((await pid1.systemctl("is-active", "dgram.service")).stdout, "inactive\n");
+      const udp = await pid1.sh("echo ping | socat -t 5 - UDP:127.0.0.1:7030");
+      assert.equal(udp.stdout, "pong ping\n", udp.stderr + pid1.output());
+      assert.equal((await pid1.systemctl("is-active", "dgram.service")).stdout, "active\n");
+
       // Accept=yes: one instance per connection, the connection on stdin/stdout and fd 3.
       const h1 = await pid1.sh("echo one | socat -t 5 - TCP:127.0.0.1:7010");
       assert.equal(h1.stdout, "hi fds=1 names=connection\ngot one\n", h1.stderr);
@@ -144,11 +167,12 @@ Deno.test({
         "/run/echo.sock echo.socket echo.service",
         "127.0.0.1:7001 echo.socket echo.service",
         "127.0.0.1:7010 hello.socket -",
+        "127.0.0.1:7030 dgram.socket dgram.service",
         "@echo-abstract echo.socket echo.service",
         "[::1]:7002 echo.socket echo.service",
         "[::]:7003 echo.socket echo.service",
         "",
-        "6 sockets listed.",
+        "7 sockets listed.",
         "Pass --all to see loaded but inactive sockets, too.",
         "",
       ]);

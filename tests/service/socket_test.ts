@@ -80,7 +80,8 @@ rootTest(
     root.unit(
       "web.socket",
       `[Socket]\nListenStream=127.0.0.1:${port}\nListenStream=/run/web/web.sock\n` +
-        `FileDescriptorName=http\nSocketMode=0600\nDirectoryMode=0700\n`,
+        `FileDescriptorName=http\nSocketMode=0600\nDirectoryMode=0700\n` +
+        `SocketUser=nobody\nSocketGroup=nogroup\n`,
     );
     root.unit("web.service", `[Service]\nExecStart=${PYTHON} ${server}\n`);
     const r = await root.run("start", "web.socket");
@@ -96,6 +97,8 @@ rootTest(
     const st = Deno.statSync(sock);
     ok(st.isSocket);
     strictEqual(st.mode! & 0o777, 0o600);
+    strictEqual(st.uid, 65534, "SocketUser=nobody owns the socket file");
+    strictEqual(st.gid, 65534, "SocketGroup=nogroup");
     strictEqual(Deno.statSync(`${root.path}/run/web`).mode! & 0o777, 0o700);
     ok((await exchange({ path: sock })).startsWith("fds=2"));
     const status = await root.run("status", "web.socket");
