@@ -289,6 +289,10 @@ export function socketSettingProblem(config: UnitConfig): string | undefined {
     return `Unit has no Listen setting (ListenStream=, ListenDatagram=, ListenFIFO=, ...). Refusing.`;
   }
   const accept = parseBoolean(config.get("Socket", "Accept") ?? "no") ?? false;
+  const listen = listenAddresses(config);
+  if (accept && listen.some((a) => a.type !== "Stream" && a.type !== "SequentialPacket")) {
+    return "Unit configured for accepting sockets, but sockets are non-accepting. Refusing.";
+  }
   if (accept && config.get("Socket", "Service")) {
     return `Explicit service configuration for accepting socket units not supported. Refusing.`;
   }

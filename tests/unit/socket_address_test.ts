@@ -121,6 +121,10 @@ Deno.test("a socket without a usable Listen line is refused, as systemd does", (
     ),
     "Explicit service configuration for accepting socket units not supported. Refusing.",
   );
+  strictEqual(
+    socketSettingProblem(config([["ListenDatagram", "53"], ["Accept", "yes"]])),
+    "Unit configured for accepting sockets, but sockets are non-accepting. Refusing.",
+  );
 });
 
 Deno.test("socketSettings: defaults, Service=, the template of Accept=yes, modes and names", () => {
