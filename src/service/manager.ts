@@ -307,7 +307,9 @@ export async function runStart(m: Manager, unit: LoadedUnit): Promise<JobOutcome
     return { ok: true };
   }
   if (unit.type === "socket") {
-    const { startSocket } = await import("./socket_unit.ts");
+    const { startSocket, socketServiceProblem } = await import("./socket_unit.ts");
+    const problem = socketServiceProblem(unit, (id) => m.loader.load(id).loadState);
+    if (problem) return { ok: false, result: "resources", message: problem };
     return await m.locked(
       unit.id,
       "start",

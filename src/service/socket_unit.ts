@@ -111,6 +111,19 @@ export function removeSocketFiles(root: RootMap, unit: LoadedUnit): void {
   }
 }
 
+/**
+ * systemd refuses to start a socket whose service (or, for Accept=yes, template) is not
+ * loaded: `x.socket: Socket service x.service not loaded, refusing.`
+ */
+export function socketServiceProblem(
+  unit: LoadedUnit,
+  loadState: (id: string) => string,
+): string | undefined {
+  const s = socketSettings(unit.id, unit.config);
+  if (loadState(s.service) === "loaded") return undefined;
+  return `${unit.id}: Socket service ${s.service} not loaded, refusing.`;
+}
+
 /** How long a client waits for the init instance to act on its request. */
 const REQUEST_WAIT_MS = 10_000;
 

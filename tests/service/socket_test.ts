@@ -229,3 +229,22 @@ rootTest(
     strictEqual((await root.show("f.socket", "ActiveState")).ActiveState, "inactive");
   },
 );
+
+rootTest(
+  "a socket whose service is missing is refused; Accept=yes without an init warns",
+  async (root) => {
+    root.unit("lonely.socket", `[Socket]\nListenStream=127.0.0.1:${freePort()}\n`);
+    const r = await root.run("start", "lonely.socket");
+    strictEqual(r.code, 1);
+    strictEqual(r.stderr, "lonely.socket: Socket service lonely.service not loaded, refusing.\n");
+    root.unit("acc.socket", `[Socket]\nListenStream=127.0.0.1:${freePort()}\nAccept=yes\n`);
+    root.unit("acc@.service", `[Service]\nStandardInput=socket\nExecStart=/bin/echo hi\n`);
+    const a = await root.run("start", "acc.socket");
+    strictEqual(a.code, 0);
+    strictEqual(
+      a.stderr,
+      "acc.socket: Accept=yes: connections are accepted only while an init instance runs.\n",
+    );
+    strictEqual((await root.show("acc.socket", "ActiveState")).ActiveState, "active");
+  },
+);
