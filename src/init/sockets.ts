@@ -32,7 +32,12 @@ import {
   setSocketHost,
   type SocketHost,
 } from "../service/socket_unit.ts";
-import { offerDescriptors, withdrawDescriptors } from "../service/socket_fds.ts";
+import {
+  type ActivationFds,
+  offerDescriptors,
+  setDescriptorSource,
+  withdrawDescriptors,
+} from "../service/socket_fds.ts";
 import { readStat } from "../process/procfs.ts";
 import {
   acceptConnection,
@@ -54,6 +59,8 @@ interface Held {
   readonly connections: Set<string>;
   /** Activations between the first traffic and the end of the start job. */
   starting: number;
+  /** When the descriptors went to the service (µs): an older inactive record is not its end. */
+  handedAt: number;
   /** Connection instances whose start job runs. */
   readonly serving: Set<string>;
   /** Record writes of this unit, one after the other. */
@@ -90,6 +97,7 @@ export class SocketManager implements SocketHost {
   /** Registers as the socket host and follows the unit records. */
   open(): void {
     setSocketHost(this);
+    setDescriptorSource((service) => this.#handOver(service));
     try {
       this.#waiter = new ReadinessWaiter();
     } catch (e) {
@@ -103,6 +111,7 @@ export class SocketManager implements SocketHost {
   /** Closes every descriptor and ends the wait (after shutdown). */
   async close(): Promise<void> {
     setSocketHost(undefined);
+    setDescriptorSource(undefined);
     this.#closed = true;
     clearTimeout(this.#pending);
     try {
@@ -142,6 +151,7 @@ export class SocketManager implements SocketHost {
       nAccepted: 0,
       connections: new Set(),
       starting: 0,
+      handedAt: 0,
       serving: new Set(),
       writing: Promise.resolve(),
     };
@@ -244,9 +254,11 @@ export class SocketManager implements SocketHost {
     const siblings = [...this.#held.values()]
       .filter((o) => !o.settings.accept && o.settings.service === h.settings.service)
       .sort((a, b) => (a.unit.id < b.unit.id ? -1 : 1));
+    const now = Date.now() * 1000;
     for (const o of siblings) {
       o.state = "running";
       o.starting++;
+      o.handedAt = now;
     }
     try {
       await Promise.all(siblings.map((o) => this.#record(o)));
@@ -259,7 +271,33 @@ export class SocketManager implements SocketHost {
       withdrawDescriptors(service.id);
       for (const o of siblings) o.starting--;
     }
+    // A start that did not run (a condition failed, start limit): listen again.
+    if (!ACTIVE.has(recorded(init.m.lenv, service.id))) {
+      for (const o of siblings) o.handedAt = 0;
+    }
     await this.#settle();
+  }
+
+  /**
+   * A service starts for another reason (the boot, a client): it gets the descriptors of
+   * its listening Accept=no sockets, which stop being watched while it runs.
+   */
+  #handOver(service: string): ActivationFds | undefined {
+    const siblings = [...this.#held.values()]
+      .filter((o) => !o.settings.accept && o.settings.service === service)
+      .sort((a, b) => (a.unit.id < b.unit.id ? -1 : 1));
+    if (siblings.length === 0) return undefined;
+    const now = Date.now() * 1000;
+    for (const o of siblings) {
+      o.state = "running";
+      o.handedAt = now;
+      this.#record(o).catch((e) => this.#init.fault(`${o.unit.id}: record`, e));
+    }
+    this.#rewatch();
+    return {
+      fds: siblings.flatMap((o) => o.bound.map((b) => b.fd)),
+      names: siblings.flatMap((o) => o.bound.map(() => o.settings.fileDescriptorName)),
+    };
   }
 
   /** Accept=yes: one instance per pending connection. */
@@ -356,8 +394,11 @@ export class SocketManager implements SocketHost {
     let changed = false;
     for (const h of this.#held.values()) {
       if (h.state === "running" && h.starting === 0) {
-        const st = recorded(lenv, h.settings.service);
-        if (!ACTIVE.has(st)) {
+        const rec = storedState(lenv, h.settings.service);
+        const st = rec?.ActiveState ?? "inactive";
+        // Only an end recorded after the hand-over gives the sockets back.
+        const ended = (rec?.InactiveEnter?.[0] ?? 0) >= h.handedAt;
+        if (!ACTIVE.has(st) && ended) {
           h.state = "listening";
           changed = true;
           await this.#record(h);

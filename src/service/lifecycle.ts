@@ -386,7 +386,6 @@ export async function startService(se: LifecycleEnv, unit: LoadedUnit): Promise<
     Exec: {},
   });
   const s = a.s;
-  a.fds = takeDescriptors(unit.id);
   // Start limit.
   const mono = stampNow()[1];
   const history = (current.StartHistory ?? []).filter((t) => mono - t < u.startLimitIntervalUSec);
@@ -434,6 +433,8 @@ export async function startService(se: LifecycleEnv, unit: LoadedUnit): Promise<
     });
     return { ok: false, message: `Assertion failed on job for ${unit.id}.` };
   }
+  // Socket activation: taken once the start is sure to run (the activating record follows).
+  a.fds = takeDescriptors(unit.id);
   const invocation = randomId();
   await a.save({
     ActiveState: "activating",

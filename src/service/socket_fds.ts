@@ -32,11 +32,24 @@ export function withdrawDescriptors(service: string): void {
   offered.delete(service);
 }
 
-/** Takes the descriptors offered to `service`, if any. */
+let source: ((service: string) => ActivationFds | undefined) | undefined;
+
+/**
+ * Registers where a service started for any other reason gets its sockets: as in
+ * systemd, a service is handed the descriptors of the listening sockets that trigger it
+ * (the init instance's socket host).
+ */
+export function setDescriptorSource(
+  fn: ((service: string) => ActivationFds | undefined) | undefined,
+): void {
+  source = fn;
+}
+
+/** Takes the descriptors offered to `service`, else those of the sockets that trigger it. */
 export function takeDescriptors(service: string): ActivationFds | undefined {
   const fds = offered.get(service);
   offered.delete(service);
-  return fds;
+  return fds ?? source?.(service);
 }
 
 /** Adds the activation descriptors and variables to the spawn spec of an ExecStart command. */

@@ -193,6 +193,40 @@ Deno.test({
 });
 
 Deno.test({
+  name: "a service the boot starts gets the sockets that trigger it, as systemd passes them",
+  ignore: skip !== undefined || noPython !== undefined || noSocat !== undefined,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const root = makeTree({
+      "/etc/systemd/system/db.socket": "[Unit]\nDescription=DB socket\n[Socket]\n" +
+        "ListenStream=127.0.0.1:7040\nFileDescriptorName=db\n",
+      "/etc/systemd/system/db.service": "[Unit]\nDescription=DB\n[Service]\n" +
+        "ExecStart=/usr/bin/python3 ROOT/opt/server.py\n",
+    });
+    Deno.mkdirSync(`${root}/opt`);
+    Deno.writeTextFileSync(`${root}/opt/server.py`, SERVER);
+    const unit = `${root}/etc/systemd/system/db.service`;
+    Deno.writeTextFileSync(unit, Deno.readTextFileSync(unit).replace("ROOT", root));
+    // Both named: the socket is bound first (Before=), then the boot starts the service.
+    const pid1 = await startPid1(root, ["init", "db.service", "db.socket"], { net: true });
+    try {
+      assert.ok(await until(() => pid1.output().includes("Startup finished")), pid1.output());
+      assert.ok(
+        pid1.output().indexOf("Listening on DB socket.") < pid1.output().indexOf("Starting DB..."),
+      );
+      assert.equal((await pid1.systemctl("is-active", "db.service")).stdout, "active\n");
+      const r = await pid1.sh("socat -t 5 - TCP:127.0.0.1:7040");
+      assert.match(r.stdout, /^fds=1 pid=(\d+) self=\1 names=db$/m, r.stderr + pid1.output());
+      assert.match((await pid1.systemctl("status", "db.socket")).stdout, /active \(running\)/);
+    } finally {
+      pid1.kill();
+      Deno.removeSync(root, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
   name: "a port in use fails that socket unit only, in init mode too",
   ignore: skip !== undefined || noSocat !== undefined,
   sanitizeResources: false,
