@@ -26,6 +26,7 @@
  * BENCH_REF_CACHE (<repo>/.cache/ref), BENCH_OUT (bench/RESULTS.md),
  * BENCH_SKIP (comma list of: units, scale, service, install, safety, pid1, clients,
  * timers, sockets, fuzz);
+ * sockets (bench/sockets.ts, issue 11): BENCH_SOCKET_CONNECTIONS (50);
  * PID 1: BENCH_IDLE_SECONDS (60), BENCH_PID1_SERVICES (20,200),
  * BENCH_PID1_ORPHANS (1000,10000), BENCH_PID1_TOOLS (ref,ours), BENCH_PID1_LOGS (a
  * directory to keep each PID 1's output in); safety: BENCH_SAFETY_TRIALS (100).
@@ -51,6 +52,7 @@ import { type CaseRow, renderMarkdown, renderTable, type ScaleRow } from "./repo
 import { type Pid1Results, runPid1Cases } from "./pid1.ts";
 import { runClientCases } from "./clients.ts";
 import { describeDrift, runTimerDrift } from "./timers.ts";
+import { runSocketCases } from "./sockets.ts";
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
 const REPO = dirname(BENCH);
@@ -493,6 +495,24 @@ async function main(): Promise<number> {
       const drift = describeDrift(await runTimerDrift(1000, 100));
       log(drift);
       notes.push(drift);
+    }
+
+    if (!skip.has("sockets")) {
+      log("issue 11: socket activation");
+      if (!await pidNamespaceWorks()) throw new Error("the socket cases need unshare as root");
+      const res = await runSocketCases({
+        ours: {
+          cmd: DENO,
+          args: ["run", ...PERMISSION_FLAGS, join(REPO, "mod.ts")],
+          env: CHILD_ENV,
+        },
+        refScript: reference.script,
+        work,
+        connections: Number(Deno.env.get("BENCH_SOCKET_CONNECTIONS") || 50),
+        log,
+      });
+      for (const line of res.lines) console.log(line);
+      notes.push(...res.lines);
     }
   } catch (e) {
     failed = true;

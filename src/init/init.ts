@@ -35,6 +35,7 @@ import { LogRelay } from "./relay.ts";
 import { reverseOrdering, runOrdered } from "./jobs.ts";
 import { Supervision } from "./supervise.ts";
 import { TimerScheduler } from "./timers.ts";
+import { SocketManager } from "./sockets.ts";
 
 const SIGUSR1 = 10;
 /** Quiet time after which an idle init gives memory back. */
@@ -119,6 +120,8 @@ export class Init {
   m: Manager;
   readonly supervision: Supervision;
   readonly timers: TimerScheduler;
+  /** Holds the sockets of socket units and activates their services. */
+  readonly sockets: SocketManager = new SocketManager(this);
   /** Units started with the default target (user mode: the system units of this user). */
   readonly extra: string[] = [];
   #relay?: LogRelay;
@@ -126,6 +129,7 @@ export class Init {
   #wake?: () => void;
   #started = performance.now();
   #trimTimer?: ReturnType<typeof setTimeout>;
+  #booting = false;
 
   constructor(ctx: Context, named: string[] | undefined) {
     this.ctx = ctx;
@@ -196,13 +200,17 @@ export class Init {
     this.#relay.start();
     this.supervision.start();
     this.timers.start();
+    this.sockets.open();
     let request: StopRequest;
     for (;;) {
       this.#started = performance.now();
+      this.#booting = true;
       try {
         await this.#boot();
       } catch (e) {
         this.fault("Boot failed", e);
+      } finally {
+        this.#booting = false;
       }
       this.timers.sync();
       this.checkDone();
@@ -215,6 +223,7 @@ export class Init {
     }
     this.timers.close();
     this.supervision.close();
+    await this.sockets.close();
     this.#relay.close();
     await this.#clearRecord();
     return request.code;
@@ -390,6 +399,8 @@ export class Init {
   checkDone(): void {
     this.#settleLater();
     if (this.stopping || (!this.named && !this.ctx.options.exitWhenIdle)) return;
+    // While the boot runs, a unit that failed early is not the end: later ones may start.
+    if (this.#booting) return;
     // A main process that ended but is not yet recorded reads as failed: record it first.
     this.supervision.reapNow();
     if (this.supervision.busy()) return;

@@ -9,6 +9,7 @@ import { formatTimespan, formatTimestamp, parseTimespan } from "../unit/timespan
 import { parseBoolean } from "../unit/values.ts";
 import { parseSignal } from "../unit/signals.ts";
 import { LIMIT_KEYS } from "../unit/model.ts";
+import { parseListen } from "../unit/socket_address.ts";
 
 /** A property: name and printed value; `undefined` = empty. */
 type Property = readonly [string, string | undefined];
@@ -80,8 +81,9 @@ export function listenEntries(c: UnitConfig): Array<{ type: string; address: str
   for (const [key, type] of LISTEN) {
     for (const v of c.list("Socket", key)) {
       if (!v) continue;
-      const net = type === "Stream" || type === "Datagram" || type === "SequentialPacket";
-      out.push({ type, address: net && /^\d+$/.test(v) ? `[::]:${v}` : v });
+      // systemd prints the address it parsed (`[::]:22` for a bare port); bad ones are dropped.
+      const parsed = parseListen(key, v);
+      if ("address" in parsed) out.push({ type, address: parsed.address.display });
     }
   }
   return out;

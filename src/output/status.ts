@@ -61,6 +61,8 @@ export interface StatusExtras {
   nextElapseUs?: number;
   /** Socket units: listening addresses, `type` as systemd names it (`Stream`, `FIFO`, ...). */
   listen?: Array<{ type: string; address: string }>;
+  /** Accept=yes sockets: connections accepted so far and open now. */
+  accepted?: { accepted: number; connected: number };
   /** The `CGroup:` path; default `/system.slice/<unit>`. */
   cgroupPath?: string;
 }
@@ -311,6 +313,11 @@ export function formatStatus(view: UnitView, extras: StatusExtras): string {
   (extras.listen ?? []).forEach((l, i) =>
     lines.push(`${i === 0 ? "     Listen:" : INDENT.slice(1)} ${l.address} (${l.type})`)
   );
+  if (extras.accepted) {
+    lines.push(
+      `   Accepted: ${extras.accepted.accepted}; Connected: ${extras.accepted.connected};`,
+    );
+  }
   const shownPids = new Set<number>();
   for (const p of extras.controlRuns) {
     if (p.key.endsWith("Ex")) continue;

@@ -19,10 +19,12 @@ import { cstr, cstrArray, Errno, errno, F, libc, O, strerror } from "./libc.ts";
 
 /** Where a standard stream of the command goes (see `StdioTarget` in spawn.ts). */
 export interface HelperStdio {
-  /** Target kind. */
-  kind: "null" | "inherit" | "file" | "append" | "truncate" | "log";
+  /** Target kind (`fd`: a duplicate of descriptor `fd`, e.g. 3 = the accepted connection). */
+  kind: "null" | "inherit" | "file" | "append" | "truncate" | "log" | "fd";
   /** File path for file, append, truncate and log. */
   path?: string;
+  /** The descriptor for `fd`. */
+  fd?: number;
 }
 
 /** What the spawner sends the helper, as one JSON argument. */
@@ -254,6 +256,11 @@ function prepareAndExec(request: HelperRequest): void {
   // that closed its end of the pipe must not kill us with SIGPIPE.
   writeAll(request.reportFd, "R");
   applySignals(request);
+  // Passed sockets are blocking for the service, as systemd's default NonBlocking=no.
+  for (let fd = 3; fd < 3 + request.passFds; fd++) {
+    const flags = libc().fcntl(fd, F.GETFL, 0);
+    if (flags >= 0 && (flags & O.NONBLOCK)) libc().fcntl(fd, F.SETFL, flags & ~O.NONBLOCK);
+  }
   markDescriptorsCloseOnExec(3 + request.passFds);
   // Nothing that allocates may run between these limits and execve.
   for (const l of deferredLimits) setLimit(l.resource, l.soft, l.hard);
@@ -336,14 +343,20 @@ function openOnto(target: number, path: string, flags: number, step: Step): void
 const OUTPUT_FLAGS: Record<HelperStdio["kind"], number> = {
   null: O.WRONLY,
   inherit: 0,
+  fd: 0,
   file: O.WRONLY | O.CREAT,
   append: O.WRONLY | O.CREAT | O.APPEND,
   log: O.WRONLY | O.CREAT | O.APPEND,
   truncate: O.WRONLY | O.CREAT | O.TRUNC,
 };
 
+function dupOnto(target: number, stdio: HelperStdio, step: Step): void {
+  if (libc().dup2(stdio.fd ?? -1, target) < 0) fail(step);
+}
+
 function openOutput(target: number, stdio: HelperStdio, step: Step): void {
   if (stdio.kind === "inherit") return;
+  if (stdio.kind === "fd") return dupOnto(target, stdio, step);
   const path = stdio.kind === "null" ? "/dev/null" : stdio.path;
   if (!path) throw new StepError(step, `no path for ${stdio.kind}`);
   openOnto(target, path, OUTPUT_FLAGS[stdio.kind], step);
@@ -352,13 +365,14 @@ function openOutput(target: number, stdio: HelperStdio, step: Step): void {
 function applyStdio(request: HelperRequest): void {
   const { stdin, stdout, stderr } = request;
   if (stdin.kind === "null") openOnto(0, "/dev/null", O.RDONLY, "STDIN");
+  else if (stdin.kind === "fd") dupOnto(0, stdin, "STDIN");
   else if (stdin.kind !== "inherit") {
     if (!stdin.path) throw new StepError("STDIN", `no path for ${stdin.kind}`);
     openOnto(0, stdin.path, O.RDONLY, "STDIN");
   }
   openOutput(1, stdout, "STDOUT");
   const sameAsStdout = stderr.kind === "inherit" ||
-    (stderr.kind === stdout.kind && stderr.path === stdout.path);
+    (stderr.kind === stdout.kind && stderr.path === stdout.path && stderr.fd === stdout.fd);
   if (sameAsStdout) {
     if (libc().dup2(1, 2) < 0) fail("STDERR");
   } else openOutput(2, stderr, "STDERR");

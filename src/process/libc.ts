@@ -46,6 +46,16 @@ const SYMBOLS = {
     result: "i32",
     nonblocking: true,
   },
+  poll: { parameters: ["buffer", "u64", "i32"], result: "i32" },
+  socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
+  setsockopt: { parameters: ["i32", "i32", "i32", "buffer", "u32"], result: "i32" },
+  getsockopt: { parameters: ["i32", "i32", "i32", "buffer", "buffer"], result: "i32" },
+  bind: { parameters: ["i32", "buffer", "u32"], result: "i32" },
+  listen: { parameters: ["i32", "i32"], result: "i32" },
+  accept4: { parameters: ["i32", "pointer", "pointer", "i32"], result: "i32" },
+  getsockname: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
+  getpeername: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
+  if_nametoindex: { parameters: ["buffer"], result: "u32" },
   opendir: { parameters: ["buffer"], result: "pointer" },
   readdir: { parameters: ["pointer"], result: "pointer" },
   closedir: { parameters: ["pointer"], result: "i32" },
@@ -143,7 +153,14 @@ export const O = {
 } as const;
 
 /** `fcntl` commands. */
-export const F = { GETFD: 1, SETFD: 2, DUPFD_CLOEXEC: 1030, FD_CLOEXEC: 1 } as const;
+export const F = {
+  GETFD: 1,
+  SETFD: 2,
+  GETFL: 3,
+  SETFL: 4,
+  DUPFD_CLOEXEC: 1030,
+  FD_CLOEXEC: 1,
+} as const;
 
 /** The errno left by the last failing call on this thread. */
 export function errno(): number {

@@ -32,9 +32,11 @@ export interface StdioTarget {
    * same as stdout), `file` (open for writing, no truncation; for stdin: read),
    * `append`, `truncate`, or `log` (append to the unit log file at `path`).
    */
-  kind: "null" | "inherit" | "file" | "append" | "truncate" | "log";
+  kind: "null" | "inherit" | "file" | "append" | "truncate" | "log" | "fd";
   /** The file for file, append, truncate and log. */
   path?: string;
+  /** For `fd`: a descriptor of the command (3 = the first passed descriptor). */
+  fd?: number;
 }
 
 /** Everything needed to start one Exec command. */
@@ -156,6 +158,12 @@ function toRequest(spec: SpawnSpec): HelperRequest {
 
 function check(result: number, what: string): void {
   if (result !== 0) throw new Error(`${what}: ${strerror(result)}`);
+}
+
+/** Clears O_NONBLOCK: the open file description is shared, so the command sees it too. */
+function setBlocking(fd: number): void {
+  const flags = libc().fcntl(fd, F.GETFL, 0);
+  if (flags >= 0 && (flags & O.NONBLOCK)) libc().fcntl(fd, F.SETFL, flags & ~O.NONBLOCK);
 }
 
 function dupHigh(fd: number): number {
@@ -375,8 +383,8 @@ function isExecutableFile(path: string): boolean {
 
 /**
  * Whether a command needs nothing that the exec helper alone can do (credentials,
- * limits, nice, OOM score, a umask of its own, chroot, no_new_privs, passed
- * descriptors, a setup failure to stage, an argv[0] of its own) and its executable
+ * limits, nice, OOM score, a umask of its own, chroot, no_new_privs, a setup
+ * failure to stage, an argv[0] of its own) and its executable
  * is there: then a shell prologue does the rest (working directory, SIGPIPE,
  * SYSTEMD_EXEC_PID) and posix_spawn the stdio, with no Deno start-up per spawn.
  * Anything the direct path would get wrong (a missing binary, an unopenable log)
@@ -388,7 +396,7 @@ function canSpawnDirect(spec: SpawnSpec): boolean {
   const limits = Object.keys(spec.rlimits ?? {}).length;
   if ((limits && softNofileOnly(spec) === undefined) || spec.rootDirectory) return false;
   if (spec.noNewPrivileges) return false;
-  if (spec.passFds?.length || spec.failAt || spec.argv[0] !== spec.path) return false;
+  if (spec.failAt || spec.argv[0] !== spec.path) return false;
   if ((spec.umask ?? 0o022) !== currentUmask()) return false;
   if ((spec.pidEnv ?? []).some((name) => !/^[A-Z_][A-Z0-9_]*$/.test(name))) return false;
   if ("PWD" in spec.env || "OLDPWD" in spec.env) return false;
@@ -399,6 +407,7 @@ function canSpawnDirect(spec: SpawnSpec): boolean {
 const OUTPUT_FLAGS: Record<StdioTarget["kind"], number> = {
   null: O.WRONLY,
   inherit: 0,
+  fd: 0,
   file: O.WRONLY | O.CREAT,
   append: O.WRONLY | O.CREAT | O.APPEND,
   log: O.WRONLY | O.CREAT | O.APPEND,
@@ -413,6 +422,7 @@ function launchDirect(spec: SpawnSpec): number | undefined {
   const attr = new Uint8Array(512);
   const actions = new Uint8Array(512);
   const keep: Uint8Array[] = [];
+  const scratch: number[] = [];
   const open = (fd: number, path: string, flags: number) => {
     const p = cstr(path);
     keep.push(p);
@@ -426,10 +436,23 @@ function launchDirect(spec: SpawnSpec): number | undefined {
     check(c.posix_spawnattr_setsigmask(attr, new Uint8Array(128)), "posix_spawnattr_setsigmask");
     const flags = POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK;
     check(c.posix_spawnattr_setflags(attr, flags), "posix_spawnattr_setflags");
+    // Socket activation: the descriptors land on 3, 4, ... (dup2 clears close-on-exec).
+    const passed = spec.passFds ?? [];
+    passed.forEach((fd, index) => {
+      setBlocking(fd);
+      const copy = libc().fcntl(fd, F.DUPFD_CLOEXEC, HIGH_FD);
+      if (copy < 0) throw new Error(`cannot duplicate descriptor ${fd}: ${strerror(errno())}`);
+      scratch.push(copy);
+      check(c.posix_spawn_file_actions_adddup2(actions, copy, 3 + index), "adddup2");
+    });
+    const dupOnto = (target: number, t: StdioTarget) =>
+      check(c.posix_spawn_file_actions_adddup2(actions, t.fd ?? -1, target), "adddup2");
     const { stdin, stdout, stderr } = spec;
     if (stdin.kind === "null") open(0, "/dev/null", O.RDONLY);
+    else if (stdin.kind === "fd") dupOnto(0, stdin);
     else if (stdin.kind !== "inherit") open(0, stdin.path ?? "/dev/null", O.RDONLY);
-    if (stdout.kind !== "inherit") {
+    if (stdout.kind === "fd") dupOnto(1, stdout);
+    else if (stdout.kind !== "inherit") {
       open(
         1,
         stdout.kind === "null" ? "/dev/null" : stdout.path ?? "/dev/null",
@@ -437,15 +460,16 @@ function launchDirect(spec: SpawnSpec): number | undefined {
       );
     }
     const sameAsStdout = stderr.kind === "inherit" ||
-      (stderr.kind === stdout.kind && stderr.path === stdout.path);
+      (stderr.kind === stdout.kind && stderr.path === stdout.path && stderr.fd === stdout.fd);
     if (sameAsStdout) check(c.posix_spawn_file_actions_adddup2(actions, 1, 2), "adddup2");
+    else if (stderr.kind === "fd") dupOnto(2, stderr);
     else {open(
         2,
         stderr.kind === "null" ? "/dev/null" : stderr.path ?? "/dev/null",
         OUTPUT_FLAGS[stderr.kind],
       );}
     try {
-      check(c.posix_spawn_file_actions_addclosefrom_np(actions, 3), "addclosefrom");
+      check(c.posix_spawn_file_actions_addclosefrom_np(actions, 3 + passed.length), "addclosefrom");
     } catch {
       // glibc before 2.34: without closefrom the runtime's descriptors would leak.
       directUnavailable = true;
@@ -464,6 +488,7 @@ function launchDirect(spec: SpawnSpec): number | undefined {
   } finally {
     c.posix_spawn_file_actions_destroy(actions);
     c.posix_spawnattr_destroy(attr);
+    for (const fd of scratch) c.close(fd);
   }
 }
 

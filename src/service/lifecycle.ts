@@ -48,6 +48,7 @@ import {
   storedState,
 } from "./runtime.ts";
 import { evaluateChecks } from "./conditions.ts";
+import { type ActivationFds, applyDescriptors, takeDescriptors } from "./socket_fds.ts";
 import { describeFailedCheck } from "./conditions.ts";
 import { lookupUser } from "../units/host_info.ts";
 
@@ -105,6 +106,8 @@ class Activation {
   readonly unit: LoadedUnit;
   readonly s: ServiceSettings;
   prepared?: PreparedExec;
+  /** Descriptors from a socket activation, for the ExecStart commands. */
+  fds?: ActivationFds;
 
   constructor(se: LifecycleEnv, unit: LoadedUnit, st: UnitState) {
     this.se = se;
@@ -211,7 +214,11 @@ class Activation {
 
   async spawn(cmd: ExecCommand, extraEnv: Record<string, string> = {}): Promise<Spawned> {
     const p = this.prepared ?? this.prepare();
-    const spec = spawnSpecFor(cmd, p, extraEnv);
+    let spec = spawnSpecFor(cmd, p, extraEnv);
+    // Socket activation: the ExecStart commands get the sockets (systemd's EXEC_PASS_FDS).
+    if (this.fds && this.s.exec.ExecStart.includes(cmd)) {
+      spec = applyDescriptors(spec, this.fds, this.s);
+    }
     const child = await spawnProcess(spec);
     this.st = {
       ...this.st,
@@ -426,6 +433,8 @@ export async function startService(se: LifecycleEnv, unit: LoadedUnit): Promise<
     });
     return { ok: false, message: `Assertion failed on job for ${unit.id}.` };
   }
+  // Socket activation: taken once the start is sure to run (the activating record follows).
+  a.fds = takeDescriptors(unit.id);
   const invocation = randomId();
   await a.save({
     ActiveState: "activating",
@@ -1181,6 +1190,17 @@ export async function reloadService(se: LifecycleEnv, unit: LoadedUnit): Promise
   return ok
     ? { ok: true }
     : { ok: false, result: "exit-code", message: `Job for ${unit.id} failed.` };
+}
+
+/** Applies a patch to a unit's record (state stamps as for any transition). */
+export async function saveUnitState(
+  se: LifecycleEnv,
+  unit: LoadedUnit,
+  patch: Partial<UnitState>,
+): Promise<UnitState> {
+  const a = new Activation(se, unit, effectiveState(storedState(se, unit.id), unit.id));
+  await a.save(patch);
+  return a.st;
 }
 
 /** Marks a target (or other passive unit) active or inactive. */

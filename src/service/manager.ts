@@ -311,6 +311,16 @@ export async function runStart(m: Manager, unit: LoadedUnit): Promise<JobOutcome
     await m.locked(unit.id, "start", () => startTimer(m.lenv, unit));
     return { ok: true };
   }
+  if (unit.type === "socket") {
+    const { startSocket, socketServiceProblem } = await import("./socket_unit.ts");
+    const problem = socketServiceProblem(unit, (id) => m.loader.load(id).loadState);
+    if (problem) return { ok: false, result: "resources", message: problem };
+    return await m.locked(
+      unit.id,
+      "start",
+      () => startSocket(m.lenv, unit, (service) => startOne(m, service, "start")),
+    );
+  }
   m.lenv.debug(`${unit.id}: units of type ${unit.type} are not started without an init instance.`);
   return { ok: true };
 }
@@ -329,6 +339,10 @@ export async function runStop(
     const { stopTimer } = await import("./timer_unit.ts");
     await m.locked(unit.id, "stop", () => stopTimer(m.lenv, unit));
     return { ok: true };
+  }
+  if (unit.type === "socket") {
+    const { stopSocket } = await import("./socket_unit.ts");
+    return await m.locked(unit.id, "stop", () => stopSocket(m.lenv, unit));
   }
   const { setPassiveState } = await lifecycle();
   await m.locked(unit.id, "stop", () => setPassiveState(m.lenv, unit, false));

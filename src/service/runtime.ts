@@ -168,6 +168,17 @@ export function effectiveState(st: UnitState | undefined, id: string): UnitState
     }
     return recompute(st);
   }
+  if (id.endsWith(".socket")) {
+    // The descriptors died with the init instance that held them.
+    const holder = st.Socket?.HolderPID;
+    if (
+      st.ActiveState === "active" && holder &&
+      !isAlive(holder, st.Socket?.HolderStartTime || undefined)
+    ) {
+      return { ...st, ActiveState: "inactive", SubState: "dead", Socket: {} };
+    }
+    return st;
+  }
   if (st.ActiveState === "active" && st.SubState === "running") {
     if (st.MainPID && st.MainPID > 0) {
       if (alive(st.MainPID, st.MainPIDStartTime)) return st;

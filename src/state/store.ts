@@ -107,6 +107,18 @@ export interface UnitState {
   ExtraEnvironment?: Record<string, string>;
   /** Timer bookkeeping. */
   Timer?: { NextElapseRealtime?: number; NextElapseMonotonic?: number; LastTrigger?: number };
+  /**
+   * Socket units: the process holding the listening descriptors (the init instance; none
+   * after an eager start), connection counters, and a start/stop request that a client
+   * leaves for the init instance.
+   */
+  Socket?: {
+    HolderPID?: number;
+    HolderStartTime?: number;
+    NAccepted?: number;
+    NConnections?: number;
+    Request?: "start" | "stop";
+  };
   /** The last writer. */
   Writer?: { pid: number; time: number };
   /** Session ids of the activation's processes (membership, §4.5). */

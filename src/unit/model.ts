@@ -390,7 +390,11 @@ export function serviceSettings(config: UnitConfig): ServiceSettings {
     oomScoreAdjust: numberOrUndefined(config.get("Service", "OOMScoreAdjust")),
     nice: numberOrUndefined(config.get("Service", "Nice")),
     standardInput: parseStdio(config.get("Service", "StandardInput"), "null"),
-    standardOutput: parseStdio(config.get("Service", "StandardOutput"), "journal"),
+    // systemd: stdout inherits a socket or terminal on stdin, else goes to the journal.
+    standardOutput: parseStdio(
+      config.get("Service", "StandardOutput"),
+      /^(socket|tty)/.test(config.get("Service", "StandardInput") ?? "") ? "inherit" : "journal",
+    ),
     standardError: parseStdio(config.get("Service", "StandardError"), "inherit"),
     ttyPath: config.get("Service", "TTYPath"),
     syslogIdentifier: config.get("Service", "SyslogIdentifier"),

@@ -11,6 +11,7 @@ import { parseTimespan } from "./timespan.ts";
 import { parseSignal } from "./signals.ts";
 import { parseCalendar } from "./calendar.ts";
 import { isNormalizedPath, simplifyPath } from "./names.ts";
+import { parseListen } from "./socket_address.ts";
 
 /** Whether a path has a `..` component once simplified (systemd: "not normalized"). */
 export function climbsUp(path: string): boolean {
@@ -144,6 +145,15 @@ function valueProblem(kind: string, key: string, value: string): string | undefi
       return INPUTS.has(value) || /^(file|fd):./.test(value)
         ? undefined
         : `Failed to parse input specifier, ignoring: ${value}`;
+    case "SOCKET": {
+      if (!key.startsWith("Listen")) return undefined;
+      const r = parseListen(key, value);
+      return "error" in r ? r.error : undefined;
+    }
+    case "SOCKETBIND":
+      return ["default", "both", "ipv6-only"].includes(value) || parseBoolean(value) !== undefined
+        ? undefined
+        : `Failed to parse bind IPv6 only value, ignoring: ${value}`;
   }
   return undefined;
 }

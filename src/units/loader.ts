@@ -25,6 +25,7 @@ import { expandSpecifiers, type SpecifierContext } from "../unit/specifiers.ts";
 import { expandExecSpecifiers, parseExecLine } from "../unit/exec.ts";
 import { expandEnvironmentSpecifiers } from "../unit/environment.ts";
 import { SERVICE_EXEC_KEYS } from "../unit/model.ts";
+import { socketSettingProblem } from "../unit/socket_address.ts";
 import { type PathEnv, type RootMap, type Scope, searchPath } from "./paths.ts";
 import { type UnitFileEntry, UnitIndex } from "./index.ts";
 import { type HostFacts, readHostFacts } from "./host_info.ts";
@@ -356,6 +357,14 @@ export class UnitLoader {
       loadState = "bad-setting";
       loadError = `Unit ${id} has a bad unit file setting.`;
       diagnostics.push({ file: id, line: 0, message: "Timer unit lacks value setting. Refusing." });
+    } else if (type === "socket") {
+      const bad = socketSettingProblem(config);
+      if (bad) {
+        loadState = "bad-setting";
+        loadError = `Unit ${id} has a bad unit file setting.`;
+        settingsDerived = true;
+        diagnostics.push({ file: id, line: 0, message: bad });
+      }
     }
     diagnostics.sort((x, y) => (x.file === y.file ? x.line - y.line : 0));
     return {

@@ -82,6 +82,14 @@ export async function status(ctx: Context, args: string[]): Promise<number> {
       listen: unit.type === "socket" ? listenEntries(unit.config) : undefined,
       nowUs: view.timer && timerClock(ctx).simulated ? timerClock(ctx).now() : ctx.now(),
       nextElapseUs: nextOf(view.timer),
+      accepted: unit.type === "socket" && /^(1|y|yes|true|on)$/i.test(
+          unit.config.get("Socket", "Accept") ?? "",
+        )
+        ? {
+          accepted: stored.Socket?.NAccepted ?? 0,
+          connected: stored.Socket?.NConnections ?? 0,
+        }
+        : undefined,
       logLines: log,
       members: members.filter((p) => p !== undefined).map((p) => p!),
       mainComm: stored.MainPID ? processInfo(stored.MainPID)?.comm : undefined,

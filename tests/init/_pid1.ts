@@ -54,22 +54,42 @@ async function run(cmd: string, args: string[], env: Record<string, string> = {}
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }
 
-/**
- * Starts `systemctl --root=ROOT [args]` as PID 1; resolves once it runs. `env` is given
- * to PID 1 and to the commands run inside (e.g. SYSTEMCTL_TEST_CLOCK).
- */
+/** Options of {@link startPid1}. */
+export interface Pid1Options {
+  /**
+   * A private network namespace too (`unshare --net`) with `lo` up; `setup` is a shell
+   * script run first, inside the namespaces (e.g. a tmpfs on /run).
+   */
+  net?: boolean;
+  setup?: string;
+  /** Given to PID 1 and to the commands run inside (e.g. SYSTEMCTL_TEST_CLOCK). */
+  env?: Record<string, string>;
+}
+
+/** Starts `systemctl --root=ROOT [args]` as PID 1; resolves once it runs. */
 export async function startPid1(
   root: string,
   args: string[] = [],
-  opts: { env?: Record<string, string> } = {},
+  opts: Pid1Options = {},
 ): Promise<Pid1> {
   const env = opts.env ?? {};
+  // With a setup script, sh runs it as PID 1 and then execs our program in its place.
+  const prelude = opts.net || opts.setup
+    ? [
+      "sh",
+      "-c",
+      `${opts.net ? "ip link set lo up && " : ""}${opts.setup ?? "true"} && exec "$@"`,
+      "sh",
+    ]
+    : [];
   const child = new Deno.Command("unshare", {
     args: [
       "--pid",
       "--fork",
       "--mount-proc",
+      ...(opts.net ? ["--net"] : []),
       "--kill-child",
+      ...prelude,
       Deno.execPath(),
       "run",
       "--quiet",
@@ -101,7 +121,7 @@ export async function startPid1(
     if (!hostPid) await new Promise((r) => setTimeout(r, 25));
   }
   if (!hostPid) throw new Error("PID 1 did not start");
-  const enter = ["-t", String(hostPid), "-p", "-m"];
+  const enter = ["-t", String(hostPid), "-p", "-m", ...(opts.net ? ["-n"] : [])];
   const kill = () => {
     try {
       child.kill("SIGKILL");

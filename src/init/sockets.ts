@@ -1,0 +1,447 @@
+/**
+ * Socket activation in the init instance (spec §4.4, §8.3). The init
+ * instance holds the listening descriptors of started socket units and waits
+ * for traffic with poll(2) on a worker thread (a nonblocking FFI call, see
+ * src/process/sockets.ts), so its event loop stays free and an idle socket
+ * costs no CPU.
+ *
+ * - Accept=no: the first connection or datagram starts the service with every
+ *   descriptor (LISTEN_FDS from 3); while it runs the socket is not watched
+ *   (`active (running)`), and once it is inactive again the socket listens.
+ * - Accept=yes: each connection is accepted and starts its own instance
+ *   `NAME@<n>-<local>-<remote>.service` with the connection as descriptor 3
+ *   (and stdin/stdout with StandardInput=socket).
+ *
+ * Clients that start or stop socket units while the init instance runs leave a
+ * request in the unit's record; the instance follows the records and answers there.
+ * @module
+ */
+
+import type { LoadedUnit } from "../units/loader.ts";
+import { type SocketSettings, socketSettings } from "../unit/socket_address.ts";
+import { connectionInstance } from "../unit/socket_address.ts";
+import { listUnitStates, removeUnitState } from "../state/store.ts";
+import { unitLockPath, withUnitLock } from "../state/lock.ts";
+import type { JobOutcome } from "../service/lifecycle.ts";
+import { saveUnitState } from "../service/lifecycle.ts";
+import { currentBootKey, stateDirHost, type StateEnv, storedState } from "../service/runtime.ts";
+import {
+  bindAll,
+  type BoundSocket,
+  removeSocketFiles,
+  setSocketHost,
+  type SocketHost,
+} from "../service/socket_unit.ts";
+import {
+  type ActivationFds,
+  offerDescriptors,
+  setDescriptorSource,
+  withdrawDescriptors,
+} from "../service/socket_fds.ts";
+import { readStat } from "../process/procfs.ts";
+import {
+  acceptConnection,
+  closeSocket,
+  connectionPeer,
+  ReadinessWaiter,
+} from "../process/sockets.ts";
+import type { Init } from "./init.ts";
+
+/** A socket unit this instance holds. */
+interface Held {
+  readonly unit: LoadedUnit;
+  readonly settings: SocketSettings;
+  readonly bound: BoundSocket[];
+  /** `listening`: watched; `running`: its Accept=no service has the descriptors. */
+  state: "listening" | "running";
+  nAccepted: number;
+  /** Live instances of an Accept=yes socket. */
+  readonly connections: Set<string>;
+  /** Activations between the first traffic and the end of the start job. */
+  starting: number;
+  /** When the descriptors went to the service (µs): an older inactive record is not its end. */
+  handedAt: number;
+  /** Connection instances whose start job runs. */
+  readonly serving: Set<string>;
+  /** Record writes of this unit, one after the other. */
+  writing: Promise<unknown>;
+}
+
+const ACTIVE = new Set(["active", "activating", "reloading", "deactivating"]);
+/** State changes come in bursts (several writes per transition): handled together. */
+const SETTLE_MS = 30;
+
+/**
+ * The recorded state of a unit, as the supervision wrote it: a main process that ended
+ * a moment ago counts as running until its end is recorded (and the record changes).
+ */
+function recorded(lenv: StateEnv, id: string): string {
+  return storedState(lenv, id)?.ActiveState ?? "inactive";
+}
+
+/** The init instance's socket host. */
+export class SocketManager implements SocketHost {
+  readonly #init: Init;
+  readonly #held = new Map<string, Held>();
+  #waiter?: ReadinessWaiter;
+  #loop?: Promise<void>;
+  #closed = false;
+  #idle?: () => void;
+  #watcher?: Deno.FsWatcher;
+  #pending?: ReturnType<typeof setTimeout>;
+
+  constructor(init: Init) {
+    this.#init = init;
+  }
+
+  /** Registers as the socket host and follows the unit records. */
+  open(): void {
+    setSocketHost(this);
+    setDescriptorSource((service) => this.#handOver(service));
+    try {
+      this.#waiter = new ReadinessWaiter();
+    } catch (e) {
+      this.#init.fault("Socket activation unavailable", e);
+      return;
+    }
+    this.#loop = this.#run().catch((e) => this.#init.fault("Socket activation", e));
+    this.#follow();
+  }
+
+  /** Closes every descriptor and ends the wait (after shutdown). */
+  async close(): Promise<void> {
+    setSocketHost(undefined);
+    setDescriptorSource(undefined);
+    this.#closed = true;
+    clearTimeout(this.#pending);
+    try {
+      this.#watcher?.close();
+    } catch { /* closed */ }
+    this.#idle?.();
+    this.#waiter?.wake();
+    await this.#loop;
+    this.#waiter?.close();
+    for (const h of this.#held.values()) for (const b of h.bound) closeSocket(b.fd);
+    this.#held.clear();
+  }
+
+  async start(unit: LoadedUnit): Promise<JobOutcome> {
+    if (this.#held.has(unit.id)) return { ok: true };
+    const init = this.#init;
+    const desc = init.describe(unit);
+    const r = bindAll(init.ctx.root, unit);
+    if (!r.ok) {
+      init.say(r.message);
+      init.say(`${unit.id}: Failed with result 'resources'.`);
+      init.say(`Failed to listen on ${desc}.`);
+      await saveUnitState(init.m.lenv, unit, {
+        ActiveState: "failed",
+        SubState: "failed",
+        Result: "resources",
+        StatusText: r.message,
+        Socket: {},
+      });
+      return { ok: false, result: "resources", message: r.message };
+    }
+    const held: Held = {
+      unit,
+      settings: socketSettings(unit.id, unit.config),
+      bound: r.bound,
+      state: "listening",
+      nAccepted: 0,
+      connections: new Set(),
+      starting: 0,
+      handedAt: 0,
+      serving: new Set(),
+      writing: Promise.resolve(),
+    };
+    this.#held.set(unit.id, held);
+    await this.#record(held, { ActiveState: "active", Result: "success", StatusText: undefined });
+    init.say(`Listening on ${desc}.`);
+    this.#rewatch();
+    return { ok: true };
+  }
+
+  async stop(unit: LoadedUnit): Promise<JobOutcome> {
+    const held = this.#held.get(unit.id);
+    this.#held.delete(unit.id);
+    if (held) {
+      this.#rewatch();
+      for (const b of held.bound) closeSocket(b.fd);
+      removeSocketFiles(this.#init.ctx.root, unit);
+      this.#init.say(`Closed ${this.#init.describe(unit)}.`);
+    }
+    await saveUnitState(this.#init.m.lenv, unit, {
+      ActiveState: "inactive",
+      SubState: "dead",
+      Socket: {},
+    });
+    return { ok: true };
+  }
+
+  #record(held: Held, patch: Parameters<typeof saveUnitState>[2] = {}): Promise<unknown> {
+    const write = () =>
+      saveUnitState(this.#init.m.lenv, held.unit, {
+        SubState: held.state,
+        ...patch,
+        Socket: {
+          HolderPID: Deno.pid,
+          HolderStartTime: readStat(Deno.pid)?.startTime ?? 0,
+          NAccepted: held.nAccepted,
+          NConnections: held.connections.size,
+        },
+      });
+    held.writing = held.writing.catch(() => {}).then(write);
+    return held.writing;
+  }
+
+  /** The wait must pick up a changed set of descriptors. */
+  #rewatch(): void {
+    this.#idle?.();
+    this.#waiter?.wake();
+  }
+
+  async #run(): Promise<void> {
+    const waiter = this.#waiter!;
+    while (!this.#closed) {
+      const byFd = new Map<number, Held>();
+      for (const h of this.#held.values()) {
+        if (h.state !== "listening") continue;
+        for (const b of h.bound) byFd.set(b.fd, h);
+      }
+      if (byFd.size === 0) {
+        // Nothing to watch: no worker thread waits either.
+        await new Promise<void>((resolve) => (this.#idle = resolve));
+        this.#idle = undefined;
+        continue;
+      }
+      const ready = await waiter.wait([...byFd.keys()]);
+      if (this.#closed || this.#init.stopping) continue;
+      const fired = new Set<Held>();
+      for (const fd of ready) {
+        const h = byFd.get(fd);
+        // Stopped meanwhile (its descriptor number may be another's now).
+        if (!h || this.#held.get(h.unit.id) !== h || h.state !== "listening") continue;
+        if (h.settings.accept) this.#acceptAll(h, fd);
+        else fired.add(h);
+      }
+      for (const h of fired) {
+        h.state = "running";
+        this.#activate(h).catch((e) => this.#init.fault(`${h.unit.id}: activation`, e));
+      }
+    }
+  }
+
+  /** Accept=no: starts the service with the descriptors of every socket that triggers it. */
+  async #activate(h: Held): Promise<void> {
+    const init = this.#init;
+    const service = init.loader.load(h.settings.service);
+    if (service.loadState !== "loaded") {
+      init.say(
+        `${h.unit.id}: Failed to queue service startup job: Unit ${h.settings.service} ${
+          service.loadState === "not-found" ? "not found" : `is ${service.loadState}`
+        }.`,
+      );
+      init.say(`${h.unit.id}: Failed with result 'resources'.`);
+      await this.stop(h.unit);
+      await saveUnitState(init.m.lenv, h.unit, {
+        ActiveState: "failed",
+        SubState: "failed",
+        Result: "resources",
+      });
+      return;
+    }
+    const siblings = [...this.#held.values()]
+      .filter((o) => !o.settings.accept && o.settings.service === h.settings.service)
+      .sort((a, b) => (a.unit.id < b.unit.id ? -1 : 1));
+    const now = Date.now() * 1000;
+    for (const o of siblings) {
+      o.state = "running";
+      o.starting++;
+      o.handedAt = now;
+    }
+    try {
+      await Promise.all(siblings.map((o) => this.#record(o)));
+      offerDescriptors(service.id, {
+        fds: siblings.flatMap((o) => o.bound.map((b) => b.fd)),
+        names: siblings.flatMap((o) => o.bound.map(() => o.settings.fileDescriptorName)),
+      });
+      await init.startJob(service);
+    } finally {
+      withdrawDescriptors(service.id);
+      for (const o of siblings) o.starting--;
+    }
+    // A start that did not run (a condition failed, start limit): listen again.
+    if (!ACTIVE.has(recorded(init.m.lenv, service.id))) {
+      for (const o of siblings) o.handedAt = 0;
+    }
+    await this.#settle();
+  }
+
+  /**
+   * A service starts for another reason (the boot, a client): it gets the descriptors of
+   * its listening Accept=no sockets, which stop being watched while it runs.
+   */
+  #handOver(service: string): ActivationFds | undefined {
+    const siblings = [...this.#held.values()]
+      .filter((o) => !o.settings.accept && o.settings.service === service)
+      .sort((a, b) => (a.unit.id < b.unit.id ? -1 : 1));
+    if (siblings.length === 0) return undefined;
+    const now = Date.now() * 1000;
+    for (const o of siblings) {
+      o.state = "running";
+      o.handedAt = now;
+      this.#record(o).catch((e) => this.#init.fault(`${o.unit.id}: record`, e));
+    }
+    this.#rewatch();
+    return {
+      fds: siblings.flatMap((o) => o.bound.map((b) => b.fd)),
+      names: siblings.flatMap((o) => o.bound.map(() => o.settings.fileDescriptorName)),
+    };
+  }
+
+  /** Accept=yes: one instance per pending connection. */
+  #acceptAll(h: Held, fd: number): void {
+    const init = this.#init;
+    for (;;) {
+      let conn: number | undefined;
+      try {
+        conn = acceptConnection(fd);
+      } catch (e) {
+        init.fault(`${h.unit.id}: Failed to accept connection`, e);
+        return;
+      }
+      if (conn === undefined) return;
+      if (h.connections.size >= h.settings.maxConnections) {
+        init.say(
+          `${h.unit.id}: Too many incoming connections (${h.connections.size}), dropping connection.`,
+        );
+        closeSocket(conn);
+        continue;
+      }
+      let name: string;
+      try {
+        const prefix = h.settings.service.replace(/@\.service$/, "");
+        name = `${prefix}@${connectionInstance(h.nAccepted, connectionPeer(conn))}.service`;
+      } catch (e) {
+        init.fault(`${h.unit.id}: Failed to read the connection's addresses`, e);
+        closeSocket(conn);
+        continue;
+      }
+      h.nAccepted++;
+      h.connections.add(name);
+      this.#serve(h, name, conn).catch((e) => init.fault(`${name}: start`, e));
+    }
+  }
+
+  async #serve(h: Held, name: string, conn: number): Promise<void> {
+    const init = this.#init;
+    try {
+      const unit = init.loader.load(name);
+      if (unit.loadState !== "loaded") {
+        init.say(
+          `${h.unit.id}: Failed to queue service startup job (Maybe the service file is missing or not a template unit?): Unit ${name} ${
+            unit.loadState === "not-found" ? "not found" : `is ${unit.loadState}`
+          }.`,
+        );
+        h.connections.delete(name);
+        return;
+      }
+      h.serving.add(name);
+      this.#record(h).catch((e) => init.fault(`${h.unit.id}: record`, e));
+      offerDescriptors(name, { fds: [conn], names: ["connection"], connection: true });
+      try {
+        await init.startJob(unit);
+      } finally {
+        withdrawDescriptors(name);
+        h.serving.delete(name);
+      }
+    } finally {
+      closeSocket(conn);
+    }
+    await this.#settle();
+  }
+
+  /**
+   * Follows the unit records: services that ended give their sockets back to the
+   * wait, finished connection instances are dropped, and client requests are served.
+   */
+  #follow(): void {
+    const dir = `${stateDirHost(this.#init.ctx)}/units`;
+    try {
+      Deno.mkdirSync(dir, { recursive: true, mode: 0o755 });
+      this.#watcher = Deno.watchFs(dir, { recursive: false });
+    } catch (e) {
+      this.#init.fault("Failed to follow the unit states", e);
+      return;
+    }
+    const watcher = this.#watcher;
+    (async () => {
+      for await (const event of watcher) {
+        if (!event.paths.some((p) => p.endsWith(".json"))) continue;
+        clearTimeout(this.#pending);
+        this.#pending = setTimeout(() => {
+          this.#settle().catch((e) => this.#init.fault("Socket activation", e));
+        }, SETTLE_MS);
+      }
+    })().catch(() => {});
+  }
+
+  async #settle(): Promise<void> {
+    if (this.#closed) return;
+    const init = this.#init;
+    const lenv = init.m.lenv;
+    let changed = false;
+    for (const h of this.#held.values()) {
+      if (h.state === "running" && h.starting === 0) {
+        const rec = storedState(lenv, h.settings.service);
+        const st = rec?.ActiveState ?? "inactive";
+        // Only an end recorded after the hand-over gives the sockets back.
+        const ended = (rec?.InactiveEnter?.[0] ?? 0) >= h.handedAt;
+        if (!ACTIVE.has(st) && ended) {
+          h.state = "listening";
+          changed = true;
+          await this.#record(h);
+        }
+      }
+      for (const name of [...h.connections]) {
+        if (h.serving.has(name)) continue;
+        const st = recorded(lenv, name);
+        if (ACTIVE.has(st)) continue;
+        h.connections.delete(name);
+        changed = true;
+        // As systemd garbage-collects finished connection instances; failed ones stay.
+        if (st === "inactive") await this.#forget(name);
+      }
+      if (changed) await this.#record(h);
+    }
+    if (changed) this.#rewatch();
+    await this.#serveRequests();
+  }
+
+  /** Removes the record of a finished instance, under its lock (its last writes are done). */
+  async #forget(name: string): Promise<void> {
+    const dir = stateDirHost(this.#init.m.lenv);
+    await withUnitLock(dir, name, { verb: "collect" }, async () => {
+      if (recorded(this.#init.m.lenv, name) === "inactive") await removeUnitState(dir, name);
+    });
+    await Deno.remove(unitLockPath(dir, name)).catch(() => {});
+  }
+
+  async #serveRequests(): Promise<void> {
+    const init = this.#init;
+    if (init.stopping) return;
+    const states = await listUnitStates(stateDirHost(init.m.lenv), currentBootKey());
+    for (const st of states) {
+      const request = st.Socket?.Request;
+      if (!request || !st.Id.endsWith(".socket")) continue;
+      const unit = init.loader.load(st.Id);
+      if (request === "start") {
+        if (unit.loadState !== "loaded") continue;
+        const outcome = await this.start(unit);
+        // A second start of a held socket only clears the request.
+        if (outcome.ok && this.#held.has(unit.id)) await this.#record(this.#held.get(unit.id)!);
+      } else await this.stop(unit);
+    }
+  }
+}

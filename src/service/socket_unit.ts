@@ -1,0 +1,232 @@
+/**
+ * Start and stop of socket units (spec §4.4). In the init instance a socket
+ * host (src/init/sockets.ts) holds the descriptors and activates services on
+ * traffic. A client hands its start/stop to a live init instance through the
+ * unit's record; without one it activates eagerly: bind, hand the descriptors
+ * to the service it starts, close its own copies.
+ * @module
+ */
+
+import type { LoadedUnit } from "../units/loader.ts";
+import { type SocketSettings, socketSettings } from "../unit/socket_address.ts";
+import { type BindOptions, closeSocket, openListener } from "../process/sockets.ts";
+import { isAlive } from "../process/procfs.ts";
+import { lookupGroup, lookupUser } from "../units/host_info.ts";
+import type { RootMap } from "../units/paths.ts";
+import { type JobOutcome, type LifecycleEnv, saveUnitState } from "./lifecycle.ts";
+import { liveInit } from "./init_link.ts";
+import { effectiveState, storedState } from "./runtime.ts";
+import { offerDescriptors, withdrawDescriptors } from "./socket_fds.ts";
+
+/** What the init instance offers for socket units. */
+export interface SocketHost {
+  start(unit: LoadedUnit): Promise<JobOutcome>;
+  stop(unit: LoadedUnit): Promise<JobOutcome>;
+}
+
+let host: SocketHost | undefined;
+
+/** Registers the init instance's socket host (this process then holds the sockets). */
+export function setSocketHost(h: SocketHost | undefined): void {
+  host = h;
+}
+
+/** The bind options of a socket unit, owners resolved inside the root. */
+export function bindOptions(root: RootMap, s: SocketSettings): BindOptions {
+  const uid = s.socketUser === undefined
+    ? null
+    : /^\d+$/.test(s.socketUser)
+    ? Number(s.socketUser)
+    : lookupUser(root, s.socketUser)?.uid ?? null;
+  const gid = s.socketGroup === undefined
+    ? null
+    : /^\d+$/.test(s.socketGroup)
+    ? Number(s.socketGroup)
+    : lookupGroup(root, s.socketGroup)?.gid ?? null;
+  if (s.socketUser !== undefined && uid === null) {
+    throw new Error(`Failed to resolve user ${s.socketUser}: No such process`);
+  }
+  if (s.socketGroup !== undefined && gid === null) {
+    throw new Error(`Failed to resolve group ${s.socketGroup}: No such process`);
+  }
+  return {
+    backlog: s.backlog,
+    bindIPv6Only: s.bindIPv6Only,
+    reusePort: s.reusePort,
+    freeBind: s.freeBind,
+    socketMode: s.socketMode,
+    directoryMode: s.directoryMode,
+    owner: uid !== null || gid !== null ? { uid, gid } : undefined,
+  };
+}
+
+/** Bound descriptors of a socket unit, one per Listen line. */
+export interface BoundSocket {
+  readonly fd: number;
+  readonly display: string;
+}
+
+/**
+ * Binds every Listen line of a unit (paths mapped into the root). On a failure the
+ * ones already bound are closed and the error is systemd's journal line:
+ * `x.socket: Failed to create listening socket ([::]:22): Address already in use`.
+ */
+export function bindAll(
+  root: RootMap,
+  unit: LoadedUnit,
+): { ok: true; bound: BoundSocket[] } | { ok: false; message: string } {
+  const s = socketSettings(unit.id, unit.config);
+  const bound: BoundSocket[] = [];
+  let opts: BindOptions;
+  try {
+    opts = bindOptions(root, s);
+  } catch (e) {
+    return { ok: false, message: `${unit.id}: ${(e as Error).message}` };
+  }
+  for (const a of s.listen) {
+    try {
+      const mapped = a.path && !a.abstract ? { ...a, path: root.host(a.path) } : a;
+      bound.push({ fd: openListener(mapped, opts), display: a.display });
+    } catch (e) {
+      for (const b of bound) closeSocket(b.fd);
+      const what = a.type === "FIFO" ? "FIFO" : "listening socket";
+      return {
+        ok: false,
+        message: `${unit.id}: Failed to create ${what} (${a.display}): ${(e as Error).message}`,
+      };
+    }
+  }
+  return { ok: true, bound };
+}
+
+/** Removes the socket files and FIFOs of a unit (RemoveOnStop=yes). */
+export function removeSocketFiles(root: RootMap, unit: LoadedUnit): void {
+  const s = socketSettings(unit.id, unit.config);
+  if (!s.removeOnStop) return;
+  for (const a of s.listen) {
+    if (!a.path || a.abstract) continue;
+    try {
+      Deno.removeSync(root.host(a.path));
+    } catch { /* gone already */ }
+  }
+}
+
+/**
+ * systemd refuses to start a socket whose service (or, for Accept=yes, template) is not
+ * loaded: `x.socket: Socket service x.service not loaded, refusing.`
+ */
+export function socketServiceProblem(
+  unit: LoadedUnit,
+  loadState: (id: string) => string,
+): string | undefined {
+  const s = socketSettings(unit.id, unit.config);
+  if (loadState(s.service) === "loaded") return undefined;
+  return `${unit.id}: Socket service ${s.service} not loaded, refusing.`;
+}
+
+/** How long a client waits for the init instance to act on its request. */
+const REQUEST_WAIT_MS = 10_000;
+
+async function waitForInit(
+  se: LifecycleEnv,
+  unit: LoadedUnit,
+  done: (st: ReturnType<typeof effectiveState>) => boolean,
+): Promise<ReturnType<typeof effectiveState> | undefined> {
+  const until = Date.now() + REQUEST_WAIT_MS;
+  for (let delay = 2; Date.now() < until; delay = Math.min(delay * 2, 50)) {
+    const st = effectiveState(storedState(se, unit.id), unit.id);
+    if (done(st)) return st;
+    await new Promise((r) => setTimeout(r, delay));
+  }
+  return undefined;
+}
+
+/**
+ * Starts a socket unit. `startService` runs the start job (with its transaction) of
+ * the service an eager activation starts, returning the exit code.
+ */
+export async function startSocket(
+  se: LifecycleEnv,
+  unit: LoadedUnit,
+  startService: (id: string) => Promise<number>,
+): Promise<JobOutcome> {
+  if (host) return await host.start(unit);
+  const current = effectiveState(storedState(se, unit.id), unit.id);
+  const holder = current.Socket?.HolderPID;
+  if (
+    current.ActiveState === "active" &&
+    (!holder || isAlive(holder, current.Socket?.HolderStartTime || undefined))
+  ) return { ok: true };
+  const init = liveInit(se);
+  if (init && init.pid !== Deno.pid) {
+    // The init instance follows the records: it binds and answers in the record.
+    await saveUnitState(se, unit, {
+      ActiveState: "activating",
+      SubState: "start-pre",
+      Socket: { Request: "start" },
+    });
+    const st = await waitForInit(se, unit, (s) => s.Socket?.Request === undefined);
+    if (!st) {
+      return {
+        ok: false,
+        message: `Failed to start ${unit.id}: the init instance did not answer.`,
+      };
+    }
+    if (st.ActiveState === "active") return { ok: true };
+    return { ok: false, message: st.StatusText ?? `Job for ${unit.id} failed.` };
+  }
+  const r = bindAll(se.root, unit);
+  if (!r.ok) {
+    await saveUnitState(se, unit, {
+      ActiveState: "failed",
+      SubState: "failed",
+      Result: "resources",
+    });
+    return { ok: false, result: "resources", message: r.message };
+  }
+  const s = socketSettings(unit.id, unit.config);
+  await saveUnitState(se, unit, {
+    ActiveState: "active",
+    SubState: "listening",
+    Result: "success",
+    Socket: {},
+  });
+  try {
+    if (s.accept) {
+      se.warn(
+        `${unit.id}: Accept=yes: connections are accepted only while an init instance runs.`,
+      );
+      return { ok: true };
+    }
+    // Eager activation: the service gets the descriptors now (no init to wait for traffic).
+    offerDescriptors(s.service, {
+      fds: r.bound.map((b) => b.fd),
+      names: r.bound.map(() => s.fileDescriptorName),
+    });
+    const code = await startService(s.service);
+    if (code !== 0) se.debug(`${unit.id}: ${s.service} did not start (exit ${code}).`);
+    return { ok: true };
+  } finally {
+    withdrawDescriptors(s.service);
+    for (const b of r.bound) closeSocket(b.fd);
+  }
+}
+
+/** Stops a socket unit: the init instance closes what it holds; files go with RemoveOnStop. */
+export async function stopSocket(se: LifecycleEnv, unit: LoadedUnit): Promise<JobOutcome> {
+  if (host) return await host.stop(unit);
+  const current = effectiveState(storedState(se, unit.id), unit.id);
+  if (current.ActiveState === "inactive") return { ok: true };
+  const holder = current.Socket?.HolderPID;
+  const init = liveInit(se);
+  if (init && holder === init.pid && init.pid !== Deno.pid) {
+    await saveUnitState(se, unit, { Socket: { ...current.Socket, Request: "stop" } });
+    const st = await waitForInit(se, unit, (s) => s.Socket?.Request === undefined);
+    return st
+      ? { ok: true }
+      : { ok: false, message: `Failed to stop ${unit.id}: the init instance did not answer.` };
+  }
+  removeSocketFiles(se.root, unit);
+  await saveUnitState(se, unit, { ActiveState: "inactive", SubState: "dead", Socket: {} });
+  return { ok: true };
+}

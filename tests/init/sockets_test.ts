@@ -1,0 +1,307 @@
+/**
+ * Socket activation by the init instance (§4.4, §8.3), as PID 1 of a PID namespace with
+ * a private network namespace (`unshare --net`, lo up): every connection goes to the
+ * namespace's own loopback. Accept=no starts the service on the first connection and
+ * hands it the descriptors; Accept=yes starts one instance per connection; Debian's
+ * packaged ssh.socket activates sshd, which then answers with its banner.
+ */
+
+import assert from "node:assert/strict";
+import { makeTree, parseShow } from "../cli/_cli.ts";
+import { pid1SkipReason, startPid1, until } from "./_pid1.ts";
+
+const skip = await pid1SkipReason();
+if (skip) console.log(`sockets_test: PID-1 tests skipped: ${skip}`);
+const PYTHON = "/usr/bin/python3";
+const exists = (p: string) => {
+  try {
+    Deno.statSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+};
+const noPython = exists(PYTHON) ? undefined : "no /usr/bin/python3";
+if (noPython) console.log(`sockets_test: Accept=no test skipped: ${noPython}`);
+const noSsh = [
+  "/usr/sbin/sshd",
+  "/lib/systemd/system/ssh.socket",
+  "/lib/systemd/system/ssh.service",
+]
+  .find((p) => !exists(p));
+if (noSsh) console.log(`sockets_test: ssh.socket test skipped: ${noSsh} is missing`);
+const noSocat = exists("/usr/bin/socat") ? undefined : "no socat";
+if (noSocat) console.log(`sockets_test: skipped: ${noSocat}`);
+
+/** The Accept=no server: answers every connection with its activation variables. */
+const SERVER = `import os, socket, select
+n = int(os.environ["LISTEN_FDS"])
+socks = [socket.socket(fileno=3 + i) for i in range(n)]
+while True:
+    ready, _, _ = select.select(socks, [], [])
+    for s in ready:
+        c, _ = s.accept()
+        c.sendall(("fds=%d pid=%s self=%d names=%s\\n" % (n, os.environ["LISTEN_PID"],
+            os.getpid(), os.environ["LISTEN_FDNAMES"])).encode())
+        c.close()
+`;
+
+/** The Accept=no datagram server: answers each datagram on descriptor 3. */
+const UDP_SERVER = `import os, socket
+s = socket.socket(fileno=3)
+while True:
+    data, peer = s.recvfrom(512)
+    s.sendto(b"pong " + data, peer)
+`;
+
+function activationRoot(): string {
+  const root = makeTree({
+    "/etc/systemd/system/dgram.socket": "[Unit]\nDescription=Datagram socket\n[Socket]\n" +
+      "ListenDatagram=127.0.0.1:7030\n",
+    "/etc/systemd/system/dgram.service": "[Unit]\nDescription=Datagram server\n[Service]\n" +
+      "ExecStart=/usr/bin/python3 ROOT/opt/udp.py\n",
+    "/etc/systemd/system/echo.socket": "[Unit]\nDescription=Echo socket\n[Socket]\n" +
+      "ListenStream=127.0.0.1:7001\nListenStream=[::1]:7002\nListenStream=7003\n" +
+      "ListenStream=/run/echo.sock\nListenStream=@echo-abstract\nFileDescriptorName=echo\n",
+    "/etc/systemd/system/echo.service": "[Unit]\nDescription=Echo server\n[Service]\n" +
+      "ExecStart=/usr/bin/python3 ROOT/opt/server.py\n",
+    "/etc/systemd/system/hello.socket": "[Unit]\nDescription=Hello socket\n[Socket]\n" +
+      "ListenStream=127.0.0.1:7010\nAccept=yes\n",
+    "/etc/systemd/system/hello@.service": "[Unit]\nDescription=Hello %i\n[Service]\n" +
+      "StandardInput=socket\n" +
+      `ExecStart=/bin/sh -c 'echo "hi fds=$LISTEN_FDS names=$LISTEN_FDNAMES"; ` +
+      `read line; echo "got $line"'\n`,
+  });
+  Deno.mkdirSync(`${root}/opt`);
+  Deno.writeTextFileSync(`${root}/opt/server.py`, SERVER);
+  Deno.writeTextFileSync(`${root}/opt/udp.py`, UDP_SERVER);
+  for (const name of ["echo.service", "dgram.service"]) {
+    const unit = `${root}/etc/systemd/system/${name}`;
+    Deno.writeTextFileSync(unit, Deno.readTextFileSync(unit).replace("ROOT", root));
+  }
+  return root;
+}
+
+Deno.test({
+  name: "the init holds sockets: Accept=no starts the service on the first connection",
+  ignore: skip !== undefined || noPython !== undefined || noSocat !== undefined,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const root = activationRoot();
+    const pid1 = await startPid1(root, ["init", "echo.socket", "hello.socket", "dgram.socket"], {
+      net: true,
+    });
+    try {
+      assert.ok(
+        await until(() => pid1.output().includes("Startup finished")),
+        pid1.output(),
+      );
+      assert.match(pid1.output(), /^Listening on Echo socket\.$/m);
+      // Nothing runs before the first connection.
+      assert.equal((await pid1.systemctl("is-active", "echo.service")).stdout, "inactive\n");
+      const st0 = await pid1.systemctl("status", "echo.socket");
+      assert.match(st0.stdout, /Active: active \(listening\)/);
+      assert.match(
+        st0.stdout,
+        /Listen: 127\.0\.0\.1:7001 \(Stream\)\n\s+\[::1\]:7002 \(Stream\)\n\s+\[::\]:7003 \(Stream\)\n\s+\/run\/echo\.sock \(Stream\)\n\s+@echo-abstract \(Stream\)/,
+      );
+      const first = await pid1.sh("socat -t 5 - TCP:127.0.0.1:7001");
+      const m = /fds=(\d) pid=(\d+) self=(\d+) names=(\S+)/.exec(first.stdout);
+      assert.ok(m, `${first.stdout}${first.stderr}\n${pid1.output()}`);
+      assert.equal(m[1], "5");
+      assert.equal(m[2], m[3], "LISTEN_PID is the service's PID");
+      assert.equal(m[4], "echo:echo:echo:echo:echo");
+      // The same service answers on every address, IPv6 and unix ones included.
+      for (
+        const target of [
+          "TCP6:[::1]:7002",
+          "TCP:127.0.0.1:7003",
+          "TCP6:[::1]:7003",
+          `UNIX-CONNECT:${root}/run/echo.sock`,
+          "ABSTRACT-CONNECT:echo-abstract",
+        ]
+      ) {
+        const r = await pid1.sh(`socat -t 5 - ${target}`);
+        assert.match(r.stdout, new RegExp(`self=${m[3]} `), `${target}: ${r.stdout}${r.stderr}`);
+      }
+      const main = parseShow(
+        (await pid1.systemctl("show", "-p", "MainPID", "echo.service")).stdout,
+      );
+      assert.equal(main.MainPID, m[3]);
+      assert.match((await pid1.systemctl("status", "echo.socket")).stdout, /active \(running\)/);
+      // The service ends: the socket listens again and the next connection starts it anew.
+      assert.equal((await pid1.systemctl("stop", "echo.service")).code, 0);
+      assert.ok(
+        await until(async () =>
+          /active \(listening\)/.test((await pid1.systemctl("status", "echo.socket")).stdout)
+        ),
+      );
+      const again = await pid1.sh("socat -t 5 - TCP:127.0.0.1:7001");
+      const m2 = /self=(\d+)/.exec(again.stdout);
+      assert.ok(m2 && m2[1] !== m[3], again.stdout + again.stderr);
+
+      // Accept=no datagram socket: the first datagram starts the service, which reads it.
+      assert.equal((await pid1.systemctl("is-active", "dgram.service")).stdout, "inactive\n");
+      const udp = await pid1.sh("echo ping | socat -t 5 - UDP:127.0.0.1:7030");
+      assert.equal(udp.stdout, "pong ping\n", udp.stderr + pid1.output());
+      assert.equal((await pid1.systemctl("is-active", "dgram.service")).stdout, "active\n");
+
+      // Accept=yes: one instance per connection, the connection on stdin/stdout and fd 3.
+      const h1 = await pid1.sh("echo one | socat -t 5 - TCP:127.0.0.1:7010");
+      assert.equal(h1.stdout, "hi fds=1 names=connection\ngot one\n", h1.stderr);
+      const h2 = await pid1.sh("echo two | socat -t 5 - TCP:127.0.0.1:7010");
+      assert.equal(h2.stdout, "hi fds=1 names=connection\ngot two\n", h2.stderr);
+      const out = pid1.output();
+      assert.match(out, /^Started Hello 0-127\.0\.0\.1:7010-127\.0\.0\.1:\d+\.$/m);
+      assert.match(out, /^Started Hello 1-127\.0\.0\.1:7010-127\.0\.0\.1:\d+\.$/m);
+      assert.ok(
+        await until(async () =>
+          /Accepted: 2; Connected: 0;/.test((await pid1.systemctl("status", "hello.socket")).stdout)
+        ),
+        (await pid1.systemctl("status", "hello.socket")).stdout,
+      );
+      const list = await pid1.systemctl("list-sockets");
+      assert.deepEqual(list.stdout.split("\n").map((l) => l.split(/ +/).join(" ")), [
+        "LISTEN UNIT ACTIVATES",
+        "/run/echo.sock echo.socket echo.service",
+        "127.0.0.1:7001 echo.socket echo.service",
+        "127.0.0.1:7010 hello.socket -",
+        "127.0.0.1:7030 dgram.socket dgram.service",
+        "@echo-abstract echo.socket echo.service",
+        "[::1]:7002 echo.socket echo.service",
+        "[::]:7003 echo.socket echo.service",
+        "",
+        "7 sockets listed.",
+        "Pass --all to see loaded but inactive sockets, too.",
+        "",
+      ]);
+      // A client's stop of a socket goes to the init, which closes it.
+      assert.equal((await pid1.systemctl("stop", "hello.socket")).code, 0);
+      const closed = await pid1.sh("socat -t 1 - TCP:127.0.0.1:7010");
+      assert.notEqual(closed.code, 0, "the port is closed");
+      assert.equal((await pid1.systemctl("start", "hello.socket")).code, 0);
+      const h3 = await pid1.sh("echo three | socat -t 5 - TCP:127.0.0.1:7010");
+      assert.equal(h3.stdout, "hi fds=1 names=connection\ngot three\n", h3.stderr);
+      pid1.signal("SIGTERM");
+      assert.equal(await pid1.exited, 0);
+    } finally {
+      pid1.kill();
+      Deno.removeSync(root, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "a service the boot starts gets the sockets that trigger it, as systemd passes them",
+  ignore: skip !== undefined || noPython !== undefined || noSocat !== undefined,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const root = makeTree({
+      "/etc/systemd/system/db.socket": "[Unit]\nDescription=DB socket\n[Socket]\n" +
+        "ListenStream=127.0.0.1:7040\nFileDescriptorName=db\n",
+      "/etc/systemd/system/db.service": "[Unit]\nDescription=DB\n[Service]\n" +
+        "ExecStart=/usr/bin/python3 ROOT/opt/server.py\n",
+    });
+    Deno.mkdirSync(`${root}/opt`);
+    Deno.writeTextFileSync(`${root}/opt/server.py`, SERVER);
+    const unit = `${root}/etc/systemd/system/db.service`;
+    Deno.writeTextFileSync(unit, Deno.readTextFileSync(unit).replace("ROOT", root));
+    // Both named: the socket is bound first (Before=), then the boot starts the service.
+    const pid1 = await startPid1(root, ["init", "db.service", "db.socket"], { net: true });
+    try {
+      assert.ok(await until(() => pid1.output().includes("Startup finished")), pid1.output());
+      assert.ok(
+        pid1.output().indexOf("Listening on DB socket.") < pid1.output().indexOf("Starting DB..."),
+      );
+      assert.equal((await pid1.systemctl("is-active", "db.service")).stdout, "active\n");
+      const r = await pid1.sh("socat -t 5 - TCP:127.0.0.1:7040");
+      assert.match(r.stdout, /^fds=1 pid=(\d+) self=\1 names=db$/m, r.stderr + pid1.output());
+      assert.match((await pid1.systemctl("status", "db.socket")).stdout, /active \(running\)/);
+    } finally {
+      pid1.kill();
+      Deno.removeSync(root, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "a port in use fails that socket unit only, in init mode too",
+  ignore: skip !== undefined || noSocat !== undefined,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const root = makeTree({
+      "/etc/systemd/system/a.socket": "[Unit]\nDescription=A socket\n[Socket]\n" +
+        "ListenStream=127.0.0.1:7020\n",
+      "/etc/systemd/system/a.service": "[Service]\nExecStart=/bin/sleep 60\n",
+      "/etc/systemd/system/b.socket": "[Unit]\nDescription=B socket\n[Socket]\n" +
+        "ListenStream=127.0.0.1:7021\n",
+      "/etc/systemd/system/b.service": "[Service]\nExecStart=/bin/sleep 60\n",
+    });
+    // Something else holds 7020 inside the namespace before the init starts.
+    const pid1 = await startPid1(root, ["init", "a.socket", "b.socket"], {
+      net: true,
+      setup: "(socat TCP-LISTEN:7020,bind=127.0.0.1 /dev/null &) && sleep 0.3",
+    });
+    try {
+      assert.ok(await until(() => pid1.output().includes("Startup finished")), pid1.output());
+      const out = pid1.output();
+      assert.match(
+        out,
+        /^a\.socket: Failed to create listening socket \(127\.0\.0\.1:7020\): Address already in use$/m,
+      );
+      assert.match(out, /^Failed to listen on A socket\.$/m);
+      assert.match(out, /^Listening on B socket\.$/m);
+      const isA = await pid1.systemctl("is-active", "a.socket");
+      assert.equal(isA.stdout, "failed\n", isA.stderr + pid1.output());
+      assert.equal((await pid1.systemctl("is-active", "b.socket")).stdout, "active\n");
+    } finally {
+      pid1.kill();
+      Deno.removeSync(root, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "Debian's packaged ssh.socket activates sshd, which sends its banner on port 22",
+  ignore: skip !== undefined || noSsh !== undefined || noSocat !== undefined,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    // The packaged unit files, unchanged, in a fresh root.
+    const root = makeTree({
+      "/etc/systemd/system/ssh.socket": Deno.readTextFileSync("/lib/systemd/system/ssh.socket"),
+      "/etc/systemd/system/ssh.service": Deno.readTextFileSync("/lib/systemd/system/ssh.service"),
+      // The classic per-connection form (Accept=yes, `sshd -i` on the connection).
+      "/etc/systemd/system/sshd-inetd.socket": "[Unit]\nDescription=SSH per connection\n" +
+        "[Socket]\nListenStream=2222\nAccept=yes\n",
+      "/etc/systemd/system/sshd-inetd@.service": "[Unit]\nDescription=SSH session %i\n" +
+        "[Service]\nExecStart=-/usr/sbin/sshd -i\nStandardInput=socket\n",
+    });
+    // sshd wants its privilege separation directory at the real /run/sshd: a private /run.
+    const pid1 = await startPid1(root, ["init", "ssh.socket", "sshd-inetd.socket"], {
+      net: true,
+      setup: "mount -t tmpfs tmpfs /run && mkdir -m 0755 /run/sshd",
+    });
+    try {
+      assert.ok(await until(() => pid1.output().includes("Startup finished")), pid1.output());
+      assert.match(pid1.output(), /^Listening on OpenBSD Secure Shell server socket\.$/m);
+      assert.equal((await pid1.systemctl("is-active", "ssh.service")).stdout, "inactive\n");
+      const banner = await pid1.sh("socat -t 3 - TCP:127.0.0.1:22 </dev/null");
+      assert.match(banner.stdout, /^SSH-2\.0-OpenSSH/, banner.stderr + pid1.output());
+      assert.equal((await pid1.systemctl("is-active", "ssh.service")).stdout, "active\n");
+      const v6 = await pid1.sh("socat -t 3 - TCP6:[::1]:22 </dev/null");
+      assert.match(v6.stdout, /^SSH-2\.0-OpenSSH/, v6.stderr);
+      const inetd = await pid1.sh("socat -t 3 - TCP:127.0.0.1:2222 </dev/null");
+      assert.match(inetd.stdout, /^SSH-2\.0-OpenSSH/, inetd.stderr + pid1.output());
+      assert.match(pid1.output(), /^Started SSH session 0-127\.0\.0\.1:2222-127\.0\.0\.1:\d+\.$/m);
+      pid1.signal("SIGTERM");
+      assert.equal(await pid1.exited, 0);
+    } finally {
+      pid1.kill();
+      Deno.removeSync(root, { recursive: true });
+    }
+  },
+});
