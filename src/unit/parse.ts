@@ -92,7 +92,9 @@ export function parseUnitText(text: string, file: string): ParsedFile {
   const headers: Array<{ name: string; line: number }> = [];
   let error: string | undefined;
   if (text.startsWith("\uFEFF")) text = text.slice(1);
-  const lines = text.split(/\r\n|\r|\n/);
+  // Line ends as systemd's read_line() sees them: a run of distinct end characters (\r and
+  // \n in either order, then NUL) ends one line, and a NUL always ends one.
+  const lines = text.split(/(?:\r\n|\n\r|\r|\n)\0?|\0/);
   // A final newline does not start another line.
   if (lines.length > 0 && lines[lines.length - 1] === "") lines.pop();
   let section: string | undefined;

@@ -10,7 +10,7 @@ import { parseBoolean, parseMode, parseRlimit, rlimitKind } from "./values.ts";
 import { parseTimespan } from "./timespan.ts";
 import { parseSignal } from "./signals.ts";
 import { parseCalendar } from "./calendar.ts";
-import { isNormalizedPath, simplifyPath } from "./names.ts";
+import { isNormalizedPath, parseUnitName, simplifyPath } from "./names.ts";
 import { parseListen } from "./socket_address.ts";
 
 /** Whether a path has a `..` component once simplified (systemd: "not normalized"). */
@@ -149,6 +149,15 @@ function valueProblem(kind: string, key: string, value: string): string | undefi
       if (!key.startsWith("Listen")) return undefined;
       const r = parseListen(key, value);
       return "error" in r ? r.error : undefined;
+    }
+    case "SERVICE": {
+      if (value.includes("%")) return undefined; // checked once specifiers are expanded
+      if (!value.endsWith(".service")) return `Unit must be of type service, ignoring: ${value}`;
+      const parts = parseUnitName(value);
+      if (!parts) return `Failed to load unit ${value}, ignoring: Unit name ${value} is not valid.`;
+      return parts.isTemplate
+        ? `Failed to load unit ${value}, ignoring: Unit name ${value} is missing the instance name.`
+        : undefined;
     }
     case "SOCKETBIND":
       return ["default", "both", "ipv6-only"].includes(value) || parseBoolean(value) !== undefined

@@ -127,3 +127,20 @@ Deno.test("UnitSyntaxError carries file and line in its message", () => {
   strictEqual(e.line, 3);
   strictEqual(e.file, "a.service");
 });
+
+Deno.test("parseUnitText ends lines at NUL and at a \\n\\r pair as systemd's read_line does", () => {
+  deepStrictEqual(kv("[Socket]\nService=a\0b.service\nBacklog=5\n"), [
+    ["Socket", "Service", "a", 2],
+    ["Socket", "Backlog", "5", 4],
+  ]);
+  const parsed = parseUnitText("[Socket]\nService=a\0b.service\n", "x.socket");
+  deepStrictEqual(parsed.diagnostics.map((d) => [d.line, d.message]), [
+    [3, "Missing '=', ignoring line."],
+  ]);
+  // \n\r is one line end, \r\r two, \n\0 one.
+  deepStrictEqual(kv("[A]\n\rB=1\r\rC=2\n\0D=3"), [
+    ["A", "B", "1", 2],
+    ["A", "C", "2", 4],
+    ["A", "D", "3", 5],
+  ]);
+});

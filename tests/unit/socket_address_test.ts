@@ -188,3 +188,30 @@ Deno.test("connection instances are named as systemd names them", () => {
   strictEqual(connectionInstance(2, { family: "unix", pid: 42, uid: 0 }), "2-42-0");
   strictEqual(connectionInstance(2, { family: "unix" }), "2-unknown");
 });
+
+Deno.test("Service= of a socket must name a loadable service, with systemd 252's warnings", () => {
+  const file = "/etc/systemd/system/x.socket";
+  const at = (value: string, line: number) => ({
+    section: "Socket",
+    key: "Service",
+    value,
+    file,
+    line,
+  });
+  const { kept, diagnostics } = validateAssignments("socket", [
+    at("a.service", 3),
+    at("a b.service", 4),
+    at("a@.service", 5),
+    at("x.socket", 6),
+    at("a@i.service", 7),
+  ]);
+  deepStrictEqual(kept.map((a) => a.value), ["a.service", "a@i.service"]);
+  deepStrictEqual(diagnostics.map((d) => [d.line, d.message]), [
+    [4, "Failed to load unit a b.service, ignoring: Unit name a b.service is not valid."],
+    [
+      5,
+      "Failed to load unit a@.service, ignoring: Unit name a@.service is missing the instance name.",
+    ],
+    [6, "Unit must be of type service, ignoring: x.socket"],
+  ]);
+});
