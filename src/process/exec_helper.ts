@@ -140,7 +140,45 @@ const NOFILE_WORKING_MINIMUM = 256n;
  * holds (`LimitAS=1`) the helper's next allocation would end in a JavaScript
  * out-of-memory trace instead of the command's own failure at exec.
  */
-const DEFERRED_RLIMITS = new Set([RLIMIT.AS, RLIMIT.DATA, RLIMIT.STACK]);
+const MEMORY_RLIMITS = new Set([RLIMIT.AS, RLIMIT.DATA, RLIMIT.STACK]);
+const DEFERRED_RLIMITS = MEMORY_RLIMITS;
+/** The shell that sets memory limits (`ulimit -v/-d/-s`, in KiB) right before the exec. */
+const SHELL = "/bin/sh";
+const ULIMIT_FLAG: Record<number, string> = {
+  [RLIMIT.AS]: "v",
+  [RLIMIT.DATA]: "d",
+  [RLIMIT.STACK]: "s",
+};
+
+/**
+ * `sh -c 'ulimit …; exec "$@"' PATH ARGV…` for the memory limits, or undefined when the
+ * shell cannot do it faithfully (no shell, an argv[0] of the command's own, PWD in the
+ * environment, which the shell would change). Values are rounded down to KiB; a hard
+ * limit the shell may not raise is kept (as systemd's setrlimit_closest).
+ */
+function shellForLimits(
+  request: HelperRequest,
+  env: string[],
+  deferred: ReadonlyArray<{ resource: number; soft: bigint; hard: bigint }>,
+): { argv: string[] } | undefined {
+  const memory = deferred.filter((l) => MEMORY_RLIMITS.has(l.resource));
+  if (memory.length === 0 || request.argv[0] !== request.path) return undefined;
+  if (env.some((e) => e.startsWith("PWD=") || e.startsWith("OLDPWD="))) return undefined;
+  try {
+    if (!Deno.statSync(SHELL).isFile) return undefined;
+  } catch {
+    return undefined;
+  }
+  const kib = (v: bigint) => (v === RLIM_INFINITY ? "unlimited" : String(v / 1024n));
+  let script = "";
+  for (const l of memory) {
+    const f = ULIMIT_FLAG[l.resource];
+    const soft = kib(l.soft), hard = kib(l.hard);
+    script += `ulimit -S -${f} ${soft} 2>/dev/null; ulimit -H -${f} ${hard} 2>/dev/null; ` +
+      `ulimit -S -${f} ${soft} 2>/dev/null || ulimit -S -${f} "$(ulimit -H -${f})" || exit 205; `;
+  }
+  return { argv: [SHELL, "-c", `${script}unset PWD OLDPWD; exec "$@"`, SHELL, ...request.argv] };
+}
 const PRIO_PROCESS = 0;
 const PR_SET_NO_NEW_PRIVS = 38;
 const SIG_SETMASK = 2;
@@ -247,9 +285,19 @@ function prepareAndExec(request: HelperRequest): void {
   if (request.noNewPrivileges && libc().prctl(PR_SET_NO_NEW_PRIVS, 1n, 0n, 0n, 0n) !== 0) {
     fail("NO_NEW_PRIVILEGES");
   }
-  const argv = cstrArray(request.argv);
-  const envp = cstrArray(environment(request));
-  const path = cstr(request.path);
+  const env = environment(request);
+  // Memory limits go through a single-threaded shell's `ulimit` when one is there: the
+  // helper's runtime threads may allocate at any moment, and under a limit such as
+  // LimitAS=1 that ends the helper by SIGABRT before the command's own failure at exec.
+  const viaShell = shellForLimits(request, env, deferredLimits);
+  const execArgv = viaShell ? viaShell.argv : request.argv;
+  const execPath = viaShell ? SHELL : request.path;
+  const lateLimits = viaShell
+    ? deferredLimits.filter((l) => !MEMORY_RLIMITS.has(l.resource))
+    : deferredLimits;
+  const argv = cstrArray(execArgv);
+  const envp = cstrArray(env);
+  const path = cstr(execPath);
   const argvBytes = new Uint8Array(argv.pointers.buffer);
   const envpBytes = new Uint8Array(envp.pointers.buffer);
   // Reported while SIGPIPE is still ignored (as Deno leaves it): a spawner
@@ -263,7 +311,7 @@ function prepareAndExec(request: HelperRequest): void {
   }
   markDescriptorsCloseOnExec(3 + request.passFds);
   // Nothing that allocates may run between these limits and execve.
-  for (const l of deferredLimits) setLimit(l.resource, l.soft, l.hard);
+  for (const l of lateLimits) setLimit(l.resource, l.soft, l.hard);
   libc().execve(path, argvBytes, envpBytes);
   fail("EXEC");
 }
