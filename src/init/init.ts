@@ -35,6 +35,7 @@ import { LogRelay } from "./relay.ts";
 import { reverseOrdering, runOrdered } from "./jobs.ts";
 import { Supervision } from "./supervise.ts";
 import { TimerScheduler } from "./timers.ts";
+import { StateWatch } from "./state_watch.ts";
 import { SocketManager } from "./sockets.ts";
 
 const SIGUSR1 = 10;
@@ -119,6 +120,8 @@ export class Init {
   loader: UnitLoader;
   m: Manager;
   readonly supervision: Supervision;
+  /** The one watch of the unit state directory (supervision, timers, sockets follow it). */
+  readonly stateWatch: StateWatch;
   readonly timers: TimerScheduler;
   /** Holds the sockets of socket units and activates their services. */
   readonly sockets: SocketManager = new SocketManager(this);
@@ -134,6 +137,10 @@ export class Init {
   constructor(ctx: Context, named: string[] | undefined) {
     this.ctx = ctx;
     this.named = named;
+    this.stateWatch = new StateWatch(
+      `${stateDirHost(ctx)}/units`,
+      (what, e) => this.fault(what, e),
+    );
     this.supervision = new Supervision(this);
     this.timers = new TimerScheduler(this);
     this.loader = new UnitLoader(ctx);
@@ -224,6 +231,7 @@ export class Init {
     this.timers.close();
     this.supervision.close();
     await this.sockets.close();
+    this.stateWatch.close();
     this.#relay.close();
     await this.#clearRecord();
     return request.code;

@@ -87,8 +87,7 @@ export class SocketManager implements SocketHost {
   #loop?: Promise<void>;
   #closed = false;
   #idle?: () => void;
-  #watcher?: Deno.FsWatcher;
-  #pending?: ReturnType<typeof setTimeout>;
+  #unwatch?: () => void;
 
   constructor(init: Init) {
     this.#init = init;
@@ -113,10 +112,7 @@ export class SocketManager implements SocketHost {
     setSocketHost(undefined);
     setDescriptorSource(undefined);
     this.#closed = true;
-    clearTimeout(this.#pending);
-    try {
-      this.#watcher?.close();
-    } catch { /* closed */ }
+    this.#unwatch?.();
     this.#idle?.();
     this.#waiter?.wake();
     await this.#loop;
@@ -367,24 +363,9 @@ export class SocketManager implements SocketHost {
    * wait, finished connection instances are dropped, and client requests are served.
    */
   #follow(): void {
-    const dir = `${stateDirHost(this.#init.ctx)}/units`;
-    try {
-      Deno.mkdirSync(dir, { recursive: true, mode: 0o755 });
-      this.#watcher = Deno.watchFs(dir, { recursive: false });
-    } catch (e) {
-      this.#init.fault("Failed to follow the unit states", e);
-      return;
-    }
-    const watcher = this.#watcher;
-    (async () => {
-      for await (const event of watcher) {
-        if (!event.paths.some((p) => p.endsWith(".json"))) continue;
-        clearTimeout(this.#pending);
-        this.#pending = setTimeout(() => {
-          this.#settle().catch((e) => this.#init.fault("Socket activation", e));
-        }, SETTLE_MS);
-      }
-    })().catch(() => {});
+    this.#unwatch = this.#init.stateWatch.subscribe(() => {
+      this.#settle().catch((e) => this.#init.fault("Socket activation", e));
+    }, SETTLE_MS);
   }
 
   async #settle(): Promise<void> {

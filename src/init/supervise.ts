@@ -51,7 +51,7 @@ export class Supervision implements Supervisor {
   /** Main-process ends being recorded right now. */
   #handling = 0;
   #backstop?: ReturnType<typeof setInterval>;
-  #stateWatcher?: Deno.FsWatcher;
+  #unwatch?: () => void;
   #sigchld = () => this.reapSoon();
 
   constructor(init: Init) {
@@ -82,9 +82,7 @@ export class Supervision implements Supervisor {
     Deno.removeSignalListener("SIGCHLD", this.#sigchld);
     clearInterval(this.#backstop);
     this.cancelRestarts();
-    try {
-      this.#stateWatcher?.close();
-    } catch { /* closed */ }
+    this.#unwatch?.();
     for (const listener of this.#notify.values()) listener.close(false);
     this.#notify.clear();
   }
@@ -237,26 +235,9 @@ export class Supervision implements Supervisor {
    * is taken over once the client's start is done (unlink + bind of the same path).
    */
   #watchStates(): void {
-    const dir = `${stateDirHost(this.#init.ctx)}/units`;
-    try {
-      Deno.mkdirSync(dir, { recursive: true, mode: 0o755 });
-      this.#stateWatcher = Deno.watchFs(dir, { recursive: false });
-    } catch (e) {
-      this.#init.fault("Failed to follow the unit states", e);
-      return;
-    }
-    const watcher = this.#stateWatcher;
-    (async () => {
-      let pending: ReturnType<typeof setTimeout> | undefined;
-      for await (const event of watcher) {
-        if (!event.paths.some((p) => p.endsWith(".json"))) continue;
-        clearTimeout(pending);
-        pending = setTimeout(() => {
-          this.#takeOverSockets().catch((e) => this.#init.fault("notify take-over", e));
-        }, 100);
-      }
-      clearTimeout(pending);
-    })().catch(() => {});
+    this.#unwatch = this.#init.stateWatch.subscribe(() => {
+      this.#takeOverSockets().catch((e) => this.#init.fault("notify take-over", e));
+    }, 100);
   }
 
   async #takeOverSockets(): Promise<void> {

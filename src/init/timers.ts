@@ -48,7 +48,7 @@ export class TimerScheduler {
   readonly #clock: Clock;
   /** When this init instance started, on the timer clock (OnBootSec=, OnStartupSec=). */
   readonly boot: number;
-  #watcher?: Deno.FsWatcher;
+  #unwatch?: () => void;
   #syncing = false;
   #again = false;
   #closed = false;
@@ -61,24 +61,7 @@ export class TimerScheduler {
 
   /** Follows the state files (client starts and stops, triggered units' changes). */
   start(): void {
-    const dir = `${stateDirHost(this.#init.ctx)}/units`;
-    try {
-      Deno.mkdirSync(dir, { recursive: true, mode: 0o755 });
-      this.#watcher = Deno.watchFs(dir, { recursive: false });
-    } catch (e) {
-      this.#init.fault("Failed to follow the timer states", e);
-      return;
-    }
-    const watcher = this.#watcher;
-    (async () => {
-      let pending: ReturnType<typeof setTimeout> | undefined;
-      for await (const event of watcher) {
-        if (!event.paths.some((p) => p.endsWith(".json"))) continue;
-        clearTimeout(pending);
-        pending = setTimeout(() => this.sync(), 50);
-      }
-      clearTimeout(pending);
-    })().catch(() => {});
+    this.#unwatch = this.#init.stateWatch.subscribe(() => this.sync(), 50);
   }
 
   /** Disarms every timer (shutdown; a reboot's boot arms them again). */
@@ -91,9 +74,7 @@ export class TimerScheduler {
   close(): void {
     this.#closed = true;
     this.disarm();
-    try {
-      this.#watcher?.close();
-    } catch { /* closed */ }
+    this.#unwatch?.();
   }
 
   /** Re-reads every timer's state and (re)arms the active ones. */
