@@ -16,19 +16,14 @@
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { PERMISSION_FLAGS } from "../../src/process/self.ts";
+import { run as runCommand, type Step } from "../e2e/_pid1.ts";
 
-const decoder = new TextDecoder();
 const REPO = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 /** The playbook and units of the client tests. */
 export const CLIENT_FIXTURES = join(REPO, "tests", "fixtures", "clients");
 
 /** The outcome of one command. */
-export interface Step {
-  code: number;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
+export type { Step };
 
 /** The environment of the tools inside: what a container image's config gives. */
 export const CLIENT_ENV: Record<string, string> = {
@@ -41,33 +36,14 @@ export const CLIENT_ENV: Record<string, string> = {
   DENO_NO_UPDATE_CHECK: "1",
 };
 
-/** Runs a host command with a clean environment and a timeout. */
-export async function run(
+/** Runs a host command with the clients' clean environment and a timeout. */
+export function run(
   cmd: string,
   args: string[],
   timeoutMs = 60_000,
   env: Record<string, string> = CLIENT_ENV,
 ): Promise<Step> {
-  const t0 = performance.now();
-  try {
-    const out = await new Deno.Command(cmd, {
-      args,
-      env,
-      clearEnv: true,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-      signal: AbortSignal.timeout(timeoutMs),
-    }).output();
-    return {
-      code: out.code,
-      stdout: decoder.decode(out.stdout),
-      stderr: decoder.decode(out.stderr),
-      ms: Math.round(performance.now() - t0),
-    };
-  } catch (e) {
-    return { code: -1, stdout: "", stderr: String(e), ms: Math.round(performance.now() - t0) };
-  }
+  return runCommand(cmd, args, timeoutMs, env);
 }
 
 async function quiet(cmd: string, args: string[]): Promise<number> {
