@@ -27,6 +27,8 @@
  * BENCH_SKIP (comma list of: units, scale, service, install, safety, pid1, clients,
  * timers, sockets, fuzz);
  * sockets (bench/sockets.ts, issue 11): BENCH_SOCKET_CONNECTIONS (50);
+ * fuzz (bench/fuzz.ts, issue 9): BENCH_FUZZ_FILES (5000), BENCH_FUZZ_ARGV (2500),
+ * BENCH_FUZZ_SEED (2026);
  * PID 1: BENCH_IDLE_SECONDS (60), BENCH_PID1_SERVICES (20,200),
  * BENCH_PID1_ORPHANS (1000,10000), BENCH_PID1_TOOLS (ref,ours), BENCH_PID1_LOGS (a
  * directory to keep each PID 1's output in); safety: BENCH_SAFETY_TRIALS (100).
@@ -53,6 +55,7 @@ import { type Pid1Results, runPid1Cases } from "./pid1.ts";
 import { runClientCases } from "./clients.ts";
 import { describeDrift, runTimerDrift } from "./timers.ts";
 import { runSocketCases } from "./sockets.ts";
+import { fuzz } from "./fuzz.ts";
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
 const REPO = dirname(BENCH);
@@ -513,6 +516,21 @@ async function main(): Promise<number> {
       });
       for (const line of res.lines) console.log(line);
       notes.push(...res.lines);
+    }
+    if (!skip.has("fuzz")) {
+      log("issue 9: fuzzing");
+      const res = await fuzz({
+        seed: Number(Deno.env.get("BENCH_FUZZ_SEED") || 2026),
+        files: Number(Deno.env.get("BENCH_FUZZ_FILES") || 5000),
+        argv: Number(Deno.env.get("BENCH_FUZZ_ARGV") || 2500),
+      });
+      const line = `fuzz (seed ${res.seed}): ${res.unitFiles} mutated unit files in ` +
+        `${res.roots} roots, ${res.invocations} invocations (${res.argvCases} random ` +
+        `command lines) in ${res.seconds} s: ${res.crashes} crashes, ${res.garbage} ` +
+        `garbage values, ${res.escapes} writes outside the root`;
+      console.log(line);
+      notes.push(line, ...res.samples.map((s) => `  fuzz finding: ${s}`));
+      if (res.crashes + res.garbage + res.escapes) safetyFailures++;
     }
   } catch (e) {
     failed = true;
