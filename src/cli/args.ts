@@ -146,6 +146,14 @@ export function parseCommandLine(argv: readonly string[], prog = "systemctl"): P
     if (!/^\d+$/.test(linesRaw)) return { ok: false, error: `Failed to parse lines '${linesRaw}'` };
     lines = Number(linesRaw);
   }
+  let iterations = 1;
+  const iterRaw = str("iterations");
+  if (iterRaw !== undefined) {
+    if (!/^\d+$/.test(iterRaw)) {
+      return { ok: false, error: `Failed to parse iterations: ${iterRaw}` };
+    }
+    iterations = Number(iterRaw);
+  }
   const legendRaw = str("legend");
   let legend = !flag("no-legend");
   if (legendRaw !== undefined) {
@@ -212,6 +220,7 @@ export function parseCommandLine(argv: readonly string[], prog = "systemctl"): P
     what: list("what"),
     presetMode,
     lines,
+    iterations,
     output,
     timestamp: str("timestamp"),
     dryRun: flag("dry-run"),

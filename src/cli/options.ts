@@ -74,6 +74,7 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
     help: "Apply only enable, only disable, or all",
   },
   { long: "lines", short: "n", kind: "string", arg: "INTEGER", help: "Number of journal entries" },
+  { long: "iterations", kind: "string", arg: "N", help: "Elapses the calendar verb shows" },
   { long: "output", short: "o", kind: "string", arg: "STRING", help: "Output mode (json, ...)" },
   { long: "timestamp", kind: "string", arg: "FORMAT", help: "Change format of printed timestamps" },
   { long: "dry-run", kind: "boolean", help: "Only print what would be done" },
@@ -137,6 +138,8 @@ export interface Options {
   readonly what: readonly string[];
   readonly presetMode: "full" | "enable-only" | "disable-only";
   readonly lines: number;
+  /** `calendar`: how many elapses to print (systemd-analyze's --iterations). */
+  readonly iterations: number;
   readonly output: string | undefined;
   readonly timestamp: string | undefined;
   readonly dryRun: boolean;

@@ -563,6 +563,17 @@ export const VERBS: readonly VerbSpec[] = [
     fn: "listTimers",
   },
   {
+    name: "calendar",
+    min: 1,
+    max: INF,
+    access: "read",
+    group: "Unit Commands",
+    usage: "EXPRESSION...",
+    help: "Check calendar expressions and show their next elapses (as systemd-analyze)",
+    load: () => import("../verbs/calendar.ts"),
+    fn: "calendar",
+  },
+  {
     name: "list-automounts",
     min: 0,
     max: INF,

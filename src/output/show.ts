@@ -60,6 +60,9 @@ export interface RuntimeView {
   readonly uid: number | undefined;
   readonly gid: number | undefined;
   readonly execRuns: Readonly<Partial<Record<ServiceExecKey, readonly ExecRun[]>>>;
+  /** Socket units: connections accepted so far and open now (Accept=yes). */
+  readonly nAccepted: number;
+  readonly nConnections: number;
 }
 
 /** A runtime view for a unit that never ran. */
@@ -92,6 +95,8 @@ export const NEVER_RAN: RuntimeView = {
   uid: undefined,
   gid: undefined,
   execRuns: {},
+  nAccepted: 0,
+  nConnections: 0,
 };
 
 /** Everything `show` prints about one unit. */
@@ -428,6 +433,8 @@ export function unitProperties(v: UnitView): Property[] {
     id: v.id,
     config: v.config ?? new UnitConfig([]),
     controlPid: v.runtime.controlPid,
+    nAccepted: v.runtime.nAccepted,
+    nConnections: v.runtime.nConnections,
     result: v.runtime.result,
     slice: v.slice,
     triggers: (v.unit.deps as Record<string, string[]>).Triggers?.[0],

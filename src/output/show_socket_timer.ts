@@ -21,6 +21,8 @@ export interface TypeBlockContext {
   readonly id: string;
   readonly config: UnitConfig;
   readonly controlPid: number;
+  readonly nAccepted?: number;
+  readonly nConnections?: number;
   readonly result: string;
   readonly slice?: string;
   readonly triggers?: string;
@@ -131,8 +133,8 @@ export function socketProps(x: TypeBlockContext): Property[] {
     ["ReusePort", bool(c, S, "ReusePort", false)],
     ["ControlPID", String(x.controlPid)],
     ["Result", x.result],
-    ["NConnections", "0"],
-    ["NAccepted", "0"],
+    ["NConnections", String(x.nConnections ?? 0)],
+    ["NAccepted", String(x.nAccepted ?? 0)],
     ["NRefused", "0"],
     ["FileDescriptorName", c.get(S, "FileDescriptorName") ?? x.id],
     ["SocketProtocol", "0"],

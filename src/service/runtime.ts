@@ -324,6 +324,8 @@ export function toRuntimeView(st: UnitState): RuntimeView {
     uid: st.ActiveState === "active" || st.ActiveState === "activating" ? st.UID : undefined,
     gid: st.ActiveState === "active" || st.ActiveState === "activating" ? st.GID : undefined,
     execRuns,
+    nAccepted: st.Socket?.NAccepted ?? 0,
+    nConnections: st.Socket?.NConnections ?? 0,
   };
 }
 

@@ -5,6 +5,8 @@
  * @module
  */
 
+import { parseTimespan } from "./timespan.ts";
+
 const USEC_PER_SEC = 1_000_000;
 
 /** One element of a comma list: `start[..stop][/repeat]` (stop -1: none; repeat 0: none). */
@@ -34,8 +36,12 @@ export interface CalendarSpec {
 
 /** A calendar expression that does not parse. */
 export class CalendarError extends SyntaxError {
-  constructor(readonly expression: string) {
-    super(`Failed to parse calendar specification '${expression}': Invalid argument`);
+  constructor(
+    readonly expression: string,
+    /** systemd's errno text: EINVAL, or ERANGE for a zero repetition. */
+    readonly reason = "Invalid argument",
+  ) {
+    super(`Failed to parse calendar specification '${expression}': ${reason}`);
     this.name = "CalendarError";
   }
 }
@@ -79,8 +85,8 @@ class Cursor {
   peek(): string {
     return this.s[this.i] ?? "";
   }
-  fail(): never {
-    throw new CalendarError(this.whole);
+  fail(reason?: string): never {
+    throw new CalendarError(this.whole, reason);
   }
 }
 
@@ -221,7 +227,7 @@ function parseComponent(cur: Cursor, usec: boolean): CalendarComponent {
   if (cur.peek() === "/") {
     cur.i++;
     repeat = parseNumber(cur, usec);
-    if (repeat === 0) cur.fail();
+    if (repeat === 0) cur.fail("Numerical result out of range");
   }
   return { start, stop, repeat };
 }
@@ -642,4 +648,21 @@ export function nextElapse(s: CalendarSpec, afterUs: number): number | undefined
     return zone.fromTm(c) * USEC_PER_SEC + us;
   }
   return undefined;
+}
+
+/**
+ * Whether systemd's parse_timestamp() would take the text (its common forms: `now`,
+ * `today`, `yesterday`, `tomorrow`, `+SPAN`, `-SPAN`, `SPAN ago`, `SPAN left`, and dates
+ * `YYYY-MM-DD [HH:MM[:SS[.frac]]] [UTC]` up to year 9999). systemd-analyze calendar hints
+ * at its timestamp verb when a refused expression is one.
+ */
+export function isTimestampLike(text: string): boolean {
+  if (/^(now|today|yesterday|tomorrow)$/.test(text)) return true;
+  const rel = /^[+-](.+)$/.exec(text) ?? /^(.+) (ago|left)$/.exec(text);
+  if (rel) return parseTimespan(rel[1]) !== undefined;
+  const m = /^(\d{4})-(\d{1,2})-(\d{1,2})(?: (\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?(?: UTC)?$/
+    .exec(text);
+  if (!m) return false;
+  const [y, mo, d, h, mi, s] = m.slice(1).map((x) => (x === undefined ? 0 : Number(x)));
+  return y >= 1970 && mo >= 1 && mo <= 12 && d >= 1 && d <= 31 && h <= 23 && mi <= 59 && s <= 60;
 }

@@ -161,6 +161,11 @@ Deno.test({
         ),
         (await pid1.systemctl("status", "hello.socket")).stdout,
       );
+      // show reports the same counters as status.
+      assert.equal(
+        (await pid1.systemctl("show", "-p", "NAccepted,NConnections", "hello.socket")).stdout,
+        "NConnections=0\nNAccepted=2\n",
+      );
       const list = await pid1.systemctl("list-sockets");
       assert.deepEqual(list.stdout.split("\n").map((l) => l.split(/ +/).join(" ")), [
         "LISTEN UNIT ACTIVATES",
