@@ -8,6 +8,8 @@ import { parseCommandLine } from "./args.ts";
 import type { Context, Io } from "./context.ts";
 import { findVerb, loadHandler, type VerbSpec } from "./registry.ts";
 import { RootMap } from "../units/paths.ts";
+import { readLocalZone } from "../units/timezone.ts";
+import { setLocalZoneSource } from "../unit/timespan.ts";
 import { versionText } from "../version.ts";
 import { dropPermissions } from "./permissions.ts";
 
@@ -58,6 +60,7 @@ export async function main(argv: string[], io: Io = stdio()): Promise<number> {
     return 1;
   }
   const { options } = parsed;
+  setLocalZoneSource(() => readLocalZone());
   const debug = options.debug || options.verbose >= 2;
   try {
     if (options.version) {

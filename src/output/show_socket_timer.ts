@@ -9,7 +9,7 @@ import { formatTimespan, formatTimestamp, parseTimespan } from "../unit/timespan
 import { parseBoolean } from "../unit/values.ts";
 import { parseSignal } from "../unit/signals.ts";
 import { LIMIT_KEYS } from "../unit/model.ts";
-import { parseListen } from "../unit/socket_address.ts";
+import { LISTEN_KEYS, parseListen } from "../unit/socket_address.ts";
 
 /** A property: name and printed value; `undefined` = empty. */
 type Property = readonly [string, string | undefined];
@@ -66,21 +66,10 @@ function sig(c: UnitConfig, section: string, key: string, dflt: number): string 
   return String((v && parseSignal(v)) ?? dflt);
 }
 
-const LISTEN: ReadonlyArray<[string, string]> = [
-  ["ListenStream", "Stream"],
-  ["ListenDatagram", "Datagram"],
-  ["ListenSequentialPacket", "SequentialPacket"],
-  ["ListenFIFO", "FIFO"],
-  ["ListenSpecial", "Special"],
-  ["ListenNetlink", "Netlink"],
-  ["ListenMessageQueue", "MessageQueue"],
-  ["ListenUSBFunction", "USBFunction"],
-];
-
 /** `Listen=` values: `ADDRESS (Type)`, a bare port as `[::]:PORT`. */
 export function listenEntries(c: UnitConfig): Array<{ type: string; address: string }> {
   const out: Array<{ type: string; address: string }> = [];
-  for (const [key, type] of LISTEN) {
+  for (const [key, type] of LISTEN_KEYS) {
     for (const v of c.list("Socket", key)) {
       if (!v) continue;
       // systemd prints the address it parsed (`[::]:22` for a bare port); bad ones are dropped.

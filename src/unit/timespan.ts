@@ -4,6 +4,8 @@
  * @module
  */
 
+import { zoneAbbreviation, type ZoneInfo } from "./tzif.ts";
+
 /** The value of `infinity`: no limit. */
 export const USEC_INFINITY = Number.POSITIVE_INFINITY;
 
@@ -218,6 +220,19 @@ export function formatTimestamp(epochUs: number, tz: "local" | "UTC" | FixedZone
 
 let zoneFormat: Intl.DateTimeFormat | undefined;
 const zoneNames = new Map<number, string>();
+let zoneSource: (() => ZoneInfo | undefined) | undefined;
+let zoneInfo: ZoneInfo | undefined | null = null;
+
+/**
+ * Where the local zone's abbreviations come from: the CLI passes a reader of the TZif
+ * file libc would use (TZ or /etc/localtime). Called at most once, and only for a local
+ * zone that is not UTC; without it (or when it finds nothing) Intl's short name is used.
+ */
+export function setLocalZoneSource(source: (() => ZoneInfo | undefined) | undefined): void {
+  zoneSource = source;
+  zoneInfo = null;
+  zoneNames.clear();
+}
 
 function numericZone(offsetMinutes: number): string {
   const east = -offsetMinutes;
@@ -227,13 +242,30 @@ function numericZone(offsetMinutes: number): string {
   return `${sign}${h}${m ? pad2(m) : ""}`;
 }
 
+/**
+ * Whether the local zone is UTC all year, like systemd's in_utc_timezone() (timezone and
+ * daylight both 0): London, on GMT in winter, is not.
+ */
+export function localZoneIsUtc(): boolean {
+  if (zoneInfo === null) zoneInfo = zoneSource?.();
+  if (zoneInfo) return zoneInfo.types.every((t) => t.offset === 0);
+  return new Date().getTimezoneOffset() === 0 && new Date(0).getTimezoneOffset() === 0;
+}
+
 function localZoneName(d: Date): string {
-  // Containers run on UTC; building an Intl formatter costs tens of
-  // milliseconds, so it is made only for other offsets, and once.
+  // The zone file's abbreviation first (libc's tzname: `GMT` for London in winter, `UTC`
+  // for Etc/UTC). Building an Intl formatter costs tens of milliseconds, so it is the
+  // fallback, made only for offsets other than 0, and once.
   const offset = d.getTimezoneOffset();
-  if (offset === 0) return "UTC";
   const known = zoneNames.get(offset);
   if (known) return known;
+  if (zoneInfo === null) zoneInfo = zoneSource?.();
+  const fromFile = zoneInfo &&
+    zoneAbbreviation(zoneInfo, Math.floor(d.getTime() / 1000), -offset * 60);
+  if (fromFile || offset === 0) {
+    zoneNames.set(offset, fromFile || "UTC");
+    return fromFile || "UTC";
+  }
   let name = numericZone(offset);
   try {
     zoneFormat ??= new Intl.DateTimeFormat("en-US", { timeZoneName: "short" });

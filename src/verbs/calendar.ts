@@ -13,7 +13,12 @@ import {
   nextElapse,
   parseCalendar,
 } from "../unit/calendar.ts";
-import { formatRelative, formatTimestamp, parseTimespan } from "../unit/timespan.ts";
+import {
+  formatRelative,
+  formatTimestamp,
+  localZoneIsUtc,
+  parseTimespan,
+} from "../unit/timespan.ts";
 import { timerClock } from "../service/timer_unit.ts";
 
 /** The lines systemd-analyze prints for one parsed expression. */
@@ -21,7 +26,7 @@ export function calendarReport(
   text: string,
   nowUs: number,
   iterations: number,
-  localIsUtc = new Date(nowUs / 1000).getTimezoneOffset() === 0,
+  localIsUtc = localZoneIsUtc(),
 ): string[] {
   const spec = parseCalendar(text);
   const normalized = formatCalendar(spec);

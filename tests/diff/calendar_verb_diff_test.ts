@@ -49,9 +49,9 @@ const HINTS = [
 const mask = (s: string) =>
   s.replace(/From now: (\d+(us|ms|s)|\d+\.\d+s|now)( left| ago)?$/gm, "From now: <1min");
 
-async function both(args: string[]) {
+async function both(args: string[], tz = "UTC") {
   const dec = (b: Uint8Array) => new TextDecoder().decode(b);
-  const env = { TZ: "UTC", SYSTEMD_LOG_COLOR: "0" };
+  const env = { TZ: tz, SYSTEMD_LOG_COLOR: "0" };
   const theirs = new Deno.Command("systemd-analyze", { args: ["calendar", ...args], env })
     .output();
   const ours = cli(["calendar", ...args], env);
@@ -77,6 +77,28 @@ for (
       let r = await both([...args]);
       // Two reads of the clock can straddle a minute boundary: one retry.
       if (JSON.stringify(r.theirs) !== JSON.stringify(r.ours)) r = await both([...args]);
+      deepStrictEqual(r.ours, r.theirs);
+    },
+  });
+}
+
+// Other local zones: libc's abbreviations (CET, GMT, JST, -03) and the `(in UTC)` line,
+// which systemd prints for any zone with daylight saving time, London in winter included.
+for (
+  const tz of ["Europe/Berlin", "Europe/London", "Asia/Tokyo", "America/Sao_Paulo", ":Etc/UTC"]
+) {
+  Deno.test({
+    name: `calendar prints local times as systemd-analyze does with TZ=${tz}`,
+    ignore: reason !== undefined,
+    fn: async () => {
+      const args = [
+        "--iterations=3",
+        "daily",
+        "Mon..Fri 09:00 America/New_York",
+        "*-03,06,10-* 12:00",
+      ];
+      let r = await both(args, tz);
+      if (JSON.stringify(r.theirs) !== JSON.stringify(r.ours)) r = await both(args, tz);
       deepStrictEqual(r.ours, r.theirs);
     },
   });

@@ -52,7 +52,9 @@ Deno.test("bad calendar expressions are refused in systemd's words", () => {
       deepStrictEqual(e instanceof CalendarError, true);
       deepStrictEqual(
         e.message,
-        `Failed to parse calendar specification '${bad}': Invalid argument`,
+        `Failed to parse calendar specification '${bad}': ${
+          // systemd 252: a zero repetition is ERANGE, everything else EINVAL.
+          bad === "1:0/0" ? "Numerical result out of range" : "Invalid argument"}`,
       );
       return true;
     });
