@@ -41,6 +41,12 @@ import { SocketManager } from "./sockets.ts";
 const SIGUSR1 = 10;
 /** Quiet time after which an idle init gives memory back. */
 const IDLE_TRIM_MS = 2000;
+/**
+ * How many start (boot) or stop (shutdown) jobs run at once. systemd has no such cap;
+ * ours bounds the descriptors and records in flight. A start spends most of its time
+ * waiting for the exec, so a low cap leaves the loop idle while jobs queue.
+ */
+const BOOT_PARALLEL = 64;
 const encoder = new TextEncoder();
 
 /** Writes to stdout at once (PID 1's stdout is what `docker logs` shows). */
@@ -353,7 +359,7 @@ export class Init {
         return;
       }
       ok.set(id, await this.startJob(unit));
-    });
+    }, BOOT_PARALLEL);
     const finished = Date.now() * 1000;
     await this.#setState("running", { FinishTimestamp: finished });
     const span = Math.round((performance.now() - this.#started) * 1000);
@@ -484,7 +490,7 @@ export class Init {
       } catch (e) {
         this.fault(`Failed to stop ${id}`, e);
       }
-    }, 64);
+    }, BOOT_PARALLEL);
     const max = this.ctx.options.maxTimeout;
     await endLeftovers((line) => this.say(line), max !== undefined ? max * 1000 : 5000);
     this.supervision.reapNow();

@@ -20,7 +20,7 @@
 import type { LoadedUnit } from "../units/loader.ts";
 import { type SocketSettings, socketSettings } from "../unit/socket_address.ts";
 import { connectionInstance } from "../unit/socket_address.ts";
-import { listUnitStates, removeUnitState } from "../state/store.ts";
+import { readUnitStates, removeUnitState } from "../state/store.ts";
 import { unitLockPath, withUnitLock } from "../state/lock.ts";
 import type { JobOutcome } from "../service/lifecycle.ts";
 import { saveUnitState } from "../service/lifecycle.ts";
@@ -83,6 +83,8 @@ function recorded(lenv: StateEnv, id: string): string {
 export class SocketManager implements SocketHost {
   readonly #init: Init;
   readonly #held = new Map<string, Held>();
+  /** Socket units whose records changed since requests were last served. */
+  readonly #requests = new Set<string>();
   #waiter?: ReadinessWaiter;
   #loop?: Promise<void>;
   #closed = false;
@@ -363,7 +365,8 @@ export class SocketManager implements SocketHost {
    * wait, finished connection instances are dropped, and client requests are served.
    */
   #follow(): void {
-    this.#unwatch = this.#init.stateWatch.subscribe(() => {
+    this.#unwatch = this.#init.stateWatch.subscribe((changed) => {
+      for (const id of changed) if (id.endsWith(".socket")) this.#requests.add(id);
       this.#settle().catch((e) => this.#init.fault("Socket activation", e));
     }, SETTLE_MS);
   }
@@ -412,7 +415,10 @@ export class SocketManager implements SocketHost {
   async #serveRequests(): Promise<void> {
     const init = this.#init;
     if (init.stopping) return;
-    const states = await listUnitStates(stateDirHost(init.m.lenv), currentBootKey());
+    if (this.#requests.size === 0) return;
+    const ids = [...this.#requests];
+    this.#requests.clear();
+    const states = await readUnitStates(stateDirHost(init.m.lenv), ids, currentBootKey());
     for (const st of states) {
       const request = st.Socket?.Request;
       if (!request || !st.Id.endsWith(".socket")) continue;

@@ -6,11 +6,22 @@
  * @module
  */
 
-/** A subscriber: called once per burst of `.json` changes, `debounceMs` after the last. */
+/**
+ * A subscriber: called once per burst of `.json` changes, `debounceMs` after the last,
+ * with the ids of the units whose records changed since its previous call.
+ */
 interface Subscriber {
-  fn: () => void;
+  fn: (changed: ReadonlySet<string>) => void;
   debounceMs: number;
+  changed: Set<string>;
   pending?: ReturnType<typeof setTimeout>;
+}
+
+/** The unit id of a record path (`…/units/<id>.json`), or undefined for other files. */
+function unitOfRecord(path: string): string | undefined {
+  if (!path.endsWith(".json")) return undefined;
+  const name = path.slice(path.lastIndexOf("/") + 1, -".json".length);
+  return name || undefined;
 }
 
 /** Follows `<state>/units/*.json` and tells every subscriber. */
@@ -26,8 +37,8 @@ export class StateWatch {
   }
 
   /** Calls `fn` after changes; returns the unsubscribe function. */
-  subscribe(fn: () => void, debounceMs: number): () => void {
-    const sub: Subscriber = { fn, debounceMs };
+  subscribe(fn: (changed: ReadonlySet<string>) => void, debounceMs: number): () => void {
+    const sub: Subscriber = { fn, debounceMs, changed: new Set() };
     this.#subs.add(sub);
     this.#open();
     return () => {
@@ -59,13 +70,17 @@ export class StateWatch {
     this.#watcher = watcher;
     (async () => {
       for await (const event of watcher) {
-        if (!event.paths.some((p) => p.endsWith(".json"))) continue;
+        const units = event.paths.flatMap((p) => unitOfRecord(p) ?? []);
+        if (units.length === 0) continue;
         for (const sub of this.#subs) {
+          for (const unit of units) sub.changed.add(unit);
           clearTimeout(sub.pending);
           sub.pending = setTimeout(() => {
             sub.pending = undefined;
+            const changed = sub.changed;
+            sub.changed = new Set();
             try {
-              sub.fn();
+              sub.fn(changed);
             } catch (e) {
               this.#fault("state change", e);
             }

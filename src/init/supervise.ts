@@ -12,7 +12,7 @@ import { serviceSettings } from "../unit/model.ts";
 import { signalName } from "../unit/signals.ts";
 import { exitStatusName } from "../unit/values.ts";
 import { withUnitLock } from "../state/lock.ts";
-import { listUnitStates } from "../state/store.ts";
+import { readUnitStates } from "../state/store.ts";
 import {
   applyNotifyMessage,
   mainProcessEnded,
@@ -20,7 +20,7 @@ import {
   type Supervisor,
 } from "../service/lifecycle.ts";
 import { currentBootKey, stateDirHost, storedState } from "../service/runtime.ts";
-import { childExit, type ExitInfo } from "../process/spawn.ts";
+import { childExit, type ExitInfo, onReapReleased } from "../process/spawn.ts";
 import { type NotifyListener, openNotifySocket } from "../process/notify.ts";
 import { type Reaped, reapZombies } from "../process/reaper.ts";
 import type { Init } from "./init.ts";
@@ -72,6 +72,7 @@ export class Supervision implements Supervisor {
   /** Starts reacting to SIGCHLD, the backstop timer and state changes by clients. */
   start(): void {
     Deno.addSignalListener("SIGCHLD", this.#sigchld);
+    onReapReleased(() => this.reapSoon());
     this.#backstop = setInterval(() => this.reapSoon(), BACKSTOP_MS);
     this.#watchStates();
     this.reapSoon();
@@ -80,6 +81,7 @@ export class Supervision implements Supervisor {
   /** Stops everything that keeps the loop alive. */
   close(): void {
     Deno.removeSignalListener("SIGCHLD", this.#sigchld);
+    onReapReleased(undefined);
     clearInterval(this.#backstop);
     this.cancelRestarts();
     this.#unwatch?.();
@@ -235,14 +237,15 @@ export class Supervision implements Supervisor {
    * is taken over once the client's start is done (unlink + bind of the same path).
    */
   #watchStates(): void {
-    this.#unwatch = this.#init.stateWatch.subscribe(() => {
-      this.#takeOverSockets().catch((e) => this.#init.fault("notify take-over", e));
+    this.#unwatch = this.#init.stateWatch.subscribe((changed) => {
+      this.#takeOverSockets(changed).catch((e) => this.#init.fault("notify take-over", e));
     }, 100);
   }
 
-  async #takeOverSockets(): Promise<void> {
+  /** Looks at the records that changed (a burst at boot must not re-read every record). */
+  async #takeOverSockets(changed: ReadonlySet<string>): Promise<void> {
     const init = this.#init;
-    const states = await listUnitStates(stateDirHost(init.ctx), currentBootKey());
+    const states = await readUnitStates(stateDirHost(init.ctx), [...changed], currentBootKey());
     for (const st of states) {
       if (!st.NotifySocket || this.#notify.has(st.Id)) continue;
       if (st.ActiveState !== "active" && st.ActiveState !== "reloading") continue;
@@ -256,6 +259,7 @@ export class Supervision implements Supervisor {
       }
     }
     for (const id of [...this.#notify.keys()]) {
+      if (!changed.has(id)) continue;
       const st = states.find((s) => s.Id === id);
       if (!st || !["active", "activating", "reloading"].includes(st.ActiveState)) {
         this.#dropNotify(id);

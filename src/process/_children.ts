@@ -37,6 +37,42 @@ export function decodeWaitStatus(status: number): ExitInfo {
   return { code: (status & 0x80) !== 0 ? "dumped" : "killed", status: signal };
 }
 
+let spawning = 0;
+let heldBack = false;
+let retryReap: (() => void) | undefined;
+
+/**
+ * A spawn runs on another thread: until its PID is tracked, a zombie child that is
+ * not tracked may be that spawn's (a command that ended at once), so reapers hold back.
+ */
+export function spawnBegins(): void {
+  spawning++;
+}
+
+/** The spawn is over and its child (if any) tracked; a held-back reap runs now. */
+export function spawnEnds(): void {
+  spawning--;
+  if (spawning === 0 && heldBack) {
+    heldBack = false;
+    retryReap?.();
+  }
+}
+
+/**
+ * Whether the zombie `pid` must not be reaped yet: a spawn is in flight and `pid` is
+ * not tracked (it may be the child whose PID that spawn has not returned yet).
+ */
+export function holdBackReap(pid: number): boolean {
+  if (spawning === 0 || children.has(pid)) return false;
+  heldBack = true;
+  return true;
+}
+
+/** Sets what runs when a held-back reap may go on (the init's reap pass). */
+export function onReapReleased(fn: (() => void) | undefined): void {
+  retryReap = fn;
+}
+
 /** Registers a child spawned by the process layer. */
 export function trackChild(pid: number): void {
   children.set(pid, { waiters: [], ref: true });

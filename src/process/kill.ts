@@ -121,16 +121,41 @@ const environs = new Map<string, string[]>();
  * the stop sequence's next round, which waits longer than that.
  */
 function processSnapshot(maxAgeMs = SNAPSHOT_MS): Snapshot {
-  const now = performance.now();
-  if (!snapshot || now - snapshot.at > maxAgeMs) {
-    const stats = listStats().filter((s) => s.state !== "Z" && s.state !== "X");
-    snapshot = { at: performance.now(), stats };
-    if (environs.size > stats.length * 2) {
-      const live = new Set(stats.map((s) => `${s.pid}:${s.startTime}`));
-      for (const key of environs.keys()) if (!live.has(key)) environs.delete(key);
-    }
+  if (!snapshot || performance.now() - snapshot.at > maxAgeMs) takeSnapshot();
+  return snapshot!;
+}
+
+function takeSnapshot(): Snapshot {
+  // Stamped before the scan: the snapshot holds every process that existed then.
+  const at = performance.now();
+  const stats = listStats().filter((s) => s.state !== "Z" && s.state !== "X");
+  snapshot = { at, stats };
+  if (environs.size > stats.length * 2) {
+    const live = new Set(stats.map((s) => `${s.pid}:${s.startTime}`));
+    for (const key of environs.keys()) if (!live.has(key)) environs.delete(key);
   }
   return snapshot;
+}
+
+let freshScan: Promise<Snapshot> | undefined;
+
+/**
+ * A snapshot taken after this call: every process that exists now is in it. The
+ * callers of one event-loop turn share one scan (an init whose hundreds of stops
+ * end together would otherwise read the whole process table once per unit).
+ */
+function freshSnapshot(): Promise<Snapshot> {
+  freshScan ??= new Promise((resolve, reject) => {
+    setTimeout(() => {
+      freshScan = undefined;
+      try {
+        resolve(takeSnapshot());
+      } catch (e) {
+        reject(e);
+      }
+    }, 0);
+  });
+  return freshScan;
 }
 
 function environOf(stat: { pid: number; startTime: number }): string[] {
@@ -167,7 +192,10 @@ function sessionIsOurs(
  * processes carrying the invocation id. This process and PID 1 are never members.
  */
 export function unitMemberIds(query: MemberQuery, maxAgeMs = 0): ProcessId[] {
-  const snap = processSnapshot(maxAgeMs);
+  return membersIn(processSnapshot(maxAgeMs), query);
+}
+
+function membersIn(snap: Snapshot, query: MemberQuery): ProcessId[] {
   const stats = snap.stats;
   const byPid = new Map(stats.map((s) => [s.pid, s]));
   const roots: number[] = [];
@@ -219,8 +247,8 @@ export function unitMembers(query: MemberQuery, maxAgeMs = 0): number[] {
   return unitMemberIds(query, maxAgeMs).map((m) => m.pid);
 }
 
-function freshMembers(query: MemberQuery): ProcessId[] {
-  return unitMemberIds(query, 0);
+async function freshMembers(query: MemberQuery): Promise<ProcessId[]> {
+  return membersIn(await freshSnapshot(), query);
 }
 
 /** Sends `sig` to each process that is still the one identified; returns the PIDs reached. */
@@ -407,7 +435,7 @@ export async function stopSequence(opts: StopOptions): Promise<StopOutcome> {
     // Processes forked while we waited get the kill signal too, within the same deadline.
     for (let round = 0; allGone && round < 8; round++) {
       // A process forked while we waited must be seen.
-      const fresh = freshMembers(query).filter((p) => !outcome.signaled.includes(p.pid));
+      const fresh = (await freshMembers(query)).filter((p) => !outcome.signaled.includes(p.pid));
       if (fresh.length === 0) break;
       const reached = withContinue(fresh, killSignal, opts.sendSIGHUP ?? false);
       outcome.signaled.push(...reached);
@@ -419,13 +447,13 @@ export async function stopSequence(opts: StopOptions): Promise<StopOutcome> {
   const stillThere = membersAtStart.filter((p) => !isGone(p.pid));
   let finalTargets = stillThere;
   if (mode !== "process") {
-    const stats = listStats();
-    const byPid = new Map(stats.map((st) => [st.pid, st]));
-    const below = descendantsIn(stats, stillThere.map((p) => p.pid)).flatMap((pid) => {
+    const snap = await freshSnapshot();
+    const byPid = new Map(snap.stats.map((st) => [st.pid, st]));
+    const below = descendantsIn(snap.stats, stillThere.map((p) => p.pid)).flatMap((pid) => {
       const st = byPid.get(pid);
       return st ? [{ pid, startTime: st.startTime }] : [];
     });
-    finalTargets = [...stillThere, ...below, ...freshMembers(query)].filter(
+    finalTargets = [...stillThere, ...below, ...membersIn(snap, query)].filter(
       (p) => p.pid !== Deno.pid && p.pid !== 1 && !isGone(p.pid),
     );
   }

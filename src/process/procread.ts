@@ -33,6 +33,9 @@ function concat(chunks: Uint8Array[], total: number): Uint8Array {
   return out;
 }
 
+/** One read buffer for every procfs read (reads are synchronous; the data is copied out). */
+let readBuffer: Uint8Array | undefined;
+
 /** Reads a /proc file as bytes; undefined if it cannot be read. */
 export function readProcBytes(path: string): Uint8Array | undefined {
   if (useDeno()) {
@@ -48,7 +51,7 @@ export function readProcBytes(path: string): Uint8Array | undefined {
   try {
     const chunks: Uint8Array[] = [];
     let total = 0;
-    const buffer = new Uint8Array(65536);
+    const buffer = readBuffer ??= new Uint8Array(65536);
     while (true) {
       const n = Number(c.read(fd, buffer, BigInt(buffer.length)));
       if (n < 0) return total ? concat(chunks, total) : undefined;

@@ -14,7 +14,7 @@
  * @module
  */
 
-import { type ExitInfo, reapChild } from "./_children.ts";
+import { type ExitInfo, holdBackReap, reapChild } from "./_children.ts";
 import { cstr, errno, libc, strerror } from "./libc.ts";
 import { listStats, readStat } from "./procfs.ts";
 
@@ -56,7 +56,7 @@ export function reapZombies(exclude: ReadonlySet<number> = new Set()): Reaped[] 
   while (reaped.length < MAX_PER_PASS) {
     const pid = peekZombie(info);
     if (pid <= 0) break;
-    if (exclude.has(pid)) {
+    if (exclude.has(pid) || holdBackReap(pid)) {
       needScan = true;
       break;
     }
@@ -81,6 +81,7 @@ export function reapOrphans(exclude: ReadonlySet<number>): Reaped[] {
   const reaped: Reaped[] = [];
   for (const stat of listStats()) {
     if (stat.ppid !== self || stat.state !== "Z" || exclude.has(stat.pid)) continue;
+    if (holdBackReap(stat.pid)) continue;
     const exit = reapChild(stat.pid);
     if (exit) reaped.push({ pid: stat.pid, startTime: stat.startTime, exit });
   }

@@ -13,6 +13,8 @@ import {
   childExit,
   type ExitInfo,
   reapChild,
+  spawnBegins,
+  spawnEnds,
   trackChild,
   unrefChild,
   waitChild,
@@ -23,7 +25,7 @@ import { isAlive, readCmdline, readStat } from "./procfs.ts";
 import { selfCommand } from "./self.ts";
 
 export type { ExitInfo } from "./_children.ts";
-export { childExit, isTrackedChild, reapChild } from "./_children.ts";
+export { childExit, isTrackedChild, onReapReleased, reapChild } from "./_children.ts";
 
 /** Where a standard stream of a command goes. */
 export interface StdioTarget {
@@ -414,8 +416,16 @@ const OUTPUT_FLAGS: Record<StdioTarget["kind"], number> = {
   truncate: O.WRONLY | O.CREAT | O.TRUNC,
 };
 
-/** posix_spawn of the shell prologue; undefined when posix_spawn refused (use the helper). */
-function launchDirect(spec: SpawnSpec): number | undefined {
+/** The buffers of spawns in flight (referenced so that no collection frees them). */
+const inFlight = new Set<unknown[]>();
+
+/**
+ * posix_spawn of the shell prologue, tracked as our child; undefined when posix_spawn
+ * refused (use the helper). The call runs on a runtime thread: the parent of a vfork
+ * waits until the child has exec'd, which on a loaded machine takes milliseconds that
+ * the loop spends on other jobs. Until the PID is tracked, reapers hold back.
+ */
+async function launchDirect(spec: SpawnSpec): Promise<number | undefined> {
   const c = libc();
   const argv = cstrArray([SHELL, "-c", directScript(spec), spec.cwd ?? "/", ...spec.argv]);
   const envp = cstrArray(Object.entries(spec.env).map(([name, value]) => `${name}=${value}`));
@@ -476,15 +486,27 @@ function launchDirect(spec: SpawnSpec): number | undefined {
       return undefined;
     }
     const pid = new Int32Array(1);
-    const r = c.posix_spawn(
-      new Uint8Array(pid.buffer),
-      cstr(SHELL),
-      actions,
-      attr,
-      new Uint8Array(argv.pointers.buffer),
-      new Uint8Array(envp.pointers.buffer),
-    );
-    return r === 0 ? pid[0] : undefined;
+    const shell = cstr(SHELL);
+    // The C side reads these while the loop runs on: they must outlive the call.
+    const pinned = [argv, envp, attr, actions, keep, shell, pid];
+    inFlight.add(pinned);
+    spawnBegins();
+    try {
+      const r = await c.posix_spawn_async(
+        new Uint8Array(pid.buffer),
+        shell,
+        actions,
+        attr,
+        new Uint8Array(argv.pointers.buffer),
+        new Uint8Array(envp.pointers.buffer),
+      );
+      if (r !== 0) return undefined;
+      trackChild(pid[0]);
+      return pid[0];
+    } finally {
+      inFlight.delete(pinned);
+      spawnEnds();
+    }
   } finally {
     c.posix_spawn_file_actions_destroy(actions);
     c.posix_spawnattr_destroy(attr);
@@ -497,13 +519,12 @@ function launchDirect(spec: SpawnSpec): number | undefined {
  * needs no setup of the exec helper's, else through the helper. Resolves as soon as
  * the process exists; `execResult()` tells whether the exec itself succeeded.
  */
-export function spawnProcess(spec: SpawnSpec): Promise<Spawned> {
-  const direct = canSpawnDirect(spec) ? launchDirect(spec) : undefined;
+export async function spawnProcess(spec: SpawnSpec): Promise<Spawned> {
+  const direct = canSpawnDirect(spec) ? await launchDirect(spec) : undefined;
   if (direct !== undefined) {
-    trackChild(direct);
     const script = directScript(spec);
     let exec: Promise<ExecResult> | undefined;
-    return Promise.resolve({
+    return ({
       pid: direct,
       startTime: readStat(direct)?.startTime ?? 0,
       status: () => waitChild(direct),
@@ -516,7 +537,7 @@ export function spawnProcess(spec: SpawnSpec): Promise<Spawned> {
   trackChild(pid);
   const startTime = readStat(pid)?.startTime ?? 0;
   const result = readReport(reportFd).then(parseReport);
-  return Promise.resolve({
+  return ({
     pid,
     startTime,
     status: () => waitChild(pid),

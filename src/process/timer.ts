@@ -6,6 +6,27 @@
  * @module
  */
 
+import { libc } from "./libc.ts";
+
+const CLOCK_MONOTONIC = 1;
+const timespec = new BigInt64Array(2);
+
+/**
+ * Microseconds on CLOCK_MONOTONIC, the clock of systemd's `…Monotonic` timestamps
+ * (one call; /proc/uptime would be a file read with 10 ms resolution). Falls back to
+ * /proc/uptime's clock via `fallback` when the call fails.
+ */
+export function monotonicMicros(fallback: () => number): number {
+  try {
+    if (libc().clock_gettime(CLOCK_MONOTONIC, new Uint8Array(timespec.buffer)) === 0) {
+      return Number(timespec[0]) * 1_000_000 + Math.floor(Number(timespec[1]) / 1000);
+    }
+  } catch {
+    // No FFI permission: the fallback.
+  }
+  return fallback();
+}
+
 /** The longest delay setTimeout honours. */
 export const MAX_TIMER_MS = 2 ** 31 - 1;
 

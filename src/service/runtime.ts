@@ -10,6 +10,7 @@ import { readUnitStateSync, STATE_FORMAT, type UnitState } from "../state/store.
 import { makeBootKey } from "../state/boot.ts";
 import { readProcText } from "../process/procread.ts";
 import { isAlive, readStat } from "../process/procfs.ts";
+import { monotonicMicros } from "../process/timer.ts";
 import { type ProcessId, unitMemberIds, unitMembers } from "../process/kill.ts";
 import { NEVER_RAN, type RuntimeView, type Stamp } from "../output/show.ts";
 import type { ServiceExecKey } from "../unit/model.ts";
@@ -38,10 +39,14 @@ export function stateDirHost(se: Pick<StateEnv, "root" | "scope" | "env">): stri
   return se.root.safe(stateDir(se.scope, se.env), true);
 }
 
-/** Microseconds on the monotonic clock (system uptime). */
-export function monotonicUs(): number {
+function uptimeUs(): number {
   const up = readProcText("/proc/uptime")?.split(" ")[0];
   return up ? Math.round(Number(up) * 1_000_000) : Math.round(performance.now() * 1000);
+}
+
+/** Microseconds on the monotonic clock (CLOCK_MONOTONIC, as systemd's stamps). */
+export function monotonicUs(): number {
+  return monotonicMicros(uptimeUs);
 }
 
 /** A [realtime, monotonic] stamp for now. */

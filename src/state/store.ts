@@ -1,9 +1,11 @@
 /**
  * The per-unit run state (spec §5.2): one JSON file per unit, written
- * atomically (temporary file, fsync, rename) so readers never see a partial
+ * atomically (temporary file, rename) so readers never see a partial
  * file and need no lock.
  * @module
  */
+
+import { inDir } from "./dirs.ts";
 
 /** The value of the `format` key. */
 export const STATE_FORMAT = "systemctl-state/1";
@@ -201,21 +203,19 @@ function readOrUndefined(path: string): string | undefined {
 
 /**
  * Reads a unit's state. A missing or stale (other boot) file gives no state;
- * a corrupt one gives a warning and is renamed to `<file>.corrupt`.
+ * a corrupt one gives a warning and is renamed to `<file>.corrupt`. The read is
+ * synchronous underneath (a small file from the page cache).
  */
-export async function readUnitState(
+export function readUnitState(
   stateDirHost: string,
   unit: string,
   bootKey: string,
 ): Promise<ReadResult> {
-  const path = unitStatePath(stateDirHost, unit);
-  let text: string | undefined;
   try {
-    text = await Deno.readTextFile(path);
+    return Promise.resolve(readUnitStateSync(stateDirHost, unit, bootKey));
   } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
+    return Promise.reject(error);
   }
-  return interpret(path, text, bootKey);
 }
 
 /** Synchronous {@linkcode readUnitState}. */
@@ -225,37 +225,40 @@ export function readUnitStateSync(stateDirHost: string, unit: string, bootKey: s
 }
 
 /**
- * Writes a unit's state atomically: `<file>.tmp.<pid>`, fsync, rename. Creates
- * the directories (0755) on demand. Sets `format` and `Writer`.
+ * Writes a unit's state atomically: `<file>.tmp.<pid>`, then rename, so readers never
+ * see a partial record. No fsync: every record carries the boot key, so after a crash
+ * of the machine all of them are stale and ignored, and durability would buy nothing.
+ * Synchronous calls: a small write to the page cache and a rename do not block, and
+ * they cost a fraction of the runtime's asynchronous file operations, which matters
+ * to an init that writes hundreds of records at boot and shutdown. Creates the
+ * directories (0755) on demand. Sets `format` and `Writer`.
  */
-export async function writeUnitState(stateDirHost: string, state: UnitState): Promise<void> {
-  const path = unitStatePath(stateDirHost, state.Id);
-  await Deno.mkdir(`${stateDirHost}/units`, { recursive: true, mode: 0o755 });
-  const record: UnitState = {
-    ...state,
-    format: STATE_FORMAT,
-    Writer: { pid: Deno.pid, time: Date.now() * 1000 },
-  };
-  const temporary = `${path}.tmp.${Deno.pid}`;
-  const file = await Deno.open(temporary, {
-    write: true,
-    create: true,
-    truncate: true,
-    mode: 0o644,
-  });
+export function writeUnitState(stateDirHost: string, state: UnitState): Promise<void> {
   try {
-    await file.write(new TextEncoder().encode(`${JSON.stringify(record, null, 1)}\n`));
-    await file.sync();
-  } finally {
-    file.close();
-  }
-  try {
-    await Deno.rename(temporary, path);
+    const path = unitStatePath(stateDirHost, state.Id);
+    const record: UnitState = {
+      ...state,
+      format: STATE_FORMAT,
+      Writer: { pid: Deno.pid, time: Date.now() * 1000 },
+    };
+    const temporary = `${path}.tmp.${Deno.pid}`;
+    const bytes = encoder.encode(`${JSON.stringify(record, null, 1)}\n`);
+    inDir(`${stateDirHost}/units`, () => Deno.writeFileSync(temporary, bytes, { mode: 0o644 }));
+    try {
+      Deno.renameSync(temporary, path);
+    } catch (error) {
+      try {
+        Deno.removeSync(temporary);
+      } catch { /* already gone */ }
+      throw error;
+    }
+    return Promise.resolve();
   } catch (error) {
-    await Deno.remove(temporary).catch(() => {});
-    throw error;
+    return Promise.reject(error);
   }
 }
+
+const encoder = new TextEncoder();
 
 /** Removes a unit's state file (no error when it is missing). */
 export async function removeUnitState(stateDirHost: string, unit: string): Promise<void> {
@@ -264,13 +267,31 @@ export async function removeUnitState(stateDirHost: string, unit: string): Promi
   });
 }
 
+/**
+ * The states of this boot of the named units (missing or stale records are left out;
+ * corrupt ones are quarantined and skipped).
+ */
+export async function readUnitStates(
+  stateDirHost: string,
+  units: readonly string[],
+  bootKey: string,
+  onWarning?: (warning: string) => void,
+): Promise<UnitState[]> {
+  const states: UnitState[] = [];
+  for (const unit of [...units].sort()) {
+    const { state, warning } = await readUnitState(stateDirHost, unit, bootKey);
+    if (warning) onWarning?.(warning);
+    if (state) states.push(state);
+  }
+  return states;
+}
+
 /** The states of all units of this boot; corrupt files are quarantined and skipped. */
 export async function listUnitStates(
   stateDirHost: string,
   bootKey: string,
   onWarning?: (warning: string) => void,
 ): Promise<UnitState[]> {
-  const states: UnitState[] = [];
   let entries: Deno.DirEntry[];
   try {
     entries = await Array.fromAsync(Deno.readDir(`${stateDirHost}/units`));
@@ -280,11 +301,6 @@ export async function listUnitStates(
   }
   const names = entries.filter((e) => e.isFile && e.name.endsWith(".json")).map((e) =>
     e.name.slice(0, -".json".length)
-  ).sort();
-  for (const unit of names) {
-    const { state, warning } = await readUnitState(stateDirHost, unit, bootKey);
-    if (warning) onWarning?.(warning);
-    if (state) states.push(state);
-  }
-  return states;
+  );
+  return await readUnitStates(stateDirHost, names, bootKey, onWarning);
 }

@@ -1,5 +1,14 @@
 import assert from "node:assert/strict";
-import { reapOrphans } from "../../src/process/reaper.ts";
+import { reapOrphans, reapZombies } from "../../src/process/reaper.ts";
+import {
+  type ExitInfo,
+  holdBackReap,
+  onReapReleased,
+  spawnBegins,
+  spawnEnds,
+  trackChild,
+  unrefChild,
+} from "../../src/process/_children.ts";
 import { readStat } from "../../src/process/procfs.ts";
 import { spawnProcess } from "../../src/process/spawn.ts";
 import { eventually, specFor } from "./_support.ts";
@@ -58,5 +67,56 @@ Deno.test("a subreaper adopts and reaps orphaned grandchildren, and can rename i
     assert.ok(reaped[0].startTime > 0, "the start time is read before the zombie is reaped");
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a reaper running while spawns are in flight never takes a status before its spawn tracks the child", async () => {
+  // The direct spawn returns on a runtime thread; a command that ends at once is a zombie
+  // before its PID is known. A reap pass in between must leave it to its spawn.
+  let passes = 0;
+  const reaper = setInterval(() => {
+    passes++;
+    reapZombies();
+  }, 0);
+  try {
+    for (let round = 0; round < 5; round++) {
+      const children = await Promise.all(
+        Array.from({ length: 20 }, () => spawnProcess(specFor(["/bin/sh", "-c", "exit 7"]))),
+      );
+      const statuses = await Promise.race([
+        Promise.all(children.map((c) => c.status())),
+        new Promise<"lost">((resolve) => setTimeout(() => resolve("lost"), 10_000)),
+      ]);
+      assert.notEqual(statuses, "lost", "a status was taken by the reaper");
+      for (const status of statuses as ExitInfo[]) {
+        assert.deepEqual(status, { code: "exited", status: 7 });
+      }
+    }
+  } finally {
+    clearInterval(reaper);
+  }
+  assert.ok(passes > 0);
+});
+
+Deno.test("a reap held back for an in-flight spawn runs once the spawn is over", () => {
+  let released = 0;
+  onReapReleased(() => released++);
+  try {
+    assert.equal(holdBackReap(999_999_999), false, "no spawn in flight: nothing is held back");
+    spawnBegins();
+    spawnBegins();
+    assert.equal(holdBackReap(999_999_999), true, "an untracked zombie may be the spawn's child");
+    trackChild(999_999_998);
+    assert.equal(holdBackReap(999_999_998), false, "a tracked child is reaped as usual");
+    spawnEnds();
+    assert.equal(released, 0, "one spawn is still in flight");
+    spawnEnds();
+    assert.equal(released, 1);
+    spawnBegins();
+    spawnEnds();
+    assert.equal(released, 1, "nothing was held back this time");
+  } finally {
+    onReapReleased(undefined);
+    unrefChild(999_999_998);
   }
 });

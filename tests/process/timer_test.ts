@@ -1,7 +1,7 @@
 /** The chained timer that carries systemd time spans past setTimeout's 32-bit limit. */
 
-import { strictEqual } from "node:assert/strict";
-import { MAX_TIMER_MS, setLongTimeout } from "../../src/process/timer.ts";
+import assert, { strictEqual } from "node:assert/strict";
+import { MAX_TIMER_MS, monotonicMicros, setLongTimeout } from "../../src/process/timer.ts";
 
 Deno.test("setLongTimeout never arms a timer longer than 2^31-1 ms and fires short ones", async () => {
   const armed: number[] = [];
@@ -22,4 +22,15 @@ Deno.test("setLongTimeout never arms a timer longer than 2^31-1 ms and fires sho
   let fired = false;
   await new Promise<void>((resolve) => setLongTimeout(() => (fired = true, resolve()), 5));
   strictEqual(fired, true);
+});
+
+Deno.test("monotonicMicros reads CLOCK_MONOTONIC: microseconds since boot, never going back", () => {
+  const uptimeUs = () => Number(Deno.readTextFileSync("/proc/uptime").split(" ")[0]) * 1_000_000;
+  const before = uptimeUs();
+  const a = monotonicMicros(() => -1);
+  const b = monotonicMicros(() => -1);
+  assert.ok(a > 0 && b >= a, `${a} then ${b}`);
+  // /proc/uptime is CLOCK_BOOTTIME at 10 ms resolution; without a suspend both agree.
+  assert.ok(Math.abs(a - before) < 1_000_000, `monotonic ${a} µs, uptime ${before} µs`);
+  assert.ok(Number.isInteger(a));
 });

@@ -1,0 +1,27 @@
+/**
+ * Directories of the state tree this process has made (or found). A record or lock
+ * write then needs no mkdir; one that finds its directory gone makes it again.
+ * @module
+ */
+
+const made = new Set<string>();
+
+/** Makes `dir` (0755, with parents) unless this process already did. */
+export function ensureDir(dir: string): void {
+  if (made.has(dir)) return;
+  Deno.mkdirSync(dir, { recursive: true, mode: 0o755 });
+  made.add(dir);
+}
+
+/** Runs `fn`; when it fails with NotFound, makes `dir` again and retries once. */
+export function inDir<T>(dir: string, fn: () => T): T {
+  ensureDir(dir);
+  try {
+    return fn();
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+    made.delete(dir);
+    ensureDir(dir);
+    return fn();
+  }
+}
