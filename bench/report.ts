@@ -295,7 +295,7 @@ function pid1Details(res: Pid1Results): string[] {
     "(`unshare --pid --fork --mount --kill-child --mount-proc`, a tmpfs on the root's `/run`), " +
     "each tool as PID 1 with no verb and `--root=DIR` (ours: the artifact that " +
     "`install.sh --bundle` installs, whose launcher adds `--v8-flags=--expose-gc," +
-    "--max-semi-space-size=1` as PID 1); the services are enabled " +
+    "--max-semi-space-size=1,--no-memory-reducer` as PID 1); the services are enabled " +
     "`Type=simple` units whose shell traps TERM. Boot: namespace spawned → every service " +
     "wrote its started marker. Idle: PID 1's VmRSS at the end of the window and its " +
     "utime+stime over it; the bare Deno process (bench/pid1_bare.ts, PID 1 of its own " +

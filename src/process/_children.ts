@@ -68,9 +68,14 @@ export function holdBackReap(pid: number): boolean {
   return true;
 }
 
-/** Sets what runs when a held-back reap may go on (the init's reap pass). */
+/**
+ * Sets what runs when a held-back reap may go on: the init's reap pass. While one is
+ * set, the init reaps on every SIGCHLD and on its own backstop, so the waiters' slow
+ * fallback poll is not needed (an idle init with many services would wake for it).
+ */
 export function onReapReleased(fn: (() => void) | undefined): void {
   retryReap = fn;
+  updateWatch();
 }
 
 /** Registers a child spawned by the process layer. */
@@ -144,6 +149,7 @@ function reapWaited(): void {
 
 // SIGCHLD wakes the waiters at once; a slow timer covers coalesced or missed
 // signals and, while referenced, keeps the event loop alive for awaited children.
+// An init instance (a reaper registered) has its own backstop and signal listeners.
 function updateWatch(): void {
   let waiting = false;
   let referenced = false;
@@ -159,8 +165,9 @@ function updateWatch(): void {
     Deno.removeSignalListener("SIGCHLD", reapWaited);
     listening = false;
   }
-  if (waiting && keepalive === undefined) keepalive = setInterval(reapWaited, FALLBACK_POLL_MS);
-  if (!waiting && keepalive !== undefined) {
+  const poll = waiting && retryReap === undefined;
+  if (poll && keepalive === undefined) keepalive = setInterval(reapWaited, FALLBACK_POLL_MS);
+  if (!poll && keepalive !== undefined) {
     clearInterval(keepalive);
     keepalive = undefined;
   }

@@ -134,7 +134,10 @@ Deno.test("the bundle launcher turns on the idle memory trim only for the init",
       new TextDecoder().decode(
         (await new Deno.Command("sh", { args: [`${dir}/systemctl`, ...args] }).output()).stdout,
       );
-    assert.match(await run("init"), /--v8-flags=--expose-gc,--max-semi-space-size=1 /);
+    assert.match(
+      await run("init"),
+      /--v8-flags=--expose-gc,--max-semi-space-size=1,--no-memory-reducer /,
+    );
     assert.doesNotMatch(await run("status"), /--v8-flags/);
   });
 });
