@@ -54,8 +54,8 @@ DENO_NO_UPDATE_CHECK=1
 export DENO_NO_UPDATE_CHECK
 # As PID 1 (or the init verb) the runtime may collect garbage on request and keeps a
 # small young generation: an idle init gives its boot-time memory back. The init does
-# that itself once a burst of work is over, so V8's memory reducer, which would repeat
-# it on its own timers (about 40 ms of CPU some 25 s after boot), is off.
+# that itself once a burst of work is over (a last-resort collection), so V8's memory
+# reducer, which would repeat it on its own timers some 25 s after boot, is off.
 v8=
 case $$,$1 in 1,* | *,init) v8=--v8-flags=--expose-gc,--max-semi-space-size=1,--no-memory-reducer ;; esac
 exec "$deno" run ${flags} $v8 "$lib/systemctl.js" ${pre ? pre + " " : ""}"$@"

@@ -107,13 +107,14 @@ export function setProcessName(name: string): void {
 }
 
 /**
- * Gives memory back once the init is idle: a full V8 collection (when the runtime was
- * started with `--expose-gc`, as the launcher does for PID 1) and `malloc_trim`, which
+ * Gives memory back once the init is idle: a last-resort V8 collection (when the runtime
+ * was started with `--expose-gc`, as the launcher does for PID 1), which compacts and
+ * releases the heap's free pages as V8's memory reducer would, and `malloc_trim`, which
  * returns the C heap's free pages (the runtime's own allocations) to the system.
  */
 export function trimMemory(): void {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  gc?.();
+  const gc = (globalThis as { gc?: (options?: unknown) => void }).gc;
+  gc?.({ type: "major", execution: "sync", flavor: "last-resort" });
   libc().malloc_trim(0n);
 }
 
