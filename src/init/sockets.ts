@@ -65,6 +65,8 @@ interface Held {
   readonly serving: Set<string>;
   /** Record writes of this unit, one after the other. */
   writing: Promise<unknown>;
+  /** The last client `activate` request served (recorded as Socket.Answer). */
+  answer?: string;
 }
 
 const ACTIVE = new Set(["active", "activating", "reloading", "deactivating"]);
@@ -85,6 +87,8 @@ export class SocketManager implements SocketHost {
   readonly #held = new Map<string, Held>();
   /** Socket units whose records changed since requests were last served. */
   readonly #requests = new Set<string>();
+  /** Accept=no activations running, by service. */
+  readonly #activations = new Map<string, Promise<void>>();
   #waiter?: ReadinessWaiter;
   #loop?: Promise<void>;
   #closed = false;
@@ -187,6 +191,7 @@ export class SocketManager implements SocketHost {
           HolderStartTime: readStat(Deno.pid)?.startTime ?? 0,
           NAccepted: held.nAccepted,
           NConnections: held.connections.size,
+          Answer: held.answer,
         },
       });
     held.writing = held.writing.catch(() => {}).then(write);
@@ -223,11 +228,21 @@ export class SocketManager implements SocketHost {
         if (h.settings.accept) this.#acceptAll(h, fd);
         else fired.add(h);
       }
-      for (const h of fired) {
-        h.state = "running";
-        this.#activate(h).catch((e) => this.#init.fault(`${h.unit.id}: activation`, e));
-      }
+      for (const h of fired) this.#launch(h);
     }
+  }
+
+  /** Starts an Accept=no activation of a listening socket; one per service at a time. */
+  #launch(h: Held): Promise<void> {
+    const service = h.settings.service;
+    h.state = "running";
+    const p: Promise<void> = this.#activate(h)
+      .catch((e) => this.#init.fault(`${h.unit.id}: activation`, e))
+      .finally(() => {
+        if (this.#activations.get(service) === p) this.#activations.delete(service);
+      });
+    this.#activations.set(service, p);
+    return p;
   }
 
   /** Accept=no: starts the service with the descriptors of every socket that triggers it. */
@@ -428,7 +443,38 @@ export class SocketManager implements SocketHost {
         const outcome = await this.start(unit);
         // A second start of a held socket only clears the request.
         if (outcome.ok && this.#held.has(unit.id)) await this.#record(this.#held.get(unit.id)!);
+      } else if (request === "activate") {
+        this.#serveActivation(unit, st.Socket?.RequestId ?? "");
       } else await this.stop(unit);
     }
+  }
+
+  /**
+   * A client starts the service of a held Accept=no socket: the start runs here, where
+   * the descriptors are, and the answer names the request once its start job ended.
+   * A socket no longer held is answered at once (the client then starts it itself).
+   */
+  #serveActivation(unit: LoadedUnit, id: string): void {
+    const h = this.#held.get(unit.id);
+    const answer = async () => {
+      const now = this.#held.get(unit.id);
+      if (now) {
+        now.answer = id;
+        await this.#record(now);
+      } else {
+        const rec = storedState(this.#init.m.lenv, unit.id);
+        await saveUnitState(this.#init.m.lenv, unit, {
+          Socket: { ...rec?.Socket, Request: undefined, Answer: id },
+        });
+      }
+    };
+    let job: Promise<void> | undefined;
+    if (h && !h.settings.accept) {
+      // Listening: start it now; running: a start job may still be under way.
+      job = h.state === "listening" ? this.#launch(h) : this.#activations.get(h.settings.service);
+    }
+    (job ?? Promise.resolve())
+      .then(answer)
+      .catch((e) => this.#init.fault(`${unit.id}: activation request`, e));
   }
 }

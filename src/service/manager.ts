@@ -298,6 +298,17 @@ function linkedOnly(linked: string[] | undefined, own: string[]): string[] {
 /** Runs the start job of one unit (no transaction) under its lock. */
 export async function runStart(m: Manager, unit: LoadedUnit): Promise<JobOutcome> {
   if (unit.type === "service") {
+    const sockets = m.stateNames().filter((n) => n.endsWith(".socket"));
+    if (sockets.length > 0) {
+      // An init instance that holds the service's sockets runs the start (it has them).
+      const { startThroughHolder } = await import("./socket_unit.ts");
+      const outcome = await startThroughHolder(
+        m.lenv,
+        unit,
+        () => sockets.map((n) => m.loader.load(n)),
+      );
+      if (outcome) return outcome;
+    }
     const { startService } = await lifecycle();
     return await m.locked(unit.id, "start", () => startService(m.lenv, unit));
   }

@@ -212,6 +212,72 @@ export async function startSocket(
   }
 }
 
+const ACTIVE = new Set(["active", "activating", "reloading"]);
+
+/**
+ * A client's start of a service whose Accept=no sockets a live init instance holds: the
+ * descriptors live in the init, so the init runs the start (as under systemd, where the
+ * manager passes them to every start of the service). The client leaves an `activate`
+ * request in the record of one of those sockets and waits for the init's answer; the
+ * outcome is the service's record then. Undefined when no init holds such a socket, or
+ * the init went away before it answered: the caller starts the service itself.
+ * `sockets` lists the socket units that have records.
+ */
+export async function startThroughHolder(
+  se: LifecycleEnv,
+  unit: LoadedUnit,
+  sockets: () => LoadedUnit[],
+): Promise<JobOutcome | undefined> {
+  if (host) return undefined;
+  const before = effectiveState(storedState(se, unit.id), unit.id);
+  if (ACTIVE.has(before.ActiveState) && before.SubState !== "auto-restart") return undefined;
+  const init = liveInit(se);
+  if (!init || init.pid === Deno.pid) return undefined;
+  const holder = sockets().find((sock) => {
+    if (sock.loadState !== "loaded") return false;
+    const rec = storedState(se, sock.id);
+    if (rec?.ActiveState !== "active" || rec.Socket?.HolderPID !== init.pid) return false;
+    const s = socketSettings(sock.id, sock.config);
+    return !s.accept && s.service === unit.id;
+  });
+  if (!holder) return undefined;
+  const id = `${Deno.pid}-${crypto.randomUUID()}`;
+  const askedUs = Date.now() * 1000;
+  const ask = async () => {
+    const rec = storedState(se, holder.id);
+    await saveUnitState(se, holder, {
+      Socket: { ...rec?.Socket, Request: "activate", RequestId: id },
+    });
+  };
+  await ask();
+  let asked = Date.now(), checked = Date.now();
+  for (let delay = 2;; delay = Math.min(delay * 2, 50)) {
+    await new Promise((r) => setTimeout(r, delay));
+    const rec = storedState(se, holder.id);
+    if (rec?.Socket?.Answer === id) break;
+    const now = Date.now();
+    if (now - checked > 1000) {
+      checked = now;
+      const still = liveInit(se);
+      if (!still || still.pid !== init.pid) return undefined;
+    }
+    // The holder rewrote the record before it saw the request (a counter, a state change).
+    if (rec?.Socket?.RequestId !== id && now - asked > 500) {
+      await ask();
+      asked = now;
+    }
+  }
+  const after = effectiveState(storedState(se, unit.id), unit.id);
+  if (ACTIVE.has(after.ActiveState)) return { ok: true };
+  if (after.ActiveState === "failed") {
+    return { ok: false, result: after.Result === "success" ? undefined : after.Result };
+  }
+  if (after.ConditionResult === false && (after.Condition?.[0] ?? 0) >= askedUs) {
+    return { ok: true, skipped: true };
+  }
+  return undefined;
+}
+
 /** Stops a socket unit: the init instance closes what it holds; files go with RemoveOnStop. */
 export async function stopSocket(se: LifecycleEnv, unit: LoadedUnit): Promise<JobOutcome> {
   if (host) return await host.stop(unit);

@@ -112,14 +112,19 @@ export interface UnitState {
   /**
    * Socket units: the process holding the listening descriptors (the init instance; none
    * after an eager start), connection counters, and a start/stop request that a client
-   * leaves for the init instance.
+   * leaves for the init instance (`activate`: start the
+   * service with the descriptors, answered in `Answer`).
    */
   Socket?: {
     HolderPID?: number;
     HolderStartTime?: number;
     NAccepted?: number;
     NConnections?: number;
-    Request?: "start" | "stop";
+    Request?: "start" | "stop" | "activate";
+    /** Names an `activate` request (a client's start of the service the socket triggers). */
+    RequestId?: string;
+    /** The last `activate` request the holder has finished (its start job ended). */
+    Answer?: string;
   };
   /** The last writer. */
   Writer?: { pid: number; time: number };

@@ -208,13 +208,17 @@ Deno.test({
         "ListenStream=127.0.0.1:7040\nFileDescriptorName=db\n",
       "/etc/systemd/system/db.service": "[Unit]\nDescription=DB\n[Service]\n" +
         "ExecStart=/usr/bin/python3 ROOT/opt/server.py\n",
+      "/etc/systemd/system/bad.socket": "[Socket]\nListenStream=127.0.0.1:7041\n",
+      "/etc/systemd/system/bad.service": "[Service]\nType=oneshot\nExecStart=/bin/false\n",
     });
     Deno.mkdirSync(`${root}/opt`);
     Deno.writeTextFileSync(`${root}/opt/server.py`, SERVER);
     const unit = `${root}/etc/systemd/system/db.service`;
     Deno.writeTextFileSync(unit, Deno.readTextFileSync(unit).replace("ROOT", root));
     // Both named: the socket is bound first (Before=), then the boot starts the service.
-    const pid1 = await startPid1(root, ["init", "db.service", "db.socket"], { net: true });
+    const pid1 = await startPid1(root, ["init", "db.service", "db.socket", "bad.socket"], {
+      net: true,
+    });
     try {
       assert.ok(await until(() => pid1.output().includes("Startup finished")), pid1.output());
       assert.ok(
@@ -224,6 +228,43 @@ Deno.test({
       const r = await pid1.sh("socat -t 5 - TCP:127.0.0.1:7040");
       assert.match(r.stdout, /^fds=1 pid=(\d+) self=\1 names=db$/m, r.stderr + pid1.output());
       assert.match((await pid1.systemctl("status", "db.socket")).stdout, /active \(running\)/);
+      // A client's restart and start (Ansible's state: restarted/started) go to the init,
+      // which holds the descriptors: the new process gets them, as under systemd.
+      const first = /self=(\d+)/.exec(r.stdout)![1];
+      const restarted = await pid1.systemctl("restart", "db.service");
+      assert.equal(restarted.code, 0, restarted.stderr + pid1.output());
+      assert.equal((await pid1.systemctl("is-active", "db.service")).stdout, "active\n");
+      const r2 = await pid1.sh("socat -t 5 - TCP:127.0.0.1:7040");
+      const m2 = /^fds=1 pid=(\d+) self=\1 names=db$/m.exec(r2.stdout);
+      assert.ok(m2 && m2[1] !== first, r2.stdout + r2.stderr + pid1.output());
+      assert.equal((await pid1.systemctl("stop", "db.service")).code, 0);
+      const started = await pid1.systemctl("start", "db.service");
+      assert.equal(started.code, 0, started.stderr + pid1.output());
+      const r3 = await pid1.sh("socat -t 5 - TCP:127.0.0.1:7040");
+      const m3 = /^fds=1 pid=(\d+) self=\1 names=db$/m.exec(r3.stdout);
+      assert.ok(m3 && m3[1] !== m2[1], r3.stdout + r3.stderr + pid1.output());
+      const main = parseShow((await pid1.systemctl("show", "-p", "MainPID", "db.service")).stdout);
+      assert.equal(main.MainPID, m3[1]);
+      // A start of the running service changes nothing.
+      assert.equal((await pid1.systemctl("start", "db.service")).code, 0);
+      assert.equal(
+        parseShow((await pid1.systemctl("show", "-p", "MainPID", "db.service")).stdout).MainPID,
+        m3[1],
+      );
+      // A start that fails in the init fails the client's job with the service's result.
+      const bad = await pid1.systemctl("start", "bad.service");
+      assert.equal(bad.code, 1, bad.stderr + pid1.output());
+      assert.match(
+        bad.stderr,
+        /^Job for bad\.service failed because the control process exited with error code\.$/m,
+      );
+      assert.equal((await pid1.systemctl("is-active", "bad.service")).stdout, "failed\n");
+      assert.match(pid1.output(), /^Failed to start bad\.service\.$/m);
+      assert.ok(
+        await until(async () =>
+          /active \(listening\)/.test((await pid1.systemctl("status", "bad.socket")).stdout)
+        ),
+      );
     } finally {
       pid1.kill();
       Deno.removeSync(root, { recursive: true });
