@@ -55,6 +55,8 @@ interface Held {
   /** `listening`: watched; `running`: its Accept=no service has the descriptors. */
   state: "listening" | "running";
   nAccepted: number;
+  /** Connections dropped over MaxConnections=. */
+  nRefused: number;
   /** Live instances of an Accept=yes socket. */
   readonly connections: Set<string>;
   /** Activations between the first traffic and the end of the start job. */
@@ -151,6 +153,7 @@ export class SocketManager implements SocketHost {
       bound: r.bound,
       state: "listening",
       nAccepted: 0,
+      nRefused: 0,
       connections: new Set(),
       starting: 0,
       handedAt: 0,
@@ -191,6 +194,7 @@ export class SocketManager implements SocketHost {
           HolderStartTime: readStat(Deno.pid)?.startTime ?? 0,
           NAccepted: held.nAccepted,
           NConnections: held.connections.size,
+          NRefused: held.nRefused,
           Answer: held.answer,
         },
       });
@@ -330,6 +334,8 @@ export class SocketManager implements SocketHost {
           `${h.unit.id}: Too many incoming connections (${h.connections.size}), dropping connection.`,
         );
         closeSocket(conn);
+        h.nRefused++;
+        this.#record(h).catch((e) => init.fault(`${h.unit.id}: record`, e));
         continue;
       }
       let name: string;

@@ -63,6 +63,8 @@ export interface RuntimeView {
   /** Socket units: connections accepted so far and open now (Accept=yes). */
   readonly nAccepted: number;
   readonly nConnections: number;
+  /** Connections dropped over MaxConnections= (Accept=yes). */
+  readonly nRefused: number;
 }
 
 /** A runtime view for a unit that never ran. */
@@ -97,6 +99,7 @@ export const NEVER_RAN: RuntimeView = {
   execRuns: {},
   nAccepted: 0,
   nConnections: 0,
+  nRefused: 0,
 };
 
 /** Everything `show` prints about one unit. */
@@ -435,6 +438,7 @@ export function unitProperties(v: UnitView): Property[] {
     controlPid: v.runtime.controlPid,
     nAccepted: v.runtime.nAccepted,
     nConnections: v.runtime.nConnections,
+    nRefused: v.runtime.nRefused,
     result: v.runtime.result,
     slice: v.slice,
     triggers: (v.unit.deps as Record<string, string[]>).Triggers?.[0],

@@ -23,6 +23,7 @@ export interface TypeBlockContext {
   readonly controlPid: number;
   readonly nAccepted?: number;
   readonly nConnections?: number;
+  readonly nRefused?: number;
   readonly result: string;
   readonly slice?: string;
   readonly triggers?: string;
@@ -124,7 +125,7 @@ export function socketProps(x: TypeBlockContext): Property[] {
     ["Result", x.result],
     ["NConnections", String(x.nConnections ?? 0)],
     ["NAccepted", String(x.nAccepted ?? 0)],
-    ["NRefused", "0"],
+    ["NRefused", String(x.nRefused ?? 0)],
     ["FileDescriptorName", c.get(S, "FileDescriptorName") ?? x.id],
     ["SocketProtocol", "0"],
     ["TriggerLimitIntervalUSec", span(c, S, "TriggerLimitIntervalSec", 2_000_000)],

@@ -62,7 +62,7 @@ export interface StatusExtras {
   /** Socket units: listening addresses, `type` as systemd names it (`Stream`, `FIFO`, ...). */
   listen?: Array<{ type: string; address: string }>;
   /** Accept=yes sockets: connections accepted so far and open now. */
-  accepted?: { accepted: number; connected: number };
+  accepted?: { accepted: number; connected: number; refused?: number };
   /** The `CGroup:` path; default `/system.slice/<unit>`. */
   cgroupPath?: string;
 }
@@ -314,8 +314,11 @@ export function formatStatus(view: UnitView, extras: StatusExtras): string {
     lines.push(`${i === 0 ? "     Listen:" : INDENT.slice(1)} ${l.address} (${l.type})`)
   );
   if (extras.accepted) {
+    // systemd adds the refused count only when there is one.
+    const { accepted, connected, refused } = extras.accepted;
     lines.push(
-      `   Accepted: ${extras.accepted.accepted}; Connected: ${extras.accepted.connected};`,
+      `   Accepted: ${accepted}; Connected: ${connected};` +
+        (refused ? `   Refused: ${refused}` : ""),
     );
   }
   const shownPids = new Set<number>();

@@ -331,6 +331,7 @@ export function toRuntimeView(st: UnitState): RuntimeView {
     execRuns,
     nAccepted: st.Socket?.NAccepted ?? 0,
     nConnections: st.Socket?.NConnections ?? 0,
+    nRefused: st.Socket?.NRefused ?? 0,
   };
 }
 

@@ -120,6 +120,7 @@ export interface UnitState {
     HolderStartTime?: number;
     NAccepted?: number;
     NConnections?: number;
+    NRefused?: number;
     Request?: "start" | "stop" | "activate";
     /** Names an `activate` request (a client's start of the service the socket triggers). */
     RequestId?: string;

@@ -88,6 +88,7 @@ export async function status(ctx: Context, args: string[]): Promise<number> {
         ? {
           accepted: stored.Socket?.NAccepted ?? 0,
           connected: stored.Socket?.NConnections ?? 0,
+          refused: stored.Socket?.NRefused ?? 0,
         }
         : undefined,
       logLines: log,

@@ -273,6 +273,55 @@ Deno.test({
 });
 
 Deno.test({
+  name: "Accept=yes drops connections over MaxConnections= and counts them (NRefused)",
+  ignore: skip !== undefined || noSocat !== undefined,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const root = makeTree({
+      "/etc/systemd/system/one.socket": "[Socket]\nListenStream=127.0.0.1:7050\nAccept=yes\n" +
+        "MaxConnections=1\n",
+      "/etc/systemd/system/one@.service": "[Service]\nStandardInput=socket\n" +
+        "ExecStart=/bin/sh -c 'echo hi; read line; echo bye'\n",
+    });
+    const pid1 = await startPid1(root, ["init", "one.socket"], { net: true });
+    try {
+      assert.ok(await until(() => pid1.output().includes("Startup finished")), pid1.output());
+      // The first connection stays open (its instance waits for a line).
+      const held = pid1.sh("(sleep 3; echo done) | socat -t 5 - TCP:127.0.0.1:7050");
+      assert.ok(
+        await until(async () =>
+          /Connected: 1;/.test((await pid1.systemctl("status", "one.socket")).stdout)
+        ),
+        (await pid1.systemctl("status", "one.socket")).stdout + pid1.output(),
+      );
+      const dropped = await pid1.sh("socat -t 2 - TCP:127.0.0.1:7050 </dev/null");
+      assert.equal(dropped.stdout, "", "the second connection is closed unanswered");
+      assert.match(
+        pid1.output(),
+        /^one\.socket: Too many incoming connections \(1\), dropping connection\.$/m,
+      );
+      assert.ok(
+        await until(async () =>
+          /^ {3}Accepted: 1; Connected: 1; {3}Refused: 1$/m.test(
+            (await pid1.systemctl("status", "one.socket")).stdout,
+          )
+        ),
+        (await pid1.systemctl("status", "one.socket")).stdout,
+      );
+      assert.equal(
+        (await pid1.systemctl("show", "-p", "NAccepted,NRefused", "one.socket")).stdout,
+        "NAccepted=1\nNRefused=1\n",
+      );
+      assert.equal((await held).stdout, "hi\nbye\n");
+    } finally {
+      pid1.kill();
+      Deno.removeSync(root, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
   name: "a port in use fails that socket unit only, in init mode too",
   ignore: skip !== undefined || noSocat !== undefined,
   sanitizeResources: false,
