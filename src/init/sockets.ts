@@ -30,6 +30,7 @@ import {
   type BoundSocket,
   removeSocketFiles,
   setSocketHost,
+  socketControl,
   type SocketHost,
 } from "../service/socket_unit.ts";
 import {
@@ -89,6 +90,8 @@ export class SocketManager implements SocketHost {
   readonly #held = new Map<string, Held>();
   /** Socket units whose records changed since requests were last served. */
   readonly #requests = new Set<string>();
+  /** Socket starts under way (ExecStartPre=, bind, ExecStartPost=), by unit. */
+  readonly #starts = new Map<string, Promise<JobOutcome>>();
   /** Accept=no activations running, by service. */
   readonly #activations = new Map<string, Promise<void>>();
   #waiter?: ReadinessWaiter;
@@ -129,24 +132,22 @@ export class SocketManager implements SocketHost {
     this.#held.clear();
   }
 
-  async start(unit: LoadedUnit): Promise<JobOutcome> {
-    if (this.#held.has(unit.id)) return { ok: true };
+  start(unit: LoadedUnit): Promise<JobOutcome> {
+    if (this.#held.has(unit.id)) return Promise.resolve({ ok: true });
+    // A second start while the first runs its commands joins it.
+    const running = this.#starts.get(unit.id);
+    if (running) return running;
+    const job = this.#start(unit).finally(() => this.#starts.delete(unit.id));
+    this.#starts.set(unit.id, job);
+    return job;
+  }
+
+  async #start(unit: LoadedUnit): Promise<JobOutcome> {
     const init = this.#init;
-    const desc = init.describe(unit);
+    const pre = await socketControl(init.m.lenv, unit, "ExecStartPre");
+    if (pre) return await this.#failStart(unit, pre.message, pre.result);
     const r = bindAll(init.ctx.root, unit);
-    if (!r.ok) {
-      init.say(r.message);
-      init.say(`${unit.id}: Failed with result 'resources'.`);
-      init.say(`Failed to listen on ${desc}.`);
-      await saveUnitState(init.m.lenv, unit, {
-        ActiveState: "failed",
-        SubState: "failed",
-        Result: "resources",
-        StatusText: r.message,
-        Socket: {},
-      });
-      return { ok: false, result: "resources", message: r.message };
-    }
+    if (!r.ok) return await this.#failStart(unit, r.message, "resources", r.message);
     const held: Held = {
       unit,
       settings: socketSettings(unit.id, unit.config),
@@ -160,27 +161,74 @@ export class SocketManager implements SocketHost {
       serving: new Set(),
       writing: Promise.resolve(),
     };
+    const post = await socketControl(init.m.lenv, unit, "ExecStartPost");
+    if (post) {
+      // As systemd: the stop sequence runs, the descriptors close, the unit fails.
+      this.#held.set(unit.id, held);
+      await this.stop(unit, post);
+      init.say(`Failed to listen on ${init.describe(unit)}.`);
+      return { ok: false, result: post.result };
+    }
     this.#held.set(unit.id, held);
     await this.#record(held, { ActiveState: "active", Result: "success", StatusText: undefined });
-    init.say(`Listening on ${desc}.`);
+    init.say(`Listening on ${init.describe(unit)}.`);
     this.#rewatch();
     return { ok: true };
   }
 
-  async stop(unit: LoadedUnit): Promise<JobOutcome> {
-    const held = this.#held.get(unit.id);
-    this.#held.delete(unit.id);
-    if (held) {
-      this.#rewatch();
-      for (const b of held.bound) closeSocket(b.fd);
-      removeSocketFiles(this.#init.ctx.root, unit);
-      this.#init.say(`Closed ${this.#init.describe(unit)}.`);
-    }
-    await saveUnitState(this.#init.m.lenv, unit, {
-      ActiveState: "inactive",
-      SubState: "dead",
+  /** A start that failed before the socket listened: systemd's lines, the failed record. */
+  async #failStart(
+    unit: LoadedUnit,
+    message: string,
+    result: string,
+    statusText?: string,
+  ): Promise<JobOutcome> {
+    const init = this.#init;
+    init.say(message);
+    init.say(`${unit.id}: Failed with result '${result}'.`);
+    init.say(`Failed to listen on ${init.describe(unit)}.`);
+    await saveUnitState(init.m.lenv, unit, {
+      ActiveState: "failed",
+      SubState: "failed",
+      Result: result,
+      StatusText: statusText,
       Socket: {},
     });
+    return { ok: false, result, message: statusText };
+  }
+
+  /**
+   * Stops a socket unit: ExecStopPre=, the descriptors closed, ExecStopPost=. A failed
+   * command (or `failure`, a failed ExecStartPost=) leaves the unit failed with its result.
+   */
+  async stop(
+    unit: LoadedUnit,
+    failure?: { result: string; message: string },
+  ): Promise<JobOutcome> {
+    const init = this.#init;
+    const held = this.#held.get(unit.id);
+    this.#held.delete(unit.id);
+    let failed = failure;
+    if (failure) init.say(failure.message);
+    if (held) {
+      this.#rewatch();
+      const pre = await socketControl(init.m.lenv, unit, "ExecStopPre");
+      if (pre) init.say(pre.message);
+      for (const b of held.bound) closeSocket(b.fd);
+      removeSocketFiles(init.ctx.root, unit);
+      const post = await socketControl(init.m.lenv, unit, "ExecStopPost");
+      if (post) init.say(post.message);
+      failed ??= pre ?? post;
+      if (!failure) init.say(`Closed ${init.describe(unit)}.`);
+    }
+    if (failed) init.say(`${unit.id}: Failed with result '${failed.result}'.`);
+    await saveUnitState(
+      init.m.lenv,
+      unit,
+      failed
+        ? { ActiveState: "failed", SubState: "failed", Result: failed.result, Socket: {} }
+        : { ActiveState: "inactive", SubState: "dead", Socket: {} },
+    );
     return { ok: true };
   }
 

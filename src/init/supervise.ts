@@ -9,8 +9,7 @@
 
 import type { LoadedUnit } from "../units/loader.ts";
 import { serviceSettings } from "../unit/model.ts";
-import { signalName } from "../unit/signals.ts";
-import { exitStatusName } from "../unit/values.ts";
+import { describeExit } from "../unit/values.ts";
 import { withUnitLock } from "../state/lock.ts";
 import { readUnitStates } from "../state/store.ts";
 import {
@@ -20,7 +19,7 @@ import {
   type Supervisor,
 } from "../service/lifecycle.ts";
 import { currentBootKey, stateDirHost, storedState } from "../service/runtime.ts";
-import { childExit, type ExitInfo, onReapReleased } from "../process/spawn.ts";
+import { childExit, onReapReleased } from "../process/spawn.ts";
 import { type NotifyListener, openNotifySocket } from "../process/notify.ts";
 import { type Reaped, reapZombies } from "../process/reaper.ts";
 import type { Init } from "./init.ts";
@@ -30,15 +29,6 @@ const BACKSTOP_MS = 5000;
 /** How long a notify message waits for the unit lock before it is dropped. */
 const NOTIFY_LOCK_MS = 2000;
 const MAX_TIMER_MS = 2 ** 31 - 1;
-
-/** How a main process ended, as systemd logs it. */
-function describeExit(exit: ExitInfo): string {
-  if (exit.code === "exited") {
-    const name = exitStatusName(exit.status);
-    return `code=exited, status=${exit.status}${name ? `/${name}` : ""}`;
-  }
-  return `code=${exit.code}, status=${exit.status}/${signalName(exit.status) ?? exit.status}`;
-}
 
 /** The init instance's supervisor. */
 export class Supervision implements Supervisor {

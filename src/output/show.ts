@@ -4,12 +4,17 @@
  * @module
  */
 
-import { formatExecShow } from "../unit/exec.ts";
 import { formatTimespan, formatTimestamp } from "../unit/timespan.ts";
 import { quoteListElement } from "../unit/values.ts";
 import { signalName } from "../unit/signals.ts";
 import { UnitConfig } from "../unit/config.ts";
-import { socketProps, timerProps, type TimerView } from "./show_socket_timer.ts";
+import {
+  type ExecRunRecord,
+  execShowLines,
+  socketProps,
+  timerProps,
+  type TimerView,
+} from "./show_socket_timer.ts";
 import {
   LIMIT_KEYS,
   SERVICE_EXEC_KEYS,
@@ -22,13 +27,7 @@ import {
 export type Stamp = readonly [number, number];
 
 /** One recorded run of an Exec command. */
-export interface ExecRun {
-  readonly pid: number;
-  readonly start: number;
-  readonly exit: number;
-  readonly code: "exited" | "killed" | "dumped" | undefined;
-  readonly status: number;
-}
+export type ExecRun = ExecRunRecord;
 
 /** Runtime facts of a unit (from the state file and /proc). */
 export interface RuntimeView {
@@ -237,24 +236,7 @@ function serviceProps(v: UnitView, s: ServiceSettings): Property[] {
     const cmds = s.exec[key];
     // An empty command list prints nothing, even when named with -p (as systemctl does).
     if (cmds.length === 0) continue;
-    for (const name of [key, `${key}Ex`]) {
-      cmds.forEach((c, i) => {
-        const run = runs[i];
-        const text = formatExecShow(name, c, {
-          tz: "local",
-          ...(run
-            ? {
-              pid: run.pid,
-              startUs: run.start,
-              exitUs: run.exit,
-              code: run.code,
-              status: run.status,
-            }
-            : {}),
-        });
-        p.push([name, text.slice(name.length + 1)]);
-      });
-    }
+    for (const name of [key, `${key}Ex`]) p.push(...execShowLines(name, cmds, runs));
   }
   p.push(
     ["Slice", v.slice],
@@ -439,6 +421,7 @@ export function unitProperties(v: UnitView): Property[] {
     nAccepted: v.runtime.nAccepted,
     nConnections: v.runtime.nConnections,
     nRefused: v.runtime.nRefused,
+    execRuns: v.runtime.execRuns,
     result: v.runtime.result,
     slice: v.slice,
     triggers: (v.unit.deps as Record<string, string[]>).Triggers?.[0],

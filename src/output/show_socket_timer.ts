@@ -8,13 +8,50 @@ import type { UnitConfig } from "../unit/config.ts";
 import { formatTimespan, formatTimestamp, parseTimespan } from "../unit/timespan.ts";
 import { parseBoolean } from "../unit/values.ts";
 import { parseSignal } from "../unit/signals.ts";
-import { LIMIT_KEYS } from "../unit/model.ts";
-import { LISTEN_KEYS, parseListen } from "../unit/socket_address.ts";
+import { LIMIT_KEYS, serviceSettings } from "../unit/model.ts";
+import {
+  LISTEN_KEYS,
+  parseListen,
+  SOCKET_PHASES,
+  socketExecConfig,
+  type SocketExecKey,
+} from "../unit/socket_address.ts";
+import { type ExecCommand, formatExecShow } from "../unit/exec.ts";
 
 /** A property: name and printed value; `undefined` = empty. */
 type Property = readonly [string, string | undefined];
 
 const yn = (b: boolean) => (b ? "yes" : "no");
+
+/** One recorded run of a command (from the unit's record). */
+export interface ExecRunRecord {
+  readonly pid: number;
+  readonly start: number;
+  readonly exit: number;
+  readonly code: "exited" | "killed" | "dumped" | undefined;
+  readonly status: number;
+}
+
+/**
+ * The `show` lines of one Exec list (`ExecStartPre={ path=… ; … }`), each command with its
+ * recorded run, if any, as [name, value] pairs.
+ */
+export function execShowLines(
+  name: string,
+  cmds: readonly ExecCommand[],
+  runs: readonly ExecRunRecord[],
+): Property[] {
+  return cmds.map((c, i) => {
+    const run = runs[i];
+    const text = formatExecShow(name, c, {
+      tz: "local",
+      ...(run
+        ? { pid: run.pid, startUs: run.start, exitUs: run.exit, code: run.code, status: run.status }
+        : {}),
+    });
+    return [name, text.slice(name.length + 1)] as const;
+  });
+}
 
 /** What the socket and timer blocks need beyond the unit file. */
 export interface TypeBlockContext {
@@ -24,6 +61,8 @@ export interface TypeBlockContext {
   readonly nAccepted?: number;
   readonly nConnections?: number;
   readonly nRefused?: number;
+  /** Recorded runs of the control commands, by Exec key. */
+  readonly execRuns?: Readonly<Partial<Record<string, readonly ExecRunRecord[]>>>;
   readonly result: string;
   readonly slice?: string;
   readonly triggers?: string;
@@ -132,6 +171,20 @@ export function socketProps(x: TypeBlockContext): Property[] {
     ["TriggerLimitBurst", c.get(S, "TriggerLimitBurst") ?? "20"],
     ["UID", "[not set]"],
     ["GID", "[not set]"],
+  );
+  // The control commands (systemd has no Ex forms for sockets); ExecStopPre= is read from
+  // the service-shaped config's ExecStop= slot.
+  const exec = serviceSettings(socketExecConfig(c)).exec;
+  for (const key of Object.keys(SOCKET_PHASES) as SocketExecKey[]) {
+    p.push(
+      ...execShowLines(
+        key,
+        exec[key === "ExecStopPre" ? "ExecStop" : key],
+        x.execRuns?.[key] ?? [],
+      ),
+    );
+  }
+  p.push(
     ["Slice", x.slice],
     ["Environment", c.list(S, "Environment").filter((e) => e).join(" ") || undefined],
     ["UMask", octal(c, S, "UMask", "0022")],

@@ -361,8 +361,15 @@ function applyRlimits(
 function applyOomScore(request: HelperRequest): void {
   if (request.oomScoreAdjust === undefined) return;
   // Through libc: Deno demands --allow-all for writes below /proc/self.
-  const fd = libc().open(cstr("/proc/self/oom_score_adj"), O.WRONLY | O.CLOEXEC, 0);
-  if (fd < 0) fail("OOM_ADJUST");
+  const path = cstr("/proc/self/oom_score_adj");
+  // A rare failed open (seen once in ~30 e2e runs of postgresql@, reported as ENOENT and
+  // not reproduced since) is tried again before the step fails.
+  let fd = -1, openErrno = 0;
+  for (let attempt = 0; attempt < 3 && fd < 0; attempt++) {
+    fd = libc().open(path, O.WRONLY | O.CLOEXEC, 0);
+    if (fd < 0) openErrno = errno();
+  }
+  if (fd < 0) fail("OOM_ADJUST", openErrno);
   const text = cstr(`${request.oomScoreAdjust}\n`);
   const written = Number(libc().write(fd, text, BigInt(text.length - 1)));
   const code = errno();

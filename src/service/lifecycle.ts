@@ -16,6 +16,9 @@ import {
   unitSettings,
 } from "../unit/model.ts";
 import { signalName } from "../unit/signals.ts";
+import { describeExit } from "../unit/values.ts";
+import { SOCKET_PHASES, type SocketExecKey } from "../unit/socket_address.ts";
+import type { UnitConfig } from "../unit/config.ts";
 import { type ExitInfo, isTrackedChild, type Spawned, spawnProcess } from "../process/spawn.ts";
 import { signalIdentified, stopSequence } from "../process/kill.ts";
 import { isAlive, listStats, readEnviron, readStat } from "../process/procfs.ts";
@@ -1190,6 +1193,57 @@ export async function reloadService(se: LifecycleEnv, unit: LoadedUnit): Promise
   return ok
     ? { ok: true }
     : { ok: false, result: "exit-code", message: `Job for ${unit.id} failed.` };
+}
+
+/**
+ * Runs one Exec list of a socket unit in the socket's exec context: `serviceLike` presents
+ * the [Socket] section (User=, Environment=, TimeoutSec=, ...) as a service's. The runs are
+ * recorded as a service's control runs are. Undefined when every command succeeded (or the
+ * list is empty); else the unit's Result and systemd's journal line.
+ */
+export async function runSocketExec(
+  se: LifecycleEnv,
+  unit: LoadedUnit,
+  serviceLike: UnitConfig,
+  key: SocketExecKey,
+): Promise<{ result: string; message: string } | undefined> {
+  const current = effectiveState(storedState(se, unit.id), unit.id);
+  const a = new Activation(se, { ...unit, config: serviceLike }, {
+    ...current,
+    // A start begins a new set of runs, as a service's activation does.
+    Exec: key === "ExecStartPre" ? {} : current.Exec,
+  });
+  // A service has no ExecStopPre=: the socket's is presented in the ExecStop= slot.
+  const slot: ServiceExecKey = key === "ExecStopPre" ? "ExecStop" : key;
+  if (a.s.exec[slot].length === 0) return undefined;
+  const starting = key === "ExecStartPre" || key === "ExecStartPost";
+  const timeoutMs = toMs(starting ? a.s.timeoutStartUSec : a.s.timeoutStopUSec);
+  let failed: Awaited<ReturnType<typeof runList>>;
+  try {
+    failed = await runList(a, slot, timeoutMs);
+  } catch (e) {
+    if (e instanceof ExecSetupError) {
+      return { result: e.result, message: `${unit.id}: ${e.message}` };
+    }
+    throw e;
+  } finally {
+    if (slot !== key && a.st.Exec?.[slot]) {
+      const { [slot]: runs, ...rest } = a.st.Exec;
+      a.st = { ...a.st, Exec: { ...rest, [key]: runs } };
+    }
+    await a.save({});
+  }
+  if (!failed) return undefined;
+  if (failed.timedOut) {
+    return {
+      result: "timeout",
+      message: `${unit.id}: ${SOCKET_PHASES[key]} operation timed out. Terminating.`,
+    };
+  }
+  return {
+    result: resultOf(failed),
+    message: `${unit.id}: Control process exited, ${describeExit(failed)}`,
+  };
 }
 
 /** Applies a patch to a unit's record (state stamps as for any transition). */

@@ -8,12 +8,19 @@
  */
 
 import type { LoadedUnit } from "../units/loader.ts";
-import { type SocketSettings, socketSettings } from "../unit/socket_address.ts";
+import {
+  SOCKET_PHASES,
+  socketExecConfig,
+  type SocketExecKey,
+  type SocketSettings,
+  socketSettings,
+} from "../unit/socket_address.ts";
 import { type BindOptions, closeSocket, openListener } from "../process/sockets.ts";
 import { isAlive } from "../process/procfs.ts";
 import { lookupGroup, lookupUser } from "../units/host_info.ts";
 import type { RootMap } from "../units/paths.ts";
-import { type JobOutcome, type LifecycleEnv, saveUnitState } from "./lifecycle.ts";
+import { type JobOutcome, type LifecycleEnv, runSocketExec, saveUnitState } from "./lifecycle.ts";
+
 import { liveInit } from "./init_link.ts";
 import { effectiveState, storedState } from "./runtime.ts";
 import { offerDescriptors, withdrawDescriptors } from "./socket_fds.ts";
@@ -99,6 +106,30 @@ export function bindAll(
   return { ok: true, bound };
 }
 
+/** Whether a socket unit has commands for a control phase. */
+function hasSocketExec(unit: LoadedUnit, key: SocketExecKey): boolean {
+  return unit.config.list("Socket", key).length > 0;
+}
+
+/**
+ * Runs a socket unit's control commands for one phase (ExecStartPre=, ExecStartPost=,
+ * ExecStopPre=, ExecStopPost=), recording the phase's SubState while they run. Undefined
+ * when all succeeded or there are none; else the Result and systemd's journal line.
+ */
+export async function socketControl(
+  se: LifecycleEnv,
+  unit: LoadedUnit,
+  key: SocketExecKey,
+): Promise<{ result: string; message: string } | undefined> {
+  if (!hasSocketExec(unit, key)) return undefined;
+  const starting = key === "ExecStartPre" || key === "ExecStartPost";
+  await saveUnitState(se, unit, {
+    ActiveState: starting ? "activating" : "deactivating",
+    SubState: SOCKET_PHASES[key],
+  });
+  return await runSocketExec(se, unit, socketExecConfig(unit.config), key);
+}
+
 /** Removes the socket files and FIFOs of a unit (RemoveOnStop=yes). */
 export function removeSocketFiles(root: RootMap, unit: LoadedUnit): void {
   const s = socketSettings(unit.id, unit.config);
@@ -124,7 +155,11 @@ export function socketServiceProblem(
   return `${unit.id}: Socket service ${s.service} not loaded, refusing.`;
 }
 
-/** How long a client waits for the init instance to act on its request. */
+/**
+ * How long a client waits for the init instance to take up its request; once the init
+ * runs the unit's control commands (it wrote the record, activating or deactivating),
+ * the client waits for as long as that init lives.
+ */
 const REQUEST_WAIT_MS = 10_000;
 
 async function waitForInit(
@@ -133,12 +168,22 @@ async function waitForInit(
   done: (st: ReturnType<typeof effectiveState>) => boolean,
 ): Promise<ReturnType<typeof effectiveState> | undefined> {
   const until = Date.now() + REQUEST_WAIT_MS;
-  for (let delay = 2; Date.now() < until; delay = Math.min(delay * 2, 50)) {
+  let init = liveInit(se), checked = Date.now();
+  for (let delay = 2;; delay = Math.min(delay * 2, 50)) {
     const st = effectiveState(storedState(se, unit.id), unit.id);
     if (done(st)) return st;
+    const now = Date.now();
+    if (now >= until) {
+      if (now - checked >= 1000) {
+        init = liveInit(se);
+        checked = now;
+      }
+      const working = init !== undefined && st.Writer?.pid === init.pid &&
+        (st.ActiveState === "activating" || st.ActiveState === "deactivating");
+      if (!working) return undefined;
+    }
     await new Promise((r) => setTimeout(r, delay));
   }
-  return undefined;
 }
 
 /**
@@ -175,6 +220,8 @@ export async function startSocket(
     if (st.ActiveState === "active") return { ok: true };
     return { ok: false, message: st.StatusText ?? `Job for ${unit.id} failed.` };
   }
+  const pre = await socketControl(se, unit, "ExecStartPre");
+  if (pre) return await controlFailed(se, unit, pre);
   const r = bindAll(se.root, unit);
   if (!r.ok) {
     await saveUnitState(se, unit, {
@@ -183,6 +230,15 @@ export async function startSocket(
       Result: "resources",
     });
     return { ok: false, result: "resources", message: r.message };
+  }
+  const post = await socketControl(se, unit, "ExecStartPost");
+  if (post) {
+    // As systemd: the stop sequence runs, the descriptors close, the unit fails.
+    await socketControl(se, unit, "ExecStopPre");
+    for (const b of r.bound) closeSocket(b.fd);
+    removeSocketFiles(se.root, unit);
+    await socketControl(se, unit, "ExecStopPost");
+    return await controlFailed(se, unit, post);
   }
   const s = socketSettings(unit.id, unit.config);
   await saveUnitState(se, unit, {
@@ -292,7 +348,33 @@ export async function stopSocket(se: LifecycleEnv, unit: LoadedUnit): Promise<Jo
       ? { ok: true }
       : { ok: false, message: `Failed to stop ${unit.id}: the init instance did not answer.` };
   }
+  const pre = await socketControl(se, unit, "ExecStopPre");
   removeSocketFiles(se.root, unit);
-  await saveUnitState(se, unit, { ActiveState: "inactive", SubState: "dead", Socket: {} });
+  const post = await socketControl(se, unit, "ExecStopPost");
+  const failed = pre ?? post;
+  if (failed) se.debug(failed.message);
+  await saveUnitState(
+    se,
+    unit,
+    failed
+      ? { ActiveState: "failed", SubState: "failed", Result: failed.result, Socket: {} }
+      : { ActiveState: "inactive", SubState: "dead", Socket: {} },
+  );
   return { ok: true };
+}
+
+/** A control command failed the start: the unit is failed with its result. */
+async function controlFailed(
+  se: LifecycleEnv,
+  unit: LoadedUnit,
+  f: { result: string; message: string },
+): Promise<JobOutcome> {
+  se.debug(f.message);
+  await saveUnitState(se, unit, {
+    ActiveState: "failed",
+    SubState: "failed",
+    Result: f.result,
+    Socket: {},
+  });
+  return { ok: false, result: f.result };
 }

@@ -5,7 +5,8 @@
  * @module
  */
 
-import type { UnitConfig } from "./config.ts";
+import { UnitConfig } from "./config.ts";
+import type { Assignment } from "./parse.ts";
 import { parseBoolean } from "./values.ts";
 import { parseUnitName } from "./names.ts";
 
@@ -328,4 +329,33 @@ export function connectionInstance(
   return `${n}-${show(peer.local.host)}:${peer.local.port}-${
     show(peer.remote.host)
   }:${peer.remote.port}`;
+}
+
+/** A socket unit's control command lists. */
+export type SocketExecKey = "ExecStartPre" | "ExecStartPost" | "ExecStopPre" | "ExecStopPost";
+
+/** The SubState (and journal word) of each socket control phase. */
+export const SOCKET_PHASES: Readonly<Record<SocketExecKey, string>> = {
+  ExecStartPre: "start-pre",
+  ExecStartPost: "start-post",
+  ExecStopPre: "stop-pre",
+  ExecStopPost: "stop-post",
+};
+
+/**
+ * The [Socket] section presented as a service's, so that the socket's control commands run
+ * in its exec context (User=, Group=, Environment=, WorkingDirectory=, TimeoutSec=, ...).
+ * ExecStopPre= takes the service's ExecStop= slot; the type keeps systemd's 90 s default
+ * timeout for sockets.
+ */
+export function socketExecConfig(config: UnitConfig): UnitConfig {
+  const out: Assignment[] = [
+    { section: "Service", key: "Type", value: "simple", file: "", line: 0 },
+  ];
+  for (const key of config.keys("Socket")) {
+    if (key === "Type" || key === "ExecStart" || key === "ExecStop") continue;
+    const as = key === "ExecStopPre" ? "ExecStop" : key;
+    for (const a of config.raw("Socket", key)) out.push({ ...a, section: "Service", key: as });
+  }
+  return new UnitConfig(out);
 }

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { parseSignal } from "./signals.ts";
+import { parseSignal, signalName } from "./signals.ts";
 import { parseTimespan, USEC_INFINITY } from "./timespan.ts";
 
 const TRUE_WORDS = ["1", "yes", "y", "true", "t", "on"];
@@ -511,6 +511,18 @@ export function exitStatusName(
 ): string | undefined {
   const row = EXIT_STATUS_TABLE.find(([n]) => n === code);
   return row && classes.includes(row[2]) ? row[1] : undefined;
+}
+
+/**
+ * How a process ended, as systemd's journal words it (unit_log_process_exit):
+ * `code=exited, status=4/NOPERMISSION`, `code=killed, status=15/TERM`; exit statuses are
+ * named from systemd's EXIT_STATUS_FULL (libc, systemd and LSB), an unnamed one is `n/a`.
+ */
+export function describeExit(exit: { code: string; status: number }): string {
+  const name = exit.code === "exited"
+    ? exitStatusName(exit.status, ["libc", "systemd", "lsb"])
+    : signalName(exit.status);
+  return `code=${exit.code}, status=${exit.status}/${name ?? "n/a"}`;
 }
 
 /** The exit status for a name from the full table (`TEMPFAIL` → 75), or undefined. */

@@ -322,6 +322,78 @@ Deno.test({
 });
 
 Deno.test({
+  name: "the init runs a socket's ExecStartPre/Post and ExecStopPre/Post; a failing one fails it",
+  ignore: skip !== undefined || noSocat !== undefined,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const root = makeTree({
+      "/etc/systemd/system/ph.socket": "[Unit]\nDescription=Phases\n[Socket]\n" +
+        "ListenStream=127.0.0.1:7060\nExecStartPre=/bin/sh -c 'echo start-pre >> ROOT/log'\n" +
+        "ExecStartPost=/bin/sh -c 'echo start-post >> ROOT/log'\n" +
+        "ExecStopPre=/bin/sh -c 'echo stop-pre >> ROOT/log'\n" +
+        "ExecStopPost=/bin/sh -c 'echo stop-post >> ROOT/log'\n",
+      "/etc/systemd/system/ph.service": "[Service]\nExecStart=/bin/sleep 60\n",
+      "/etc/systemd/system/bad.socket": "[Unit]\nDescription=Bad phases\n[Socket]\n" +
+        "ListenStream=127.0.0.1:7061\nExecStartPre=/bin/sh -c 'exit 4'\n",
+      "/etc/systemd/system/bad.service": "[Service]\nExecStart=/bin/sleep 60\n",
+    });
+    const unit = `${root}/etc/systemd/system/ph.socket`;
+    Deno.writeTextFileSync(unit, Deno.readTextFileSync(unit).replaceAll("ROOT", root));
+    const pid1 = await startPid1(root, ["init", "ph.socket", "bad.socket"], { net: true });
+    try {
+      assert.ok(await until(() => pid1.output().includes("Startup finished")), pid1.output());
+      assert.equal(Deno.readTextFileSync(`${root}/log`), "start-pre\nstart-post\n");
+      assert.match(pid1.output(), /^Listening on Phases\.$/m);
+      const out = pid1.output();
+      assert.match(
+        out,
+        /^bad\.socket: Control process exited, code=exited, status=4\/NOPERMISSION$/m,
+      );
+      assert.match(out, /^bad\.socket: Failed with result 'exit-code'\.$/m);
+      assert.match(out, /^Failed to listen on Bad phases\.$/m);
+      assert.equal((await pid1.systemctl("is-active", "bad.socket")).stdout, "failed\n");
+      const refused = await pid1.sh("socat -t 1 - TCP:127.0.0.1:7061");
+      assert.notEqual(refused.code, 0, "bad.socket never bound its port");
+      // A client's stop goes to the init, which runs the stop commands around the close.
+      assert.equal((await pid1.systemctl("stop", "ph.socket")).code, 0);
+      assert.equal(
+        Deno.readTextFileSync(`${root}/log`),
+        "start-pre\nstart-post\nstop-pre\nstop-post\n",
+      );
+      assert.equal((await pid1.systemctl("is-active", "ph.socket")).stdout, "inactive\n");
+    } finally {
+      pid1.kill();
+      Deno.removeSync(root, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "a client's socket start waits while the init runs an ExecStartPre= longer than 10 s",
+  ignore: skip !== undefined || noSocat !== undefined,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const root = makeTree({
+      "/etc/systemd/system/slow.socket": "[Socket]\nListenStream=127.0.0.1:7062\n" +
+        "ExecStartPre=/bin/sleep 11\n",
+      "/etc/systemd/system/slow.service": "[Service]\nExecStart=/bin/sleep 60\n",
+    });
+    const pid1 = await startPid1(root, ["init"], { net: true });
+    try {
+      assert.ok(await until(() => pid1.output().includes("Startup finished")), pid1.output());
+      const r = await pid1.systemctl("start", "slow.socket");
+      assert.equal(r.code, 0, r.stderr + pid1.output());
+      assert.equal((await pid1.systemctl("is-active", "slow.socket")).stdout, "active\n");
+    } finally {
+      pid1.kill();
+      Deno.removeSync(root, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
   name: "a port in use fails that socket unit only, in init mode too",
   ignore: skip !== undefined || noSocat !== undefined,
   sanitizeResources: false,

@@ -248,3 +248,96 @@ rootTest(
     strictEqual((await root.show("acc.socket", "ActiveState")).ActiveState, "active");
   },
 );
+
+rootTest(
+  "a socket's ExecStartPre/Post and ExecStopPre/Post run around the bind and the close",
+  async (root) => {
+    const log = root.file("phases.log");
+    // User=nobody writes it.
+    Deno.writeTextFileSync(log, "");
+    Deno.chmodSync(log, 0o666);
+    const sock = `${root.path}/run/ph/ph.sock`;
+    const phase = script(
+      root,
+      "phase.sh",
+      `if [ -S ${sock} ]; then s=bound; else s=none; fi; echo "$1 $PHASE $(id -un) $s" >> ${log}`,
+    );
+    root.unit(
+      "ph.socket",
+      `[Socket]\nListenStream=/run/ph/ph.sock\nRemoveOnStop=yes\nEnvironment=PHASE=env\n` +
+        `User=nobody\nExecStartPre=${phase} start-pre\nExecStartPost=${phase} start-post\n` +
+        `ExecStopPre=${phase} stop-pre\nExecStopPost=${phase} stop-post\n`,
+    );
+    root.unit("ph.service", `[Service]\nExecStart=/bin/sleep 60\n`);
+    const r = await root.run("start", "ph.socket");
+    strictEqual(r.code, 0, r.stderr);
+    strictEqual(
+      Deno.readTextFileSync(log),
+      "start-pre env nobody none\nstart-post env nobody bound\n",
+    );
+    const status = await root.run("status", "ph.socket");
+    ok(
+      /Process: \d+ ExecStartPre=.*phase\.sh start-pre \(code=exited, status=0\/SUCCESS\)/.test(
+        status.stdout,
+      ),
+      status.stdout,
+    );
+    strictEqual((await root.run("stop", "ph.service", "ph.socket")).code, 0);
+    strictEqual(
+      Deno.readTextFileSync(log),
+      "start-pre env nobody none\nstart-post env nobody bound\n" +
+        "stop-pre env nobody bound\nstop-post env nobody none\n",
+    );
+    strictEqual((await root.show("ph.socket", "ActiveState")).ActiveState, "inactive");
+    // show lists each command with its last run, as systemd's ExecCommand properties.
+    const shown = (await root.run("show", "-p", "ExecStopPre", "ph.socket")).stdout;
+    ok(
+      /^ExecStopPre=\{ path=\S+phase\.sh ; argv\[\]=\S+phase\.sh stop-pre ; ignore_errors=no ; start_time=\[\w{3} \d{4}-.+\] ; stop_time=\[.+\] ; pid=\d+ ; code=exited ; status=0 \}\n$/
+        .test(shown),
+      shown,
+    );
+  },
+);
+
+rootTest(
+  "a failing ExecStartPre= fails the socket before the bind; a failing ExecStartPost= closes it",
+  async (root) => {
+    const port = freePort();
+    const log = root.file("phases.log");
+    root.unit(
+      "pre.socket",
+      `[Socket]\nListenStream=127.0.0.1:${port}\nExecStartPre=/bin/false\n`,
+    );
+    root.unit("pre.service", `[Service]\nExecStart=/bin/sleep 60\n`);
+    const pre = await root.run("start", "pre.socket");
+    strictEqual(pre.code, 1);
+    ok(
+      pre.stderr.startsWith(
+        "Job for pre.socket failed because the control process exited with error code.",
+      ),
+      pre.stderr,
+    );
+    const shown = await root.show("pre.socket", "ActiveState", "Result");
+    strictEqual(shown.ActiveState, "failed");
+    strictEqual(shown.Result, "exit-code");
+    strictEqual((await root.show("pre.service", "ActiveState")).ActiveState, "inactive");
+    // The port was never bound.
+    const probe = Deno.listen({ hostname: "127.0.0.1", port });
+    probe.close();
+
+    root.unit(
+      "post.socket",
+      `[Socket]\nListenStream=127.0.0.1:${port}\nExecStartPost=/bin/sh -c 'exit 3'\n` +
+        `ExecStopPre=/bin/sh -c 'echo stop-pre >> ${log}'\n` +
+        `ExecStopPost=/bin/sh -c 'echo stop-post >> ${log}'\n`,
+    );
+    root.unit("post.service", `[Service]\nExecStart=/bin/sleep 60\n`);
+    const post = await root.run("start", "post.socket");
+    strictEqual(post.code, 1);
+    strictEqual((await root.show("post.socket", "Result")).Result, "exit-code");
+    strictEqual((await root.show("post.service", "ActiveState")).ActiveState, "inactive");
+    strictEqual(Deno.readTextFileSync(log), "stop-pre\nstop-post\n");
+    const again = Deno.listen({ hostname: "127.0.0.1", port });
+    again.close();
+  },
+);

@@ -1,5 +1,6 @@
 import { deepStrictEqual, strictEqual } from "node:assert/strict";
 import {
+  describeExit,
   EXIT_STATUS_ALL,
   exitStatusName,
   extractFirstWord,
@@ -219,3 +220,12 @@ for (const [input, expected] of quoting) {
     strictEqual(quoteListElement(input), expected);
   });
 }
+
+Deno.test("describeExit words a process end as systemd's unit_log_process_exit", () => {
+  strictEqual(describeExit({ code: "exited", status: 1 }), "code=exited, status=1/FAILURE");
+  strictEqual(describeExit({ code: "exited", status: 4 }), "code=exited, status=4/NOPERMISSION");
+  strictEqual(describeExit({ code: "exited", status: 203 }), "code=exited, status=203/EXEC");
+  strictEqual(describeExit({ code: "exited", status: 42 }), "code=exited, status=42/n/a");
+  strictEqual(describeExit({ code: "killed", status: 15 }), "code=killed, status=15/TERM");
+  strictEqual(describeExit({ code: "dumped", status: 11 }), "code=dumped, status=11/SEGV");
+});
