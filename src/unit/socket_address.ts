@@ -342,6 +342,13 @@ export const SOCKET_PHASES: Readonly<Record<SocketExecKey, string>> = {
   ExecStopPost: "stop-post",
 };
 
+/** Whether a socket unit has control commands (then it has an exec context's dependencies). */
+export function socketHasExec(config: UnitConfig): boolean {
+  return (Object.keys(SOCKET_PHASES) as SocketExecKey[]).some((k) =>
+    config.list("Socket", k).some((v) => v !== "")
+  );
+}
+
 /**
  * The [Socket] section presented as a service's, so that the socket's control commands run
  * in its exec context (User=, Group=, Environment=, WorkingDirectory=, TimeoutSec=, ...).

@@ -15,6 +15,7 @@ import {
   unitSettings,
 } from "../unit/model.ts";
 import { parseBoolean } from "../unit/values.ts";
+import { socketExecConfig, socketHasExec } from "../unit/socket_address.ts";
 
 const LINK_DIRS: ReadonlyArray<[string, DependencyKey]> = [
   ["wants", "Wants"],
@@ -142,13 +143,19 @@ export function forwardDependencies(
     return deps;
   }
   // Implicit dependencies, whatever DefaultDependencies= says: the slice, the journal
-  // socket for services that log to it, and the unit a socket/timer/path triggers.
+  // socket for services (and sockets with commands) that log to it, and the unit a
+  // socket/timer/path triggers.
   const slice = sliceOf(unit);
   if (slice) {
     add("Requires", slice);
     add("After", slice);
   }
-  const svc = unit.type === "service" ? serviceSettings(unit.config) : undefined;
+  // A socket's exec context counts only when it has commands to run (as systemd's).
+  const svc = unit.type === "service"
+    ? serviceSettings(unit.config)
+    : unit.type === "socket" && socketHasExec(unit.config)
+    ? serviceSettings(socketExecConfig(unit.config))
+    : undefined;
   if (
     svc && (LOG_OUTPUTS.test(svc.standardOutput.kind) || LOG_OUTPUTS.test(svc.standardError.kind))
   ) {

@@ -121,6 +121,7 @@ ExecStart=/bin/true
   "masked.service": "->/dev/null",
   "sock.socket": `[Socket]
 ListenStream=127.0.0.1:19999
+ExecStartPre=/bin/true sock
 
 [Install]
 WantedBy=sockets.target
