@@ -70,6 +70,8 @@ interface Held {
   writing: Promise<unknown>;
   /** The last client `activate` request served (recorded as Socket.Answer). */
   answer?: string;
+  /** Times (ms, monotonic) of the triggers within TriggerLimitIntervalSec=. */
+  triggers: number[];
 }
 
 const ACTIVE = new Set(["active", "activating", "reloading", "deactivating"]);
@@ -160,6 +162,7 @@ export class SocketManager implements SocketHost {
       handedAt: 0,
       serving: new Set(),
       writing: Promise.resolve(),
+      triggers: [],
     };
     const post = await socketControl(init.m.lenv, unit, "ExecStartPost");
     if (post) {
@@ -203,13 +206,13 @@ export class SocketManager implements SocketHost {
    */
   async stop(
     unit: LoadedUnit,
-    failure?: { result: string; message: string },
+    failure?: { result: string; message?: string },
   ): Promise<JobOutcome> {
     const init = this.#init;
     const held = this.#held.get(unit.id);
     this.#held.delete(unit.id);
     let failed = failure;
-    if (failure) init.say(failure.message);
+    if (failure?.message) init.say(failure.message);
     if (held) {
       this.#rewatch();
       const pre = await socketControl(init.m.lenv, unit, "ExecStopPre");
@@ -278,10 +281,38 @@ export class SocketManager implements SocketHost {
         // Stopped meanwhile (its descriptor number may be another's now).
         if (!h || this.#held.get(h.unit.id) !== h || h.state !== "listening") continue;
         if (h.settings.accept) this.#acceptAll(h, fd);
-        else fired.add(h);
+        else if (!fired.has(h)) {
+          if (this.#triggerAllowed(h)) fired.add(h);
+          else this.#triggerLimitHit(h);
+        }
       }
       for (const h of fired) this.#launch(h);
     }
+  }
+
+  /**
+   * systemd's trigger limit: at most TriggerLimitBurst= activations (or accepted
+   * connections) per TriggerLimitIntervalSec=; 0 in either turns it off.
+   */
+  #triggerAllowed(h: Held): boolean {
+    const { triggerLimitIntervalUSec: interval, triggerLimitBurst: burst } = h.settings;
+    if (interval <= 0 || burst <= 0) return true;
+    const now = performance.now();
+    const since = now - interval / 1000;
+    while (h.triggers.length && h.triggers[0] <= since) h.triggers.shift();
+    if (h.triggers.length >= burst) return false;
+    h.triggers.push(now);
+    return true;
+  }
+
+  /** Over the trigger limit: the socket fails (its descriptors close), as in systemd. */
+  #triggerLimitHit(h: Held): void {
+    if (this.#held.get(h.unit.id) !== h) return;
+    h.state = "running"; // out of the wait until the stop has closed it
+    this.stop(h.unit, {
+      result: "trigger-limit-hit",
+      message: `${h.unit.id}: Trigger limit hit, refusing further activation.`,
+    }).catch((e) => this.#init.fault(`${h.unit.id}: stop`, e));
   }
 
   /** Starts an Accept=no activation of a listening socket; one per service at a time. */
@@ -336,8 +367,19 @@ export class SocketManager implements SocketHost {
       withdrawDescriptors(service.id);
       for (const o of siblings) o.starting--;
     }
-    // A start that did not run (a condition failed, start limit): listen again.
-    if (!ACTIVE.has(recorded(init.m.lenv, service.id))) {
+    const rec = storedState(init.m.lenv, service.id);
+    if (!ACTIVE.has(rec?.ActiveState ?? "inactive")) {
+      if (rec?.Result === "start-limit-hit") {
+        // As systemd: a service that hit its start limit fails the sockets that trigger it
+        // (else every pending connection would start it again at once, forever).
+        for (const o of siblings) {
+          if (this.#held.get(o.unit.id) === o) {
+            await this.stop(o.unit, { result: "service-start-limit-hit" });
+          }
+        }
+        return;
+      }
+      // A start that did not run (a condition failed): listen again.
       for (const o of siblings) o.handedAt = 0;
     }
     await this.#settle();
@@ -377,6 +419,12 @@ export class SocketManager implements SocketHost {
         return;
       }
       if (conn === undefined) return;
+      if (!this.#triggerAllowed(h)) {
+        closeSocket(conn);
+        h.nRefused++;
+        this.#triggerLimitHit(h);
+        return;
+      }
       if (h.connections.size >= h.settings.maxConnections) {
         init.say(
           `${h.unit.id}: Too many incoming connections (${h.connections.size}), dropping connection.`,

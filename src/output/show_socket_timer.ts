@@ -168,7 +168,11 @@ export function socketProps(x: TypeBlockContext): Property[] {
     ["FileDescriptorName", c.get(S, "FileDescriptorName") ?? x.id],
     ["SocketProtocol", "0"],
     ["TriggerLimitIntervalUSec", span(c, S, "TriggerLimitIntervalSec", 2_000_000)],
-    ["TriggerLimitBurst", c.get(S, "TriggerLimitBurst") ?? "20"],
+    // systemd's default: 200 activations per interval for Accept=yes, 20 otherwise.
+    [
+      "TriggerLimitBurst",
+      c.get(S, "TriggerLimitBurst") ?? (parseBoolean(c.get(S, "Accept") ?? "no") ? "200" : "20"),
+    ],
     ["UID", "[not set]"],
     ["GID", "[not set]"],
   );

@@ -9,6 +9,7 @@ import { UnitConfig } from "./config.ts";
 import type { Assignment } from "./parse.ts";
 import { parseBoolean } from "./values.ts";
 import { parseUnitName } from "./names.ts";
+import { parseTimespan } from "./timespan.ts";
 
 /** The socket type of a `Listen*=` line, as systemd names it in `Listen=`. */
 export type ListenType =
@@ -244,6 +245,9 @@ export interface SocketSettings {
   readonly fileDescriptorName: string;
   readonly removeOnStop: boolean;
   readonly maxConnections: number;
+  /** TriggerLimitIntervalSec= (µs) and TriggerLimitBurst=; 0 in either turns the limit off. */
+  readonly triggerLimitIntervalUSec: number;
+  readonly triggerLimitBurst: number;
 }
 
 function mode(v: string | undefined, dflt: number): number {
@@ -266,6 +270,8 @@ export function socketSettings(id: string, config: UnitConfig): SocketSettings {
   const backlog = Number(config.get(S, "Backlog") ?? "4096");
   const only = config.get(S, "BindIPv6Only");
   const maxConn = Number(config.get(S, "MaxConnections") ?? "64");
+  const interval = config.get(S, "TriggerLimitIntervalSec");
+  const burst = config.get(S, "TriggerLimitBurst");
   return {
     listen: listenAddresses(config),
     accept,
@@ -281,6 +287,14 @@ export function socketSettings(id: string, config: UnitConfig): SocketSettings {
     fileDescriptorName: config.get(S, "FileDescriptorName") || id,
     removeOnStop: bool("RemoveOnStop", false),
     maxConnections: Number.isFinite(maxConn) && maxConn > 0 ? maxConn : 64,
+    triggerLimitIntervalUSec: (interval === undefined ? undefined : parseTimespan(interval)) ??
+      2_000_000,
+    // As systemd: 200 activations per interval for Accept=yes, 20 otherwise.
+    triggerLimitBurst: burst !== undefined && /^\d+$/.test(burst)
+      ? Number(burst)
+      : accept
+      ? 200
+      : 20,
   };
 }
 

@@ -126,6 +126,14 @@ ExecStartPre=/bin/true sock
 [Install]
 WantedBy=sockets.target
 `,
+  "acc.socket": `[Socket]
+ListenStream=127.0.0.1:19998
+Accept=yes
+`,
+  "acc@.service": `[Service]
+ExecStart=/bin/cat
+StandardInput=socket
+`,
   "sock.service": `[Service]
 ExecStart=/bin/cat
 StandardInput=socket
@@ -238,6 +246,8 @@ const QUERIED = [
   "nouser.service",
   "execmiss.service",
   "sock.socket",
+  // Accept=yes: its own TriggerLimitBurst= default (200).
+  "acc.socket",
   "tick.timer",
   "inst@x.service",
   // A bare template: systemd's manager refuses the name (show, status, is-active, is-failed).
@@ -302,7 +312,7 @@ const NOT_MODELLED = new RegExp(
     "KeepAlive\\w*|DeferAcceptUSec|NoDelay|Priority|ReceiveBuffer|SendBuffer|IPTOS|IPTTL|" +
     "PipeSize|FreeBind|Transparent|Broadcast|Pass\\w+|Timestamping|RemoveOnStop|Listen|Mark|" +
     "MaxConnections\\w*|MessageQueue\\w*|ReusePort|NConnections|NAccepted|NRefused|" +
-    "FileDescriptorName|SocketProtocol|TriggerLimit\\w*|" +
+    "FileDescriptorName|SocketProtocol|" +
     // [Timer] details
     "Unit|TimersCalendar|TimersMonotonic|OnClockChange|OnTimezoneChange|NextElapse\\w*|" +
     "LastTrigger\\w*|AccuracyUSec|RandomizedDelayUSec|FixedRandomDelay|Persistent|WakeSystem|" +

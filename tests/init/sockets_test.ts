@@ -394,6 +394,71 @@ Deno.test({
 });
 
 Deno.test({
+  name: "a service that hits its start limit fails its socket; the trigger limit fails a socket",
+  ignore: skip !== undefined || noSocat !== undefined,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const root = makeTree({
+      // The service fails at once and never accepts: the connection stays pending.
+      "/etc/systemd/system/spin.socket": "[Socket]\nListenStream=127.0.0.1:7070\n",
+      "/etc/systemd/system/spin.service": "[Service]\nExecStart=/bin/false\n",
+      "/etc/systemd/system/few.socket": "[Socket]\nListenStream=127.0.0.1:7071\nAccept=yes\n" +
+        "TriggerLimitIntervalSec=1min\nTriggerLimitBurst=3\n",
+      "/etc/systemd/system/few@.service": "[Service]\nStandardInput=socket\n" +
+        "ExecStart=/bin/echo hi\n",
+    });
+    const pid1 = await startPid1(root, ["init", "spin.socket", "few.socket"], { net: true });
+    try {
+      assert.ok(await until(() => pid1.output().includes("Startup finished")), pid1.output());
+      const pending = pid1.sh("socat -t 3 - TCP:127.0.0.1:7070 </dev/null");
+      assert.ok(
+        await until(() => pid1.output().includes("spin.socket: Failed with result")),
+        pid1.output(),
+      );
+      assert.match(
+        pid1.output(),
+        /^spin\.socket: Failed with result 'service-start-limit-hit'\.$/m,
+      );
+      const show = parseShow(
+        (await pid1.systemctl("show", "-p", "ActiveState,Result", "spin.socket")).stdout,
+      );
+      assert.deepEqual(show, { ActiveState: "failed", Result: "service-start-limit-hit" });
+      // No more starts once the socket failed (no loop on the pending connection).
+      const starts = () => pid1.output().split("\nStarting spin.service...").length;
+      const n = starts();
+      await new Promise((r) => setTimeout(r, 500));
+      assert.equal(starts(), n, pid1.output());
+      assert.equal(n - 1, 6, "five failed starts, then the start limit");
+      await pending;
+
+      for (let i = 0; i < 3; i++) {
+        const r = await pid1.sh("socat -t 5 - TCP:127.0.0.1:7071 </dev/null");
+        assert.equal(r.stdout, "hi\n", r.stderr);
+      }
+      const fourth = await pid1.sh("socat -t 2 - TCP:127.0.0.1:7071 </dev/null");
+      assert.equal(fourth.stdout, "");
+      assert.ok(
+        await until(() =>
+          pid1.output().includes("few.socket: Failed with result 'trigger-limit-hit'.")
+        ),
+        pid1.output(),
+      );
+      assert.match(
+        pid1.output(),
+        /^few\.socket: Trigger limit hit, refusing further activation\.$/m,
+      );
+      assert.equal((await pid1.systemctl("is-active", "few.socket")).stdout, "failed\n");
+      const closed = await pid1.sh("socat -t 1 - TCP:127.0.0.1:7071 </dev/null");
+      assert.notEqual(closed.code, 0, "the port is closed");
+    } finally {
+      pid1.kill();
+      Deno.removeSync(root, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
   name: "a port in use fails that socket unit only, in init mode too",
   ignore: skip !== undefined || noSocat !== undefined,
   sanitizeResources: false,
