@@ -306,11 +306,7 @@ const NOT_MODELLED = new RegExp(
     "MountAPIVFS|KeyringMode|ProcSubset|" +
     // sandboxing we do not apply (systemd expands SystemCallFilter= groups into syscall lists)
     "DeviceAllow|ReadWritePaths|ReadOnlyPaths|InaccessiblePaths|ExecPaths|NoExecPaths|" +
-    "SystemCallFilter|SystemCallArchitectures|AmbientCapabilities|" +
-    // exec context of sockets (we print the socket block only)
-    "UMask|Nice|Standard\\w+|DynamicUser|NoNewPrivileges|\\w+Directory(Mode|Preserve)?|" +
-    "Kill\\w+|RestartKillSignal|FinalKillSignal|SendSIG\\w+|WatchdogSignal|ControlPID|Result|" +
-    "UID|GID|Slice)$",
+    "SystemCallFilter|SystemCallArchitectures|AmbientCapabilities)$",
 );
 
 /** Values that may differ: cgroup readings, a random ID, the freezer we do not offer. */
