@@ -19,7 +19,7 @@
 
 import type { LoadedUnit } from "../units/loader.ts";
 import { type SocketSettings, socketSettings } from "../unit/socket_address.ts";
-import { connectionInstance } from "../unit/socket_address.ts";
+import { connectionInstance, connectionSource } from "../unit/socket_address.ts";
 import { readUnitStates, removeUnitState } from "../state/store.ts";
 import { unitLockPath, withUnitLock } from "../state/lock.ts";
 import type { JobOutcome } from "../service/lifecycle.ts";
@@ -72,6 +72,9 @@ interface Held {
   answer?: string;
   /** Times (ms, monotonic) of the triggers within TriggerLimitIntervalSec=. */
   triggers: number[];
+  /** The source address of each open connection instance, and the count per source. */
+  readonly sourceOf: Map<string, string>;
+  readonly perSource: Map<string, number>;
 }
 
 const ACTIVE = new Set(["active", "activating", "reloading", "deactivating"]);
@@ -163,6 +166,8 @@ export class SocketManager implements SocketHost {
       serving: new Set(),
       writing: Promise.resolve(),
       triggers: [],
+      sourceOf: new Map(),
+      perSource: new Map(),
     };
     const post = await socketControl(init.m.lenv, unit, "ExecStartPost");
     if (post) {
@@ -434,19 +439,47 @@ export class SocketManager implements SocketHost {
         this.#record(h).catch((e) => init.fault(`${h.unit.id}: record`, e));
         continue;
       }
-      let name: string;
+      let name: string, source: string | undefined;
       try {
+        const peer = connectionPeer(conn);
         const prefix = h.settings.service.replace(/@\.service$/, "");
-        name = `${prefix}@${connectionInstance(h.nAccepted, connectionPeer(conn))}.service`;
+        name = `${prefix}@${connectionInstance(h.nAccepted, peer)}.service`;
+        source = h.settings.maxConnectionsPerSource > 0 ? connectionSource(peer) : undefined;
       } catch (e) {
         init.fault(`${h.unit.id}: Failed to read the connection's addresses`, e);
         closeSocket(conn);
         continue;
       }
+      if (source !== undefined) {
+        // This connection included, as systemd counts it.
+        const n = (h.perSource.get(source) ?? 0) + 1;
+        if (n > h.settings.maxConnectionsPerSource) {
+          init.say(
+            `${h.unit.id}: Too many incoming connections (${n}) from source ${source}, dropping connection.`,
+          );
+          closeSocket(conn);
+          h.nRefused++;
+          this.#record(h).catch((e) => init.fault(`${h.unit.id}: record`, e));
+          continue;
+        }
+        h.perSource.set(source, n);
+        h.sourceOf.set(name, source);
+      }
       h.nAccepted++;
       h.connections.add(name);
       this.#serve(h, name, conn).catch((e) => init.fault(`${name}: start`, e));
     }
+  }
+
+  /** A connection instance is over: it no longer counts, in total or for its source. */
+  #dropConnection(h: Held, name: string): void {
+    h.connections.delete(name);
+    const source = h.sourceOf.get(name);
+    if (source === undefined) return;
+    h.sourceOf.delete(name);
+    const n = (h.perSource.get(source) ?? 1) - 1;
+    if (n > 0) h.perSource.set(source, n);
+    else h.perSource.delete(source);
   }
 
   async #serve(h: Held, name: string, conn: number): Promise<void> {
@@ -459,7 +492,7 @@ export class SocketManager implements SocketHost {
             unit.loadState === "not-found" ? "not found" : `is ${unit.loadState}`
           }.`,
         );
-        h.connections.delete(name);
+        this.#dropConnection(h, name);
         return;
       }
       h.serving.add(name);
@@ -509,7 +542,7 @@ export class SocketManager implements SocketHost {
         if (h.serving.has(name)) continue;
         const st = recorded(lenv, name);
         if (ACTIVE.has(st)) continue;
-        h.connections.delete(name);
+        this.#dropConnection(h, name);
         changed = true;
         // As systemd garbage-collects finished connection instances; failed ones stay.
         if (st === "inactive") await this.#forget(name);

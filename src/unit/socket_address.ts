@@ -245,6 +245,8 @@ export interface SocketSettings {
   readonly fileDescriptorName: string;
   readonly removeOnStop: boolean;
   readonly maxConnections: number;
+  /** MaxConnectionsPerSource= (Accept=yes); 0: no limit per source. */
+  readonly maxConnectionsPerSource: number;
   /** TriggerLimitIntervalSec= (µs) and TriggerLimitBurst=; 0 in either turns the limit off. */
   readonly triggerLimitIntervalUSec: number;
   readonly triggerLimitBurst: number;
@@ -270,6 +272,7 @@ export function socketSettings(id: string, config: UnitConfig): SocketSettings {
   const backlog = Number(config.get(S, "Backlog") ?? "4096");
   const only = config.get(S, "BindIPv6Only");
   const maxConn = Number(config.get(S, "MaxConnections") ?? "64");
+  const perSource = Number(config.get(S, "MaxConnectionsPerSource") ?? "0");
   const interval = config.get(S, "TriggerLimitIntervalSec");
   const burst = config.get(S, "TriggerLimitBurst");
   return {
@@ -287,6 +290,7 @@ export function socketSettings(id: string, config: UnitConfig): SocketSettings {
     fileDescriptorName: config.get(S, "FileDescriptorName") || id,
     removeOnStop: bool("RemoveOnStop", false),
     maxConnections: Number.isFinite(maxConn) && maxConn > 0 ? maxConn : 64,
+    maxConnectionsPerSource: Number.isInteger(perSource) && perSource > 0 ? perSource : 0,
     triggerLimitIntervalUSec: (interval === undefined ? undefined : parseTimespan(interval)) ??
       2_000_000,
     // As systemd: 200 activations per interval for Accept=yes, 20 otherwise.
@@ -343,6 +347,23 @@ export function connectionInstance(
   return `${n}-${show(peer.local.host)}:${peer.local.port}-${
     show(peer.remote.host)
   }:${peer.remote.port}`;
+}
+
+/**
+ * The source a connection counts against for MaxConnectionsPerSource=: the remote address
+ * without its port, IPv4-mapped IPv6 shown dotted (systemd's sockaddr_pretty). Undefined for
+ * AF_UNIX peers, which systemd 252 does not limit per source.
+ */
+export function connectionSource(
+  peer:
+    | { family: "inet" | "inet6"; remote: { host: number[] } }
+    | { family: "unix" },
+): string | undefined {
+  if (peer.family === "unix") return undefined;
+  const h = peer.remote.host;
+  if (h.length === 4) return h.join(".");
+  const mapped = h.slice(0, 10).every((b) => b === 0) && h[10] === 0xff && h[11] === 0xff;
+  return mapped ? h.slice(12).join(".") : formatIPv6(h);
 }
 
 /** A socket unit's control command lists. */

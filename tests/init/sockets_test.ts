@@ -273,7 +273,8 @@ Deno.test({
 });
 
 Deno.test({
-  name: "Accept=yes drops connections over MaxConnections= and counts them (NRefused)",
+  name:
+    "Accept=yes drops connections over MaxConnections= and MaxConnectionsPerSource= and counts them (NRefused)",
   ignore: skip !== undefined || noSocat !== undefined,
   sanitizeResources: false,
   sanitizeOps: false,
@@ -283,8 +284,13 @@ Deno.test({
         "MaxConnections=1\n",
       "/etc/systemd/system/one@.service": "[Service]\nStandardInput=socket\n" +
         "ExecStart=/bin/sh -c 'echo hi; read line; echo bye'\n",
+      // Dual stack: 127.0.0.1 arrives IPv4-mapped and counts as 127.0.0.1.
+      "/etc/systemd/system/src.socket": "[Socket]\nListenStream=7051\nAccept=yes\n" +
+        "MaxConnectionsPerSource=1\n",
+      "/etc/systemd/system/src@.service": "[Service]\nStandardInput=socket\n" +
+        "ExecStart=/bin/sh -c 'echo hi; read line; echo bye'\n",
     });
-    const pid1 = await startPid1(root, ["init", "one.socket"], { net: true });
+    const pid1 = await startPid1(root, ["init", "one.socket", "src.socket"], { net: true });
     try {
       assert.ok(await until(() => pid1.output().includes("Startup finished")), pid1.output());
       // The first connection stays open (its instance waits for a line).
@@ -314,6 +320,31 @@ Deno.test({
         "NAccepted=1\nNRefused=1\n",
       );
       assert.equal((await held).stdout, "hi\nbye\n");
+
+      // MaxConnectionsPerSource=1: a second connection from 127.0.0.1 is dropped, one from
+      // ::1 is served; once the first ends, 127.0.0.1 is served again.
+      const first = pid1.sh("(sleep 3; echo done) | socat -t 5 - TCP:127.0.0.1:7051");
+      assert.ok(
+        await until(async () =>
+          /Connected: 1;/.test((await pid1.systemctl("status", "src.socket")).stdout)
+        ),
+      );
+      const same = await pid1.sh("socat -t 2 - TCP:127.0.0.1:7051 </dev/null");
+      assert.equal(same.stdout, "");
+      assert.match(
+        pid1.output(),
+        /^src\.socket: Too many incoming connections \(2\) from source 127\.0\.0\.1, dropping connection\.$/m,
+      );
+      const other = await pid1.sh("echo x | socat -t 5 - TCP6:[::1]:7051");
+      assert.equal(other.stdout, "hi\nbye\n", other.stderr);
+      assert.equal((await first).stdout, "hi\nbye\n");
+      assert.ok(
+        await until(async () =>
+          /Connected: 0;/.test((await pid1.systemctl("status", "src.socket")).stdout)
+        ),
+      );
+      const again = await pid1.sh("echo y | socat -t 5 - TCP:127.0.0.1:7051");
+      assert.equal(again.stdout, "hi\nbye\n", again.stderr);
     } finally {
       pid1.kill();
       Deno.removeSync(root, { recursive: true });

@@ -4,6 +4,7 @@ import { deepStrictEqual, strictEqual } from "node:assert/strict";
 import { UnitConfig } from "../../src/unit/config.ts";
 import {
   connectionInstance,
+  connectionSource,
   formatIPv6,
   type ListenAddress,
   parseIPv6,
@@ -214,4 +215,42 @@ Deno.test("Service= of a socket must name a loadable service, with systemd 252's
     ],
     [6, "Unit must be of type service, ignoring: x.socket"],
   ]);
+});
+
+Deno.test("connectionSource: the remote address without port, IPv4-mapped dotted, none for unix", () => {
+  const v4 = { family: "inet" as const, remote: { host: [10, 0, 0, 7] } };
+  strictEqual(connectionSource(v4), "10.0.0.7");
+  const mapped = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 127, 0, 0, 1];
+  strictEqual(connectionSource({ family: "inet6", remote: { host: mapped } }), "127.0.0.1");
+  const one = [...new Array(15).fill(0), 1];
+  strictEqual(connectionSource({ family: "inet6", remote: { host: one } }), "::1");
+  strictEqual(connectionSource({ family: "unix" }), undefined);
+});
+
+Deno.test("socketSettings: trigger limit and per-source defaults as systemd's", () => {
+  const cfg = (text: string) =>
+    new UnitConfig(
+      text.split("\n").filter((l) => l.includes("=")).map((l, i) => ({
+        section: "Socket",
+        key: l.slice(0, l.indexOf("=")),
+        value: l.slice(l.indexOf("=") + 1),
+        file: "x.socket",
+        line: i + 1,
+      })),
+    );
+  const no = socketSettings("a.socket", cfg("ListenStream=1"));
+  strictEqual(no.triggerLimitBurst, 20);
+  strictEqual(no.triggerLimitIntervalUSec, 2_000_000);
+  strictEqual(no.maxConnectionsPerSource, 0);
+  const yes = socketSettings("b.socket", cfg("ListenStream=1\nAccept=yes"));
+  strictEqual(yes.triggerLimitBurst, 200);
+  const set = socketSettings(
+    "c.socket",
+    cfg(
+      "ListenStream=1\nTriggerLimitBurst=0\nTriggerLimitIntervalSec=5min\nMaxConnectionsPerSource=3",
+    ),
+  );
+  strictEqual(set.triggerLimitBurst, 0);
+  strictEqual(set.triggerLimitIntervalUSec, 300_000_000);
+  strictEqual(set.maxConnectionsPerSource, 3);
 });
