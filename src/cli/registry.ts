@@ -489,7 +489,8 @@ export const VERBS: readonly VerbSpec[] = [
     name: "daemon-reload",
     min: 0,
     max: 0,
-    access: "read",
+    // It signals a running init instance to reload (kill through libc).
+    access: "run",
     group: "Manager State Commands",
     usage: "",
     help: "Reload systemd manager configuration",
@@ -500,7 +501,8 @@ export const VERBS: readonly VerbSpec[] = [
     name: "daemon-reexec",
     min: 0,
     max: 0,
-    access: "read",
+    // It signals a running init instance to reload (kill through libc).
+    access: "run",
     group: "Manager State Commands",
     usage: "",
     help: "Reexecute systemd manager",

@@ -275,6 +275,9 @@ export class Init {
     }
     this.say("Reloading.");
     this.reload();
+    // Changed timer settings take effect now, as after systemd's daemon-reload.
+    this.timers.sync();
+    await updateManagerState(dir, (m) => ({ ...m, Reloads: (m.Reloads ?? 0) + 1 }));
   }
 
   /** Asks the loop to shut down (the first request wins until the shutdown is done). */

@@ -51,6 +51,8 @@ export class TimerScheduler {
   #unwatch?: () => void;
   #syncing = false;
   #again = false;
+  /** The units the known timers trigger (their record changes re-arm the timers). */
+  #targets = new Set<string>();
   #closed = false;
 
   constructor(init: Init) {
@@ -59,9 +61,17 @@ export class TimerScheduler {
     this.boot = this.#clock.now();
   }
 
-  /** Follows the state files (client starts and stops, triggered units' changes). */
+  /**
+   * Follows the state files: a timer's record (client starts and stops) or the record of
+   * a unit a timer triggers (OnUnitActiveSec=/OnUnitInactiveSec= count from its changes)
+   * re-arms the timers; other units' records (a busy Accept=yes socket's instances) do not.
+   */
   start(): void {
-    this.#unwatch = this.#init.stateWatch.subscribe(() => this.sync(), 50);
+    this.#unwatch = this.#init.stateWatch.subscribe((changed) => {
+      for (const id of changed) {
+        if (id.endsWith(".timer") || this.#targets.has(id)) return this.sync();
+      }
+    }, 50);
   }
 
   /** Disarms every timer (shutdown; a reboot's boot arms them again). */
@@ -100,13 +110,17 @@ export class TimerScheduler {
     const init = this.#init;
     const m = new Manager(init.ctx, init.loader, init.supervision);
     const seen = new Set<string>();
+    const targets = new Set<string>();
     for (const name of m.stateNames()) {
       if (!name.endsWith(".timer")) continue;
       const unit = init.loader.load(name);
       if (unit.loadState !== "loaded") continue;
       seen.add(unit.id);
+      const target = triggerTarget(unit);
+      if (target) targets.add(target);
       await this.#arm(unit);
     }
+    this.#targets = targets;
     for (const [id, a] of this.#armed) {
       if (!seen.has(id)) {
         a.cancel();

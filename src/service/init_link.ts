@@ -42,6 +42,26 @@ const SIGHUP = 1;
 const SIGTERM = 15;
 
 /**
+ * `daemon-reload` while an init instance runs: as systemd's manager reloads on the bus
+ * call, the init re-reads the unit files (its restarts, timers and socket activations then
+ * use them). SIGHUP asks; the client waits until the init has counted one more reload.
+ * False when no init runs for this root (or it did not answer within 10 s).
+ */
+export async function reloadInit(se: Pick<StateEnv, "root" | "scope" | "env">): Promise<boolean> {
+  const init = liveInit(se);
+  if (!init || init.pid === Deno.pid) return false;
+  const dir = stateDirHost(se);
+  const before = readManagerState(dir).Reloads ?? 0;
+  if (!signalProcess(init.pid, SIGHUP)) return false;
+  const until = Date.now() + 10_000;
+  for (let delay = 2; Date.now() < until; delay = Math.min(delay * 2, 50)) {
+    if ((readManagerState(dir).Reloads ?? 0) > before) return true;
+    await new Promise((r) => setTimeout(r, delay));
+  }
+  return false;
+}
+
+/**
  * Asks the init instance to shut down (`poweroff`, `halt`), shut down and exit
  * with a code (`exit`), or shut down and boot again (`reboot`). Returns false
  * when no init instance runs for this root.

@@ -26,6 +26,8 @@ export interface ManagerState {
   Request?: { action: string; code?: number };
   /** When the boot finished, µs since the epoch. */
   FinishTimestamp?: number;
+  /** How many reloads (SIGHUP, a client's daemon-reload) the init instance has finished. */
+  Reloads?: number;
   [key: string]: unknown;
 }
 

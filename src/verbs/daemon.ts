@@ -7,10 +7,13 @@
 import type { Context } from "../cli/context.ts";
 import { unitDiagnostics, UnitLoader } from "../units/loader.ts";
 import { parseUnitName } from "../unit/names.ts";
-import { systemState } from "../service/init_link.ts";
+import { reloadInit, systemState } from "../service/init_link.ts";
 
-/** Loads all units and prints their problems on stderr. */
-export function daemonReload(ctx: Context): Promise<number> {
+/**
+ * Loads all units and prints their problems on stderr; a running init instance re-reads
+ * the unit files too.
+ */
+export async function daemonReload(ctx: Context): Promise<number> {
   const loader = new UnitLoader(ctx);
   const seen = new Set<string>();
   for (const name of [...loader.knownNames()].sort()) {
@@ -22,7 +25,8 @@ export function daemonReload(ctx: Context): Promise<number> {
       if (!ctx.options.quiet) ctx.io.err(line + "\n");
     }
   }
-  return Promise.resolve(0);
+  await reloadInit(ctx);
+  return 0;
 }
 
 /**

@@ -371,3 +371,40 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "a client's daemon-reload reaches the init: its next restart runs the edited unit",
+  ignore: skip !== undefined,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const unitText = (v: string) =>
+      `[Service]\nExecStart=/bin/sh -c 'echo ${v} >> ROOT/log; sleep 0.3; exit 1'\n` +
+      "Restart=always\nRestartSec=100ms\n[Unit]\nStartLimitBurst=0\n";
+    const root = makeTree({ "/etc/systemd/system/again.service": unitText("v1") });
+    const unit = `${root}/etc/systemd/system/again.service`;
+    const write = (v: string) => Deno.writeTextFileSync(unit, unitText(v).replace("ROOT", root));
+    write("v1");
+    const pid1 = await startPid1(root, ["init", "again.service"]);
+    const log = () => {
+      try {
+        return Deno.readTextFileSync(`${root}/log`);
+      } catch {
+        return "";
+      }
+    };
+    try {
+      assert.ok(await until(() => log().includes("v1")), pid1.output());
+      write("v2");
+      const r = await pid1.systemctl("daemon-reload");
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(pid1.output(), /^Reloading\.$/m);
+      // The init restarts the service from the file as it is now.
+      assert.ok(await until(() => log().includes("v2")), log() + pid1.output());
+    } finally {
+      pid1.kill();
+      await pid1.exited.catch(() => {});
+      await Deno.remove(root, { recursive: true });
+    }
+  },
+});
