@@ -165,8 +165,9 @@ export class Supervision implements Supervisor {
     if (end.result !== "success") init.say(`${id}: Failed with result '${end.result}'.`);
     if (end.activeState !== "active") this.#dropNotify(id);
     if (end.restart && !init.stopping) this.#scheduleRestart(unit);
-    else if (end.activeState === "inactive" || end.activeState === "failed") {
-      init.say(`${end.activeState === "failed" ? "Failed" : "Stopped"} ${init.describe(unit)}.`);
+    else if (end.activeState === "inactive" && end.result === "success") {
+      // systemd's unit_log_success(); a failure was said above ("Failed with result").
+      init.say(`${id}: Deactivated successfully.`);
     }
   }
 

@@ -213,7 +213,13 @@ Deno.test("init UNIT exits with the main process's status when the unit ends", a
     const r = await runInit(root, ["init", "job.service"]);
     assert.equal(r.code, 7, r.stdout + r.stderr);
     assert.match(r.stdout, /^job\.service: working$/m);
-    assert.match(r.stdout, /job\.service: Main process exited, code=exited, status=7/);
+    assert.match(
+      r.stdout,
+      /^job\.service: Main process exited, code=exited, status=7\/NOTRUNNING$/m,
+    );
+    // As systemd: the result, and no status line of a job that nobody ran.
+    assert.match(r.stdout, /^job\.service: Failed with result 'exit-code'\.$/m);
+    assert.doesNotMatch(r.stdout, /^Failed job\.service\.$/m);
   } finally {
     await Deno.remove(root, { recursive: true });
   }
@@ -229,6 +235,9 @@ Deno.test("init with two units exits 0 once both ended with success; orphans are
   try {
     const r = await runInit(root, ["init", "a", "b"]);
     assert.equal(r.code, 0, r.stdout + r.stderr);
+    // systemd's unit_log_success() line for a service that ended well on its own.
+    assert.match(r.stdout, /^a\.service: Deactivated successfully\.$/m);
+    assert.doesNotMatch(r.stdout, /^Stopped a\.service\.$/m);
     const st = JSON.parse(Deno.readTextFileSync(`${root}/run/systemctl/units/a.service.json`));
     assert.equal(st.ActiveState, "inactive");
     assert.equal(st.ExecMainStatus, 0);
