@@ -488,8 +488,16 @@ export class Init {
       try {
         if (service) this.say(`Stopping ${desc}...`);
         await runStop(this.m, unit);
-        if (service) this.say(`Stopped ${desc}.`);
-        else if (unit.type === "target") this.say(`Stopped target ${desc}.`);
+        if (service) {
+          // As systemd: the unit's end (unit_log_success / unit_log_failure), then the job's.
+          const result = unitState(this.m.lenv, unit).Result ?? "success";
+          this.say(
+            result === "success"
+              ? `${id}: Deactivated successfully.`
+              : `${id}: Failed with result '${result}'.`,
+          );
+          this.say(`Stopped ${desc}.`);
+        } else if (unit.type === "target") this.say(`Stopped target ${desc}.`);
       } catch (e) {
         this.fault(`Failed to stop ${id}`, e);
       }

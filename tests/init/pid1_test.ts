@@ -155,6 +155,10 @@ Deno.test({
       assert.match(out, /^web\.service: web bye$/m, "output written while stopping is relayed");
       assert.ok(out.indexOf("Stopped App server.") < out.indexOf("Stopping Web front..."));
       assert.match(out, /Stopped Stubborn\./);
+      // Each unit's end as systemd logs it, before the job's "Stopped" line.
+      const deactivated = out.indexOf("web.service: Deactivated successfully.");
+      assert.ok(deactivated >= 0 && deactivated < out.indexOf("Stopped Web front."), out);
+      assert.match(out, /^stubborn\.service: Failed with result 'timeout'\.$/m);
       assert.equal(
         JSON.parse(Deno.readTextFileSync(`${root}/run/systemctl/manager.json`)).InitPID,
         undefined,
