@@ -28,10 +28,12 @@ import { currentBootKey, stateDirHost, type StateEnv, storedState } from "../ser
 import {
   bindAll,
   type BoundSocket,
+  recordSocketEnd,
   removeSocketFiles,
   setSocketHost,
   socketControl,
   type SocketHost,
+  stopWithCommands,
 } from "../service/socket_unit.ts";
 import {
   type ActivationFds,
@@ -195,13 +197,7 @@ export class SocketManager implements SocketHost {
     init.say(message);
     init.say(`${unit.id}: Failed with result '${result}'.`);
     init.say(`Failed to listen on ${init.describe(unit)}.`);
-    await saveUnitState(init.m.lenv, unit, {
-      ActiveState: "failed",
-      SubState: "failed",
-      Result: result,
-      StatusText: statusText,
-      Socket: {},
-    });
+    await recordSocketEnd(init.m.lenv, unit, result, statusText);
     return { ok: false, result, message: statusText };
   }
 
@@ -220,23 +216,15 @@ export class SocketManager implements SocketHost {
     if (failure?.message) init.say(failure.message);
     if (held) {
       this.#rewatch();
-      const pre = await socketControl(init.m.lenv, unit, "ExecStopPre");
-      if (pre) init.say(pre.message);
-      for (const b of held.bound) closeSocket(b.fd);
-      removeSocketFiles(init.ctx.root, unit);
-      const post = await socketControl(init.m.lenv, unit, "ExecStopPost");
-      if (post) init.say(post.message);
-      failed ??= pre ?? post;
+      const commands = await stopWithCommands(init.m.lenv, unit, () => {
+        for (const b of held.bound) closeSocket(b.fd);
+        removeSocketFiles(init.ctx.root, unit);
+      }, (line) => init.say(line));
+      failed ??= commands;
       if (!failure) init.say(`Closed ${init.describe(unit)}.`);
     }
     if (failed) init.say(`${unit.id}: Failed with result '${failed.result}'.`);
-    await saveUnitState(
-      init.m.lenv,
-      unit,
-      failed
-        ? { ActiveState: "failed", SubState: "failed", Result: failed.result, Socket: {} }
-        : { ActiveState: "inactive", SubState: "dead", Socket: {} },
-    );
+    await recordSocketEnd(init.m.lenv, unit, failed?.result);
     return { ok: true };
   }
 
@@ -343,13 +331,7 @@ export class SocketManager implements SocketHost {
           service.loadState === "not-found" ? "not found" : `is ${service.loadState}`
         }.`,
       );
-      init.say(`${h.unit.id}: Failed with result 'resources'.`);
-      await this.stop(h.unit);
-      await saveUnitState(init.m.lenv, h.unit, {
-        ActiveState: "failed",
-        SubState: "failed",
-        Result: "resources",
-      });
+      await this.stop(h.unit, { result: "resources" });
       return;
     }
     const siblings = [...this.#held.values()]
@@ -425,18 +407,14 @@ export class SocketManager implements SocketHost {
       }
       if (conn === undefined) return;
       if (!this.#triggerAllowed(h)) {
+        // No record write here: the stop that follows writes the socket's end.
         closeSocket(conn);
         h.nRefused++;
         this.#triggerLimitHit(h);
         return;
       }
       if (h.connections.size >= h.settings.maxConnections) {
-        init.say(
-          `${h.unit.id}: Too many incoming connections (${h.connections.size}), dropping connection.`,
-        );
-        closeSocket(conn);
-        h.nRefused++;
-        this.#record(h).catch((e) => init.fault(`${h.unit.id}: record`, e));
+        this.#refuse(h, conn, `Too many incoming connections (${h.connections.size})`);
         continue;
       }
       let name: string, source: string | undefined;
@@ -454,12 +432,7 @@ export class SocketManager implements SocketHost {
         // This connection included, as systemd counts it.
         const n = (h.perSource.get(source) ?? 0) + 1;
         if (n > h.settings.maxConnectionsPerSource) {
-          init.say(
-            `${h.unit.id}: Too many incoming connections (${n}) from source ${source}, dropping connection.`,
-          );
-          closeSocket(conn);
-          h.nRefused++;
-          this.#record(h).catch((e) => init.fault(`${h.unit.id}: record`, e));
+          this.#refuse(h, conn, `Too many incoming connections (${n}) from source ${source}`);
           continue;
         }
         h.perSource.set(source, n);
@@ -469,6 +442,17 @@ export class SocketManager implements SocketHost {
       h.connections.add(name);
       this.#serve(h, name, conn).catch((e) => init.fault(`${name}: start`, e));
     }
+  }
+
+  /**
+   * A refused connection: closed unanswered and counted (NRefused=); `why` is systemd's
+   * journal line without its `, dropping connection.` end.
+   */
+  #refuse(h: Held, conn: number, why: string): void {
+    this.#init.say(`${h.unit.id}: ${why}, dropping connection.`);
+    closeSocket(conn);
+    h.nRefused++;
+    this.#record(h).catch((e) => this.#init.fault(`${h.unit.id}: record`, e));
   }
 
   /** A connection instance is over: it no longer counts, in total or for its source. */

@@ -8,13 +8,12 @@ import type { UnitConfig } from "../unit/config.ts";
 import { formatTimespan, formatTimestamp, parseTimespan } from "../unit/timespan.ts";
 import { parseBoolean } from "../unit/values.ts";
 import { parseSignal } from "../unit/signals.ts";
-import { LIMIT_KEYS, serviceSettings } from "../unit/model.ts";
+import { LIMIT_KEYS } from "../unit/model.ts";
 import {
   LISTEN_KEYS,
   parseListen,
-  SOCKET_PHASES,
-  socketExecConfig,
-  type SocketExecKey,
+  SOCKET_EXEC_KEYS,
+  socketExecCommands,
 } from "../unit/socket_address.ts";
 import { type ExecCommand, formatExecShow } from "../unit/exec.ts";
 
@@ -176,17 +175,10 @@ export function socketProps(x: TypeBlockContext): Property[] {
     ["UID", "[not set]"],
     ["GID", "[not set]"],
   );
-  // The control commands (systemd has no Ex forms for sockets); ExecStopPre= is read from
-  // the service-shaped config's ExecStop= slot.
-  const exec = serviceSettings(socketExecConfig(c)).exec;
-  for (const key of Object.keys(SOCKET_PHASES) as SocketExecKey[]) {
-    p.push(
-      ...execShowLines(
-        key,
-        exec[key === "ExecStopPre" ? "ExecStop" : key],
-        x.execRuns?.[key] ?? [],
-      ),
-    );
+  // The control commands (systemd has no Ex forms for sockets).
+  const exec = socketExecCommands(c);
+  for (const key of SOCKET_EXEC_KEYS) {
+    p.push(...execShowLines(key, exec[key], x.execRuns?.[key] ?? []));
   }
   p.push(
     ["Slice", x.slice],

@@ -42,6 +42,20 @@ const SIGHUP = 1;
 const SIGTERM = 15;
 
 /**
+ * A client's wait on the init instance: `probe` again after 2 ms, the pause doubling to
+ * 50 ms, until it returns a value (undefined: not yet).
+ */
+export async function pollInit<T>(
+  probe: () => T | undefined | Promise<T | undefined>,
+): Promise<T> {
+  for (let delay = 2;; delay = Math.min(delay * 2, 50)) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    await new Promise((r) => setTimeout(r, delay));
+  }
+}
+
+/**
  * `daemon-reload` while an init instance runs: as systemd's manager reloads on the bus
  * call, the init re-reads the unit files (its restarts, timers and socket activations then
  * use them). SIGHUP asks; the client waits until the init has counted one more reload.
@@ -54,11 +68,9 @@ export async function reloadInit(se: Pick<StateEnv, "root" | "scope" | "env">): 
   const before = readManagerState(dir).Reloads ?? 0;
   if (!signalProcess(init.pid, SIGHUP)) return false;
   const until = Date.now() + 10_000;
-  for (let delay = 2; Date.now() < until; delay = Math.min(delay * 2, 50)) {
-    if ((readManagerState(dir).Reloads ?? 0) > before) return true;
-    await new Promise((r) => setTimeout(r, delay));
-  }
-  return false;
+  return await pollInit(() =>
+    (readManagerState(dir).Reloads ?? 0) > before ? true : Date.now() >= until ? false : undefined
+  );
 }
 
 /**

@@ -17,7 +17,7 @@ import {
 } from "../unit/model.ts";
 import { signalName } from "../unit/signals.ts";
 import { describeExit } from "../unit/values.ts";
-import { SOCKET_PHASES, type SocketExecKey } from "../unit/socket_address.ts";
+import { SOCKET_PHASES, type SocketExecKey, socketExecSlot } from "../unit/socket_address.ts";
 import type { UnitConfig } from "../unit/config.ts";
 import { type ExitInfo, isTrackedChild, type Spawned, spawnProcess } from "../process/spawn.ts";
 import { signalIdentified, stopSequence } from "../process/kill.ts";
@@ -1213,8 +1213,7 @@ export async function runSocketExec(
     // A start begins a new set of runs, as a service's activation does.
     Exec: key === "ExecStartPre" ? {} : current.Exec,
   });
-  // A service has no ExecStopPre=: the socket's is presented in the ExecStop= slot.
-  const slot: ServiceExecKey = key === "ExecStopPre" ? "ExecStop" : key;
+  const slot = socketExecSlot(key);
   if (a.s.exec[slot].length === 0) return undefined;
   const starting = key === "ExecStartPre" || key === "ExecStartPost";
   const timeoutMs = toMs(starting ? a.s.timeoutStartUSec : a.s.timeoutStopUSec);

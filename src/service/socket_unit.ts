@@ -12,6 +12,7 @@ import {
   SOCKET_PHASES,
   socketExecConfig,
   type SocketExecKey,
+  socketHasExec,
   type SocketSettings,
   socketSettings,
 } from "../unit/socket_address.ts";
@@ -20,8 +21,7 @@ import { isAlive } from "../process/procfs.ts";
 import { lookupGroup, lookupUser } from "../units/host_info.ts";
 import type { RootMap } from "../units/paths.ts";
 import { type JobOutcome, type LifecycleEnv, runSocketExec, saveUnitState } from "./lifecycle.ts";
-
-import { liveInit } from "./init_link.ts";
+import { liveInit, pollInit } from "./init_link.ts";
 import { effectiveState, storedState } from "./runtime.ts";
 import { offerDescriptors, withdrawDescriptors } from "./socket_fds.ts";
 
@@ -106,11 +106,6 @@ export function bindAll(
   return { ok: true, bound };
 }
 
-/** Whether a socket unit has commands for a control phase. */
-function hasSocketExec(unit: LoadedUnit, key: SocketExecKey): boolean {
-  return unit.config.list("Socket", key).length > 0;
-}
-
 /**
  * Runs a socket unit's control commands for one phase (ExecStartPre=, ExecStartPost=,
  * ExecStopPre=, ExecStopPost=), recording the phase's SubState while they run. Undefined
@@ -120,14 +115,60 @@ export async function socketControl(
   se: LifecycleEnv,
   unit: LoadedUnit,
   key: SocketExecKey,
-): Promise<{ result: string; message: string } | undefined> {
-  if (!hasSocketExec(unit, key)) return undefined;
+): Promise<ControlFailure | undefined> {
+  if (!socketHasExec(unit.config, key)) return undefined;
   const starting = key === "ExecStartPre" || key === "ExecStartPost";
   await saveUnitState(se, unit, {
     ActiveState: starting ? "activating" : "deactivating",
     SubState: SOCKET_PHASES[key],
   });
   return await runSocketExec(se, unit, socketExecConfig(unit.config), key);
+}
+
+/** A failed control command: the unit's Result and systemd's journal line. */
+export interface ControlFailure {
+  readonly result: string;
+  readonly message: string;
+}
+
+/**
+ * A socket unit's stop sequence: ExecStopPre=, `close` (the descriptors, RemoveOnStop=
+ * files), ExecStopPost=. Each failure's journal line goes to `say`; returns the first.
+ */
+export async function stopWithCommands(
+  se: LifecycleEnv,
+  unit: LoadedUnit,
+  close: () => void,
+  say: (line: string) => void,
+): Promise<ControlFailure | undefined> {
+  const pre = await socketControl(se, unit, "ExecStopPre");
+  if (pre) say(pre.message);
+  close();
+  const post = await socketControl(se, unit, "ExecStopPost");
+  if (post) say(post.message);
+  return pre ?? post;
+}
+
+/** A socket unit's record at its end: failed with `result`, else inactive. */
+export function recordSocketEnd(
+  se: LifecycleEnv,
+  unit: LoadedUnit,
+  result?: string,
+  statusText?: string,
+): Promise<unknown> {
+  return saveUnitState(
+    se,
+    unit,
+    result
+      ? {
+        ActiveState: "failed",
+        SubState: "failed",
+        Result: result,
+        StatusText: statusText,
+        Socket: {},
+      }
+      : { ActiveState: "inactive", SubState: "dead", Socket: {} },
+  );
 }
 
 /** Removes the socket files and FIFOs of a unit (RemoveOnStop=yes). */
@@ -169,21 +210,20 @@ async function waitForInit(
 ): Promise<ReturnType<typeof effectiveState> | undefined> {
   const until = Date.now() + REQUEST_WAIT_MS;
   let init = liveInit(se), checked = Date.now();
-  for (let delay = 2;; delay = Math.min(delay * 2, 50)) {
+  const outcome = await pollInit(() => {
     const st = effectiveState(storedState(se, unit.id), unit.id);
-    if (done(st)) return st;
+    if (done(st)) return { st };
     const now = Date.now();
-    if (now >= until) {
-      if (now - checked >= 1000) {
-        init = liveInit(se);
-        checked = now;
-      }
-      const working = init !== undefined && st.Writer?.pid === init.pid &&
-        (st.ActiveState === "activating" || st.ActiveState === "deactivating");
-      if (!working) return undefined;
+    if (now < until) return undefined;
+    if (now - checked >= 1000) {
+      init = liveInit(se);
+      checked = now;
     }
-    await new Promise((r) => setTimeout(r, delay));
-  }
+    const working = init !== undefined && st.Writer?.pid === init.pid &&
+      (st.ActiveState === "activating" || st.ActiveState === "deactivating");
+    return working ? undefined : { st: undefined };
+  });
+  return outcome.st;
 }
 
 /**
@@ -234,10 +274,10 @@ export async function startSocket(
   const post = await socketControl(se, unit, "ExecStartPost");
   if (post) {
     // As systemd: the stop sequence runs, the descriptors close, the unit fails.
-    await socketControl(se, unit, "ExecStopPre");
-    for (const b of r.bound) closeSocket(b.fd);
-    removeSocketFiles(se.root, unit);
-    await socketControl(se, unit, "ExecStopPost");
+    await stopWithCommands(se, unit, () => {
+      for (const b of r.bound) closeSocket(b.fd);
+      removeSocketFiles(se.root, unit);
+    }, (line) => se.debug(line));
     return await controlFailed(se, unit, post);
   }
   const s = socketSettings(unit.id, unit.config);
@@ -307,22 +347,23 @@ export async function startThroughHolder(
   };
   await ask();
   let asked = Date.now(), checked = Date.now();
-  for (let delay = 2;; delay = Math.min(delay * 2, 50)) {
-    await new Promise((r) => setTimeout(r, delay));
+  const answered = await pollInit(async () => {
     const rec = storedState(se, holder.id);
-    if (rec?.Socket?.Answer === id) break;
+    if (rec?.Socket?.Answer === id) return true;
     const now = Date.now();
     if (now - checked > 1000) {
       checked = now;
       const still = liveInit(se);
-      if (!still || still.pid !== init.pid) return undefined;
+      if (!still || still.pid !== init.pid) return false;
     }
     // The holder rewrote the record before it saw the request (a counter, a state change).
     if (rec?.Socket?.RequestId !== id && now - asked > 500) {
       await ask();
       asked = now;
     }
-  }
+    return undefined;
+  });
+  if (!answered) return undefined;
   const after = effectiveState(storedState(se, unit.id), unit.id);
   if (ACTIVE.has(after.ActiveState)) return { ok: true };
   if (after.ActiveState === "failed") {
@@ -348,18 +389,13 @@ export async function stopSocket(se: LifecycleEnv, unit: LoadedUnit): Promise<Jo
       ? { ok: true }
       : { ok: false, message: `Failed to stop ${unit.id}: the init instance did not answer.` };
   }
-  const pre = await socketControl(se, unit, "ExecStopPre");
-  removeSocketFiles(se.root, unit);
-  const post = await socketControl(se, unit, "ExecStopPost");
-  const failed = pre ?? post;
-  if (failed) se.debug(failed.message);
-  await saveUnitState(
+  const failed = await stopWithCommands(
     se,
     unit,
-    failed
-      ? { ActiveState: "failed", SubState: "failed", Result: failed.result, Socket: {} }
-      : { ActiveState: "inactive", SubState: "dead", Socket: {} },
+    () => removeSocketFiles(se.root, unit),
+    (line) => se.debug(line),
   );
+  await recordSocketEnd(se, unit, failed?.result);
   return { ok: true };
 }
 
@@ -367,14 +403,9 @@ export async function stopSocket(se: LifecycleEnv, unit: LoadedUnit): Promise<Jo
 async function controlFailed(
   se: LifecycleEnv,
   unit: LoadedUnit,
-  f: { result: string; message: string },
+  f: ControlFailure,
 ): Promise<JobOutcome> {
   se.debug(f.message);
-  await saveUnitState(se, unit, {
-    ActiveState: "failed",
-    SubState: "failed",
-    Result: f.result,
-    Socket: {},
-  });
+  await recordSocketEnd(se, unit, f.result);
   return { ok: false, result: f.result };
 }

@@ -10,6 +10,8 @@ import type { Assignment } from "./parse.ts";
 import { parseBoolean } from "./values.ts";
 import { parseUnitName } from "./names.ts";
 import { parseTimespan } from "./timespan.ts";
+import type { ExecCommand } from "./exec.ts";
+import { type ServiceExecKey, serviceSettings } from "./model.ts";
 
 /** The socket type of a `Listen*=` line, as systemd names it in `Listen=`. */
 export type ListenType =
@@ -377,11 +379,33 @@ export const SOCKET_PHASES: Readonly<Record<SocketExecKey, string>> = {
   ExecStopPost: "stop-post",
 };
 
-/** Whether a socket unit has control commands (then it has an exec context's dependencies). */
-export function socketHasExec(config: UnitConfig): boolean {
-  return (Object.keys(SOCKET_PHASES) as SocketExecKey[]).some((k) =>
+/** The socket control phases, in systemd's order. */
+export const SOCKET_EXEC_KEYS = Object.keys(SOCKET_PHASES) as SocketExecKey[];
+
+/**
+ * The service Exec slot a socket's list is presented in (socketExecConfig): a service
+ * has no ExecStopPre=, so that one takes ExecStop='s.
+ */
+export function socketExecSlot(key: SocketExecKey): ServiceExecKey {
+  return key === "ExecStopPre" ? "ExecStop" : key;
+}
+
+/**
+ * Whether a socket unit has control commands, for one phase or any (with any, it has an
+ * exec context's dependencies, as in systemd).
+ */
+export function socketHasExec(config: UnitConfig, key?: SocketExecKey): boolean {
+  return (key ? [key] : SOCKET_EXEC_KEYS).some((k) =>
     config.list("Socket", k).some((v) => v !== "")
   );
+}
+
+/** The parsed control commands of a socket unit, by phase. */
+export function socketExecCommands(config: UnitConfig): Record<SocketExecKey, ExecCommand[]> {
+  const exec = serviceSettings(socketExecConfig(config)).exec;
+  const out = {} as Record<SocketExecKey, ExecCommand[]>;
+  for (const key of SOCKET_EXEC_KEYS) out[key] = exec[socketExecSlot(key)];
+  return out;
 }
 
 /**
@@ -396,7 +420,7 @@ export function socketExecConfig(config: UnitConfig): UnitConfig {
   ];
   for (const key of config.keys("Socket")) {
     if (key === "Type" || key === "ExecStart" || key === "ExecStop") continue;
-    const as = key === "ExecStopPre" ? "ExecStop" : key;
+    const as = key === "ExecStopPre" ? socketExecSlot(key) : key;
     for (const a of config.raw("Socket", key)) out.push({ ...a, section: "Service", key: as });
   }
   return new UnitConfig(out);

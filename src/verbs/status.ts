@@ -14,8 +14,12 @@ import { compareUnitNames, formatListUnits, type UnitRow } from "../output/units
 import { logPath, tailLines } from "../units/journal_files.ts";
 import { processInfo, unitOfPid } from "../service/processes.ts";
 import { notAUnitName, parseUnitName } from "../unit/names.ts";
-import { SERVICE_EXEC_KEYS, serviceSettings } from "../unit/model.ts";
-import { SOCKET_PHASES, socketExecConfig } from "../unit/socket_address.ts";
+import { SERVICE_EXEC_KEYS, type ServiceExecKey } from "../unit/model.ts";
+import {
+  SOCKET_EXEC_KEYS,
+  socketExecCommands,
+  type SocketExecKey,
+} from "../unit/socket_address.ts";
 import { listenEntries } from "../output/show_socket_timer.ts";
 
 /** `status`: systemd's status blocks; exit 0 all active, 3 any inactive, 4 any unknown. */
@@ -53,15 +57,13 @@ export async function status(ctx: Context, args: string[]): Promise<number> {
     const view = await unitView(ctx, m.loader, unit);
     const members = liveMembers(stored).sort((a, b) => a - b).map((pid) => processInfo(pid));
     const runs: StatusExtras["controlRuns"] = [];
-    // A socket's control commands, read as the socket ran them (ExecStopPre= in ExecStop='s slot).
-    const socketExec = unit.type === "socket"
-      ? serviceSettings(socketExecConfig(unit.config)).exec
-      : undefined;
-    const keys = socketExec ? Object.keys(SOCKET_PHASES) : SERVICE_EXEC_KEYS;
+    // A socket's control commands, or a service's.
+    const socketExec = unit.type === "socket" ? socketExecCommands(unit.config) : undefined;
+    const keys: readonly string[] = socketExec ? SOCKET_EXEC_KEYS : SERVICE_EXEC_KEYS;
     for (const key of keys) {
       const cmds = socketExec
-        ? socketExec[key === "ExecStopPre" ? "ExecStop" : key as keyof typeof socketExec]
-        : view.service?.exec[key as keyof NonNullable<typeof view.service>["exec"]] ?? [];
+        ? socketExec[key as SocketExecKey]
+        : view.service?.exec[key as ServiceExecKey] ?? [];
       (stored.Exec?.[key] ?? []).forEach((r, i) => {
         if (!r.code) return;
         if (key === "ExecStart" && view.service?.type !== "oneshot" && r.pid === stored.MainPID) {

@@ -8,7 +8,7 @@
 
 import assert from "node:assert/strict";
 import { makeTree, parseShow } from "../cli/_cli.ts";
-import { pid1SkipReason, startPid1, until } from "./_pid1.ts";
+import { type Pid1, pid1SkipReason, startPid1, until } from "./_pid1.ts";
 
 const skip = await pid1SkipReason();
 if (skip) console.log(`sockets_test: PID-1 tests skipped: ${skip}`);
@@ -32,6 +32,41 @@ const noSsh = [
 if (noSsh) console.log(`sockets_test: ssh.socket test skipped: ${noSsh} is missing`);
 const noSocat = exists("/usr/bin/socat") ? undefined : "no socat";
 if (noSocat) console.log(`sockets_test: skipped: ${noSocat}`);
+
+/**
+ * A PID-1 socket test in PID + network namespaces: `units` written into a fresh root (every
+ * `ROOT` in them replaced by its path), `init ARGS…` as PID 1, `fn` once the boot finished.
+ */
+function socketInitTest(
+  name: string,
+  units: Record<string, string>,
+  args: string[],
+  fn: (pid1: Pid1, root: string) => Promise<void>,
+): void {
+  Deno.test({
+    name,
+    ignore: skip !== undefined || noSocat !== undefined,
+    sanitizeResources: false,
+    sanitizeOps: false,
+    fn: async () => {
+      const root = makeTree(units);
+      for (const path of Object.keys(units)) {
+        const text = Deno.readTextFileSync(`${root}${path}`);
+        if (text.includes("ROOT")) {
+          Deno.writeTextFileSync(`${root}${path}`, text.replaceAll("ROOT", root));
+        }
+      }
+      const pid1 = await startPid1(root, ["init", ...args], { net: true });
+      try {
+        assert.ok(await until(() => pid1.output().includes("Startup finished")), pid1.output());
+        await fn(pid1, root);
+      } finally {
+        pid1.kill();
+        Deno.removeSync(root, { recursive: true });
+      }
+    },
+  });
+}
 
 /** The Accept=no server: answers every connection with its activation variables. */
 const SERVER = `import os, socket, select
@@ -272,222 +307,183 @@ Deno.test({
   },
 });
 
-Deno.test({
-  name:
-    "Accept=yes drops connections over MaxConnections= and MaxConnectionsPerSource= and counts them (NRefused)",
-  ignore: skip !== undefined || noSocat !== undefined,
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
-    const root = makeTree({
-      "/etc/systemd/system/one.socket": "[Socket]\nListenStream=127.0.0.1:7050\nAccept=yes\n" +
-        "MaxConnections=1\n",
-      "/etc/systemd/system/one@.service": "[Service]\nStandardInput=socket\n" +
-        "ExecStart=/bin/sh -c 'echo hi; read line; echo bye'\n",
-      // Dual stack: 127.0.0.1 arrives IPv4-mapped and counts as 127.0.0.1.
-      "/etc/systemd/system/src.socket": "[Socket]\nListenStream=7051\nAccept=yes\n" +
-        "MaxConnectionsPerSource=1\n",
-      "/etc/systemd/system/src@.service": "[Service]\nStandardInput=socket\n" +
-        "ExecStart=/bin/sh -c 'echo hi; read line; echo bye'\n",
-    });
-    const pid1 = await startPid1(root, ["init", "one.socket", "src.socket"], { net: true });
-    try {
-      assert.ok(await until(() => pid1.output().includes("Startup finished")), pid1.output());
-      // The first connection stays open (its instance waits for a line).
-      const held = pid1.sh("(sleep 3; echo done) | socat -t 5 - TCP:127.0.0.1:7050");
-      assert.ok(
-        await until(async () =>
-          /Connected: 1;/.test((await pid1.systemctl("status", "one.socket")).stdout)
-        ),
-        (await pid1.systemctl("status", "one.socket")).stdout + pid1.output(),
-      );
-      const dropped = await pid1.sh("socat -t 2 - TCP:127.0.0.1:7050 </dev/null");
-      assert.equal(dropped.stdout, "", "the second connection is closed unanswered");
-      assert.match(
-        pid1.output(),
-        /^one\.socket: Too many incoming connections \(1\), dropping connection\.$/m,
-      );
-      assert.ok(
-        await until(async () =>
-          /^ {3}Accepted: 1; Connected: 1; {3}Refused: 1$/m.test(
-            (await pid1.systemctl("status", "one.socket")).stdout,
-          )
-        ),
-        (await pid1.systemctl("status", "one.socket")).stdout,
-      );
-      assert.equal(
-        (await pid1.systemctl("show", "-p", "NAccepted,NRefused", "one.socket")).stdout,
-        "NAccepted=1\nNRefused=1\n",
-      );
-      assert.equal((await held).stdout, "hi\nbye\n");
-
-      // MaxConnectionsPerSource=1: a second connection from 127.0.0.1 is dropped, one from
-      // ::1 is served; once the first ends, 127.0.0.1 is served again.
-      const first = pid1.sh("(sleep 3; echo done) | socat -t 5 - TCP:127.0.0.1:7051");
-      assert.ok(
-        await until(async () =>
-          /Connected: 1;/.test((await pid1.systemctl("status", "src.socket")).stdout)
-        ),
-      );
-      const same = await pid1.sh("socat -t 2 - TCP:127.0.0.1:7051 </dev/null");
-      assert.equal(same.stdout, "");
-      assert.match(
-        pid1.output(),
-        /^src\.socket: Too many incoming connections \(2\) from source 127\.0\.0\.1, dropping connection\.$/m,
-      );
-      const other = await pid1.sh("echo x | socat -t 5 - TCP6:[::1]:7051");
-      assert.equal(other.stdout, "hi\nbye\n", other.stderr);
-      assert.equal((await first).stdout, "hi\nbye\n");
-      assert.ok(
-        await until(async () =>
-          /Connected: 0;/.test((await pid1.systemctl("status", "src.socket")).stdout)
-        ),
-      );
-      const again = await pid1.sh("echo y | socat -t 5 - TCP:127.0.0.1:7051");
-      assert.equal(again.stdout, "hi\nbye\n", again.stderr);
-    } finally {
-      pid1.kill();
-      Deno.removeSync(root, { recursive: true });
-    }
+socketInitTest(
+  "Accept=yes drops connections over MaxConnections= and MaxConnectionsPerSource= and counts them (NRefused)",
+  {
+    "/etc/systemd/system/one.socket": "[Socket]\nListenStream=127.0.0.1:7050\nAccept=yes\n" +
+      "MaxConnections=1\n",
+    "/etc/systemd/system/one@.service": "[Service]\nStandardInput=socket\n" +
+      "ExecStart=/bin/sh -c 'echo hi; read line; echo bye'\n",
+    // Dual stack: 127.0.0.1 arrives IPv4-mapped and counts as 127.0.0.1.
+    "/etc/systemd/system/src.socket": "[Socket]\nListenStream=7051\nAccept=yes\n" +
+      "MaxConnectionsPerSource=1\n",
+    "/etc/systemd/system/src@.service": "[Service]\nStandardInput=socket\n" +
+      "ExecStart=/bin/sh -c 'echo hi; read line; echo bye'\n",
   },
-});
+  ["one.socket", "src.socket"],
+  async (pid1) => {
+    // The first connection stays open (its instance waits for a line).
+    const held = pid1.sh("(sleep 3; echo done) | socat -t 5 - TCP:127.0.0.1:7050");
+    assert.ok(
+      await until(async () =>
+        /Connected: 1;/.test((await pid1.systemctl("status", "one.socket")).stdout)
+      ),
+      (await pid1.systemctl("status", "one.socket")).stdout + pid1.output(),
+    );
+    const dropped = await pid1.sh("socat -t 2 - TCP:127.0.0.1:7050 </dev/null");
+    assert.equal(dropped.stdout, "", "the second connection is closed unanswered");
+    assert.match(
+      pid1.output(),
+      /^one\.socket: Too many incoming connections \(1\), dropping connection\.$/m,
+    );
+    assert.ok(
+      await until(async () =>
+        /^ {3}Accepted: 1; Connected: 1; {3}Refused: 1$/m.test(
+          (await pid1.systemctl("status", "one.socket")).stdout,
+        )
+      ),
+      (await pid1.systemctl("status", "one.socket")).stdout,
+    );
+    assert.equal(
+      (await pid1.systemctl("show", "-p", "NAccepted,NRefused", "one.socket")).stdout,
+      "NAccepted=1\nNRefused=1\n",
+    );
+    assert.equal((await held).stdout, "hi\nbye\n");
 
-Deno.test({
-  name: "the init runs a socket's ExecStartPre/Post and ExecStopPre/Post; a failing one fails it",
-  ignore: skip !== undefined || noSocat !== undefined,
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
-    const root = makeTree({
-      "/etc/systemd/system/ph.socket": "[Unit]\nDescription=Phases\n[Socket]\n" +
-        "ListenStream=127.0.0.1:7060\nExecStartPre=/bin/sh -c 'echo start-pre >> ROOT/log'\n" +
-        "ExecStartPost=/bin/sh -c 'echo start-post >> ROOT/log'\n" +
-        "ExecStopPre=/bin/sh -c 'echo stop-pre >> ROOT/log'\n" +
-        "ExecStopPost=/bin/sh -c 'echo stop-post >> ROOT/log'\n",
-      "/etc/systemd/system/ph.service": "[Service]\nExecStart=/bin/sleep 60\n",
-      "/etc/systemd/system/bad.socket": "[Unit]\nDescription=Bad phases\n[Socket]\n" +
-        "ListenStream=127.0.0.1:7061\nExecStartPre=/bin/sh -c 'exit 4'\n",
-      "/etc/systemd/system/bad.service": "[Service]\nExecStart=/bin/sleep 60\n",
-    });
-    const unit = `${root}/etc/systemd/system/ph.socket`;
-    Deno.writeTextFileSync(unit, Deno.readTextFileSync(unit).replaceAll("ROOT", root));
-    const pid1 = await startPid1(root, ["init", "ph.socket", "bad.socket"], { net: true });
-    try {
-      assert.ok(await until(() => pid1.output().includes("Startup finished")), pid1.output());
-      assert.equal(Deno.readTextFileSync(`${root}/log`), "start-pre\nstart-post\n");
-      assert.match(pid1.output(), /^Listening on Phases\.$/m);
-      const out = pid1.output();
-      assert.match(
-        out,
-        /^bad\.socket: Control process exited, code=exited, status=4\/NOPERMISSION$/m,
-      );
-      assert.match(out, /^bad\.socket: Failed with result 'exit-code'\.$/m);
-      assert.match(out, /^Failed to listen on Bad phases\.$/m);
-      assert.equal((await pid1.systemctl("is-active", "bad.socket")).stdout, "failed\n");
-      const refused = await pid1.sh("socat -t 1 - TCP:127.0.0.1:7061");
-      assert.notEqual(refused.code, 0, "bad.socket never bound its port");
-      // A client's stop goes to the init, which runs the stop commands around the close.
-      assert.equal((await pid1.systemctl("stop", "ph.socket")).code, 0);
-      assert.equal(
-        Deno.readTextFileSync(`${root}/log`),
-        "start-pre\nstart-post\nstop-pre\nstop-post\n",
-      );
-      assert.equal((await pid1.systemctl("is-active", "ph.socket")).stdout, "inactive\n");
-    } finally {
-      pid1.kill();
-      Deno.removeSync(root, { recursive: true });
-    }
+    // MaxConnectionsPerSource=1: a second connection from 127.0.0.1 is dropped, one from
+    // ::1 is served; once the first ends, 127.0.0.1 is served again.
+    const first = pid1.sh("(sleep 3; echo done) | socat -t 5 - TCP:127.0.0.1:7051");
+    assert.ok(
+      await until(async () =>
+        /Connected: 1;/.test((await pid1.systemctl("status", "src.socket")).stdout)
+      ),
+    );
+    const same = await pid1.sh("socat -t 2 - TCP:127.0.0.1:7051 </dev/null");
+    assert.equal(same.stdout, "");
+    assert.match(
+      pid1.output(),
+      /^src\.socket: Too many incoming connections \(2\) from source 127\.0\.0\.1, dropping connection\.$/m,
+    );
+    const other = await pid1.sh("echo x | socat -t 5 - TCP6:[::1]:7051");
+    assert.equal(other.stdout, "hi\nbye\n", other.stderr);
+    assert.equal((await first).stdout, "hi\nbye\n");
+    assert.ok(
+      await until(async () =>
+        /Connected: 0;/.test((await pid1.systemctl("status", "src.socket")).stdout)
+      ),
+    );
+    const again = await pid1.sh("echo y | socat -t 5 - TCP:127.0.0.1:7051");
+    assert.equal(again.stdout, "hi\nbye\n", again.stderr);
   },
-});
+);
 
-Deno.test({
-  name: "a client's socket start waits while the init runs an ExecStartPre= longer than 10 s",
-  ignore: skip !== undefined || noSocat !== undefined,
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
-    const root = makeTree({
-      "/etc/systemd/system/slow.socket": "[Socket]\nListenStream=127.0.0.1:7062\n" +
-        "ExecStartPre=/bin/sleep 11\n",
-      "/etc/systemd/system/slow.service": "[Service]\nExecStart=/bin/sleep 60\n",
-    });
-    const pid1 = await startPid1(root, ["init"], { net: true });
-    try {
-      assert.ok(await until(() => pid1.output().includes("Startup finished")), pid1.output());
-      const r = await pid1.systemctl("start", "slow.socket");
-      assert.equal(r.code, 0, r.stderr + pid1.output());
-      assert.equal((await pid1.systemctl("is-active", "slow.socket")).stdout, "active\n");
-    } finally {
-      pid1.kill();
-      Deno.removeSync(root, { recursive: true });
-    }
+socketInitTest(
+  "the init runs a socket's ExecStartPre/Post and ExecStopPre/Post; a failing one fails it",
+  {
+    "/etc/systemd/system/ph.socket": "[Unit]\nDescription=Phases\n[Socket]\n" +
+      "ListenStream=127.0.0.1:7060\nExecStartPre=/bin/sh -c 'echo start-pre >> ROOT/log'\n" +
+      "ExecStartPost=/bin/sh -c 'echo start-post >> ROOT/log'\n" +
+      "ExecStopPre=/bin/sh -c 'echo stop-pre >> ROOT/log'\n" +
+      "ExecStopPost=/bin/sh -c 'echo stop-post >> ROOT/log'\n",
+    "/etc/systemd/system/ph.service": "[Service]\nExecStart=/bin/sleep 60\n",
+    "/etc/systemd/system/bad.socket": "[Unit]\nDescription=Bad phases\n[Socket]\n" +
+      "ListenStream=127.0.0.1:7061\nExecStartPre=/bin/sh -c 'exit 4'\n",
+    "/etc/systemd/system/bad.service": "[Service]\nExecStart=/bin/sleep 60\n",
   },
-});
-
-Deno.test({
-  name: "a service that hits its start limit fails its socket; the trigger limit fails a socket",
-  ignore: skip !== undefined || noSocat !== undefined,
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
-    const root = makeTree({
-      // The service fails at once and never accepts: the connection stays pending.
-      "/etc/systemd/system/spin.socket": "[Socket]\nListenStream=127.0.0.1:7070\n",
-      "/etc/systemd/system/spin.service": "[Service]\nExecStart=/bin/false\n",
-      "/etc/systemd/system/few.socket": "[Socket]\nListenStream=127.0.0.1:7071\nAccept=yes\n" +
-        "TriggerLimitIntervalSec=1min\nTriggerLimitBurst=3\n",
-      "/etc/systemd/system/few@.service": "[Service]\nStandardInput=socket\n" +
-        "ExecStart=/bin/echo hi\n",
-    });
-    const pid1 = await startPid1(root, ["init", "spin.socket", "few.socket"], { net: true });
-    try {
-      assert.ok(await until(() => pid1.output().includes("Startup finished")), pid1.output());
-      const pending = pid1.sh("socat -t 3 - TCP:127.0.0.1:7070 </dev/null");
-      assert.ok(
-        await until(() => pid1.output().includes("spin.socket: Failed with result")),
-        pid1.output(),
-      );
-      assert.match(
-        pid1.output(),
-        /^spin\.socket: Failed with result 'service-start-limit-hit'\.$/m,
-      );
-      const show = parseShow(
-        (await pid1.systemctl("show", "-p", "ActiveState,Result", "spin.socket")).stdout,
-      );
-      assert.deepEqual(show, { ActiveState: "failed", Result: "service-start-limit-hit" });
-      // No more starts once the socket failed (no loop on the pending connection).
-      const starts = () => pid1.output().split("\nStarting spin.service...").length;
-      const n = starts();
-      await new Promise((r) => setTimeout(r, 500));
-      assert.equal(starts(), n, pid1.output());
-      assert.equal(n - 1, 6, "five failed starts, then the start limit");
-      await pending;
-
-      for (let i = 0; i < 3; i++) {
-        const r = await pid1.sh("socat -t 5 - TCP:127.0.0.1:7071 </dev/null");
-        assert.equal(r.stdout, "hi\n", r.stderr);
-      }
-      const fourth = await pid1.sh("socat -t 2 - TCP:127.0.0.1:7071 </dev/null");
-      assert.equal(fourth.stdout, "");
-      assert.ok(
-        await until(() =>
-          pid1.output().includes("few.socket: Failed with result 'trigger-limit-hit'.")
-        ),
-        pid1.output(),
-      );
-      assert.match(
-        pid1.output(),
-        /^few\.socket: Trigger limit hit, refusing further activation\.$/m,
-      );
-      assert.equal((await pid1.systemctl("is-active", "few.socket")).stdout, "failed\n");
-      const closed = await pid1.sh("socat -t 1 - TCP:127.0.0.1:7071 </dev/null");
-      assert.notEqual(closed.code, 0, "the port is closed");
-    } finally {
-      pid1.kill();
-      Deno.removeSync(root, { recursive: true });
-    }
+  ["ph.socket", "bad.socket"],
+  async (pid1, root) => {
+    assert.equal(Deno.readTextFileSync(`${root}/log`), "start-pre\nstart-post\n");
+    assert.match(pid1.output(), /^Listening on Phases\.$/m);
+    const out = pid1.output();
+    assert.match(
+      out,
+      /^bad\.socket: Control process exited, code=exited, status=4\/NOPERMISSION$/m,
+    );
+    assert.match(out, /^bad\.socket: Failed with result 'exit-code'\.$/m);
+    assert.match(out, /^Failed to listen on Bad phases\.$/m);
+    assert.equal((await pid1.systemctl("is-active", "bad.socket")).stdout, "failed\n");
+    const refused = await pid1.sh("socat -t 1 - TCP:127.0.0.1:7061");
+    assert.notEqual(refused.code, 0, "bad.socket never bound its port");
+    // A client's stop goes to the init, which runs the stop commands around the close.
+    assert.equal((await pid1.systemctl("stop", "ph.socket")).code, 0);
+    assert.equal(
+      Deno.readTextFileSync(`${root}/log`),
+      "start-pre\nstart-post\nstop-pre\nstop-post\n",
+    );
+    assert.equal((await pid1.systemctl("is-active", "ph.socket")).stdout, "inactive\n");
   },
-});
+);
+
+socketInitTest(
+  "a client's socket start waits while the init runs an ExecStartPre= longer than 10 s",
+  {
+    "/etc/systemd/system/slow.socket": "[Socket]\nListenStream=127.0.0.1:7062\n" +
+      "ExecStartPre=/bin/sleep 11\n",
+    "/etc/systemd/system/slow.service": "[Service]\nExecStart=/bin/sleep 60\n",
+  },
+  [],
+  async (pid1) => {
+    const r = await pid1.systemctl("start", "slow.socket");
+    assert.equal(r.code, 0, r.stderr + pid1.output());
+    assert.equal((await pid1.systemctl("is-active", "slow.socket")).stdout, "active\n");
+  },
+);
+
+socketInitTest(
+  "a service that hits its start limit fails its socket; the trigger limit fails a socket",
+  {
+    // The service fails at once and never accepts: the connection stays pending.
+    "/etc/systemd/system/spin.socket": "[Socket]\nListenStream=127.0.0.1:7070\n",
+    "/etc/systemd/system/spin.service": "[Service]\nExecStart=/bin/false\n",
+    "/etc/systemd/system/few.socket": "[Socket]\nListenStream=127.0.0.1:7071\nAccept=yes\n" +
+      "TriggerLimitIntervalSec=1min\nTriggerLimitBurst=3\n",
+    "/etc/systemd/system/few@.service": "[Service]\nStandardInput=socket\n" +
+      "ExecStart=/bin/echo hi\n",
+  },
+  ["spin.socket", "few.socket"],
+  async (pid1) => {
+    const pending = pid1.sh("socat -t 3 - TCP:127.0.0.1:7070 </dev/null");
+    assert.ok(
+      await until(() => pid1.output().includes("spin.socket: Failed with result")),
+      pid1.output(),
+    );
+    assert.match(
+      pid1.output(),
+      /^spin\.socket: Failed with result 'service-start-limit-hit'\.$/m,
+    );
+    const show = parseShow(
+      (await pid1.systemctl("show", "-p", "ActiveState,Result", "spin.socket")).stdout,
+    );
+    assert.deepEqual(show, { ActiveState: "failed", Result: "service-start-limit-hit" });
+    // No more starts once the socket failed (no loop on the pending connection).
+    const starts = () => pid1.output().split("\nStarting spin.service...").length;
+    const n = starts();
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(starts(), n, pid1.output());
+    assert.equal(n - 1, 6, "five failed starts, then the start limit");
+    await pending;
+
+    for (let i = 0; i < 3; i++) {
+      const r = await pid1.sh("socat -t 5 - TCP:127.0.0.1:7071 </dev/null");
+      assert.equal(r.stdout, "hi\n", r.stderr);
+    }
+    const fourth = await pid1.sh("socat -t 2 - TCP:127.0.0.1:7071 </dev/null");
+    assert.equal(fourth.stdout, "");
+    assert.ok(
+      await until(() =>
+        pid1.output().includes("few.socket: Failed with result 'trigger-limit-hit'.")
+      ),
+      pid1.output(),
+    );
+    assert.match(
+      pid1.output(),
+      /^few\.socket: Trigger limit hit, refusing further activation\.$/m,
+    );
+    assert.equal((await pid1.systemctl("is-active", "few.socket")).stdout, "failed\n");
+    const closed = await pid1.sh("socat -t 1 - TCP:127.0.0.1:7071 </dev/null");
+    assert.notEqual(closed.code, 0, "the port is closed");
+  },
+);
 
 Deno.test({
   name: "a port in use fails that socket unit only, in init mode too",
