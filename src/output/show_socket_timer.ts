@@ -8,13 +8,8 @@ import type { UnitConfig } from "../unit/config.ts";
 import { formatTimespan, formatTimestamp, parseTimespan } from "../unit/timespan.ts";
 import { parseBoolean } from "../unit/values.ts";
 import { parseSignal } from "../unit/signals.ts";
-import { LIMIT_KEYS } from "../unit/model.ts";
-import {
-  LISTEN_KEYS,
-  parseListen,
-  SOCKET_EXEC_KEYS,
-  socketExecCommands,
-} from "../unit/socket_address.ts";
+import { LIMIT_KEYS, socketExecCommands } from "../unit/model.ts";
+import { LISTEN_KEYS, parseListen, SOCKET_EXEC_KEYS } from "../unit/socket_address.ts";
 import { type ExecCommand, formatExecShow } from "../unit/exec.ts";
 
 /** A property: name and printed value; `undefined` = empty. */

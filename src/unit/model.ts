@@ -12,6 +12,12 @@ import { parseBoolean, parseExitStatusList, parseMode, parseRlimit, splitWords }
 import { parseSignal } from "./signals.ts";
 import { parseEnvironmentValue } from "./environment.ts";
 import { climbsUp, directoryWordProblems } from "./schema.ts";
+import {
+  SOCKET_EXEC_KEYS,
+  socketExecConfig,
+  type SocketExecKey,
+  socketExecSlot,
+} from "./socket_address.ts";
 
 const SEC = 1_000_000;
 
@@ -437,4 +443,12 @@ export function pidFilePath(v: string | undefined): string | undefined {
   // A path that climbs out of its directory is refused (warned about at load).
   if (v === undefined || climbsUp(v)) return undefined;
   return v.startsWith("/") ? v : `/run/${v}`;
+}
+
+/** The parsed control commands of a socket unit, by phase (its [Socket] exec context). */
+export function socketExecCommands(config: UnitConfig): Record<SocketExecKey, ExecCommand[]> {
+  const exec = serviceSettings(socketExecConfig(config)).exec;
+  const out = {} as Record<SocketExecKey, ExecCommand[]>;
+  for (const key of SOCKET_EXEC_KEYS) out[key] = exec[socketExecSlot(key)];
+  return out;
 }

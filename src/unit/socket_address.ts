@@ -10,8 +10,6 @@ import type { Assignment } from "./parse.ts";
 import { parseBoolean } from "./values.ts";
 import { parseUnitName } from "./names.ts";
 import { parseTimespan } from "./timespan.ts";
-import type { ExecCommand } from "./exec.ts";
-import { type ServiceExecKey, serviceSettings } from "./model.ts";
 
 /** The socket type of a `Listen*=` line, as systemd names it in `Listen=`. */
 export type ListenType =
@@ -386,7 +384,9 @@ export const SOCKET_EXEC_KEYS = Object.keys(SOCKET_PHASES) as SocketExecKey[];
  * The service Exec slot a socket's list is presented in (socketExecConfig): a service
  * has no ExecStopPre=, so that one takes ExecStop='s.
  */
-export function socketExecSlot(key: SocketExecKey): ServiceExecKey {
+export function socketExecSlot(
+  key: SocketExecKey,
+): "ExecStartPre" | "ExecStartPost" | "ExecStop" | "ExecStopPost" {
   return key === "ExecStopPre" ? "ExecStop" : key;
 }
 
@@ -398,14 +398,6 @@ export function socketHasExec(config: UnitConfig, key?: SocketExecKey): boolean 
   return (key ? [key] : SOCKET_EXEC_KEYS).some((k) =>
     config.list("Socket", k).some((v) => v !== "")
   );
-}
-
-/** The parsed control commands of a socket unit, by phase. */
-export function socketExecCommands(config: UnitConfig): Record<SocketExecKey, ExecCommand[]> {
-  const exec = serviceSettings(socketExecConfig(config)).exec;
-  const out = {} as Record<SocketExecKey, ExecCommand[]>;
-  for (const key of SOCKET_EXEC_KEYS) out[key] = exec[socketExecSlot(key)];
-  return out;
 }
 
 /**

@@ -14,12 +14,8 @@ import { compareUnitNames, formatListUnits, type UnitRow } from "../output/units
 import { logPath, tailLines } from "../units/journal_files.ts";
 import { processInfo, unitOfPid } from "../service/processes.ts";
 import { notAUnitName, parseUnitName } from "../unit/names.ts";
-import { SERVICE_EXEC_KEYS, type ServiceExecKey } from "../unit/model.ts";
-import {
-  SOCKET_EXEC_KEYS,
-  socketExecCommands,
-  type SocketExecKey,
-} from "../unit/socket_address.ts";
+import { SERVICE_EXEC_KEYS, type ServiceExecKey, socketExecCommands } from "../unit/model.ts";
+import { SOCKET_EXEC_KEYS, type SocketExecKey } from "../unit/socket_address.ts";
 import { listenEntries } from "../output/show_socket_timer.ts";
 
 /** `status`: systemd's status blocks; exit 0 all active, 3 any inactive, 4 any unknown. */
