@@ -52,6 +52,9 @@ deno=$lib/deno
 ${fallback}[ -x "$deno" ] || deno=deno
 DENO_NO_UPDATE_CHECK=1
 export DENO_NO_UPDATE_CHECK
+# SIGUSR1 would open the runtime's inspector: ignored from the exec on (the program then
+# keeps it ignored for good; every child starts with default signal handling).
+trap '' USR1
 # As PID 1 (or the init verb) the runtime may collect garbage on request and keeps a
 # small young generation: an idle init gives its boot-time memory back. The init does
 # that itself once a burst of work is over (a last-resort collection), so V8's memory

@@ -26,6 +26,7 @@ import { globMatch, isGlob, mangleUnitName } from "../unit/names.ts";
 import { parseTimespan } from "../unit/timespan.ts";
 import { formatJson } from "../output/json.ts";
 import { versionText } from "../version.ts";
+import { dropPermissions } from "./permissions.ts";
 
 const PROG = "journalctl";
 
@@ -353,6 +354,8 @@ export async function journalctlMain(argv: string[], io: Io = defaultIo()): Prom
   }
   const a = parsed.args;
   try {
+    // It only reads: everything else goes before a file is opened, as for systemctl's queries.
+    await dropPermissions("read");
     if (a.help) {
       io.out(USAGE);
       return 0;
