@@ -67,6 +67,9 @@ export class Manager {
       scope: ctx.scope,
       env: ctx.env,
       extraVars: ctx.options.extraVars,
+      maxTimeoutUSec: ctx.options.maxTimeout !== undefined
+        ? ctx.options.maxTimeout * 1_000_000
+        : undefined,
       get managerEnv() {
         return readManagerState(stateDirHost({ root: ctx.root, scope: ctx.scope, env: ctx.env }))
           .Environment;
