@@ -307,7 +307,8 @@ Deno.test({
 });
 
 Deno.test({
-  name: "options of the Python tool: -4/-6/-c ignored with a reason, -0 accepted, --maxtimeout caps stops",
+  name:
+    "options of the Python tool: -4/-6/-c ignored with a reason, -0 accepted, --maxtimeout caps stops",
   ignore,
   fn: withRoot(async (root) => {
     Deno.writeTextFileSync(`${root}/etc/hosts`, "127.0.0.1 localhost\n::1 localhost\n");
