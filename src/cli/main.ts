@@ -12,6 +12,8 @@ import { readLocalZone } from "../units/timezone.ts";
 import { setLocalZoneSource } from "../unit/timespan.ts";
 import { versionText } from "../version.ts";
 import { dropPermissions } from "./permissions.ts";
+import { resolveExtraVars } from "./extra_vars.ts";
+import { OPTION_TABLE } from "./options.ts";
 
 const encoder = new TextEncoder();
 
@@ -98,18 +100,27 @@ export async function main(argv: string[], io: Io = stdio()): Promise<number> {
       return 1;
     }
     const env = Deno.env.toObject();
+    const root = new RootMap(options.root);
+    const warn = (text: string) => {
+      if (!options.noWarn) io.err(text.endsWith("\n") ? text : text + "\n");
+    };
     const ctx: Context = {
-      options,
-      root: new RootMap(options.root),
+      options: options.extraVars.length
+        ? { ...options, extraVars: resolveExtraVars(options.extraVars, root, warn) }
+        : options,
+      root,
       scope: options.scope,
       env,
       io,
       prog,
       now: () => Date.now() * 1000,
-      warn(text) {
-        if (!options.noWarn) io.err(text.endsWith("\n") ? text : text + "\n");
-      },
+      warn,
     };
+    for (const name of options.ignored) {
+      const long = name.slice(name.indexOf("--") + 2);
+      const why = OPTION_TABLE.find((o) => o.long === long)?.ignoredBecause;
+      warn(`Option ${name} has no effect: ${why}.`);
+    }
     const handler = await loadHandler(spec);
     // --now makes enable/disable/mask start or stop units: they need the run class.
     await dropPermissions(options.now && spec.access === "write" ? "run" : spec.access);

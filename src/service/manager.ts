@@ -67,6 +67,9 @@ export class Manager {
       scope: ctx.scope,
       env: ctx.env,
       extraVars: ctx.options.extraVars,
+      maxTimeoutUSec: ctx.options.maxTimeout !== undefined
+        ? ctx.options.maxTimeout * 1_000_000
+        : undefined,
       get managerEnv() {
         return readManagerState(stateDirHost({ root: ctx.root, scope: ctx.scope, env: ctx.env }))
           .Environment;
@@ -136,12 +139,11 @@ export class Manager {
   }
 }
 
-function isIgnored(name: string): boolean {
-  return BOOT_IGNORE.some((p) => globMatch(p, name));
-}
-
 /** The message printed when a unit cannot be acted on; undefined if it can. */
-function loadProblem(verb: string, unit: LoadedUnit): { text: string; code: number } | undefined {
+export function loadProblem(
+  verb: string,
+  unit: LoadedUnit,
+): { text: string; code: number } | undefined {
   const n = unit.requested;
   switch (unit.loadState) {
     case "loaded":
@@ -209,6 +211,7 @@ function compareNames(a: string, b: string): number {
 export function startTransaction(
   m: Manager,
   names: readonly string[],
+  opts: { ignore?: readonly string[] } = {},
 ): {
   order: LoadedUnit[];
   required: Map<string, Set<string>>;
@@ -224,6 +227,8 @@ export function startTransaction(
     named: true,
   }));
   const conflicts = new Set<string>();
+  const ignore = opts.ignore ?? BOOT_IGNORE;
+  const isIgnored = (name: string) => ignore.some((p) => globMatch(p, name));
   while (queue.length) {
     const { name, named } = queue.shift()!;
     if (!named && isIgnored(name)) continue;
