@@ -12,6 +12,8 @@ import { readLocalZone } from "../units/timezone.ts";
 import { setLocalZoneSource } from "../unit/timespan.ts";
 import { versionText } from "../version.ts";
 import { dropPermissions } from "./permissions.ts";
+import { errnoName, fallbackLine, strerror } from "../verbs/errors.ts";
+import { resolve } from "node:path";
 
 const encoder = new TextEncoder();
 
@@ -49,6 +51,22 @@ export function stdio(): Io {
     stdoutIsTty: Deno.stdout.isTerminal(),
   };
   return io;
+}
+
+/**
+ * Why `--root` cannot be used, in systemd's words (its offline verbs say this when the unit
+ * search paths cannot be set up), or undefined. Nothing is read or made under a root that
+ * is not a directory.
+ */
+function missingRoot(root: string): string | undefined {
+  let reason: string;
+  try {
+    if (Deno.statSync(root).isDirectory) return undefined;
+    reason = strerror("ENOTDIR");
+  } catch (e) {
+    reason = strerror(errnoName(e) ?? "EIO");
+  }
+  return `Failed to initialize unit search paths for root directory ${resolve(root)}: ${reason}`;
 }
 
 /** Runs the program; returns the exit code. */
@@ -110,13 +128,17 @@ export async function main(argv: string[], io: Io = stdio()): Promise<number> {
         if (!options.noWarn) io.err(text.endsWith("\n") ? text : text + "\n");
       },
     };
+    const rootProblem = options.root === undefined ? undefined : missingRoot(options.root);
+    if (rootProblem !== undefined) {
+      io.err(rootProblem + "\n");
+      return 1;
+    }
     const handler = await loadHandler(spec);
     // --now makes enable/disable/mask start or stop units: they need the run class.
     await dropPermissions(options.now && spec.access === "write" ? "run" : spec.access);
     return await handler(ctx, args);
   } catch (e) {
-    const msg = e instanceof Error ? e.message : String(e);
-    io.err((debug && e instanceof Error && e.stack ? e.stack : msg) + "\n");
+    io.err((debug && e instanceof Error && e.stack ? e.stack : fallbackLine(e)) + "\n");
     return 1;
   } finally {
     io.flush();

@@ -728,7 +728,14 @@ export const VERBS: readonly VerbSpec[] = [
     group: "System Commands",
     usage: "[UNIT...]",
     help: "Run as the init instance: boot the default target, or run the units given",
-    load: () => import("../init/init.ts"),
+    // The init runs only for a caller that may change units (src/verbs/access.ts).
+    load: async () => {
+      const [{ initVerb }, { permittedInit }] = await Promise.all([
+        import("../init/init.ts"),
+        import("../verbs/access.ts"),
+      ]);
+      return { initVerb: permittedInit(initVerb) };
+    },
     fn: "initVerb",
   },
   {

@@ -25,3 +25,18 @@ export function inDir<T>(dir: string, fn: () => T): T {
     return fn();
   }
 }
+
+/**
+ * Why a new file cannot be made in `dir` (made first when missing), or undefined when one can:
+ * a file is created there and removed again, so permissions, ACLs and read-only mounts all
+ * answer as they would for a state record.
+ */
+export function cannotWrite(dir: string): unknown {
+  try {
+    ensureDir(dir);
+    Deno.removeSync(Deno.makeTempFileSync({ dir, prefix: ".probe-" }));
+    return undefined;
+  } catch (error) {
+    return error;
+  }
+}
