@@ -507,7 +507,7 @@ export const VERBS: readonly VerbSpec[] = [
     usage: "",
     help: "Reexecute systemd manager",
     load: daemon,
-    fn: "daemonReload",
+    fn: "daemonReexec",
   },
   {
     name: "is-system-running",

@@ -84,3 +84,20 @@ export function permittedInit(
     );
   };
 }
+
+/**
+ * Runs `run` unless the caller is refused as systemd refuses a non-root caller of the system
+ * manager (`line`, exit 1). Unlike {@link whenPermitted} nothing else is asked: the verb itself
+ * writes no state, so a read-only root does not stop it.
+ */
+export async function unlessDenied(
+  ctx: Context,
+  line: string,
+  run: () => Promise<number>,
+): Promise<number> {
+  if (deniedCaller(ctx.scope) && isAccessError(cannotWrite(`${stateDirHost(ctx)}/units`))) {
+    ctx.io.err(line + "\n");
+    return 1;
+  }
+  return await run();
+}

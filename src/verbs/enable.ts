@@ -168,7 +168,13 @@ function changeOptions(ctx: Context): { runtime: boolean; force: boolean } {
 async function runNow(ctx: Context, names: string[], action: "start" | "stop"): Promise<number> {
   // Loaded lazily: enable without --now never pays for the service manager.
   const mod = await import("../service/manager.ts");
-  return action === "start" ? await mod.startUnits(ctx, names) : await mod.stopUnits(ctx, names);
+  const { jobRefusal, whenPermitted } = await import("./access.ts");
+  return await whenPermitted(
+    ctx,
+    jobRefusal(action),
+    (m) => m.expand(names),
+    () => action === "start" ? mod.startUnits(ctx, names) : mod.stopUnits(ctx, names),
+  );
 }
 
 function unitNamesOf(names: readonly string[]): string[] {

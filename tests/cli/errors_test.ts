@@ -47,6 +47,9 @@ Deno.test({
       const k = await run("kill", "web");
       assert.equal(k.stderr, "Failed to kill unit web.service: Access denied\n");
       assert.equal(k.code, 1);
+      const reload = await run("daemon-reload");
+      assert.equal(reload.stderr, "Reload daemon failed: Access denied\n");
+      assert.equal(reload.code, 1);
     }),
 });
 

@@ -78,7 +78,7 @@ const ARGS: Record<string, string[][]> = {
   "list-dependencies": [["web"]],
   "list-unit-files": [[]],
   enable: [["web"], ["--now", "web"]],
-  disable: [["vend"], ["legacy"], ["--now", "vend"]],
+  disable: [["vend"], ["legacy"], ["--now", "vend"], ["--now", "web"]],
   reenable: [["vend"]],
   preset: [["web"]],
   "preset-all": [[]],
