@@ -75,9 +75,10 @@ export function reloadOrRestart(ctx: Context, args: string[]): Promise<number> {
 
 /** `try-reload-or-restart UNIT...` (`reload-or-try-restart`, `force-reload`). */
 export function tryReloadOrRestart(ctx: Context, args: string[]): Promise<number> {
+  // systemd's words name the job type, `reload-or-try-restart`.
   return jobs(
     ctx,
-    "try-reload-or-restart",
+    "reload-or-try-restart",
     args,
     () => reloadUnits(ctx, args, "try-reload-or-restart"),
   );

@@ -232,3 +232,23 @@ Deno.test("enable into an image without target files warns only of targets nobod
     Deno.removeSync(root, { recursive: true });
   }
 });
+
+Deno.test("the reload verbs name systemd 252's job type when the unit is not found, exit 5", async () => {
+  const root = makeTree({ "etc/systemd/system/.keep": "" });
+  try {
+    // As a live systemd 252 answers (checked in a booted namespace).
+    const cases: Array<[string, string]> = [
+      ["reload", "reload"],
+      ["reload-or-restart", "reload-or-restart"],
+      ["try-reload-or-restart", "reload-or-try-restart"],
+      ["force-reload", "reload-or-try-restart"],
+    ];
+    for (const [verb, job] of cases) {
+      const r = await systemctl([`--root=${root}`, verb, "nosuch"]);
+      assert.equal(r.stderr, `Failed to ${job} nosuch.service: Unit nosuch.service not found.\n`);
+      assert.equal(r.code, 5, verb);
+    }
+  } finally {
+    Deno.removeSync(root, { recursive: true });
+  }
+});
