@@ -14,8 +14,8 @@ import { deniedCaller, isAccessError, reasonText } from "./errors.ts";
 
 /** How a verb words a refusal for each unit it was asked about. */
 export interface Refusal {
-  /** The lines for one unit; `reason` is `Access denied` or the errno's text. */
-  lines(unit: string, reason: string, denied: boolean): string[];
+  /** The lines for one unit ("" for the manager as a whole) refused for `reason`. */
+  lines(unit: string, reason: string): string[];
   /** The exit code of a polkit refusal (systemd: 4 for jobs, 1 for other calls). */
   readonly deniedCode: number;
 }
@@ -39,10 +39,10 @@ export function callRefusal(prefix: string): Refusal {
 }
 
 /**
- * Runs `run` when the caller can record unit state. Otherwise each unit `names()` gives (""
- * for a request to the manager as a whole) gets
- * the refusal and nothing else happens: `Access denied` (exit 4 for jobs) for a non-root caller
- * of the system manager, else `Failed to write state of X: <errno text> (<dir>).` (exit 1).
+ * Runs `run` when the caller can record unit state. Otherwise each unit `names()` gives ("" for
+ * a request to the manager as a whole) gets the refusal and nothing else happens: `Access
+ * denied` (exit 4 for jobs) for a non-root caller of the system manager, else `Failed to write
+ * state of X: <errno text> (<dir>).` (exit 1).
  */
 export async function whenPermitted(
   ctx: Context,
@@ -60,7 +60,7 @@ export async function whenPermitted(
   for (const unit of units) {
     const of = unit === "" ? "" : ` of ${unit}`;
     const lines = denied
-      ? refusal.lines(unit, "Access denied", true)
+      ? refusal.lines(unit, "Access denied")
       : [`Failed to write state${of}: ${reasonText(problem)} (${dir}).`];
     for (const line of lines) ctx.io.err(line + "\n");
   }

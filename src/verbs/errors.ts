@@ -40,9 +40,9 @@ const STRERROR: Readonly<Record<string, string>> = {
   ERFKILL: "Operation not possible due to RF-kill",
 };
 
-/** `strerror()` of an errno name (`EACCES` → `Permission denied`). */
+/** `strerror()` of an errno name (`EACCES` → `Permission denied`); an unknown name as it is. */
 export function strerror(errno: string): string {
-  return STRERROR[errno] ?? "Input/output error";
+  return STRERROR[errno] ?? errno;
 }
 
 /** The errno name of a file-system error (Deno's errors carry it as `code`), if it has one. */
