@@ -14,6 +14,8 @@ import { versionText } from "../version.ts";
 import { dropPermissions } from "./permissions.ts";
 import { resolveExtraVars } from "./extra_vars.ts";
 import { OPTION_TABLE } from "./options.ts";
+import { errnoName, fallbackLine, strerror } from "../verbs/errors.ts";
+import { resolve } from "node:path";
 
 const encoder = new TextEncoder();
 
@@ -51,6 +53,22 @@ export function stdio(): Io {
     stdoutIsTty: Deno.stdout.isTerminal(),
   };
   return io;
+}
+
+/**
+ * Why `--root` cannot be used, in systemd's words (its offline verbs say this when the unit
+ * search paths cannot be set up), or undefined. Nothing is read or made under a root that
+ * is not a directory.
+ */
+function missingRoot(root: string): string | undefined {
+  let reason: string;
+  try {
+    if (Deno.statSync(root).isDirectory) return undefined;
+    reason = strerror("ENOTDIR");
+  } catch (e) {
+    reason = strerror(errnoName(e) ?? "EIO");
+  }
+  return `Failed to initialize unit search paths for root directory ${resolve(root)}: ${reason}`;
 }
 
 /** Runs the program; returns the exit code. */
@@ -100,6 +118,11 @@ export async function main(argv: string[], io: Io = stdio()): Promise<number> {
       return 1;
     }
     const env = Deno.env.toObject();
+    const rootProblem = options.root === undefined ? undefined : missingRoot(options.root);
+    if (rootProblem !== undefined) {
+      io.err(rootProblem + "\n");
+      return 1;
+    }
     const root = new RootMap(options.root);
     const warn = (text: string) => {
       if (!options.noWarn) io.err(text.endsWith("\n") ? text : text + "\n");
@@ -126,8 +149,7 @@ export async function main(argv: string[], io: Io = stdio()): Promise<number> {
     await dropPermissions(options.now && spec.access === "write" ? "run" : spec.access);
     return await handler(ctx, args);
   } catch (e) {
-    const msg = e instanceof Error ? e.message : String(e);
-    io.err((debug && e instanceof Error && e.stack ? e.stack : msg) + "\n");
+    io.err((debug && e instanceof Error && e.stack ? e.stack : fallbackLine(e)) + "\n");
     return 1;
   } finally {
     io.flush();

@@ -499,7 +499,7 @@ export const VERBS: readonly VerbSpec[] = [
     usage: "",
     help: "Reexecute systemd manager",
     load: daemon,
-    fn: "daemonReload",
+    fn: "daemonReexec",
   },
   {
     name: "is-system-running",
@@ -745,7 +745,14 @@ export const VERBS: readonly VerbSpec[] = [
     group: EXTENSIONS,
     usage: "[UNIT...]",
     help: "Run as the init instance: boot the default target, or run the units given",
-    load: () => import("../init/init.ts"),
+    // The init runs only for a caller that may change units (src/verbs/access.ts).
+    load: async () => {
+      const [{ initVerb }, { permittedInit }] = await Promise.all([
+        import("../init/init.ts"),
+        import("../verbs/access.ts"),
+      ]);
+      return { initVerb: permittedInit(initVerb) };
+    },
     fn: "initVerb",
   },
   {

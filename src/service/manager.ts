@@ -150,7 +150,8 @@ export function loadProblem(
       return undefined;
     case "not-found":
       return verb === "start" || verb === "restart" || verb === "try-restart" ||
-          verb === "reload" || verb === "isolate"
+          verb === "reload" || verb === "reload-or-restart" || verb === "reload-or-try-restart" ||
+          verb === "isolate"
         ? { text: `Failed to ${verb} ${n}: Unit ${n} not found.`, code: 5 }
         : { text: `Failed to ${verb} ${n}: Unit ${n} not loaded.`, code: 5 };
     case "masked":
@@ -627,9 +628,11 @@ export async function reloadUnits(
   const m = new Manager(ctx);
   m.canary();
   let rc = 0;
+  // systemd names the job type: `Failed to reload-or-try-restart x.service: …`.
+  const jobType = mode === "try-reload-or-restart" ? "reload-or-try-restart" : mode;
   for (const name of m.expand(args)) {
     const unit = m.loader.load(name);
-    const problem = loadProblem("reload", unit);
+    const problem = loadProblem(jobType, unit);
     if (problem) {
       ctx.io.err(problem.text + "\n");
       if (rc === 0) rc = problem.code;

@@ -15,9 +15,9 @@ import {
   disableUnits,
   ENABLED_STATES,
   enableUnits,
+  errnoOf,
   getDefaultTarget,
   type InstallChange,
-  type InstallErrno,
   InstallLookup,
   type InstallResult,
   linkUnitFiles,
@@ -37,23 +37,7 @@ import {
 import { sysvScripts } from "../units/sysv.ts";
 import { parseBoolean } from "../unit/values.ts";
 import { sysvIsEnabled, sysvScriptFor, sysvToggle } from "../units/sysv_rc.ts";
-
-const STRERROR: Record<InstallErrno, string> = {
-  ENOENT: "No such file or directory",
-  EEXIST: "File exists",
-  ERFKILL: "Operation not possible due to RF-kill",
-  EADDRNOTAVAIL: "Cannot assign requested address",
-  ELOOP: "Too many levels of symbolic links",
-  EXDEV: "Invalid cross-device link",
-  EUCLEAN: "Structure needs cleaning",
-  EIDRM: "Identifier removed",
-  EBADSLT: "Invalid slot",
-  EINVAL: "Invalid argument",
-  ENOLINK: "Link has been severed",
-  EISDIR: "Is a directory",
-  ETXTBSY: "Text file busy",
-  EIO: "Input/output error",
-};
+import { reasonText, strerror } from "./errors.ts";
 
 /** The notice `enable` prints when no unit had install rules (systemd 252's text). */
 export const NO_INSTALL_INFO_NOTICE =
@@ -133,7 +117,7 @@ function errorText(c: Extract<InstallChange, { type: "error" }>, verb: string): 
     case "ENOENT":
       return `Failed to ${verb} unit, unit ${c.path} does not exist.`;
     default:
-      return `Failed to ${verb} unit, file "${c.path}": ${STRERROR[c.errno]}`;
+      return `Failed to ${verb} unit, file "${c.path}": ${strerror(c.errno)}`;
   }
 }
 
@@ -147,7 +131,7 @@ function dumpChanges(ctx: Context, r: InstallResult, verb: string): number {
     ctx.io.err(f.text + "\n");
   }
   if (r.error !== undefined) {
-    if (!logged) ctx.io.err(`Failed to ${verb}: ${STRERROR[r.error]}.\n`);
+    if (!logged) ctx.io.err(`Failed to ${verb}: ${strerror(r.error)}.\n`);
     return 1;
   }
   return 0;
@@ -184,7 +168,13 @@ function changeOptions(ctx: Context): { runtime: boolean; force: boolean } {
 async function runNow(ctx: Context, names: string[], action: "start" | "stop"): Promise<number> {
   // Loaded lazily: enable without --now never pays for the service manager.
   const mod = await import("../service/manager.ts");
-  return action === "start" ? await mod.startUnits(ctx, names) : await mod.stopUnits(ctx, names);
+  const { jobRefusal, whenPermitted } = await import("./access.ts");
+  return await whenPermitted(
+    ctx,
+    jobRefusal(action),
+    (m) => m.expand(names),
+    () => action === "start" ? mod.startUnits(ctx, names) : mod.stopUnits(ctx, names),
+  );
 }
 
 function unitNamesOf(names: readonly string[]): string[] {
@@ -239,7 +229,8 @@ function sysvCompat(
       for (const m of r.renamed) ctx.io.err(`Renamed ${m.from} → ${m.to}.\n`);
     }
     if (r.error !== undefined) {
-      ctx.io.err(`Failed to ${verb} ${name}: ${r.error}.\n`);
+      const why = r.cause === undefined ? "" : `: ${reasonText(r.cause)}`;
+      ctx.io.err(`Failed to ${verb} ${name}: ${r.error}${why}.\n`);
       return { names: left, enabled, failed: true };
     }
     if (native) left.push(name);
@@ -317,7 +308,7 @@ export function isEnabled(ctx: Context, args: string[]): Promise<number> {
   for (const name of sysv.names) {
     const r = lookupState(lp, name);
     if (typeof r === "string") {
-      ctx.io.err(`Failed to get unit file state for ${name}: ${STRERROR[r]}\n`);
+      ctx.io.err(`Failed to get unit file state for ${name}: ${strerror(r)}\n`);
       return Promise.resolve(1);
     }
     if (ENABLED_STATES.has(r.state)) enabled = true;
@@ -510,9 +501,9 @@ function setDefaultBuiltin(lp: InstallLookup, name: string): InstallResult {
     Deno.symlinkSync(target, link);
     changes.push({ type: "symlink", path: link, source: target });
     return { changes };
-  } catch {
-    changes.push({ type: "error", errno: "EIO", path: link });
-    return { changes, error: "EIO" };
+  } catch (e) {
+    changes.push({ type: "error", errno: errnoOf(e), path: link });
+    return { changes, error: errnoOf(e) };
   }
 }
 
