@@ -121,6 +121,12 @@ const ARGS: Record<string, string[][]> = {
   rescue: [[]],
   emergency: [[]],
   suspend: [[]],
+  "default-services": [[]],
+  environment: [["web"]],
+  command: [["web"]],
+  "list-start-dependencies": [["web"]],
+  listen: [["web.socket"]],
+  "reap-zombies": [[]],
 };
 
 /** The unit a verb acts on without naming it. */
