@@ -119,9 +119,13 @@ export async function makeImage(kind: ImageKind): Promise<ImageResult> {
     return { ok: true, dir: await copyRootfs(base.dir) };
   }
   const dir = await Deno.makeTempDir({ prefix: "systemctl-musl-" });
-  const r = await buildMuslRoot(dir);
-  if (!r.ok) await Deno.remove(dir, { recursive: true });
-  return r;
+  let r: ImageResult | undefined;
+  try {
+    r = await buildMuslRoot(dir);
+    return r;
+  } finally {
+    if (!r?.ok) await Deno.remove(dir, { recursive: true });
+  }
 }
 
 /** Puts this machine's static busybox at `/opt/probe/busybox` in `root` (server and client). */
