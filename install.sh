@@ -111,6 +111,15 @@ existing_ancestor() {
   echo "$d"
 }
 
+# inside_root DIR: true when DIR (or its nearest existing ancestor) resolves inside the root:
+# an image's symlinks (/usr -> /, say) must not lead install.sh to the host's files.
+inside_root() {
+  [ -n "$root" ] || return 0
+  real=$(cd "$(existing_ancestor "$1")" 2>/dev/null && pwd -P) || return 1
+  case $real in "$root" | "$root"/*) return 0 ;; esac
+  return 1
+}
+
 # check_writable WHAT DIR: dies in one line unless a directory can be created in DIR.
 check_writable() {
   [ -d "$2" ] || die "cannot install into $1: $2 is not a directory"
@@ -168,6 +177,21 @@ checksum() { cksum <"$1" | awk '{ print $1 " " $2 }'; }
 # manifest_of PREFIX: the manifest path of an install under PREFIX in the root.
 manifest_of() { echo "$root$1/lib/deno-systemctl/$MANIFEST"; }
 
+# manifest_path KIND PATH: true when an install's manifest may list PATH as KIND (file, saved,
+# dir): no . or .. components, one of the files install.sh writes, inside the root.
+manifest_path() {
+  case $2/ in /*) ;; *) return 1 ;; esac
+  case $2/ in */../* | */./* | *//*) return 1 ;; esac
+  case $1,$2 in
+  file,"$prefix/bin/systemctl" | file,"$prefix/bin/journalctl") ;;
+  saved,"$prefix/bin/systemctl" | saved,"$prefix/bin/journalctl") ;;
+  file,"$prefix/lib/deno-systemctl/"?*) ;;
+  dir,/?*) ;;
+  *) return 1 ;;
+  esac
+  inside_root "$(dirname "$root$2")"
+}
+
 uninstall() {
   if [ -z "$prefix" ]; then
     found=
@@ -183,6 +207,19 @@ uninstall() {
   manifest=$(manifest_of "$prefix")
   lib=$root$prefix/lib/deno-systemctl
   [ -f "$manifest" ] || die "no deno-systemctl install in ${root}$prefix: $manifest is missing"
+  inside_root "$lib" || die "$lib leads outside $root: not uninstalling"
+  # The manifest lies in the root, which may be an image from anywhere: it may name only what
+  # install.sh writes, inside the root.
+  while IFS= read -r line; do
+    case $line in
+    'file '*) kind=file path=/${line#* * * /} ;;
+    'saved '* | 'dir '*) kind=${line%% *} path=${line#* } ;;
+    *) continue ;;
+    esac
+    if ! manifest_path "$kind" "$path"; then
+      die "$manifest names $path, which install.sh never installs there: not uninstalling (a changed manifest?)"
+    fi
+  done <"$manifest"
   dirs=$(grep '^dir /' "$manifest" | sed 's/^dir //') || dirs=
   libfiles=0
   kept=0
@@ -213,7 +250,9 @@ uninstall() {
     path=${line#saved }
     f=$root$path
     saved=$lib/replaced/${path##*/}
-    if [ ! -e "$saved" ] && [ ! -L "$saved" ]; then
+    if ! inside_root "$lib/replaced"; then
+      echo "cannot restore $f: $lib/replaced leads outside the root"
+    elif [ ! -e "$saved" ] && [ ! -L "$saved" ]; then
       echo "cannot restore $f: its saved copy $saved is gone"
     elif [ -e "$f" ] || [ -L "$f" ]; then
       echo "kept the original $f saved in $saved: $f exists again"
@@ -341,6 +380,9 @@ check_libc() {
 
 # Writable target, checked before anything is fetched or created.
 target=$root$prefix
+for d in "$target" "$bindir" "$(dirname "$libdir")" "$libdir"; do
+  inside_root "$d" || die "cannot install into $target: $(existing_ancestor "$d") leads outside $root (a symlink?); nothing was installed"
+done
 check_writable "$target" "$(existing_ancestor "$target")"
 for d in "$bindir" "$(dirname "$libdir")" "$libdir"; do
   [ ! -d "$d" ] || check_writable "$target" "$d"

@@ -175,3 +175,61 @@ Deno.test({
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("--uninstall refuses a manifest that names paths install.sh never writes", async () => {
+  const root = await Deno.makeTempDir({ prefix: "systemctl-uninstall-evil-" });
+  const outside = await Deno.makeTempDir({ prefix: "systemctl-uninstall-outside-" });
+  try {
+    const lib = `${root}/usr/lib/deno-systemctl`;
+    await Deno.mkdir(`${lib}/replaced`, { recursive: true });
+    await Deno.writeTextFile(`${lib}/replaced/evil`, "written by an image\n");
+    await Deno.writeTextFile(`${outside}/victim`, "a host file\n");
+    const sum =
+      (await run("sh", ["-c", `cksum <"$1" | awk '{print $1" "$2}'`, "sh", `${outside}/victim`]))
+        .stdout.trim();
+    const rel = `/usr/bin/../../..${outside}`;
+    for (
+      const line of [
+        `saved ${rel}/evil`,
+        `file ${sum} ${rel}/victim`,
+        `file ${sum} ${outside}/victim`,
+        `saved /usr/bin/evil`,
+      ]
+    ) {
+      await Deno.writeTextFile(`${lib}/install-manifest`, `prefix /usr\n${line}\n`);
+      const r = await run("sh", [INSTALL, "--root", root, "--uninstall"]);
+      assert.equal(r.code, 1, `${line}: ${r.stdout}${r.stderr}`);
+      assert.match(
+        lines(r.stderr)[0],
+        /^install\.sh: .*install-manifest names .*, which install\.sh never installs there: not uninstalling \(a changed manifest\?\)$/,
+      );
+      assert.equal(r.stdout, "");
+      assert.deepEqual([...Deno.readDirSync(outside)].map((e) => e.name), ["victim"]);
+      assert.equal(await Deno.readTextFile(`${outside}/victim`), "a host file\n");
+    }
+  } finally {
+    await Deno.remove(root, { recursive: true });
+    await Deno.remove(outside, { recursive: true });
+  }
+});
+
+Deno.test("install.sh refuses an image whose /usr leads outside the root", async () => {
+  const root = await Deno.makeTempDir({ prefix: "systemctl-install-evil-" });
+  const outside = await Deno.makeTempDir({ prefix: "systemctl-install-outside-" });
+  try {
+    await Deno.mkdir(`${root}/etc`);
+    await Deno.mkdir(`${root}/bin`);
+    await Deno.copyFile(Deno.realPathSync("/bin/sh"), `${root}/bin/sh`);
+    await Deno.chmod(`${root}/bin/sh`, 0o755);
+    await Deno.symlink(outside, `${root}/usr`);
+    const r = await run("sh", [INSTALL, "--root", root, "--bundle"]);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.deepEqual(lines(r.stderr), [
+      `install.sh: cannot install into ${root}/usr: ${root}/usr leads outside ${root} (a symlink?); nothing was installed`,
+    ]);
+    assert.deepEqual([...Deno.readDirSync(outside)], []);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+    await Deno.remove(outside, { recursive: true });
+  }
+});
