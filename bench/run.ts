@@ -13,8 +13,9 @@
  * - Issue 4: the installed artifact (install.sh --bundle) against `deno run`
  *   of a hello-world script.
  * - Issue 19: the same artifact through its bundled dynamic loader against the same
- *   artifact on the system's loader (`--system-libc`), in the same run, and the bytes each
- *   install mode adds to an image beside the Python tool's script plus python3.
+ *   artifact on the system's loader (`--system-libc`), in the same run (wall time, and CPU
+ *   time in `bench/cpu.ts`), and the bytes each install mode adds to an image beside the
+ *   Python tool's script plus python3.
  * - Issue 9, safety (bench/safety.ts): PID-reuse and kill -9 trials (BENCH_SAFETY_TRIALS,
  *   100 each) in a fresh PID namespace; foreign processes killed and duplicates must be 0.
  * - Issue 8, PID 1 (bench/pid1.ts): each tool (ours: the installed artifact)
@@ -60,6 +61,7 @@ import { describeDrift, runTimerDrift } from "./timers.ts";
 import { runSocketCases } from "./sockets.ts";
 import { fuzz } from "./fuzz.ts";
 import { mb, python3Cost, treeBytes } from "./image_cost.ts";
+import { cpuPair } from "./cpu.ts";
 import { ensureRootfs } from "../tests/support/rootfs.ts";
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
@@ -486,6 +488,24 @@ async function main(): Promise<number> {
           1.05,
           "system loader",
         );
+      }
+      // CPU time too: wall time on a loaded 2-core machine is mostly the scheduler's.
+      const cpuRuns = Math.max(10, settings.runs * 3);
+      for (const [name, args] of cases) {
+        const r = await cpuPair(
+          { cmd: installed, args, env: CHILD_ENV },
+          { cmd: viaSystem, args, env: CHILD_ENV },
+          cpuRuns,
+        );
+        const med = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
+        const line = `CPU (user + system), ${name.replace("installed ", "")}: bundled loader ` +
+          `median ${med(r.a)} ms, system loader ${med(r.b)} ms; total ratio ${
+            r.ratio.toFixed(3)
+          } over ${cpuRuns} alternating runs each (target ≤ 1.05: ${
+            r.ratio <= 1.05 ? "met" : "NOT met"
+          })`;
+        log(line);
+        notes.push(line);
       }
       const withCrt = treeBytes(join(work, "image"));
       const without = treeBytes(systemImage);

@@ -69,6 +69,24 @@ ExecStart=/opt/probe/busybox httpd -f -p 127.0.0.1:8080 -h /srv/www
 [Install]
 WantedBy=multi-user.target
 `,
+  // Socket activation: libc socket/bind/listen/accept4 through the bundled libc.
+  "probe.socket": `[Unit]
+Description=Probe socket
+
+[Socket]
+ListenStream=127.0.0.1:7777
+Accept=yes
+
+[Install]
+WantedBy=sockets.target
+`,
+  "probe@.service": `[Unit]
+Description=Probe connection
+
+[Service]
+ExecStart=/opt/probe/busybox echo pong
+StandardInput=socket
+`,
   "nobody.service": `[Unit]
 Description=Probe service as nobody
 
@@ -101,7 +119,12 @@ async function prepare(kind: ImageKind): Promise<{ root: string } | { skip: stri
   }
   // The image's own systemctl, in a bare chroot (no /proc), as a Dockerfile's RUN line.
   const enable = await new Deno.Command("chroot", {
-    args: [root, "/usr/bin/systemctl", "enable", ...Object.keys(UNITS)],
+    args: [
+      root,
+      "/usr/bin/systemctl",
+      "enable",
+      ...Object.keys(UNITS).filter((u) => !u.includes("@")),
+    ],
     env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" },
     clearEnv: true,
   }).output();
@@ -160,6 +183,13 @@ async function scenario(kind: ImageKind, t: Deno.TestContext): Promise<void> {
         "http://127.0.0.1:8080/",
       ]);
       assert.equal(r.stdout, `hello from ${kind}\n`, `${show(r)}\n${why()}`);
+    });
+
+    await t.step(`${kind}: a socket unit accepts on loopback; PID 1 is named systemd`, async () => {
+      const r = await pid1.exec(["/opt/probe/busybox", "nc", "127.0.0.1", "7777"]);
+      assert.equal(r.stdout, "pong\n", `${show(r)}\n${why()}`);
+      const comm = await pid1.exec(["/bin/cat", "/proc/1/comm"]);
+      assert.equal(comm.stdout, "systemd\n");
     });
 
     await t.step(`${kind}: status, is-active and restart work from inside`, async () => {
