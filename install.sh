@@ -422,7 +422,7 @@ if [ -f "$src/mod.ts" ]; then
   libc_flag=
   [ "$system_libc" = 0 ] || libc_flag=--system-libc
   # shellcheck disable=SC2086 # libc_flag is one word or none
-  (cd / && deno run --allow-all "$src/scripts/build.ts" "$mode" --with-runtime $libc_flag \
+  (cd "$src" && deno run --allow-all "$src/scripts/build.ts" "$mode" --with-runtime $libc_flag \
     --out "$build" >/dev/null) || die "building the program failed"
 elif [ -f "$src/dist/systemctl" ]; then
   cp -a "$src/dist" "$build"
