@@ -20,7 +20,7 @@
 
 import { parseArgs } from "node:util";
 import type { Io } from "./context.ts";
-import { logDir, RootMap, type Scope } from "../units/paths.ts";
+import { logDir, pathArgumentError, RootMap, type Scope } from "../units/paths.ts";
 import { followFile, loggedUnits, logPath, readTail } from "../units/journal_files.ts";
 import { globMatch, isGlob, mangleUnitName } from "../unit/names.ts";
 import { parseTimespan } from "../unit/timespan.ts";
@@ -363,6 +363,11 @@ export async function journalctlMain(argv: string[], io: Io = defaultIo()): Prom
     if (a.version) {
       io.out(versionText());
       return 0;
+    }
+    const rootError = pathArgumentError(a.root);
+    if (rootError) {
+      io.err(rootError + "\n");
+      return 1;
     }
     const env = Deno.env.toObject();
     const root = new RootMap(a.root);

@@ -7,7 +7,7 @@
 import { parseCommandLine } from "./args.ts";
 import type { Context, Io } from "./context.ts";
 import { findVerb, loadHandler, type VerbSpec } from "./registry.ts";
-import { RootMap } from "../units/paths.ts";
+import { pathArgumentError, RootMap } from "../units/paths.ts";
 import { readLocalZone } from "../units/timezone.ts";
 import { setLocalZoneSource } from "../unit/timespan.ts";
 import { versionText } from "../version.ts";
@@ -115,6 +115,11 @@ export async function main(argv: string[], io: Io = stdio()): Promise<number> {
     }
     if (args.length > spec.max) {
       io.err("Too many arguments.\n");
+      return 1;
+    }
+    const rootError = pathArgumentError(options.root);
+    if (rootError) {
+      io.err(rootError + "\n");
       return 1;
     }
     const env = Deno.env.toObject();

@@ -6,6 +6,7 @@
  */
 
 import type { Context } from "../cli/context.ts";
+import { absoluteFromCwd } from "../units/paths.ts";
 import { globMatch, isValidUnitName, mangleUnitName } from "../unit/names.ts";
 import { BUILTIN_TARGETS } from "../unit/builtins.ts";
 import { formatTable } from "../output/table.ts";
@@ -148,11 +149,23 @@ function printPresetWarnings(ctx: Context, lp: InstallLookup): void {
   for (const w of lp.presets.warnings) ctx.io.err(w + "\n");
 }
 
+/**
+ * A unit-file path made absolute against the working directory; when that is
+ * gone (the launcher started the program from /), systemctl's words.
+ */
+function absoluteOrFail(path: string): string {
+  const abs = absoluteFromCwd(path);
+  if (abs === undefined) {
+    throw new Error(`Failed to mangle unit name or path '${path}': No such file or directory`);
+  }
+  return abs;
+}
+
 /** systemctl's mangle_names: paths made absolute, names escaped and given a suffix. */
 function mangleNames(ctx: Context, args: readonly string[], suffix = ".service"): string[] {
   return args.map((a) => {
     if (a.includes("/")) {
-      const abs = a.startsWith("/") ? a : `${Deno.cwd()}/${a}`;
+      const abs = absoluteOrFail(a);
       return abs.replace(/\/+/g, "/").replace(/\/\.(?=\/|$)/g, "").replace(/(.)\/$/, "$1");
     }
     const m = mangleUnitName(a, suffix, { allowGlobs: false });
@@ -425,7 +438,7 @@ export function unmask(ctx: Context, args: string[]): Promise<number> {
 
 /** `link PATH…`: makes unit files outside the search path available. */
 export function link(ctx: Context, args: string[]): Promise<number> {
-  const files = args.map((a) => (a.startsWith("/") ? a : `${Deno.cwd()}/${a}`));
+  const files = args.map(absoluteOrFail);
   const r = linkUnitFiles(lookup(ctx), files, changeOptions(ctx));
   return Promise.resolve(dumpChanges(ctx, r, "link"));
 }

@@ -71,10 +71,12 @@ async function cleanup(...dirs: string[]): Promise<void> {
 }
 
 Deno.test({
-  name: "install.sh --root --bundle gives launchers that run --version and list-unit-files",
+  name:
+    "install.sh --root --bundle into a directory that does not exist yet gives launchers that run",
   ignore: CANNOT_RUN !== undefined,
 }, async () => {
-  const root = await tempRoot();
+  const parent = await tempRoot();
+  const root = `${parent}/new/image`;
   const fixture = await fixtureRoot();
   try {
     const r = await install(root, "--bundle");
@@ -82,10 +84,18 @@ Deno.test({
     assert.deepEqual(lines.filter((l) => l.startsWith("installed ")).map((l) => l.split(" ")[1]), [
       `${root}/usr/lib/deno-systemctl/systemctl.js`,
       `${root}/usr/lib/deno-systemctl/deno`,
+      `${root}/usr/lib/deno-systemctl/crt/`,
       `${root}/usr/bin/systemctl`,
       `${root}/usr/bin/journalctl`,
     ]);
-    assert.equal(lines.at(-1), `deno-systemctl (bundle) is ${root}/usr/bin/systemctl`);
+    assert.match(
+      r.stdout,
+      /^installed .*\/crt\/ \(the C runtime Deno runs on: glibc 2\.\d+, 7 files\)$/m,
+    );
+    assert.equal(
+      lines.at(-1),
+      `deno-systemctl (bundle) is ${root}/usr/bin/systemctl (install.sh --uninstall --root ${root} removes it)`,
+    );
 
     const version = await sh(`${root}/usr/bin/systemctl`, ["--version"], { cwd: "/" });
     assert.equal(version.code, 0, version.stderr);
@@ -107,7 +117,7 @@ Deno.test({
     assert.match(journal, /"\$lib\/systemctl\.js" --journalctl "\$@"/);
     assert.equal((await Deno.stat(`${root}/usr/bin/journalctl`)).mode! & 0o111, 0o111);
   } finally {
-    await cleanup(root, fixture);
+    await cleanup(parent, fixture);
   }
 });
 
@@ -121,7 +131,7 @@ Deno.test({
     const before = (await Deno.stat(`${root}/usr/bin/systemctl`)).mtime;
     const r = await install(root, "--bundle");
     const lines = r.stdout.trim().split("\n");
-    assert.equal(lines.filter((l) => l.startsWith("unchanged ")).length, 4, r.stdout);
+    assert.equal(lines.filter((l) => l.startsWith("unchanged ")).length, 5, r.stdout);
     assert.equal(lines.filter((l) => l.startsWith("installed ")).length, 0, r.stdout);
     assert.deepEqual((await Deno.stat(`${root}/usr/bin/systemctl`)).mtime, before);
     const leftovers = [...Deno.readDirSync(`${root}/usr`)].map((e) => e.name).sort();
@@ -167,8 +177,25 @@ Deno.test({
     assert.deepEqual([...Deno.readDirSync(`${root}/usr`)].map((e) => e.name), ["bin"]);
 
     const forced = await install(root, "--bundle", "--force");
-    assert.match(forced.stdout, new RegExp(`^installed ${real}$`, "m"));
+    assert.match(
+      forced.stdout,
+      new RegExp(
+        `^installed ${real} \\(the one it replaced is kept in .*--uninstall puts it back\\)$`,
+        "m",
+      ),
+    );
     assert.match(await Deno.readTextFile(real), /deno-systemctl launcher/);
+
+    // --uninstall removes ours and puts the replaced one back, byte for byte.
+    const un = await sh("sh", [INSTALL, "--root", root, "--uninstall"]);
+    assert.equal(un.code, 0, un.stdout + un.stderr);
+    assert.match(
+      un.stdout,
+      new RegExp(`^restored ${real} \\(the file --force replaced at install\\)$`, "m"),
+    );
+    assert.deepEqual(await Deno.readFile(real), original);
+    assert.deepEqual([...Deno.readDirSync(`${root}/usr/bin`)].map((e) => e.name), ["systemctl"]);
+    assert.deepEqual([...Deno.readDirSync(`${root}/usr`)].map((e) => e.name), ["bin"]);
   } finally {
     await cleanup(root);
   }
@@ -225,7 +252,9 @@ Deno.test({
     assert.deepEqual(report.args, ["a", "b c"]);
     assert.deepEqual(report.granted, ["read", "write", "env", "sys", "run", "ffi", "net"]);
     assert.equal(report.write, "NotCapable");
-    assert.equal(report.exec, `${root}/usr/lib/deno-systemctl/deno`);
+    // Deno runs through the bundled loader: its executable is that loader.
+    assert.match(report.exec, /\/usr\/lib\/deno-systemctl\/crt\/ld-linux-[\w-]+\.so\.\d$/);
+    assert.ok(report.exec.startsWith(`${root}/`), report.exec);
 
     const j = await sh(`${root}/usr/bin/journalctl`, ["-u", "web"]);
     assert.deepEqual(JSON.parse(j.stdout).args, ["--journalctl", "-u", "web"]);
