@@ -150,7 +150,8 @@ ${LAUNCHER_MARK}: runs the compiled ${COMPILED_NAME}${
 ${HERE}
 lib=\${here%/*}/lib/deno-systemctl
 [ -f "$lib/${COMPILED_NAME}" ] || lib=$here
-${crtLines(options.crt)}exec ${startWords(`"$lib/${COMPILED_NAME}"`, options.crt)} ${
+${crtLines(options.crt)}trap '' USR1
+exec ${startWords(`"$lib/${COMPILED_NAME}"`, options.crt)} ${
     pre ? pre + " " : ""
   }"$@"
 `;
