@@ -151,8 +151,6 @@ ${HERE}
 lib=\${here%/*}/lib/deno-systemctl
 [ -f "$lib/${COMPILED_NAME}" ] || lib=$here
 ${crtLines(options.crt)}trap '' USR1
-exec ${startWords(`"$lib/${COMPILED_NAME}"`, options.crt)} ${
-    pre ? pre + " " : ""
-  }"$@"
+exec ${startWords(`"$lib/${COMPILED_NAME}"`, options.crt)} ${pre ? pre + " " : ""}"$@"
 `;
 }
