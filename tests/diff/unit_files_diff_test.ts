@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { buildInstallTree, TREE_NAMES } from "../fixtures/install/tree.ts";
 import { linksOf } from "../support/links.ts";
-import { builtinUnitText } from "../../src/unit/builtins.ts";
+import { withoutBuiltinWarnings } from "../support/builtin_warnings.ts";
 
 const MOD = new URL("../../mod.ts", import.meta.url).pathname;
 const decoder = new TextDecoder();
@@ -54,17 +54,6 @@ function run(cmd: string[], root: string): Outcome {
     code: out.code,
     links: linksOf(root),
   };
-}
-
-/**
- * systemd's stderr without its warning about a missing target that our program provides itself
- * (a deliberate difference: `sockets.target` exists for us even when no file ships it).
- */
-function withoutBuiltinWarnings(stderr: string): string {
-  return stderr.split("\n").filter((line) => {
-    const m = /is added as a dependency to a non-existent unit (\S+)\.$/.exec(line);
-    return !m || builtinUnitText(m[1]) === undefined;
-  }).join("\n");
 }
 
 /** Runs one command line on two copies of `src` and compares everything. */
