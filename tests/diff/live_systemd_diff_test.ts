@@ -9,14 +9,14 @@
 
 import assert from "node:assert/strict";
 import { bootSystemd, ensureSystemdRootfs, type RunResult } from "../support/live_systemd.ts";
-import { isRoot } from "../support/rootfs.ts";
+import { isRoot, rootfsSkipReason } from "../support/rootfs.ts";
 import { PERMS } from "../cli/_cli.ts";
 import { RELATIVE, relativeAgree } from "../support/relative_time.ts";
 
 const MOD = new URL("../../mod.ts", import.meta.url).pathname;
 const decoder = new TextDecoder();
 
-const SKIP = isRoot() ? undefined : "booting systemd in namespaces needs root";
+const SKIP = isRoot() ? await rootfsSkipReason() : "booting systemd in namespaces needs root";
 if (SKIP) console.log(`skipping live systemd differential tests: ${SKIP}`);
 
 const UNITS: Record<string, string> = {
