@@ -221,6 +221,7 @@ export function parseCommandLine(argv: readonly string[], prog = "systemctl"): P
     presetMode,
     lines,
     iterations,
+    baseTimes: values.get("base-time") ?? [],
     output,
     timestamp: str("timestamp"),
     dryRun: flag("dry-run"),

@@ -77,6 +77,12 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
   },
   { long: "lines", short: "n", kind: "string", arg: "INTEGER", help: "Number of journal entries" },
   { long: "iterations", kind: "string", arg: "N", help: "Elapses the calendar verb shows" },
+  {
+    long: "base-time",
+    kind: "string",
+    arg: "TIMESTAMP",
+    help: "Calculate calendar times relative to the specified time",
+  },
   { long: "output", short: "o", kind: "string", arg: "STRING", help: "Output mode (json, ...)" },
   { long: "timestamp", kind: "string", arg: "FORMAT", help: "Change format of printed timestamps" },
   { long: "dry-run", kind: "boolean", help: "Only print what would be done" },
@@ -185,6 +191,8 @@ export interface Options {
   readonly lines: number;
   /** `calendar`: how many elapses to print (systemd-analyze's --iterations). */
   readonly iterations: number;
+  /** `calendar`: every --base-time= value given, in order (parsed by the verb). */
+  readonly baseTimes: readonly string[];
   readonly output: string | undefined;
   readonly timestamp: string | undefined;
   readonly dryRun: boolean;
