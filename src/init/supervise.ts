@@ -16,11 +16,12 @@ import {
   applyNotifyMessage,
   mainProcessEnded,
   noteRestart,
+  notifyRefusalFor,
   type Supervisor,
 } from "../service/lifecycle.ts";
 import { currentBootKey, stateDirHost, storedState } from "../service/runtime.ts";
 import { childExit, onReapReleased } from "../process/spawn.ts";
-import { type NotifyListener, openNotifySocket } from "../process/notify.ts";
+import { type NotifyListener, type NotifySender, openNotifySocket } from "../process/notify.ts";
 import { type Reaped, reapZombies } from "../process/reaper.ts";
 import type { Init } from "./init.ts";
 
@@ -55,8 +56,24 @@ export class Supervision implements Supervisor {
   keepNotifySocket(unit: string, listener: NotifyListener): void {
     const old = this.#notify.get(unit);
     if (old && old !== listener) old.close(false);
+    // From now on messages are judged by the unit's record (it changes with stops,
+    // restarts and MAINPID=), not by the activation that opened the socket.
+    listener.setAuthorizer((sender) => this.#authorize(unit, sender));
     this.#notify.set(unit, listener);
     this.#listen(unit, listener);
+  }
+
+  /** NotifyAccess= on receipt; a refusal goes to the log as systemd's warning. */
+  #authorize(id: string, sender: NotifySender): boolean {
+    const init = this.#init;
+    try {
+      const refusal = notifyRefusalFor(init.m.lenv, init.loader.load(id), sender);
+      if (refusal) init.say(`${id}: ${refusal}`);
+      return refusal === undefined;
+    } catch (e) {
+      init.fault(`${id}: notify`, e);
+      return false;
+    }
   }
 
   /** Starts reacting to SIGCHLD, the backstop timer and state changes by clients. */

@@ -89,10 +89,9 @@ export interface MemberQuery {
   /** Recorded start times by PID; a PID whose start time differs is not a member. */
   startTimes?: Record<number, number>;
   /**
-   * Start times of the recorded session leaders by session id. A session whose leader
-   * lives with another start time is a reused PID's and does not count; a session
-   * without a recorded start (older state files) counts only while its leader is gone
-   * or is the verified main or control process.
+   * Start times of the recorded session leaders by session id. A session counts only
+   * while its leader lives with that start time; a session without a recorded start
+   * (older state files) only while its leader is the verified main or control process.
    */
   sessionStartTimes?: Record<number, number>;
   /** The unit's INVOCATION_ID: processes whose environment holds it are members. */
@@ -169,9 +168,12 @@ function environOf(stat: { pid: number; startTime: number }): string[] {
 }
 
 /**
- * Whether a recorded session still is the unit's. While a session has members its id
- * cannot be given to a new process, so a session whose leader is gone is still the one
- * recorded; a leader that lives must have the recorded start time.
+ * Whether a recorded session still is the unit's: only while its leader lives (a zombie
+ * holds the id too) with the recorded start time. A session whose leader is gone proves
+ * nothing: once the unit's session ended, its id was free for any process to lead a new
+ * one (a stranger's `setsid` under a reused PID), and from the id alone the two cannot be
+ * told apart. The members of such a session count only through what a stranger cannot
+ * forge: descent from a verified process, or the start of a stop that saw the leader.
  */
 function sessionIsOurs(
   sid: number,
@@ -180,8 +182,7 @@ function sessionIsOurs(
   roots: ReadonlySet<number>,
 ): boolean {
   const leader = byPid.get(sid) ?? readStat(sid);
-  if (!leader) return true;
-  if (leader.session !== sid) return false;
+  if (!leader || leader.session !== sid) return false;
   if (start === undefined) return roots.has(sid);
   return leader.startTime === start;
 }

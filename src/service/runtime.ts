@@ -145,6 +145,16 @@ function spawnedMain(st: UnitState): ProcessId | undefined {
 }
 
 /**
+ * Whether a record is a Type=forking start that was under way (ExecStart= running, or the
+ * PID file awaited) and whose processes still live.
+ */
+function forkingUnderWay(st: UnitState): boolean {
+  if (st.Type !== "forking" || st.ActiveState !== "activating" || !st.InvocationID) return false;
+  if (st.SubState !== "start" && st.SubState !== "start-post") return false;
+  return liveMembers(st).length > 0;
+}
+
+/**
  * The effective state: the record while its processes live; a running unit
  * whose main process vanished unobserved reads `failed` (exit-code), or
  * stays `active/exited` with RemainAfterExit.
@@ -170,6 +180,13 @@ export function effectiveState(st: UnitState | undefined, id: string): UnitState
         MainPIDStartTime: spawned.startTime,
         ExecMainPID: spawned.pid,
       };
+    }
+    if (forkingUnderWay(st)) {
+      // A forking start whose client died while ExecStart ran or the PID file was awaited:
+      // its daemon runs (found by the activation's INVOCATION_ID, or its session with a
+      // live leader). It is adopted as running without a known main PID (§6.2: active
+      // while members live), so start runs no second copy and stop stops this one.
+      return { ...st, ActiveState: "active", SubState: "running", MainPID: 0, ControlPID: 0 };
     }
     return recompute(st);
   }

@@ -22,8 +22,6 @@ Deno.test("notifySocketPath hashes names that make the path too long", () => {
     notifySocketPath("/run/systemctl", long),
     /^\/run\/systemctl\/notify\/[0-9a-f]{16}$/,
   );
-  const deep = `/${"d".repeat(100)}`;
-  assert.match(notifySocketPath(deep, long), /^\/tmp\/systemctl-\d+\/[0-9a-f]{16}$/);
 });
 
 Deno.test("the notify socket receives READY=1 and STATUS= from systemd-notify", async () => {
@@ -38,8 +36,8 @@ Deno.test("the notify socket receives READY=1 and STATUS= from systemd-notify", 
       stderr: "piped",
     }).output();
     const message = await listener.next(10_000);
-    assert.equal(message?.READY, "1");
-    assert.equal(message?.STATUS, "serving requests");
+    assert.equal(message?.fields.READY, "1");
+    assert.equal(message?.fields.STATUS, "serving requests");
     // systemd-notify then waits for a barrier, answered by receiving it.
     assert.deepEqual(await listener.drain(100), []);
     listener.close();
@@ -60,7 +58,7 @@ Deno.test("next() returns undefined after the timeout and drops oversized messag
     const encoder = new TextEncoder();
     await client.send(encoder.encode(`STATUS=${"x".repeat(5000)}`), target);
     await client.send(encoder.encode("WATCHDOG=1"), target);
-    assert.deepEqual(await listener.next(5000), { WATCHDOG: "1" });
+    assert.deepEqual((await listener.next(5000))?.fields, { WATCHDOG: "1" });
   } finally {
     client.close();
     listener.close();
@@ -77,7 +75,7 @@ Deno.test("opening a notify socket replaces a stale one and close() removes it",
     assert.ok((await Deno.stat(path)).isSocket);
     const messages: Record<string, string>[] = [];
     const reading = (async () => {
-      for await (const message of listener) messages.push(message);
+      for await (const message of listener) messages.push(message.fields);
     })();
     const client = Deno.listenDatagram({ transport: "unixpacket", path: `${dir}/c.sock` });
     await client.send(new TextEncoder().encode("READY=1"), { transport: "unixpacket", path });
