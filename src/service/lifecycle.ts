@@ -19,10 +19,9 @@ import { signalName } from "../unit/signals.ts";
 import { describeExit } from "../unit/values.ts";
 import { SOCKET_PHASES, type SocketExecKey, socketExecSlot } from "../unit/socket_address.ts";
 import type { UnitConfig } from "../unit/config.ts";
-import { type ExitInfo, isTrackedChild, type Spawned, spawnProcess } from "../process/spawn.ts";
+import { type ExitInfo, type Spawned, spawnProcess } from "../process/spawn.ts";
 import { signalIdentified, stopSequence } from "../process/kill.ts";
-import { descendants, isAlive, listStats, readEnviron, readStat } from "../process/procfs.ts";
-import { readPidFileIn } from "../process/safe_open.ts";
+import { descendants, isAlive, readStat } from "../process/procfs.ts";
 import {
   type NotifyAuthorizer,
   type NotifyListener,
@@ -55,7 +54,6 @@ import {
   recordedSessions,
   stampNow,
   stateDirHost,
-  type StateEnv,
   storedState,
 } from "./runtime.ts";
 import { evaluateChecks } from "./conditions.ts";
@@ -63,6 +61,7 @@ import { type ActivationFds, applyDescriptors, takeDescriptors } from "./socket_
 import { describeFailedCheck } from "./conditions.ts";
 import { lookupUser } from "../units/host_info.ts";
 import { judgeMainPid, notifyRefusal } from "./notify_access.ts";
+import { adoptedChildren, DescendantWatch, loadPidFile, once } from "./daemons.ts";
 
 /** Everything the lifecycle needs from the invocation. */
 export interface LifecycleEnv extends ExecEnvInput {
@@ -247,8 +246,10 @@ class Activation {
     cmd: ExecCommand,
     timeoutMs: number,
     extraEnv: Record<string, string> = {},
+    onSpawn?: (child: Spawned) => void,
   ): Promise<ExitInfo & { pid: number; timedOut: boolean }> {
     const child = await this.spawn(cmd, extraEnv);
+    onSpawn?.(child);
     await this.save({ ControlPID: child.pid, ControlPIDStartTime: child.startTime });
     const start = Date.now() * 1000;
     let cancelTimer: (() => void) | undefined;
@@ -330,39 +331,6 @@ function exitEnv(exit: ExitInfo | undefined, result: string): Record<string, str
   return env;
 }
 
-/**
- * Reads the service's PID file as systemd's service_load_pid_file() does: opened inside the
- * root without an unsafe symlink chain (process/safe_open.ts), and its PID judged as a new
- * main PID (notify_access.ts): one that is not the service's is taken only from a PID file
- * owned by root. `warn` gets systemd's refusal (once per distinct reason). Undefined while
- * no acceptable PID is there.
- */
-function loadPidFile(
-  se: StateEnv,
-  st: UnitState,
-  path: string,
-  extra: readonly number[] = [],
-  warn?: (reason: string) => void,
-): number | undefined {
-  const file = readPidFileIn(se.root.root, path);
-  if (file?.pid === undefined) return undefined;
-  if (file.pid === st.MainPID && alive(st.MainPID, st.MainPIDStartTime)) return file.pid;
-  const verdict = judgeMainPid(st, file.pid, { kind: "pidfile", path, file }, extra);
-  if (verdict.accept) return file.pid;
-  if (!verdict.gone) warn?.(verdict.reason);
-  return undefined;
-}
-
-/** A warner that says each distinct text once. */
-function once(say: (text: string) => void): (text: string) => void {
-  const said = new Set<string>();
-  return (text) => {
-    if (said.has(text)) return;
-    said.add(text);
-    say(text);
-  };
-}
-
 async function waitFor<T>(probe: () => T | undefined, timeoutMs: number): Promise<T | undefined> {
   const deadline = Date.now() + (timeoutMs === Infinity ? 1e12 : timeoutMs);
   let delay = 2;
@@ -373,32 +341,6 @@ async function waitFor<T>(probe: () => T | undefined, timeoutMs: number): Promis
     await new Promise((r) => setTimeout(r, delay));
     delay = Math.min(delay * 2, 50);
   }
-}
-
-/**
- * Our own direct children that we did not spawn (daemons re-parented to us). In the init
- * instance every unit's daemons are, so only those that appeared since `before` and that
- * carry this activation's invocation id (when their environment is readable) count.
- */
-function adoptedChildren(
-  exclude: Set<number>,
-  before?: ReadonlySet<number>,
-  invocationId?: string,
-): number[] {
-  const out: number[] = [];
-  const marker = invocationId ? `INVOCATION_ID=${invocationId}` : undefined;
-  for (const st of listStats()) {
-    if (exclude.has(st.pid) || before?.has(st.pid)) continue;
-    // A process this one spawned itself is another unit's (the init instance runs many).
-    if (isTrackedChild(st.pid)) continue;
-    if (st.ppid !== Deno.pid || st.state === "Z") continue;
-    if (marker) {
-      const env = readEnviron(st.pid);
-      if (env.length && !env.includes(marker)) continue;
-    }
-    out.push(st.pid);
-  }
-  return out;
 }
 
 /**
@@ -808,18 +750,30 @@ async function startMain(a: Activation, timeoutMs: number): Promise<JobOutcome> 
       // In the init instance every unit's processes are children of this one: the daemon
       // is a child that appears while ExecStart runs (not one that was there before).
       const before = new Set(adoptedChildren(new Set()));
-      const exit = await a.runControl("ExecStart", cmd, timeoutMs);
+      let watch: DescendantWatch | undefined;
+      const exit = await a.runControl("ExecStart", cmd, timeoutMs, {}, (child) => {
+        watch = new DescendantWatch(child);
+      });
+      watch?.stop();
       if (!succeeded(s, cmd, exit)) {
         return await failStart(a, resultOf(exit), exit);
       }
+      // The service's own processes beyond its record: what was seen below ExecStart=, and
+      // (a client is a subreaper, so only what it spawned can become its child) every new
+      // child of a client. In the init instance anyone's orphans come to it: not proof.
+      const ours = (): number[] => {
+        const seen = watch?.alive() ?? [];
+        if (se.supervisor) return seen;
+        const adopted = adoptedChildren(new Set([exit.pid]), before);
+        return [...seen, ...adopted, ...descendants(adopted)];
+      };
       let main: number | undefined;
       if (s.pidFile) {
         const pidFile = s.pidFile;
         const refuse = once((reason) => se.warn(`${a.unit.id}: ${reason}`));
         main = await waitFor(() => {
           const adopted = adoptedChildren(new Set([exit.pid]), before, a.st.InvocationID);
-          const ours = [...adopted, ...descendants(adopted)];
-          const pid = loadPidFile(se, a.st, pidFile, ours, refuse);
+          const pid = loadPidFile(se, a.st, pidFile, ours(), refuse);
           if (pid) return pid;
           // As systemd: no PID file and nothing of the service left: stop waiting (0).
           const gone = !adopted.length && !liveMembers(a.st).length;
