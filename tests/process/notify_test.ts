@@ -4,6 +4,7 @@ import {
   openNotifySocket,
   parseNotifyMessage,
 } from "../../src/process/notify.ts";
+import { rootTest } from "./_support.ts";
 
 Deno.test("parseNotifyMessage reads KEY=VALUE lines and skips the rest", () => {
   assert.deepEqual(parseNotifyMessage("READY=1\nSTATUS=a=b c\n\nnoise\n"), {
@@ -88,4 +89,58 @@ Deno.test("opening a notify socket replaces a stale one and close() removes it",
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+rootTest(
+  "each message carries its sender's PID and UID, and the authorizer drops what it refuses",
+  async () => {
+    const dir = await Deno.makeTempDir();
+    await Deno.chmod(dir, 0o755);
+    const seen: number[] = [];
+    // Only root's messages are taken.
+    const listener = await openNotifySocket(`${dir}/notify/n.service`, (sender) => {
+      seen.push(sender.uid);
+      return sender.uid === 0;
+    });
+    const send = (uid: number, text: string) =>
+      new Deno.Command("/usr/bin/setpriv", {
+        args: [
+          `--reuid=${uid}`,
+          `--regid=${uid}`,
+          "--clear-groups",
+          "/usr/bin/python3",
+          "-c",
+          "import os,socket,sys\n" +
+          "s=socket.socket(socket.AF_UNIX,socket.SOCK_DGRAM)\n" +
+          "s.sendto(sys.argv[1].encode(),sys.argv[2])\nprint(os.getpid())\n",
+          text,
+          listener.path,
+        ],
+        stdout: "piped",
+      }).output();
+    try {
+      const nobody = await send(65534, "STATUS=from nobody");
+      const root = await send(0, "STATUS=from root");
+      const message = await listener.next(10_000);
+      assert.deepEqual(message?.fields, { STATUS: "from root" });
+      assert.equal(message?.sender.uid, 0);
+      assert.equal(message?.sender.pid, Number(new TextDecoder().decode(root.stdout)));
+      assert.deepEqual(seen, [65534, 0]);
+      assert.equal(nobody.code, 0);
+      assert.equal(await listener.next(50), undefined);
+    } finally {
+      listener.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
+
+Deno.test("a socket path too long for an address is refused; nothing falls back to /tmp", async () => {
+  const deep = `/${"d".repeat(100)}`;
+  const path = notifySocketPath(deep, "web.service");
+  assert.match(path, /^\/d+\/notify\/[0-9a-f]{16}$/);
+  await assert.rejects(
+    openNotifySocket(path),
+    /^Error: path too long for a socket address \(\d+ bytes, at most 107\): \/d+\/notify\//,
+  );
 });
