@@ -259,7 +259,10 @@ export class Supervision implements Supervisor {
       if (st.ActiveState !== "active" && st.ActiveState !== "reloading") continue;
       if (!st.Writer || st.Writer.pid === Deno.pid) continue;
       try {
-        const listener = await openNotifySocket(st.NotifySocket);
+        const listener = await openNotifySocket(
+          st.NotifySocket,
+          (sender) => this.#authorize(st.Id, sender),
+        );
         this.keepNotifySocket(st.Id, listener);
         if (st.MainPID) this.mainProcess(st.Id, st.MainPID);
       } catch (e) {

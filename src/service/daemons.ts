@@ -86,14 +86,15 @@ export class DescendantWatch {
  * Reads the service's PID file as systemd's service_load_pid_file() does: opened inside the
  * root without an unsafe symlink chain (process/safe_open.ts), and its PID judged as a new
  * main PID (notify_access.ts): one that is not the service's is taken only from a PID file
- * owned by root. `extra` names processes known to be the service's; `warn` gets systemd's
+ * owned by root. `extra` lists processes known to be the service's (asked only when needed);
+ * `warn` gets systemd's
  * refusal. Undefined while no acceptable PID is there.
  */
 export function loadPidFile(
   se: StateEnv,
   st: UnitState,
   path: string,
-  extra: readonly number[] = [],
+  extra: () => readonly number[] = () => [],
   warn?: (reason: string) => void,
 ): number | undefined {
   const file = readPidFileIn(se.root.root, path);

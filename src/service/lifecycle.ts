@@ -495,7 +495,13 @@ async function adoptStart(se: LifecycleEnv, unit: LoadedUnit, current: UnitState
   const a = new Activation(se, unit, current);
   const patch: Partial<UnitState> = { ActiveState: "active", SubState: "running" };
   if (a.s.type === "forking" && a.s.pidFile && !current.MainPID) {
-    const pid = loadPidFile(se, current, a.s.pidFile, [], (r) => se.warn(`${unit.id}: ${r}`));
+    const pid = loadPidFile(
+      se,
+      current,
+      a.s.pidFile,
+      undefined,
+      (r) => se.warn(`${unit.id}: ${r}`),
+    );
     if (pid) {
       Object.assign(patch, {
         MainPID: pid,
@@ -767,13 +773,26 @@ async function startMain(a: Activation, timeoutMs: number): Promise<JobOutcome> 
         const adopted = adoptedChildren(new Set([exit.pid]), before);
         return [...seen, ...adopted, ...descendants(adopted)];
       };
+      const sessions = new Set(a.st.Sessions ?? []);
+      const sessionStarts = { ...a.st.SessionStartTimes };
+      const addSession = (pid: number) => {
+        const sid = readStat(pid)?.session;
+        if (!sid || sid <= 1) return;
+        sessions.add(sid);
+        // 0 when the leader is already gone: a later leader under that PID never matches.
+        sessionStarts[sid] ??= readStat(sid)?.startTime ?? 0;
+      };
+      // Written before the PID file is awaited: a client killed meanwhile leaves a record
+      // whose sessions (led by the daemons, with their start times) the next client trusts.
+      for (const pid of ours()) addSession(pid);
+      await a.save({ Sessions: [...sessions], SessionStartTimes: { ...sessionStarts } });
       let main: number | undefined;
       if (s.pidFile) {
         const pidFile = s.pidFile;
         const refuse = once((reason) => se.warn(`${a.unit.id}: ${reason}`));
         main = await waitFor(() => {
           const adopted = adoptedChildren(new Set([exit.pid]), before, a.st.InvocationID);
-          const pid = loadPidFile(se, a.st, pidFile, ours(), refuse);
+          const pid = loadPidFile(se, a.st, pidFile, ours, refuse);
           if (pid) return pid;
           // As systemd: no PID file and nothing of the service left: stop waiting (0).
           const gone = !adopted.length && !liveMembers(a.st).length;
@@ -785,15 +804,6 @@ async function startMain(a: Activation, timeoutMs: number): Promise<JobOutcome> 
       }
       const adopted = adoptedChildren(new Set([exit.pid]), before, a.st.InvocationID);
       if (main === undefined && s.guessMainPID && adopted.length === 1) main = adopted[0];
-      const sessions = new Set(a.st.Sessions ?? []);
-      const sessionStarts = { ...a.st.SessionStartTimes };
-      const addSession = (pid: number) => {
-        const sid = readStat(pid)?.session;
-        if (!sid || sid <= 1) return;
-        sessions.add(sid);
-        // 0 when the leader is already gone: a later leader under that PID never matches.
-        sessionStarts[sid] ??= readStat(sid)?.startTime ?? 0;
-      };
       for (const p of adopted) addSession(p);
       if (main !== undefined) {
         addSession(main);
@@ -1233,7 +1243,13 @@ export async function reloadService(se: LifecycleEnv, unit: LoadedUnit): Promise
     }
   }
   if (s.pidFile && s.type === "forking") {
-    const pid = loadPidFile(se, a.st, s.pidFile, [], (reason) => se.warn(`${unit.id}: ${reason}`));
+    const pid = loadPidFile(
+      se,
+      a.st,
+      s.pidFile,
+      undefined,
+      (reason) => se.warn(`${unit.id}: ${reason}`),
+    );
     if (pid && pid !== a.st.MainPID) {
       a.st = { ...a.st, MainPID: pid, MainPIDStartTime: readStat(pid)?.startTime ?? 0 };
     }

@@ -19,10 +19,9 @@ import { alive, liveMemberIds } from "./runtime.ts";
 export function belongsToService(
   st: UnitState,
   pid: number,
-  extra: readonly number[] = [],
+  extra: () => readonly number[] = () => [],
 ): boolean {
-  if (extra.includes(pid)) return true;
-  return liveMemberIds(st).some((p) => p.pid === pid);
+  return liveMemberIds(st).some((p) => p.pid === pid) || extra().includes(pid);
 }
 
 function known(pid: number | undefined, start: number | undefined): number {
@@ -82,14 +81,14 @@ export type MainPidVerdict =
 /**
  * service_is_suitable_main_pid() and what follows it: never the manager or the control
  * process, never a process that is gone; the service's own process always; any other
- * only from a privileged source. `extra` names processes the caller knows to be the
- * service's (a forking start's adopted daemons).
+ * only from a privileged source. `extra` lists processes the caller knows to be the
+ * service's (a forking start's daemons), asked for only when the record does not tell.
  */
 export function judgeMainPid(
   st: UnitState,
   pid: number,
   source: MainPidSource,
-  extra: readonly number[] = [],
+  extra: () => readonly number[] = () => [],
 ): MainPidVerdict {
   if (pid === Deno.pid || pid === 1) {
     return { accept: false, reason: `New main PID ${pid} is the manager, refusing.` };

@@ -260,6 +260,51 @@ rootTest(
   },
 );
 
+rootTest(
+  "a forking daemon with an empty environment in a session of its own is adopted too " +
+    "after the client was killed while it awaited the PID file",
+  async (root) => {
+    // As pg_ctlcluster's postmaster: no INVOCATION_ID, its own session. The client records
+    // the daemon's session (seen below ExecStart=) before it awaits the PID file.
+    const go = root.file("go-fk3"), pidFile = root.file("fk3.pid");
+    const script = root.file("fk3.sh");
+    Deno.writeTextFileSync(
+      script,
+      `#!/bin/sh\nenv -i /usr/bin/setsid /bin/sh -c 'while [ ! -e ${go} ]; do sleep 0.05; done; ` +
+        `echo $$ > ${pidFile}; exec /bin/sleep 3191' &\nsleep 0.3\nexit 0\n`,
+    );
+    Deno.chmodSync(script, 0o755);
+    root.unit(
+      "fk3.service",
+      `[Service]\nType=forking\nPIDFile=${pidFile.slice(root.path.length)}\nExecStart=${script}\n`,
+    );
+    try {
+      await killClientWhen(root, "fk3.service", () => {
+        const daemon = pidsMatching(`! -e ${go}`);
+        if (daemon.length !== 1 || pidsMatching(script).length > 0) return false;
+        try {
+          return readState(root, "fk3.service").Sessions.includes(daemon[0]);
+        } catch {
+          return false;
+        }
+      });
+      Deno.writeTextFileSync(go, "");
+      ok(
+        await eventually(() => pidsMatching("sleep 3191").length === 1, 20_000),
+        "the daemon runs",
+      );
+      const daemon = pidsMatching("sleep 3191")[0];
+      ok0(await root.run("start", "fk3.service"), "start");
+      strictEqual(pidsMatching("sleep 3191").length, 1, "start launched a second daemon");
+      strictEqual(Number((await root.show("fk3.service", "MainPID")).MainPID), daemon);
+      ok0(await root.run("stop", "fk3.service"), "stop");
+      deepStrictEqual(pidsMatching("sleep 3191"), [], "stop left the first daemon running");
+    } finally {
+      killAll("sleep 3191");
+    }
+  },
+);
+
 /** Kills, by PID, the processes a test started whose command line holds `needle`. */
 function killAll(needle: string): void {
   for (const pid of pidsMatching(needle)) {
