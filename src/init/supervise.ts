@@ -38,6 +38,8 @@ export class Supervision implements Supervisor {
   readonly #mains = new Map<number, string>();
   readonly #notify = new Map<string, NotifyListener>();
   readonly #restarts = new Map<string, ReturnType<typeof setTimeout>>();
+  /** Notify refusals already logged. */
+  readonly #refused = new Set<string>();
   #reapQueued = false;
   /** Main-process ends being recorded right now. */
   #handling = 0;
@@ -68,7 +70,13 @@ export class Supervision implements Supervisor {
     const init = this.#init;
     try {
       const refusal = notifyRefusalFor(init.m.lenv, init.loader.load(id), sender);
-      if (refusal) init.say(`${id}: ${refusal}`);
+      if (refusal) {
+        // Each refusal is logged once (a sender could flood the socket); the set is bounded.
+        const line = `${id}: ${refusal}`;
+        if (this.#refused.size > 1000) this.#refused.clear();
+        if (!this.#refused.has(line)) init.say(line);
+        this.#refused.add(line);
+      }
       return refusal === undefined;
     } catch (e) {
       init.fault(`${id}: notify`, e);

@@ -243,6 +243,54 @@ function membersIn(snap: Snapshot, query: MemberQuery): ProcessId[] {
   });
 }
 
+/**
+ * Whether one live process is a member of the unit as {@link unitMemberIds} would find it,
+ * told by walking up from it (a few /proc reads, not a scan of the whole table, which a
+ * flood of notify messages must not be able to cause): it or an ancestor is a verified main
+ * or control process, belongs to a session that is the unit's, or carries the unit's
+ * INVOCATION_ID. This process and PID 1 are never members, nor is anything only below them.
+ */
+export function isUnitMember(query: MemberQuery, pid: number): boolean {
+  const live = (p: number) => {
+    const st = readStat(p);
+    return st && st.state !== "Z" && st.state !== "X" ? st : undefined;
+  };
+  const roots = new Set<number>();
+  for (const p of [query.mainPid, query.controlPid]) {
+    if (p === undefined || p <= 0) continue;
+    const st = live(p);
+    const expected = query.startTimes?.[p];
+    if (st && (expected === undefined || st.startTime === expected)) roots.add(p);
+  }
+  const recorded = new Map<number, number | undefined>();
+  for (const sid of [query.sessionId ?? 0, ...(query.sessionIds ?? [])]) {
+    if (sid > 1) recorded.set(sid, query.sessionStartTimes?.[sid]);
+  }
+  for (const root of roots) {
+    const st = readStat(root);
+    if (st?.session === root) recorded.set(root, st.startTime);
+  }
+  const verdicts = new Map<number, boolean>();
+  const sessionOurs = (sid: number) => {
+    if (!recorded.has(sid)) return false;
+    let ours = verdicts.get(sid);
+    if (ours === undefined) {
+      ours = sessionIsOurs(sid, recorded.get(sid), new Map(), roots);
+      verdicts.set(sid, ours);
+    }
+    return ours;
+  };
+  const marker = query.invocationId ? `INVOCATION_ID=${query.invocationId}` : undefined;
+  const seen = new Set<number>();
+  for (let st = live(pid); st && st.pid > 1 && st.pid !== Deno.pid; st = live(st.ppid)) {
+    if (seen.has(st.pid)) return false;
+    seen.add(st.pid);
+    if (roots.has(st.pid) || sessionOurs(st.session)) return true;
+    if (marker && st.pid !== 2 && st.ppid !== 2 && environOf(st).includes(marker)) return true;
+  }
+  return false;
+}
+
 /** The PIDs of {@link unitMemberIds}. */
 export function unitMembers(query: MemberQuery, maxAgeMs = 0): number[] {
   return unitMemberIds(query, maxAgeMs).map((m) => m.pid);

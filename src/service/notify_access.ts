@@ -13,7 +13,7 @@ import type { UnitState } from "../state/store.ts";
 import type { NotifySender } from "../process/notify.ts";
 import type { PidFileContent } from "../process/safe_open.ts";
 import { isAlive } from "../process/procfs.ts";
-import { alive, liveMemberIds } from "./runtime.ts";
+import { alive, isLiveMember } from "./runtime.ts";
 
 /** Whether `pid` is one of the service's processes now (proved as for a signal, §12). */
 export function belongsToService(
@@ -21,7 +21,7 @@ export function belongsToService(
   pid: number,
   extra: () => readonly number[] = () => [],
 ): boolean {
-  return liveMemberIds(st).some((p) => p.pid === pid) || extra().includes(pid);
+  return isLiveMember(st, pid) || extra().includes(pid);
 }
 
 function known(pid: number | undefined, start: number | undefined): number {

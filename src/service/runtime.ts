@@ -11,7 +11,7 @@ import { makeBootKey } from "../state/boot.ts";
 import { readProcText } from "../process/procread.ts";
 import { isAlive, readStat } from "../process/procfs.ts";
 import { monotonicMicros } from "../process/timer.ts";
-import { type ProcessId, unitMemberIds, unitMembers } from "../process/kill.ts";
+import { isUnitMember, type ProcessId, unitMemberIds, unitMembers } from "../process/kill.ts";
 import { NEVER_RAN, type RuntimeView, type Stamp } from "../output/show.ts";
 import type { ServiceExecKey } from "../unit/model.ts";
 
@@ -118,6 +118,15 @@ export function liveMembers(st: UnitState): number[] {
     ...recordedSessions(st),
     invocationId: st.InvocationID,
   });
+}
+
+/** Whether one process is among {@link liveMembers} (told without a scan of /proc). */
+export function isLiveMember(st: UnitState, pid: number): boolean {
+  return isUnitMember({
+    ...recordedProcesses(st),
+    ...recordedSessions(st),
+    invocationId: st.InvocationID,
+  }, pid);
 }
 
 /** Like {@link liveMembers}, with the start times that identify each process. */

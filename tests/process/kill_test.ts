@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { signalProcess, stopSequence, unitMembers, waitGone } from "../../src/process/kill.ts";
+import {
+  isUnitMember,
+  signalProcess,
+  stopSequence,
+  unitMembers,
+  waitGone,
+} from "../../src/process/kill.ts";
 import { listStats, readStat } from "../../src/process/procfs.ts";
 import { type Spawned, spawnProcess } from "../../src/process/spawn.ts";
 import { eventually, specFor } from "./_support.ts";
@@ -219,5 +225,37 @@ Deno.test("a recorded session whose leader is gone is not the unit's by its id a
     assert.deepEqual(unitMembers({ sessionId: child.pid }), []);
   } finally {
     cleanup([sleeper.pid]);
+  }
+});
+
+Deno.test("isUnitMember tells one process's membership as unitMembers finds it", async () => {
+  const invocationId = "fedcba9876543210fedcba9876543210";
+  const child = await spawnProcess(
+    specFor(["/bin/sh", "-c", "sleep 30 & (setsid sleep 31 &) ; env -i sleep 32 & wait"], {
+      env: { PATH: "/usr/bin:/bin", INVOCATION_ID: invocationId },
+    }),
+  );
+  assert.deepEqual(await child.execResult(), { ok: true });
+  const stranger = await startShell("sleep 33");
+  const query = {
+    mainPid: child.pid,
+    startTimes: { [child.pid]: child.startTime },
+    invocationId,
+  };
+  let members: number[] = [];
+  assert.ok(await eventually(() => (members = unitMembers(query)).length >= 4));
+  try {
+    // The shell, its sleeps, the setsid'd one (INVOCATION_ID) and the one with no
+    // environment (a child of the shell).
+    for (const pid of members) assert.equal(isUnitMember(query, pid), true, `${pid}`);
+    for (const pid of [stranger.pid, Deno.pid, 1]) assert.equal(isUnitMember(query, pid), false);
+    assert.equal(
+      isUnitMember({ ...query, invocationId: undefined, mainPid: 0 }, members[1]),
+      false,
+    );
+  } finally {
+    cleanup([...members, stranger.pid]);
+    await child.status();
+    await stranger.status();
   }
 });
