@@ -16,8 +16,10 @@
  *   artifact on the system's loader (`--system-libc`), in the same run (wall time, and CPU
  *   time in `bench/cpu.ts`), and the bytes each install mode adds to an image beside the
  *   Python tool's script plus python3.
- * - Issue 9, safety (bench/safety.ts): PID-reuse and kill -9 trials (BENCH_SAFETY_TRIALS,
- *   100 each) in a fresh PID namespace; foreign processes killed and duplicates must be 0.
+ * - Issues 9 and 18, safety (bench/safety.ts): PID-reuse and kill -9 trials (BENCH_SAFETY_TRIALS,
+ *   100 each), reused session ids, MAINPID= and PIDFile= naming a root process, kill -9 during
+ *   a forking start (BENCH_SAFETY_TRIALS_18, 50 each) in a fresh PID namespace
+ *   (BENCH_SAFETY_KINDS picks kinds); strangers signalled and duplicates must be 0.
  * - Issue 8, PID 1 (bench/pid1.ts): each tool (ours: the installed artifact)
  *   as PID 1 of a fresh namespace
  *   with 20 and 200 enabled Type=simple services: boot until all are active,
@@ -53,7 +55,13 @@ import { killLeftovers } from "./procs.ts";
 import { ensureReference } from "./ref.ts";
 import { copyRealRoot, generateRoot, type Root, sleeperRoot } from "./roots.ts";
 import { runServiceCases, type ServiceConfig, type ServiceResults, STEPS } from "./service.ts";
-import type { SafetyResults } from "./safety.ts";
+import {
+  runSafetyInNamespace,
+  SAFETY_KINDS,
+  type SafetyKind,
+  type SafetyResults,
+  safetySkipReason,
+} from "./safety.ts";
 import { type CaseRow, renderMarkdown, renderTable, type ScaleRow } from "./report.ts";
 import { type Pid1Results, runPid1Cases } from "./pid1.ts";
 import { runClientCases } from "./clients.ts";
@@ -249,36 +257,73 @@ async function serviceCases(cfg: ServiceConfig, work: string): Promise<ServiceRe
   return await runServiceCases(cfg, "host (no PID namespace)");
 }
 
-/** Issue 9: the safety trials, in a fresh PID namespace (they write ns_last_pid). */
-async function safetyTrials(work: string, trials: number): Promise<SafetyResults | undefined> {
-  if (!(await pidNamespaceWorks()) || !exists("/usr/bin/python3") || Deno.uid() !== 0) {
-    return undefined;
+/** One line per kind of safety trial that ran. */
+function safetyLines(res: SafetyResults): string[] {
+  const lines: string[] = [];
+  const r = res.pidReuse, k = res.kill9;
+  if (r) {
+    lines.push(
+      `safety, PID reuse: ${r.trials} trials (${r.reused} with the PID reused by a ` +
+        `stranger): ${r.foreignKilled} foreign processes killed`,
+    );
   }
-  const outPath = join(work, "safety-out.json");
-  const status = await new Deno.Command("unshare", {
-    args: [
-      "--pid",
-      "--fork",
-      "--mount-proc",
-      "--kill-child",
-      "/usr/bin/python3",
-      "-c",
-      REAPER,
-      DENO,
-      "run",
-      "--allow-all",
-      join(BENCH, "safety.ts"),
-      outPath,
-      String(trials),
-    ],
-    env: CHILD_ENV,
-    stdout: "inherit",
-    stderr: "inherit",
-  }).output();
-  if (status.code !== 0 || !exists(outPath)) {
-    throw new Error(`the safety trials in a PID namespace exited ${status.code}`);
+  if (k) {
+    lines.push(
+      `safety, kill -9 of the client: ${k.trials} trials: ${k.duplicates} duplicates, ` +
+        `${k.leftovers} left after stop (${k.adopted} running services adopted)`,
+    );
   }
-  return JSON.parse(Deno.readTextFileSync(outPath));
+  const s = res.sessionReuse, n = res.notifyMainPid, p = res.pidFile, f = res.forkingKill9;
+  if (s) {
+    lines.push(
+      `safety, reused session id (issue 18.2): ${s.trials} trials (${s.staged} with the ` +
+        `stranger leading the session): ${s.strangersSignalled} strangers signalled`,
+    );
+  }
+  if (n) {
+    lines.push(
+      `safety, MAINPID= naming a root process (issue 18.3): ${n.trials} trials (${n.staged} ` +
+        `sent): ${n.strangersSignalled} strangers signalled`,
+    );
+  }
+  if (p) {
+    lines.push(
+      `safety, PIDFile= of a nobody service naming a root process (issue 18.4): ${p.trials} ` +
+        `trials: ${p.strangersSignalled} strangers signalled`,
+    );
+  }
+  if (f) {
+    lines.push(
+      `safety, kill -9 of the client during a Type=forking start (issue 18.8): ${f.trials} ` +
+        `trials: ${f.duplicates} duplicates, ${f.leftovers} left after stop ` +
+        `(${f.adopted} running daemons adopted)`,
+    );
+  }
+  return lines;
+}
+
+function safetyFailed(res: SafetyResults): boolean {
+  const strangers = [res.sessionReuse, res.notifyMainPid, res.pidFile]
+    .some((c) => (c?.strangersSignalled ?? 0) > 0);
+  const kills = [res.kill9, res.forkingKill9].some((c) =>
+    (c?.duplicates ?? 0) + (c?.leftovers ?? 0) > 0
+  );
+  return strangers || kills || (res.pidReuse?.foreignKilled ?? 0) > 0;
+}
+
+/**
+ * Issues 9 and 18: the safety trials, in a fresh PID namespace (they write ns_last_pid).
+ * BENCH_SAFETY_KINDS (comma list, default all) picks the kinds of bench/safety.ts.
+ */
+async function safetyTrials(trials: number, trials18: number): Promise<SafetyResults | undefined> {
+  if (await safetySkipReason()) return undefined;
+  const kinds = Deno.env.get("BENCH_SAFETY_KINDS")?.split(",").filter((k) => k) as
+    | SafetyKind[]
+    | undefined;
+  for (const k of kinds ?? []) {
+    if (!SAFETY_KINDS.includes(k)) throw new Error(`BENCH_SAFETY_KINDS: unknown kind ${k}`);
+  }
+  return await runSafetyInNamespace(trials, kinds ?? SAFETY_KINDS, trials18);
 }
 
 /** `install.sh --root DIR --bundle [EXTRA]`; returns the installed `systemctl`. */
@@ -419,22 +464,17 @@ async function main(): Promise<number> {
     }
 
     if (!skip.has("safety")) {
-      log("issue 9: safety trials");
+      log("issues 9 and 18: safety trials");
       const trials = Number(Deno.env.get("BENCH_SAFETY_TRIALS") ?? 100);
-      const res = await safetyTrials(work, trials);
+      const trials18 = Number(Deno.env.get("BENCH_SAFETY_TRIALS_18") ?? 50);
+      const res = await safetyTrials(trials, trials18);
       if (!res) {
         notes.push("safety trials skipped: they need root, unshare and python3");
       } else {
-        const r = res.pidReuse, k = res.kill9;
-        const lines = [
-          `safety, PID reuse: ${r.trials} trials (${r.reused} with the PID reused by a ` +
-          `stranger): ${r.foreignKilled} foreign processes killed`,
-          `safety, kill -9 of the client: ${k.trials} trials: ${k.duplicates} duplicates, ` +
-          `${k.leftovers} left after stop (${k.adopted} running services adopted) [${res.seconds} s]`,
-        ];
+        const lines = safetyLines(res);
         for (const line of lines) log(line);
-        notes.push(...lines);
-        if (r.foreignKilled || k.duplicates || k.leftovers) safetyFailures++;
+        notes.push(...lines, `safety trials: ${res.seconds} s`);
+        if (safetyFailed(res)) safetyFailures++;
       }
     }
 

@@ -16,11 +16,12 @@ import {
   applyNotifyMessage,
   mainProcessEnded,
   noteRestart,
+  notifyRefusalFor,
   type Supervisor,
 } from "../service/lifecycle.ts";
 import { currentBootKey, stateDirHost, storedState } from "../service/runtime.ts";
 import { childExit, onReapReleased } from "../process/spawn.ts";
-import { type NotifyListener, openNotifySocket } from "../process/notify.ts";
+import { type NotifyListener, type NotifySender, openNotifySocket } from "../process/notify.ts";
 import { type Reaped, reapZombies } from "../process/reaper.ts";
 import type { Init } from "./init.ts";
 
@@ -37,6 +38,8 @@ export class Supervision implements Supervisor {
   readonly #mains = new Map<number, string>();
   readonly #notify = new Map<string, NotifyListener>();
   readonly #restarts = new Map<string, ReturnType<typeof setTimeout>>();
+  /** Notify refusals already logged. */
+  readonly #refused = new Set<string>();
   #reapQueued = false;
   /** Main-process ends being recorded right now. */
   #handling = 0;
@@ -55,8 +58,30 @@ export class Supervision implements Supervisor {
   keepNotifySocket(unit: string, listener: NotifyListener): void {
     const old = this.#notify.get(unit);
     if (old && old !== listener) old.close(false);
+    // From now on messages are judged by the unit's record (it changes with stops,
+    // restarts and MAINPID=), not by the activation that opened the socket.
+    listener.setAuthorizer((sender) => this.#authorize(unit, sender));
     this.#notify.set(unit, listener);
     this.#listen(unit, listener);
+  }
+
+  /** NotifyAccess= on receipt; a refusal goes to the log as systemd's warning. */
+  #authorize(id: string, sender: NotifySender): boolean {
+    const init = this.#init;
+    try {
+      const refusal = notifyRefusalFor(init.m.lenv, init.loader.load(id), sender);
+      if (refusal) {
+        // Each refusal is logged once (a sender could flood the socket); the set is bounded.
+        const line = `${id}: ${refusal}`;
+        if (this.#refused.size > 1000) this.#refused.clear();
+        if (!this.#refused.has(line)) init.say(line);
+        this.#refused.add(line);
+      }
+      return refusal === undefined;
+    } catch (e) {
+      init.fault(`${id}: notify`, e);
+      return false;
+    }
   }
 
   /** Starts reacting to SIGCHLD, the backstop timer and state changes by clients. */
@@ -242,7 +267,10 @@ export class Supervision implements Supervisor {
       if (st.ActiveState !== "active" && st.ActiveState !== "reloading") continue;
       if (!st.Writer || st.Writer.pid === Deno.pid) continue;
       try {
-        const listener = await openNotifySocket(st.NotifySocket);
+        const listener = await openNotifySocket(
+          st.NotifySocket,
+          (sender) => this.#authorize(st.Id, sender),
+        );
         this.keepNotifySocket(st.Id, listener);
         if (st.MainPID) this.mainProcess(st.Id, st.MainPID);
       } catch (e) {

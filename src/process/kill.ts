@@ -89,10 +89,9 @@ export interface MemberQuery {
   /** Recorded start times by PID; a PID whose start time differs is not a member. */
   startTimes?: Record<number, number>;
   /**
-   * Start times of the recorded session leaders by session id. A session whose leader
-   * lives with another start time is a reused PID's and does not count; a session
-   * without a recorded start (older state files) counts only while its leader is gone
-   * or is the verified main or control process.
+   * Start times of the recorded session leaders by session id. A session counts only
+   * while its leader lives with that start time; a session without a recorded start
+   * (older state files) only while its leader is the verified main or control process.
    */
   sessionStartTimes?: Record<number, number>;
   /** The unit's INVOCATION_ID: processes whose environment holds it are members. */
@@ -169,9 +168,12 @@ function environOf(stat: { pid: number; startTime: number }): string[] {
 }
 
 /**
- * Whether a recorded session still is the unit's. While a session has members its id
- * cannot be given to a new process, so a session whose leader is gone is still the one
- * recorded; a leader that lives must have the recorded start time.
+ * Whether a recorded session still is the unit's: only while its leader lives (a zombie
+ * holds the id too) with the recorded start time. A session whose leader is gone proves
+ * nothing: once the unit's session ended, its id was free for any process to lead a new
+ * one (a stranger's `setsid` under a reused PID), and from the id alone the two cannot be
+ * told apart. The members of such a session count only through what a stranger cannot
+ * forge: descent from a verified process, or the start of a stop that saw the leader.
  */
 function sessionIsOurs(
   sid: number,
@@ -180,8 +182,7 @@ function sessionIsOurs(
   roots: ReadonlySet<number>,
 ): boolean {
   const leader = byPid.get(sid) ?? readStat(sid);
-  if (!leader) return true;
-  if (leader.session !== sid) return false;
+  if (!leader || leader.session !== sid) return false;
   if (start === undefined) return roots.has(sid);
   return leader.startTime === start;
 }
@@ -240,6 +241,54 @@ function membersIn(snap: Snapshot, query: MemberQuery): ProcessId[] {
     const stat = byPid.get(pid);
     return stat ? [{ pid, startTime: stat.startTime }] : [];
   });
+}
+
+/**
+ * Whether one live process is a member of the unit as {@link unitMemberIds} would find it,
+ * told by walking up from it (a few /proc reads, not a scan of the whole table, which a
+ * flood of notify messages must not be able to cause): it or an ancestor is a verified main
+ * or control process, belongs to a session that is the unit's, or carries the unit's
+ * INVOCATION_ID. This process and PID 1 are never members, nor is anything only below them.
+ */
+export function isUnitMember(query: MemberQuery, pid: number): boolean {
+  const live = (p: number) => {
+    const st = readStat(p);
+    return st && st.state !== "Z" && st.state !== "X" ? st : undefined;
+  };
+  const roots = new Set<number>();
+  for (const p of [query.mainPid, query.controlPid]) {
+    if (p === undefined || p <= 0) continue;
+    const st = live(p);
+    const expected = query.startTimes?.[p];
+    if (st && (expected === undefined || st.startTime === expected)) roots.add(p);
+  }
+  const recorded = new Map<number, number | undefined>();
+  for (const sid of [query.sessionId ?? 0, ...(query.sessionIds ?? [])]) {
+    if (sid > 1) recorded.set(sid, query.sessionStartTimes?.[sid]);
+  }
+  for (const root of roots) {
+    const st = readStat(root);
+    if (st?.session === root) recorded.set(root, st.startTime);
+  }
+  const verdicts = new Map<number, boolean>();
+  const sessionOurs = (sid: number) => {
+    if (!recorded.has(sid)) return false;
+    let ours = verdicts.get(sid);
+    if (ours === undefined) {
+      ours = sessionIsOurs(sid, recorded.get(sid), new Map(), roots);
+      verdicts.set(sid, ours);
+    }
+    return ours;
+  };
+  const marker = query.invocationId ? `INVOCATION_ID=${query.invocationId}` : undefined;
+  const seen = new Set<number>();
+  for (let st = live(pid); st && st.pid > 1 && st.pid !== Deno.pid; st = live(st.ppid)) {
+    if (seen.has(st.pid)) return false;
+    seen.add(st.pid);
+    if (roots.has(st.pid) || sessionOurs(st.session)) return true;
+    if (marker && st.pid !== 2 && st.ppid !== 2 && environOf(st).includes(marker)) return true;
+  }
+  return false;
 }
 
 /** The PIDs of {@link unitMemberIds}. */

@@ -26,6 +26,12 @@ const SYMBOLS = {
   chdir: { parameters: ["buffer"], result: "i32" },
   chroot: { parameters: ["buffer"], result: "i32" },
   open: { parameters: ["buffer", "i32", "u32"], result: "i32" },
+  openat: { parameters: ["i32", "buffer", "i32", "u32"], result: "i32" },
+  unlinkat: { parameters: ["i32", "buffer", "i32"], result: "i32" },
+  fchmodat: { parameters: ["i32", "buffer", "u32", "i32"], result: "i32" },
+  readlinkat: { parameters: ["i32", "buffer", "buffer", "usize"], result: "isize" },
+  statx: { parameters: ["i32", "buffer", "i32", "u32", "buffer"], result: "i32" },
+  recvmsg: { parameters: ["i32", "buffer", "i32"], result: "isize" },
   close: { parameters: ["i32"], result: "i32" },
   dup2: { parameters: ["i32", "i32"], result: "i32" },
   fcntl: { parameters: ["i32", "i32", "i32"], result: "i32" },
@@ -146,11 +152,18 @@ export const Errno = {
   ECHILD: 10,
   EAGAIN: 11,
   EACCES: 13,
+  EEXIST: 17,
+  ENOTDIR: 20,
+  EISDIR: 21,
   EINVAL: 22,
   ENOSYS: 38,
+  ELOOP: 40,
+  ENOLINK: 67,
 } as const;
 
-/** Open flags (x86_64 and aarch64 Linux values). */
+const ARM = Deno.build.arch === "aarch64";
+
+/** Open flags (x86_64 and aarch64 Linux values; DIRECTORY and NOFOLLOW differ between them). */
 export const O = {
   RDONLY: 0,
   WRONLY: 1,
@@ -160,7 +173,17 @@ export const O = {
   TRUNC: 0o1000,
   APPEND: 0o2000,
   NONBLOCK: 0o4000,
+  DIRECTORY: ARM ? 0o40000 : 0o200000,
+  NOFOLLOW: ARM ? 0o100000 : 0o400000,
   CLOEXEC: 0o2000000,
+  PATH: 0o10000000,
+} as const;
+
+/** `*at()` flags. */
+export const AT = {
+  FDCWD: -100,
+  SYMLINK_NOFOLLOW: 0x100,
+  EMPTY_PATH: 0x1000,
 } as const;
 
 /** `fcntl` commands. */

@@ -22,8 +22,10 @@ export const PERMISSION_FLAGS: readonly string[] = [
   "--allow-sys", // hostname, uid/gid, os release (specifiers, status)
   "--allow-run", // re-invoking this program as the exec helper
   "--allow-ffi", // libc: posix_spawn, execve, credentials, limits, waitpid by pid, /proc reads
-  "--allow-net", // Unix sockets: NOTIFY_SOCKET (Deno checks unix:/path as net)
-  "--unstable-net", // Deno.listenDatagram({ transport: "unixpacket" }) for sd_notify
+  // The notify socket is made through libc now (SO_PASSCRED); these two are kept until
+  // nothing else needs Deno's net API or its unix datagram sockets.
+  "--allow-net", // Unix sockets through Deno (Deno checks unix:/path as net)
+  "--unstable-net", // Deno.listenDatagram({ transport: "unixpacket" })
   "--no-prompt", // a revoked permission throws NotCapable instead of asking on a TTY
 ];
 

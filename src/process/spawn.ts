@@ -213,7 +213,13 @@ function launchHelper(spec: SpawnSpec, request: HelperRequest): Launch {
   // The request goes on the descriptor right after the report pipe's.
   const requestFd = request.reportFd + 1;
   const argv = cstrArray([self.cmd, ...self.args, "--exec-helper", String(requestFd)]);
-  const envp = cstrArray(helperEnvironment());
+  // The unit's INVOCATION_ID from the first instant: a client killed before it records the
+  // spawn leaves a helper (then the command) that the next client finds by it.
+  const marker = spec.env.INVOCATION_ID;
+  const envp = cstrArray([
+    ...helperEnvironment().filter((v) => !v.startsWith("INVOCATION_ID=")),
+    ...(marker ? [`INVOCATION_ID=${marker}`] : []),
+  ]);
   const requestMemfd = requestDescriptor(request);
   const pipe = new Int32Array(2);
   if (c.pipe2(new Uint8Array(pipe.buffer), O.CLOEXEC) !== 0) {

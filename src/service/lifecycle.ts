@@ -19,10 +19,17 @@ import { signalName } from "../unit/signals.ts";
 import { describeExit } from "../unit/values.ts";
 import { SOCKET_PHASES, type SocketExecKey, socketExecSlot } from "../unit/socket_address.ts";
 import type { UnitConfig } from "../unit/config.ts";
-import { type ExitInfo, isTrackedChild, type Spawned, spawnProcess } from "../process/spawn.ts";
+import { type ExitInfo, type Spawned, spawnProcess } from "../process/spawn.ts";
 import { signalIdentified, stopSequence } from "../process/kill.ts";
-import { isAlive, listStats, readEnviron, readStat } from "../process/procfs.ts";
-import { type NotifyListener, notifySocketPath, openNotifySocket } from "../process/notify.ts";
+import { descendants, isAlive, readStat } from "../process/procfs.ts";
+import {
+  type NotifyAuthorizer,
+  type NotifyListener,
+  type NotifyMessage,
+  type NotifySender,
+  notifySocketPath,
+  openNotifySocket,
+} from "../process/notify.ts";
 import { setChildSubreaper } from "../process/reaper.ts";
 import { setLongTimeout } from "../process/timer.ts";
 import {
@@ -47,13 +54,14 @@ import {
   recordedSessions,
   stampNow,
   stateDirHost,
-  type StateEnv,
   storedState,
 } from "./runtime.ts";
 import { evaluateChecks } from "./conditions.ts";
 import { type ActivationFds, applyDescriptors, takeDescriptors } from "./socket_fds.ts";
 import { describeFailedCheck } from "./conditions.ts";
 import { lookupUser } from "../units/host_info.ts";
+import { judgeMainPid, notifyRefusal } from "./notify_access.ts";
+import { adoptedChildren, DescendantWatch, loadPidFile, once } from "./daemons.ts";
 
 /** Everything the lifecycle needs from the invocation. */
 export interface LifecycleEnv extends ExecEnvInput {
@@ -251,8 +259,10 @@ class Activation {
     cmd: ExecCommand,
     timeoutMs: number,
     extraEnv: Record<string, string> = {},
+    onSpawn?: (child: Spawned) => void,
   ): Promise<ExitInfo & { pid: number; timedOut: boolean }> {
     const child = await this.spawn(cmd, extraEnv);
+    onSpawn?.(child);
     await this.save({ ControlPID: child.pid, ControlPIDStartTime: child.startTime });
     const start = Date.now() * 1000;
     let cancelTimer: (() => void) | undefined;
@@ -334,19 +344,6 @@ function exitEnv(exit: ExitInfo | undefined, result: string): Record<string, str
   return env;
 }
 
-/** Reads the first integer of a PID file (under the root). */
-export function readPidFile(se: StateEnv, path: string): number | undefined {
-  try {
-    const text = Deno.readTextFileSync(se.root.safe(path, true));
-    const m = /^\s*(\d+)/.exec(text);
-    if (!m) return undefined;
-    const pid = Number(m[1]);
-    return pid > 0 ? pid : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 async function waitFor<T>(probe: () => T | undefined, timeoutMs: number): Promise<T | undefined> {
   const deadline = Date.now() + (timeoutMs === Infinity ? 1e12 : timeoutMs);
   let delay = 2;
@@ -360,40 +357,20 @@ async function waitFor<T>(probe: () => T | undefined, timeoutMs: number): Promis
 }
 
 /**
- * Our own direct children that we did not spawn (daemons re-parented to us). In the init
- * instance every unit's daemons are, so only those that appeared since `before` and that
- * carry this activation's invocation id (when their environment is readable) count.
- */
-function adoptedChildren(
-  exclude: Set<number>,
-  before?: ReadonlySet<number>,
-  invocationId?: string,
-): number[] {
-  const out: number[] = [];
-  const marker = invocationId ? `INVOCATION_ID=${invocationId}` : undefined;
-  for (const st of listStats()) {
-    if (exclude.has(st.pid) || before?.has(st.pid)) continue;
-    // A process this one spawned itself is another unit's (the init instance runs many).
-    if (isTrackedChild(st.pid)) continue;
-    if (st.ppid !== Deno.pid || st.state === "Z") continue;
-    if (marker) {
-      const env = readEnviron(st.pid);
-      if (env.length && !env.includes(marker)) continue;
-    }
-    out.push(st.pid);
-  }
-  return out;
-}
-
-/**
  * Starts a service. The caller holds the lock. An active unit is a no-op.
  */
 export async function startService(se: LifecycleEnv, unit: LoadedUnit): Promise<JobOutcome> {
-  const current = effectiveState(storedState(se, unit.id), unit.id);
+  const stored = storedState(se, unit.id);
+  const current = effectiveState(stored, unit.id);
   const waitingToRestart = current.SubState === "auto-restart";
   if (
     ["active", "activating", "reloading"].includes(current.ActiveState) && !waitingToRestart
-  ) return { ok: true };
+  ) {
+    if (stored?.ActiveState === "activating" && current.ActiveState === "active") {
+      await adoptStart(se, unit, current);
+    }
+    return { ok: true };
+  }
   const u = unitSettings(unit.config);
   const a = new Activation(se, unit, {
     ...current,
@@ -520,6 +497,35 @@ export async function startService(se: LifecycleEnv, unit: LoadedUnit): Promise<
   });
   if (!se.supervisor) await noteEarlyExit(a);
   return { ok: true };
+}
+
+/**
+ * The start of a client that died (SIGKILL) left its processes running: the record is made
+ * to say so, as the client would have written it. A forking service's main PID is read
+ * from its PID file, judged as at any start (§12).
+ */
+async function adoptStart(se: LifecycleEnv, unit: LoadedUnit, current: UnitState): Promise<void> {
+  const a = new Activation(se, unit, current);
+  const patch: Partial<UnitState> = { ActiveState: "active", SubState: "running" };
+  if (a.s.type === "forking" && a.s.pidFile && !current.MainPID) {
+    const pid = loadPidFile(
+      se,
+      current,
+      a.s.pidFile,
+      undefined,
+      (r) => se.warn(`${unit.id}: ${r}`),
+    );
+    if (pid) {
+      Object.assign(patch, {
+        MainPID: pid,
+        MainPIDStartTime: readStat(pid)?.startTime ?? 0,
+        ExecMainPID: pid,
+      });
+    }
+  }
+  // The stamps of a transition (ActiveEnter, ...) are the adopting client's.
+  a.st = { ...current, ActiveState: "activating" };
+  await a.save(patch);
 }
 
 /**
@@ -686,6 +692,43 @@ export async function mainProcessEnded(
   return { result: a.st.Result, restart, activeState: a.st.ActiveState };
 }
 
+/**
+ * NotifyAccess= for an activation's socket, judged by the record as it is when the
+ * datagram arrives (the sender may be gone a moment later). Refusals are warned about.
+ */
+function notifyAuthorizer(a: Activation): NotifyAuthorizer {
+  const say = once((text) => a.se.warn(`${a.unit.id}: ${text}`));
+  return (sender) => {
+    const refusal = notifyRefusal(a.s.notifyAccess, a.st, sender);
+    if (refusal) say(refusal);
+    return refusal === undefined;
+  };
+}
+
+/**
+ * The record's patch for a MAINPID= message: the new main PID when it is acceptable
+ * (the service's own process, or any live process when the sender is root), else
+ * nothing and systemd's refusal as a warning.
+ */
+function newMainPid(a: Activation, message: NotifyMessage): Partial<UnitState> {
+  const value = message.fields.MAINPID;
+  if (value === undefined) return {};
+  if (!/^\d+$/.test(value) || !(Number(value) > 0)) {
+    a.se.warn(
+      `${a.unit.id}: Failed to parse MAINPID= field in notification message, ignoring: ${value}`,
+    );
+    return {};
+  }
+  const pid = Number(value);
+  if (pid === a.st.MainPID && alive(a.st.MainPID, a.st.MainPIDStartTime)) return {};
+  const verdict = judgeMainPid(a.st, pid, { kind: "message", senderUid: message.sender.uid });
+  if (!verdict.accept) {
+    a.se.warn(`${a.unit.id}: ${verdict.reason}`);
+    return {};
+  }
+  return { MainPID: pid, MainPIDStartTime: readStat(pid)?.startTime ?? 0 };
+}
+
 async function startMain(a: Activation, timeoutMs: number): Promise<JobOutcome> {
   const s = a.s;
   const se = a.se;
@@ -726,27 +769,23 @@ async function startMain(a: Activation, timeoutMs: number): Promise<JobOutcome> 
       // In the init instance every unit's processes are children of this one: the daemon
       // is a child that appears while ExecStart runs (not one that was there before).
       const before = new Set(adoptedChildren(new Set()));
-      const exit = await a.runControl("ExecStart", cmd, timeoutMs);
+      let watch: DescendantWatch | undefined;
+      const exit = await a.runControl("ExecStart", cmd, timeoutMs, {}, (child) => {
+        watch = new DescendantWatch(child);
+      });
+      watch?.stop();
       if (!succeeded(s, cmd, exit)) {
         return await failStart(a, resultOf(exit), exit);
       }
-      let main: number | undefined;
-      if (s.pidFile) {
-        const pidFile = s.pidFile;
-        main = await waitFor(() => {
-          const pid = readPidFile(se, pidFile);
-          if (pid && isAlive(pid)) return pid;
-          // As systemd: no PID file and nothing of the service left: stop waiting (0).
-          const gone = !adoptedChildren(new Set([exit.pid]), before, a.st.InvocationID).length &&
-            !liveMembers(a.st).length;
-          return gone ? 0 : undefined;
-        }, Math.min(timeoutMs, 90_000)) || undefined;
-        if (main === undefined) {
-          se.warn(`${a.unit.id}: New main PID could not be read from PID file ${pidFile}.`);
-        }
-      }
-      const adopted = adoptedChildren(new Set([exit.pid]), before, a.st.InvocationID);
-      if (main === undefined && s.guessMainPID && adopted.length === 1) main = adopted[0];
+      // The service's own processes beyond its record: what was seen below ExecStart=, and
+      // (a client is a subreaper, so only what it spawned can become its child) every new
+      // child of a client. In the init instance anyone's orphans come to it: not proof.
+      const ours = (): number[] => {
+        const seen = watch?.alive() ?? [];
+        if (se.supervisor) return seen;
+        const adopted = adoptedChildren(new Set([exit.pid]), before);
+        return [...seen, ...adopted, ...descendants(adopted)];
+      };
       const sessions = new Set(a.st.Sessions ?? []);
       const sessionStarts = { ...a.st.SessionStartTimes };
       const addSession = (pid: number) => {
@@ -756,6 +795,28 @@ async function startMain(a: Activation, timeoutMs: number): Promise<JobOutcome> 
         // 0 when the leader is already gone: a later leader under that PID never matches.
         sessionStarts[sid] ??= readStat(sid)?.startTime ?? 0;
       };
+      // Written before the PID file is awaited: a client killed meanwhile leaves a record
+      // whose sessions (led by the daemons, with their start times) the next client trusts.
+      for (const pid of ours()) addSession(pid);
+      await a.save({ Sessions: [...sessions], SessionStartTimes: { ...sessionStarts } });
+      let main: number | undefined;
+      if (s.pidFile) {
+        const pidFile = s.pidFile;
+        const refuse = once((reason) => se.warn(`${a.unit.id}: ${reason}`));
+        main = await waitFor(() => {
+          const adopted = adoptedChildren(new Set([exit.pid]), before, a.st.InvocationID);
+          const pid = loadPidFile(se, a.st, pidFile, ours, refuse);
+          if (pid) return pid;
+          // As systemd: no PID file and nothing of the service left: stop waiting (0).
+          const gone = !adopted.length && !liveMembers(a.st).length;
+          return gone ? 0 : undefined;
+        }, Math.min(timeoutMs, 90_000)) || undefined;
+        if (main === undefined) {
+          se.warn(`${a.unit.id}: New main PID could not be read from PID file ${pidFile}.`);
+        }
+      }
+      const adopted = adoptedChildren(new Set([exit.pid]), before, a.st.InvocationID);
+      if (main === undefined && s.guessMainPID && adopted.length === 1) main = adopted[0];
       for (const p of adopted) addSession(p);
       if (main !== undefined) {
         addSession(main);
@@ -783,7 +844,7 @@ async function startMain(a: Activation, timeoutMs: number): Promise<JobOutcome> 
       const sockPath = notifySocketPath(stateDirHost(se), a.unit.id);
       let listener: NotifyListener;
       try {
-        listener = await openNotifySocket(sockPath);
+        listener = await openNotifySocket(sockPath, notifyAuthorizer(a));
       } catch (e) {
         se.warn(`${a.unit.id}: Failed to open notify socket: ${(e as Error).message}`);
         return await failStart(a, "resources", undefined);
@@ -791,7 +852,10 @@ async function startMain(a: Activation, timeoutMs: number): Promise<JobOutcome> 
       let kept = false;
       try {
         const child = await a.spawn(s.exec.ExecStart[0], { NOTIFY_SOCKET: sockPath });
-        await a.save({ ...a.mainProcess(child), NotifySocket: sockPath });
+        const spawned = { ...a.mainProcess(child), NotifySocket: sockPath };
+        // Set before any message can be judged: NotifyAccess=main compares with it.
+        a.st = { ...a.st, ...spawned };
+        await a.save(spawned);
         const exec = await child.execResult();
         if (!exec.ok) {
           const exit = await child.status();
@@ -813,16 +877,13 @@ async function startMain(a: Activation, timeoutMs: number): Promise<JobOutcome> 
             await killAll(a);
             return await failStart(a, "timeout", undefined);
           }
-          const msg = await listener.next(left);
-          if (!msg) continue;
+          const message = await listener.next(left);
+          if (!message) continue;
+          const msg = message.fields;
           const patch: Partial<UnitState> = {};
           if (msg.STATUS !== undefined) patch.StatusText = msg.STATUS;
           if (msg.ERRNO !== undefined) patch.StatusErrno = Number(msg.ERRNO) || 0;
-          if (msg.MAINPID && /^\d+$/.test(msg.MAINPID)) {
-            const pid = Number(msg.MAINPID);
-            patch.MainPID = pid;
-            patch.MainPIDStartTime = readStat(pid)?.startTime ?? 0;
-          }
+          Object.assign(patch, newMainPid(a, message));
           if (msg.EXTEND_TIMEOUT_USEC && /^\d+$/.test(msg.EXTEND_TIMEOUT_USEC)) {
             deadline = Date.now() + Number(msg.EXTEND_TIMEOUT_USEC) / 1000;
           }
@@ -836,7 +897,9 @@ async function startMain(a: Activation, timeoutMs: number): Promise<JobOutcome> 
             }
             // systemd-notify sends BARRIER=1 right after READY=1 and fails if the socket is gone.
             for (const late of await listener.drain(50)) {
-              if (late.STATUS !== undefined) await a.save({ StatusText: late.STATUS });
+              if (late.fields.STATUS !== undefined) {
+                await a.save({ StatusText: late.fields.STATUS });
+              }
             }
             break;
           }
@@ -1159,7 +1222,7 @@ export async function reloadService(se: LifecycleEnv, unit: LoadedUnit): Promise
     const sockPath = current.NotifySocket ?? notifySocketPath(stateDirHost(se), unit.id);
     let listener: NotifyListener | undefined;
     try {
-      listener = await openNotifySocket(sockPath);
+      listener = await openNotifySocket(sockPath, notifyAuthorizer(a));
       signalIdentified(current.MainPID, current.MainPIDStartTime ?? 0, s.reloadSignal);
       const deadline = Date.now() +
         toMs(s.timeoutStartUSec === Infinity ? 90 * SEC : s.timeoutStartUSec);
@@ -1170,7 +1233,7 @@ export async function reloadService(se: LifecycleEnv, unit: LoadedUnit): Promise
           ok = false;
           break;
         }
-        const msg = await listener.next(left);
+        const msg = (await listener.next(left))?.fields;
         if (!msg) continue;
         if (msg.STATUS !== undefined) await a.save({ StatusText: msg.STATUS });
         if (msg.RELOADING === "1") reloading = true;
@@ -1193,8 +1256,14 @@ export async function reloadService(se: LifecycleEnv, unit: LoadedUnit): Promise
     }
   }
   if (s.pidFile && s.type === "forking") {
-    const pid = readPidFile(se, s.pidFile);
-    if (pid && pid !== a.st.MainPID && isAlive(pid)) {
+    const pid = loadPidFile(
+      se,
+      a.st,
+      s.pidFile,
+      undefined,
+      (reason) => se.warn(`${unit.id}: ${reason}`),
+    );
+    if (pid && pid !== a.st.MainPID) {
       a.st = { ...a.st, MainPID: pid, MainPIDStartTime: readStat(pid)?.startTime ?? 0 };
     }
   }
@@ -1315,28 +1384,45 @@ export async function noteRestart(se: LifecycleEnv, unit: LoadedUnit): Promise<n
 }
 
 /**
+ * NotifyAccess= for a unit whose socket the init instance keeps: judged by the unit's record
+ * as it is when the datagram arrives. Returns systemd's warning for a refused message.
+ */
+export function notifyRefusalFor(
+  se: LifecycleEnv,
+  unit: LoadedUnit,
+  sender: NotifySender,
+): string | undefined {
+  const current = storedState(se, unit.id);
+  if (!current) return `Cannot find unit for notify message of PID ${sender.pid}, ignoring.`;
+  return notifyRefusal(serviceSettings(unit.config).notifyAccess, current, sender);
+}
+
+/**
  * Applies a notify message that arrived after start (the init instance keeps the socket):
  * STATUS=, ERRNO=, MAINPID=, RELOADING=1/READY=1 (STOPPING=1 is left to the main
- * process's end, which the init instance records). The caller holds the unit lock. Returns the new main PID when MAINPID= moved it.
+ * process's end, which the init instance records). The sender was authorized on receipt
+ * (NotifyAccess=); a new main PID is judged here (§12). The caller holds the unit lock.
+ * Returns the new main PID when MAINPID= moved it.
  */
 export async function applyNotifyMessage(
   se: LifecycleEnv,
   unit: LoadedUnit,
-  msg: Record<string, string>,
+  message: NotifyMessage,
 ): Promise<number | undefined> {
   const current = storedState(se, unit.id);
   if (!current || !["active", "reloading", "activating"].includes(current.ActiveState)) {
     return undefined;
   }
+  const msg = message.fields;
   const a = new Activation(se, unit, current);
   const patch: Partial<UnitState> = {};
   let moved: number | undefined;
   if (msg.STATUS !== undefined) patch.StatusText = msg.STATUS;
   if (msg.ERRNO !== undefined) patch.StatusErrno = Number(msg.ERRNO) || 0;
-  if (msg.MAINPID && /^\d+$/.test(msg.MAINPID) && Number(msg.MAINPID) !== current.MainPID) {
-    moved = Number(msg.MAINPID);
-    patch.MainPID = moved;
-    patch.MainPIDStartTime = readStat(moved)?.startTime ?? 0;
+  const main = newMainPid(a, message);
+  if (main.MainPID !== undefined) {
+    moved = main.MainPID;
+    Object.assign(patch, main);
   }
   if (msg.RELOADING === "1") Object.assign(patch, { ActiveState: "reloading", SubState: "reload" });
   else if (msg.READY === "1" && current.ActiveState === "reloading") {

@@ -11,7 +11,7 @@ import { makeBootKey } from "../state/boot.ts";
 import { readProcText } from "../process/procread.ts";
 import { isAlive, readStat } from "../process/procfs.ts";
 import { monotonicMicros } from "../process/timer.ts";
-import { type ProcessId, unitMemberIds, unitMembers } from "../process/kill.ts";
+import { isUnitMember, type ProcessId, unitMemberIds, unitMembers } from "../process/kill.ts";
 import { NEVER_RAN, type RuntimeView, type Stamp } from "../output/show.ts";
 import type { ServiceExecKey } from "../unit/model.ts";
 
@@ -120,6 +120,15 @@ export function liveMembers(st: UnitState): number[] {
   });
 }
 
+/** Whether one process is among {@link liveMembers} (told without a scan of /proc). */
+export function isLiveMember(st: UnitState, pid: number): boolean {
+  return isUnitMember({
+    ...recordedProcesses(st),
+    ...recordedSessions(st),
+    invocationId: st.InvocationID,
+  }, pid);
+}
+
 /** Like {@link liveMembers}, with the start times that identify each process. */
 export function liveMemberIds(st: UnitState): ProcessId[] {
   return unitMemberIds({
@@ -142,6 +151,16 @@ function spawnedMain(st: UnitState): ProcessId | undefined {
     readStat(p.pid)?.session === p.pid
   );
   return leaders.length === 1 ? leaders[0] : undefined;
+}
+
+/**
+ * Whether a record is a Type=forking start that was under way (ExecStart= running, or the
+ * PID file awaited) and whose processes still live.
+ */
+function forkingUnderWay(st: UnitState): boolean {
+  if (st.Type !== "forking" || st.ActiveState !== "activating" || !st.InvocationID) return false;
+  if (st.SubState !== "start" && st.SubState !== "start-post") return false;
+  return liveMembers(st).length > 0;
 }
 
 /**
@@ -170,6 +189,13 @@ export function effectiveState(st: UnitState | undefined, id: string): UnitState
         MainPIDStartTime: spawned.startTime,
         ExecMainPID: spawned.pid,
       };
+    }
+    if (forkingUnderWay(st)) {
+      // A forking start whose client died while ExecStart ran or the PID file was awaited:
+      // its daemon runs (found by the activation's INVOCATION_ID, or its session with a
+      // live leader). It is adopted as running without a known main PID (§6.2: active
+      // while members live), so start runs no second copy and stop stops this one.
+      return { ...st, ActiveState: "active", SubState: "running", MainPID: 0, ControlPID: 0 };
     }
     return recompute(st);
   }

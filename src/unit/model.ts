@@ -351,17 +351,22 @@ export function serviceSettings(config: UnitConfig): ServiceSettings {
     dfltStart,
   );
   const timeoutStopUSec = toSpan(config.get("Service", "TimeoutStopSec") ?? timeoutBoth, 90 * SEC);
+  // As systemd's service_add_extras(): a service that needs the socket gets `main` when
+  // NotifyAccess= is unset or `none` (the two are the same setting there).
   const notifyDefault = type === "notify" || type === "notify-reload" ||
       config.get("Service", "WatchdogSec") !== undefined
     ? "main"
     : "none";
+  const notifyAccess = config.get("Service", "NotifyAccess");
   const killSignal = signal(config, "KillSignal", 15);
   return {
     type,
     exitType: config.get("Service", "ExitType") ?? "main",
     restart: config.get("Service", "Restart") ?? "no",
     pidFile: pidFilePath(config.get("Service", "PIDFile")),
-    notifyAccess: config.get("Service", "NotifyAccess") ?? notifyDefault,
+    notifyAccess: notifyAccess === undefined || notifyAccess === "none"
+      ? notifyDefault
+      : notifyAccess,
     restartUSec: span(config, "Service", ["RestartSec"], 100_000),
     timeoutStartUSec,
     timeoutStopUSec,

@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
-import { signalProcess, stopSequence, unitMembers, waitGone } from "../../src/process/kill.ts";
-import { readStat } from "../../src/process/procfs.ts";
+import {
+  isUnitMember,
+  signalProcess,
+  stopSequence,
+  unitMembers,
+  waitGone,
+} from "../../src/process/kill.ts";
+import { listStats, readStat } from "../../src/process/procfs.ts";
 import { type Spawned, spawnProcess } from "../../src/process/spawn.ts";
 import { eventually, specFor } from "./_support.ts";
 
@@ -123,8 +129,9 @@ Deno.test("KillMode=process signals only the main process", async () => {
     });
     assert.deepEqual(outcome.signaled, [child.pid]);
     assert.equal(outcome.result, "success");
-    const rest = unitMembers({ sessionId: child.pid });
+    const rest = members.filter((pid) => pid !== child.pid);
     assert.equal(rest.length, 1);
+    assert.notEqual(readStat(rest[0])?.state ?? "Z", "Z", "the other process was signalled");
   } finally {
     cleanup(members);
     await child.status();
@@ -173,16 +180,24 @@ Deno.test("waitGone times out for a live process and reaps our own zombie child"
 });
 
 Deno.test("stopSequence also stops processes forked while it waits", async () => {
-  // On SIGTERM the shell leaves a new sleep behind in its session and exits.
-  const child = await startShell("trap 'sleep 31 & exit 0' TERM; sleep 30 & wait");
+  // On SIGTERM the shell leaves a new sleep behind in its session and exits. Once the shell
+  // is gone its session id proves nothing: the sleep is found by the unit's INVOCATION_ID,
+  // which every process of a unit carries.
+  const invocationId = "0123456789abcdef0123456789abcdef";
+  const child = await spawnProcess(
+    specFor(["/bin/sh", "-c", "trap 'sleep 31 & exit 0' TERM; sleep 30 & wait"], {
+      env: { PATH: "/usr/bin:/bin", INVOCATION_ID: invocationId },
+    }),
+  );
+  assert.deepEqual(await child.execResult(), { ok: true });
   await settle(child.pid, 2);
-  const outcome = await stopSequence({ mainPid: child.pid, timeoutMs: 2_000 });
+  const outcome = await stopSequence({ mainPid: child.pid, invocationId, timeoutMs: 2_000 });
   // The shell and its first sleep get SIGTERM; the sleep it forks in its trap is found by the
   // re-scan. That fork can catch SIGTERM before dash has reset the inherited trap, so it may
   // instead need the final SIGKILL: either way nothing of the session is left.
   assert.equal(outcome.signaled.length + outcome.finalSignaled.length >= 3, true);
   assert.deepEqual(outcome.remaining, []);
-  assert.deepEqual(unitMembers({ sessionId: child.pid }), []);
+  assert.deepEqual(listStats().filter((p) => p.session === child.pid && p.state !== "Z"), []);
   const shell = await child.status();
   assert.ok(shell.code === "exited" || shell.status === 9, JSON.stringify(shell));
 });
@@ -196,5 +211,62 @@ Deno.test("unitMembers does not treat a non-leader main PID's PID as a session",
   } finally {
     cleanup(members);
     await child.status();
+  }
+});
+
+Deno.test("a recorded session whose leader is gone is not the unit's by its id alone", async () => {
+  // The leader exits and leaves a sleep in its session: from the session id alone this
+  // cannot be told from a stranger who leads a session under the reused id (issue 18.2).
+  const child = await startShell("sleep 30 & exit 0");
+  const leftover = await eventually(() =>
+    listStats().some((p) => p.session === child.pid && p.pid !== child.pid && p.state !== "Z")
+  );
+  assert.ok(leftover, "the shell left no sleep behind");
+  const start = child.startTime;
+  await child.status();
+  const sleeper = listStats().find((p) => p.session === child.pid && p.state !== "Z")!;
+  try {
+    const members = unitMembers({
+      sessionIds: [child.pid],
+      sessionStartTimes: { [child.pid]: start },
+    });
+    assert.deepEqual(members, []);
+    // A member still counts while something verifiable ties it to the unit: its descent
+    // is gone with its parent, its INVOCATION_ID (none here) would do.
+    assert.deepEqual(unitMembers({ sessionId: child.pid }), []);
+  } finally {
+    cleanup([sleeper.pid]);
+  }
+});
+
+Deno.test("isUnitMember tells one process's membership as unitMembers finds it", async () => {
+  const invocationId = "fedcba9876543210fedcba9876543210";
+  const child = await spawnProcess(
+    specFor(["/bin/sh", "-c", "sleep 30 & (setsid sleep 31 &) ; env -i sleep 32 & wait"], {
+      env: { PATH: "/usr/bin:/bin", INVOCATION_ID: invocationId },
+    }),
+  );
+  assert.deepEqual(await child.execResult(), { ok: true });
+  const stranger = await startShell("sleep 33");
+  const query = {
+    mainPid: child.pid,
+    startTimes: { [child.pid]: child.startTime },
+    invocationId,
+  };
+  let members: number[] = [];
+  assert.ok(await eventually(() => (members = unitMembers(query)).length >= 4));
+  try {
+    // The shell, its sleeps, the setsid'd one (INVOCATION_ID) and the one with no
+    // environment (a child of the shell).
+    for (const pid of members) assert.equal(isUnitMember(query, pid), true, `${pid}`);
+    for (const pid of [stranger.pid, Deno.pid, 1]) assert.equal(isUnitMember(query, pid), false);
+    assert.equal(
+      isUnitMember({ ...query, invocationId: undefined, mainPid: 0 }, members[1]),
+      false,
+    );
+  } finally {
+    cleanup([...members, stranger.pid]);
+    await child.status();
+    await stranger.status();
   }
 });

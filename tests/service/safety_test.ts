@@ -192,6 +192,128 @@ rootTest(
   },
 );
 
+rootTest(
+  "a client killed with SIGKILL while a forking ExecStart= runs leaves a start that start adopts",
+  async (root) => {
+    // Issue 18.8: the daemon is forked, ExecStart= still runs (it waits for a file).
+    const go = root.file("go-fk1"), pidFile = root.file("fk1.pid");
+    const script = root.file("fk1.sh");
+    Deno.writeTextFileSync(
+      script,
+      `#!/bin/sh\n/bin/sleep 3171 &\necho $! > ${pidFile}\n` +
+        `while [ ! -e ${go} ]; do sleep 0.05; done\n`,
+    );
+    Deno.chmodSync(script, 0o755);
+    root.unit(
+      "fk1.service",
+      `[Service]\nType=forking\nPIDFile=${pidFile.slice(root.path.length)}\nExecStart=${script}\n`,
+    );
+    try {
+      await killClientWhen(root, "fk1.service", () => pidsMatching("sleep 3171").length > 0);
+      const show = await root.show("fk1.service", "ActiveState");
+      strictEqual(show.ActiveState, "active", "the running start was not adopted");
+      ok0(await root.run("start", "fk1.service"), "start");
+      strictEqual(pidsMatching("sleep 3171").length, 1, "start launched a second daemon");
+      ok0(await root.run("stop", "fk1.service"), "stop");
+      deepStrictEqual(pidsMatching("sleep 3171"), [], "stop left the first daemon running");
+      deepStrictEqual(pidsMatching(script), [], "stop left ExecStart= running");
+    } finally {
+      killAll("sleep 3171");
+    }
+  },
+);
+
+rootTest(
+  "a client killed with SIGKILL while it awaits a forking daemon's PID file leaves a start " +
+    "that start adopts, with the PID file's main PID",
+  async (root) => {
+    // Issue 18.8: ExecStart= has exited; the daemon writes its PID file only later.
+    const go = root.file("go-fk2"), pidFile = root.file("fk2.pid");
+    const script = root.file("fk2.sh");
+    Deno.writeTextFileSync(
+      script,
+      `#!/bin/sh\n/bin/sh -c 'while [ ! -e ${go} ]; do sleep 0.05; done; echo $$ > ${pidFile}; ` +
+        `exec /bin/sleep 3181' &\nexit 0\n`,
+    );
+    Deno.chmodSync(script, 0o755);
+    root.unit(
+      "fk2.service",
+      `[Service]\nType=forking\nPIDFile=${pidFile.slice(root.path.length)}\nExecStart=${script}\n`,
+    );
+    try {
+      await killClientWhen(
+        root,
+        "fk2.service",
+        () => pidsMatching(`! -e ${go}`).length > 0 && pidsMatching(script).length === 0,
+      );
+      Deno.writeTextFileSync(go, "");
+      ok(await eventually(() => pidsMatching("sleep 3181").length === 1), "the daemon runs");
+      const daemon = pidsMatching("sleep 3181")[0];
+      ok0(await root.run("start", "fk2.service"), "start");
+      strictEqual(pidsMatching("sleep 3181").length, 1, "start launched a second daemon");
+      strictEqual(Number((await root.show("fk2.service", "MainPID")).MainPID), daemon);
+      ok0(await root.run("stop", "fk2.service"), "stop");
+      deepStrictEqual(pidsMatching("sleep 3181"), [], "stop left the first daemon running");
+    } finally {
+      killAll("sleep 3181");
+    }
+  },
+);
+
+rootTest(
+  "a forking daemon with an empty environment in a session of its own is adopted too " +
+    "after the client was killed while it awaited the PID file",
+  async (root) => {
+    // As pg_ctlcluster's postmaster: no INVOCATION_ID, its own session. The client records
+    // the daemon's session (seen below ExecStart=) before it awaits the PID file.
+    const go = root.file("go-fk3"), pidFile = root.file("fk3.pid");
+    const script = root.file("fk3.sh");
+    Deno.writeTextFileSync(
+      script,
+      `#!/bin/sh\nenv -i /usr/bin/setsid /bin/sh -c 'while [ ! -e ${go} ]; do sleep 0.05; done; ` +
+        `echo $$ > ${pidFile}; exec /bin/sleep 3191' &\nsleep 0.3\nexit 0\n`,
+    );
+    Deno.chmodSync(script, 0o755);
+    root.unit(
+      "fk3.service",
+      `[Service]\nType=forking\nPIDFile=${pidFile.slice(root.path.length)}\nExecStart=${script}\n`,
+    );
+    try {
+      await killClientWhen(root, "fk3.service", () => {
+        const daemon = pidsMatching(`! -e ${go}`);
+        if (daemon.length !== 1 || pidsMatching(script).length > 0) return false;
+        try {
+          return readState(root, "fk3.service").Sessions.includes(daemon[0]);
+        } catch {
+          return false;
+        }
+      });
+      Deno.writeTextFileSync(go, "");
+      ok(
+        await eventually(() => pidsMatching("sleep 3191").length === 1, 20_000),
+        "the daemon runs",
+      );
+      const daemon = pidsMatching("sleep 3191")[0];
+      ok0(await root.run("start", "fk3.service"), "start");
+      strictEqual(pidsMatching("sleep 3191").length, 1, "start launched a second daemon");
+      strictEqual(Number((await root.show("fk3.service", "MainPID")).MainPID), daemon);
+      ok0(await root.run("stop", "fk3.service"), "stop");
+      deepStrictEqual(pidsMatching("sleep 3191"), [], "stop left the first daemon running");
+    } finally {
+      killAll("sleep 3191");
+    }
+  },
+);
+
+/** Kills, by PID, the processes a test started whose command line holds `needle`. */
+function killAll(needle: string): void {
+  for (const pid of pidsMatching(needle)) {
+    try {
+      Deno.kill(pid, "SIGKILL");
+    } catch { /* gone */ }
+  }
+}
+
 function outside(root: Root): string {
   // A sibling of the root on the host: nothing may be written or removed there.
   const dir = `${root.path}-outside`;
