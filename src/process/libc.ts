@@ -60,6 +60,19 @@ const SYMBOLS = {
   readdir: { parameters: ["pointer"], result: "pointer" },
   closedir: { parameters: ["pointer"], result: "i32" },
   readlink: { parameters: ["buffer", "buffer", "usize"], result: "isize" },
+  openat: { parameters: ["i32", "buffer", "i32", "u32"], result: "i32" },
+  mkdirat: { parameters: ["i32", "buffer", "u32"], result: "i32" },
+  unlinkat: { parameters: ["i32", "buffer", "i32"], result: "i32" },
+  symlinkat: { parameters: ["buffer", "i32", "buffer"], result: "i32" },
+  readlinkat: { parameters: ["i32", "buffer", "buffer", "usize"], result: "isize" },
+  fchownat: { parameters: ["i32", "buffer", "u32", "u32", "i32"], result: "i32" },
+  fchmod: { parameters: ["i32", "u32"], result: "i32" },
+  fchmodat: { parameters: ["i32", "buffer", "u32", "i32"], result: "i32" },
+  statx: { parameters: ["i32", "buffer", "i32", "u32", "buffer"], result: "i32" },
+  fdopendir: { parameters: ["i32"], result: "pointer" },
+  fchdir: { parameters: ["i32"], result: "i32" },
+  /** fchmodat2(2) (Linux 6.6): the only chmod that takes AT_SYMLINK_NOFOLLOW/AT_EMPTY_PATH. */
+  fchmodat2: { name: "syscall", parameters: ["i64", "i64", "buffer", "i64", "i64"], result: "i64" },
   close_range: { parameters: ["u32", "u32", "i32"], result: "i32" },
   prctl: { parameters: ["i32", "u64", "u64", "u64", "u64"], result: "i32" },
   malloc_trim: { parameters: ["usize"], result: "i32" },
@@ -145,7 +158,16 @@ export const Errno = {
   EACCES: 13,
   EINVAL: 22,
   ENOSYS: 38,
+  EEXIST: 17,
+  ENOTDIR: 20,
+  EISDIR: 21,
+  ELOOP: 40,
+  ENOTEMPTY: 39,
+  EXDEV: 18,
+  EOPNOTSUPP: 95,
 } as const;
+
+const ARM64 = Deno.build.arch === "aarch64";
 
 /** Open flags (x86_64 and aarch64 Linux values). */
 export const O = {
@@ -158,6 +180,19 @@ export const O = {
   APPEND: 0o2000,
   NONBLOCK: 0o4000,
   CLOEXEC: 0o2000000,
+  EXCL: 0o200,
+  DIRECTORY: ARM64 ? 0o40000 : 0o200000,
+  NOFOLLOW: ARM64 ? 0o100000 : 0o400000,
+  NOATIME: 0o1000000,
+  PATH: 0o10000000,
+} as const;
+
+/** `*at` flags. */
+export const AT = {
+  FDCWD: -100,
+  SYMLINK_NOFOLLOW: 0x100,
+  REMOVEDIR: 0x200,
+  EMPTY_PATH: 0x1000,
 } as const;
 
 /** `fcntl` commands. */

@@ -1,12 +1,15 @@
 /**
  * The one `--root` resolver, `RootMap.resolve`, against the kernel: generated symlink
  * trees and generated paths (`//`, `/./`, `..`, absolute and relative links at every
- * component, loops) are resolved by `RootMap.resolve` and by `realpath -m` run inside
- * `chroot(root)`; the answers must agree and never leave the root.
+ * component, loops) are resolved by `RootMap.resolve`, by the process layer's descriptor
+ * walk (`openIn`), by the kernel (`openat2(RESOLVE_IN_ROOT)`, the lookup of `chroot`) and,
+ * where a component is missing, by `realpath -m` run inside `chroot(root)`; the answers
+ * must agree and never leave the root.
  */
 
 import { deepStrictEqual, ok, strictEqual, throws } from "node:assert/strict";
 import { RootMap } from "../../src/units/paths.ts";
+import { openIn, RootFsError } from "../../src/process/rootfs.ts";
 
 const IS_ROOT = Deno.uid() === 0;
 
@@ -153,6 +156,22 @@ function kernelLookup(root: string, path: string, follow: boolean): string | { e
   }
 }
 
+/** Where the process layer's descriptor walk (rootfs.ts) ends: the opened object's path. */
+function walkedPath(root: string, path: string, follow: boolean): string {
+  let fd: number;
+  try {
+    fd = openIn(root, path, O_PATH, 0, { follow });
+  } catch (e) {
+    if (e instanceof RootFsError) return e.code === ELOOP ? "ELOOP" : `errno ${e.code}`;
+    throw e;
+  }
+  try {
+    return Deno.readLinkSync(`/proc/self/fd/${fd}`);
+  } finally {
+    libc.symbols.close(fd);
+  }
+}
+
 /** The parent part and the last name of a path whose last component is a plain name. */
 function splitLeaf(path: string): { parent: string; leaf: string } | undefined {
   if (/\/\.?$/.test(path)) return undefined;
@@ -205,16 +224,16 @@ Deno.test({
             if (mine !== undefined && !inRoot(root, mine)) escapes++;
             const asked = p.startsWith(root + "/") ? p.slice(root.length) : p;
             const k = kernelLookup(root, asked, follow);
+            const walked = walkedPath(root, asked, follow);
+            const where = `seed ${seed} tree ${t} ${p} follow=${follow}`;
             if (typeof k === "string") {
               count.kernel++;
-              if (mine !== k) {
-                mismatches.push(`seed ${seed} tree ${t} ${p} follow=${follow}: ${mine} != ${k}`);
-              }
+              if (mine !== k) mismatches.push(`${where}: ${mine} != ${k}`);
+              if (walked !== k) mismatches.push(`${where}: walk ${walked} != ${k}`);
             } else if (k.errno === ELOOP) {
               count.loops++;
-              if (mine !== undefined) {
-                mismatches.push(`seed ${seed} tree ${t} ${p} follow=${follow}: ${mine} != ELOOP`);
-              }
+              if (mine !== undefined) mismatches.push(`${where}: ${mine} != ELOOP`);
+              if (walked !== "ELOOP") mismatches.push(`${where}: walk ${walked} != ELOOP`);
             } else if (mine !== undefined) {
               cases.push({ path: asked, follow, mine });
             } else {
