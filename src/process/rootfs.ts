@@ -36,7 +36,7 @@ export class RootFsError extends Error {
 
 /** What `statx` tells about an object (never through a link at the object itself). */
 export interface RootStat {
-  readonly kind: "file" | "dir" | "link" | "other";
+  readonly kind: "file" | "dir" | "link" | "socket" | "fifo" | "other";
   /** Permission bits (07777). */
   readonly mode: number;
   readonly uid: number;
@@ -58,7 +58,7 @@ export interface Walked {
 export interface WalkOptions {
   /** Follow a link at the last component (open, stat, chdir), or stop at it (unlink, lstat). */
   readonly follow?: boolean;
-  /** Create missing directories: the last with this mode, the ones on the way with 0755. */
+  /** Create missing directories (the last component's too) with this mode. */
   readonly mkdir?: number;
   /** Refuse a step from an unprivileged owner to another owner (systemd's CHASE_SAFE). */
   readonly safe?: boolean;
@@ -70,6 +70,8 @@ const S_IFMT = 0o170000;
 const S_IFDIR = 0o040000;
 const S_IFREG = 0o100000;
 const S_IFLNK = 0o120000;
+const S_IFSOCK = 0o140000;
+const S_IFIFO = 0o010000;
 const STATX_BASIC_STATS = 0x7ff;
 const SYS_FCHMODAT2 = 452n;
 const UNCHANGED = 0xffffffff;
@@ -95,6 +97,10 @@ function statAt(fd: number, name: string, flags: number): RootStat | undefined {
       ? "file"
       : type === S_IFLNK
       ? "link"
+      : type === S_IFSOCK
+      ? "socket"
+      : type === S_IFIFO
+      ? "fifo"
       : "other",
     mode: mode & 0o7777,
     uid: view.getUint32(20, true),
@@ -164,7 +170,7 @@ export function walk(root: string, path: string, options: WalkOptions = {}): Wal
       const nameC = cstr(name);
       let fd = c.openat(top, nameC, O.PATH | O.NOFOLLOW | O.CLOEXEC, 0);
       if (fd < 0 && errno() === Errno.ENOENT && options.mkdir !== undefined) {
-        if (c.mkdirat(top, nameC, last ? options.mkdir : 0o755) !== 0 && errno() !== Errno.EEXIST) {
+        if (c.mkdirat(top, nameC, options.mkdir) !== 0 && errno() !== Errno.EEXIST) {
           fail(path);
         }
         fd = c.openat(top, nameC, O.PATH | O.NOFOLLOW | O.CLOEXEC, 0);
@@ -287,6 +293,8 @@ export interface WriteOptions {
   readonly create?: boolean;
   /** Fail if it exists (with `create`). */
   readonly exclusive?: boolean;
+  /** Follow a link at the last component, inside the root (default); else ELOOP there. */
+  readonly follow?: boolean;
   /** Append instead of truncating. */
   readonly append?: boolean;
   readonly mode?: number;
@@ -301,7 +309,7 @@ export function writeFileIn(
 ): void {
   const flags = O.WRONLY | O.NOCTTY | O.NONBLOCK | (options.append ? O.APPEND : O.TRUNC) |
     (options.create ? O.CREAT : 0) | (options.exclusive ? O.EXCL : 0);
-  const fd = openIn(root, path, flags, options.mode ?? 0o644);
+  const fd = openIn(root, path, flags, options.mode ?? 0o644, { follow: options.follow !== false });
   try {
     let offset = 0;
     while (offset < data.length) {
@@ -320,12 +328,18 @@ export function writeFileIn(
 }
 
 /**
- * `mkdir -p` inside the root: missing directories on the way get 0755, the last one
- * `mode` (both before the umask); links on the way, and one at the end, are followed
+ * `mkdir -p` inside the root: missing directories on the way get `parentsMode` (0755),
+ * the last one `mode` (both before the umask); links on the way, and one at the end, are followed
  * inside the root. Returns whether the last one was created. ENOTDIR if something else
  * is there.
  */
-export function mkdirIn(root: string, path: string, mode = 0o755, safe = false): boolean {
+export function mkdirIn(
+  root: string,
+  path: string,
+  mode = 0o755,
+  safe = false,
+  parentsMode = 0o755,
+): boolean {
   const c = libc();
   const parts = components(path);
   const leaf = parts.at(-1);
@@ -334,7 +348,8 @@ export function mkdirIn(root: string, path: string, mode = 0o755, safe = false):
     return false;
   }
   let created = false;
-  withWalk(root, "/" + parts.slice(0, -1).join("/"), { follow: true, mkdir: 0o755, safe }, (p) => {
+  const parent = "/" + parts.slice(0, -1).join("/");
+  withWalk(root, parent, { follow: true, mkdir: parentsMode, safe }, (p) => {
     const dir = p.name === "." ? p.dir : openDirAt(p.dir, p.name, path);
     try {
       if (c.mkdirat(dir, cstr(leaf), mode) === 0) created = true;
@@ -406,11 +421,18 @@ function openObject(root: string, path: string, safe: boolean, follow = false): 
 }
 
 /**
- * chmod of `path` inside the root; a link at the last component is left alone (Linux
- * has no mode on links) and never followed. Returns false if there is nothing there.
+ * chmod of `path` inside the root. A link at the last component is left alone (Linux has
+ * no mode on links) unless `follow`: then it is followed inside the root (in a `safe`
+ * walk, only if owned as CHASE_SAFE allows) and its target changed. Returns false if
+ * there is nothing there.
  */
-export function chmodIn(root: string, path: string, mode: number, safe = false): boolean {
-  const o = openObject(root, path, safe);
+export function chmodIn(
+  root: string,
+  path: string,
+  mode: number,
+  options: { safe?: boolean; follow?: boolean } = {},
+): boolean {
+  const o = openObject(root, path, options.safe === true, options.follow === true);
   if (!o) return false;
   try {
     if (o.st.kind !== "link" && o.st.mode !== (mode & 0o7777)) chmodFd(o.fd, mode & 0o7777, path);

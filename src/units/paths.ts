@@ -42,7 +42,7 @@ export class RootMap {
   resolve(path: string, follow = true): string {
     if (this.root === "") return path.replace(/^\/{2,}/, "/");
     const r = this.root;
-    const inside = path === r || path.startsWith(r + "/") ? path.slice(r.length) : path;
+    const inside = this.inner(path);
     // A trailing `/` or `/.` names the directory the last component leads to.
     if (/\/\.?$/.test(inside)) follow = true;
     const done: string[] = [];
@@ -97,6 +97,18 @@ export class RootMap {
       // Not there, or a dangling link: the link itself.
     }
     return host;
+  }
+
+  /**
+   * The path as seen inside the root, unresolved: a path that already starts with the root
+   * loses that prefix (as {@link resolve} takes it). What the process layer's descriptor
+   * walk (process/rootfs.ts) is given: it resolves the path itself, on descriptors, the
+   * same way as {@link resolve}, so that a link swapped in between cannot lead out.
+   */
+  inner(path: string): string {
+    const r = this.root;
+    if (r === "") return path;
+    return path === r || path.startsWith(r + "/") ? path.slice(r.length) || "/" : path;
   }
 
   /** The path inside the root for a host path (inverse of {@link host}). */
