@@ -89,13 +89,16 @@ rootTest(
 rootTest(
   "StateDirectory= below another user's directory: its link is not followed for chown or chmod",
   async (root) => {
-    const secret = join(root.path, "etc/secret");
-    Deno.writeTextFileSync(secret, "root secret\n");
-    Deno.chmodSync(secret, 0o600);
+    // A root-only directory inside the root, with a root-only file in it.
+    const priv = join(root.path, "srv/private");
+    Deno.mkdirSync(priv, { recursive: true });
+    Deno.chmodSync(priv, 0o700);
+    Deno.writeTextFileSync(join(priv, "key"), "root secret\n");
+    Deno.chmodSync(join(priv, "key"), 0o600);
     root.unit(
       "a.service",
       `[Service]\nType=oneshot\nUser=nobody\nStateDirectory=shared\n` +
-        `ExecStart=/bin/sh -c 'ln -s /etc/secret "$STATE_DIRECTORY/sub"'\n`,
+        `ExecStart=/bin/sh -c 'ln -s /srv/private "$STATE_DIRECTORY/sub"'\n`,
     );
     root.unit(
       "b.service",
@@ -104,9 +107,11 @@ rootTest(
     );
     ok0(await root.run("start", "a.service"), "start a");
     const b = await root.run("start", "b.service");
-    strictEqual(owner(secret), "0:0 600");
+    strictEqual(owner(priv), "0:0 700");
+    strictEqual(owner(join(priv, "key")), "0:0 600");
     ok(b.code !== 0, "b must not start on a directory it cannot have");
-    match(b.stderr, /b\.service/);
+    const log = Deno.readTextFileSync(join(root.path, "var/log/journal/b.service.log"));
+    match(log, /Failed to set up state directory \/var\/lib\/shared\/sub: Potentially unsafe/);
   },
 );
 
