@@ -28,7 +28,8 @@
  * timers, sockets, fuzz);
  * sockets (bench/sockets.ts, issue 11): BENCH_SOCKET_CONNECTIONS (50);
  * fuzz (bench/fuzz.ts, issue 9): BENCH_FUZZ_FILES (5000), BENCH_FUZZ_ARGV (2500),
- * BENCH_FUZZ_SEED (2026);
+ * BENCH_FUZZ_SEED (2026), BENCH_FUZZ_PATH_ROOTS (40: roots where generated services
+ * naming host paths are started and stopped);
  * PID 1: BENCH_IDLE_SECONDS (60), BENCH_PID1_SERVICES (20,200),
  * BENCH_PID1_ORPHANS (1000,10000), BENCH_PID1_TOOLS (ref,ours), BENCH_PID1_LOGS (a
  * directory to keep each PID 1's output in); safety: BENCH_SAFETY_TRIALS (100).
@@ -523,9 +524,12 @@ async function main(): Promise<number> {
         seed: Number(Deno.env.get("BENCH_FUZZ_SEED") || 2026),
         files: Number(Deno.env.get("BENCH_FUZZ_FILES") || 5000),
         argv: Number(Deno.env.get("BENCH_FUZZ_ARGV") || 2500),
+        pathRoots: Number(Deno.env.get("BENCH_FUZZ_PATH_ROOTS") || 40),
       });
       const line = `fuzz (seed ${res.seed}): ${res.unitFiles} mutated unit files in ` +
-        `${res.roots} roots, ${res.invocations} invocations (${res.argvCases} random ` +
+        `${res.roots} roots (${res.linkedRoots} linking /run, /var or /etc/systemd/system ` +
+        `out; services naming host paths started in ${res.pathRoots}), ` +
+        `${res.invocations} invocations (${res.argvCases} random ` +
         `command lines) in ${res.seconds} s: ${res.crashes} crashes, ${res.garbage} ` +
         `garbage values, ${res.escapes} writes outside the root`;
       console.log(line);
