@@ -42,6 +42,8 @@ export interface RootStat {
   readonly uid: number;
   readonly gid: number;
   readonly size: number;
+  /** Hard links to it. */
+  readonly nlink: number;
 }
 
 /** Where a walk ended: the directory that holds the object and the object's name. */
@@ -106,6 +108,7 @@ function statAt(fd: number, name: string, flags: number): RootStat | undefined {
     uid: view.getUint32(20, true),
     gid: view.getUint32(24, true),
     size: Number(view.getBigUint64(40, true)),
+    nlink: view.getUint32(16, true),
   };
 }
 
@@ -507,18 +510,24 @@ function openDirectory(dir: number, name: string, path: string): number {
   return fd < 0 ? fail(path) : fd;
 }
 
-function chownChildren(dir: number, uid: number, gid: number, path: string): void {
+/**
+ * The tree below an open directory gets the owner. `from` is the owner the top had: a file
+ * with more than one link that someone else owns is a hard link into the tree (possible
+ * where fs.protected_hardlinks is off) and is left alone, or its owner would pass with it.
+ */
+function chownChildren(dir: number, uid: number, gid: number, from: number, path: string): void {
   const c = libc();
   for (const name of listDir(dir, path)) {
     const fd = c.openat(dir, cstr(name), O.PATH | O.NOFOLLOW | O.CLOEXEC, 0);
     if (fd < 0) continue; // gone meanwhile
     try {
       const st = statFd(fd, path);
+      if (st.kind !== "dir" && st.kind !== "link" && st.nlink > 1 && st.uid !== from) continue;
       if (st.kind === "dir") {
         // O_NOFOLLOW|O_DIRECTORY: a link swapped in meanwhile is refused, never entered.
         const sub = openDirectory(dir, name, `${path}/${name}`);
         try {
-          chownChildren(sub, uid, gid, `${path}/${name}`);
+          chownChildren(sub, uid, gid, from, `${path}/${name}`);
         } finally {
           c.close(sub);
         }
@@ -545,7 +554,7 @@ export function chownTreeIn(root: string, path: string, uid: number, gid: number
     if (o.st.kind === "dir") {
       const dir = openDirectory(o.fd, ".", path);
       try {
-        chownChildren(dir, uid, gid, path);
+        chownChildren(dir, uid, gid, o.st.uid, path);
       } finally {
         c.close(dir);
       }

@@ -64,6 +64,25 @@ rootTest("chownTreeIn never follows a link below the directory, nor one swapped 
   }
 });
 
+rootTest("chownTreeIn leaves a foreign file hard-linked into the tree alone", () => {
+  const s = scene();
+  try {
+    Deno.mkdirSync(`${s.root}/d`);
+    Deno.chownSync(`${s.root}/d`, 65534, 65534);
+    Deno.writeTextFileSync(`${s.root}/shadow`, "secret");
+    Deno.chmodSync(`${s.root}/shadow`, 0o600);
+    Deno.linkSync(`${s.root}/shadow`, `${s.root}/d/hard`);
+    Deno.writeTextFileSync(`${s.root}/d/own`, "");
+    Deno.chownSync(`${s.root}/d/own`, 65534, 65534);
+    Deno.linkSync(`${s.root}/d/own`, `${s.root}/d/own2`);
+    chownTreeIn(s.root, "/d", 2, 2);
+    strictEqual(owner(`${s.root}/shadow`), "0:0:600");
+    strictEqual(owner(`${s.root}/d/own`), "2:2:644");
+  } finally {
+    s.cleanup();
+  }
+});
+
 rootTest("chownTreeIn keeps set-user-ID bits, as systemd's chown_one", () => {
   const s = scene();
   try {
