@@ -77,6 +77,7 @@ const SYMBOLS = {
   prctl: { parameters: ["i32", "u64", "u64", "u64", "u64"], result: "i32" },
   malloc_trim: { parameters: ["usize"], result: "i32" },
   mkfifo: { parameters: ["buffer", "u32"], result: "i32" },
+  mkfifoat: { parameters: ["i32", "buffer", "u32"], result: "i32" },
   signal: { parameters: ["i32", "usize"], result: "usize" },
   sigprocmask: { parameters: ["i32", "buffer", "pointer"], result: "i32" },
   syscall: { parameters: ["i64", "i64", "i64"], result: "i64" },

@@ -625,6 +625,13 @@ export function symlinkIn(root: string, target: string, path: string): void {
   });
 }
 
+/** `mkfifo(3)` inside the root (a link at `path` is not followed: EEXIST). */
+export function mkfifoIn(root: string, path: string, mode: number): void {
+  withWalk(root, path, { follow: false }, (w) => {
+    if (libc().mkfifoat(w.dir, cstr(w.name), mode) !== 0) fail(path);
+  });
+}
+
 /** `chdir(2)` to a directory inside the root (for the exec helper). */
 export function chdirIn(root: string, path: string): void {
   withWalk(root, path, { follow: true }, (w) => {

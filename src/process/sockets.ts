@@ -9,7 +9,16 @@
  */
 
 import { cstr, Errno, errno, F, libc, O, strerror } from "./libc.ts";
-import { chmodIn, chownIn, mkdirIn, openIn, RootFsError, statIn, unlinkIn } from "./rootfs.ts";
+import {
+  chmodIn,
+  chownIn,
+  mkdirIn,
+  mkfifoIn,
+  openIn,
+  RootFsError,
+  statIn,
+  unlinkIn,
+} from "./rootfs.ts";
 
 /** What to bind: the parsed `Listen*=` address (structurally `ListenAddress`). */
 export interface ListenRequest {
@@ -179,10 +188,12 @@ function openFifo(a: ListenRequest, opts: BindOptions): number {
   const c = libc();
   const at = placeOf(a);
   mkdirIn(at.root, parentOf(at.path), opts.directoryMode, false, opts.directoryMode);
-  if (c.mkfifo(cstr(a.path!), opts.socketMode) !== 0) {
-    const code = errno();
+  try {
+    mkfifoIn(at.root, at.path, opts.socketMode);
+  } catch (e) {
+    if (!(e instanceof RootFsError)) throw e;
     // EEXIST: an existing FIFO is reused, anything else refused.
-    if (code !== 17 || statIn(at.root, at.path)?.kind !== "fifo") throw new SocketError(code);
+    if (e.code !== 17 || statIn(at.root, at.path)?.kind !== "fifo") throw new SocketError(e.code);
   }
   let fd: number;
   try {
