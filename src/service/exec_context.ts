@@ -19,6 +19,7 @@ import {
   chownTreeIn,
   mkdirIn,
   readFileIn,
+  RootFsError,
   statIn,
   symlinkIn,
   writeFileIn,
@@ -383,6 +384,21 @@ const DIR_STATUS: Record<string, number> = {
   configuration: 241,
 };
 
+/**
+ * The owner fix-up of a `*Directory=` tree: best effort, as before, except that a link a
+ * service user planted on the way (an unsafe chain, a loop) refuses the start.
+ */
+function chownTree(root: RootMap, at: string, creds: Credentials): void {
+  try {
+    chownTreeIn(root.root, at, creds.uid, creds.gid);
+  } catch (e) {
+    if (e instanceof RootFsError && (e.code === UNSAFE_CHAIN || e.code === LOOP)) throw e;
+  }
+}
+
+const UNSAFE_CHAIN = 67; // ENOLINK, as systemd's chase() reports an unsafe transition
+const LOOP = 40; // ELOOP
+
 /** Creates the `*Directory=` directories; returns the env vars to set and the runtime dirs made. */
 export function createDirectories(
   root: RootMap,
@@ -414,7 +430,7 @@ export function createDirectories(
         const at = root.inner(inside);
         mkdirIn(root.root, at, d.mode, true);
         chmodIn(root.root, at, d.mode, { safe: true, follow: true });
-        if (creds && d.kind !== "configuration") chownTreeIn(root.root, at, creds.uid, creds.gid);
+        if (creds && d.kind !== "configuration") chownTree(root, at, creds);
         host = root.resolve(inside);
         if (link) {
           const linkAt = root.inner(`${d.base}/${link}`);
