@@ -41,14 +41,51 @@ export class RootMap {
    */
   resolve(path: string, follow = true): string {
     if (this.root === "") return path.replace(/^\/{2,}/, "/");
-    const r = this.root;
     const inside = this.inner(path);
     // A trailing `/` or `/.` names the directory the last component leads to.
     if (/\/\.?$/.test(inside)) follow = true;
-    const done: string[] = [];
+    const parts = components(inside);
+    let start: Walk = { done: [], hops: 0, missing: false };
+    let todo = parts;
+    // The directory part of a plain path (no `..`) is looked up once per task: enable and
+    // list-unit-files resolve thousands of paths in the same few directories.
+    if (parts.length > 1 && !parts.includes("..")) {
+      const key = parts.slice(0, -1).join("/");
+      let dir = this.#dirs.get(key);
+      if (dir === undefined) {
+        dir = this.#walk(path, { done: [], hops: 0, missing: false }, parts.slice(0, -1), true);
+        // What is missing may yet appear (as a link): only what exists is remembered.
+        if (!dir.missing) this.#remember(key, dir);
+      }
+      start = dir;
+      todo = parts.slice(-1);
+    }
+    const done = this.#walk(path, start, todo, follow).done;
+    return done.length ? `${this.root}/${done.join("/")}` : this.root;
+  }
+
+  #dirs = new Map<string, Walk>();
+  #forgetting = false;
+
+  /** Remembers a directory's resolution until the current task ends. */
+  #remember(key: string, walk: Walk): void {
+    this.#dirs.set(key, walk);
+    if (this.#forgetting) return;
+    this.#forgetting = true;
+    queueMicrotask(() => {
+      this.#dirs.clear();
+      this.#forgetting = false;
+    });
+  }
+
+  /** Resolves `parts` (in order) after the components already in `from`. */
+  #walk(path: string, from: Walk, parts: string[], follow: boolean): Walk {
+    const r = this.root;
+    const done = [...from.done];
+    let hops = from.hops;
+    let missing = from.missing;
     // A stack: the next component is at the end.
-    const todo = components(inside).reverse();
-    let hops = 0;
+    const todo = [...parts].reverse();
     while (todo.length > 0) {
       const c = todo.pop()!;
       if (c === "..") {
@@ -64,13 +101,18 @@ export class RootMap {
         done.push(c);
         continue;
       }
+      if (target === MISSING) {
+        missing = true;
+        done.push(c);
+        continue;
+      }
       if (++hops > MAX_LINKS) {
         throw new Deno.errors.FilesystemLoop(`Too many levels of symbolic links: ${path}`);
       }
       if (target.startsWith("/")) done.length = 0;
       todo.push(...components(target).reverse());
     }
-    return done.length ? `${r}/${done.join("/")}` : r;
+    return { done, hops, missing };
   }
 
   /**
@@ -124,19 +166,28 @@ function components(path: string): string[] {
   return path.split("/").filter((c) => c !== "" && c !== ".");
 }
 
-/** The target of a symlink, or undefined for anything else (or nothing). */
+/** A resolution in progress: the components so far, links followed, anything missing. */
+interface Walk {
+  readonly done: string[];
+  readonly hops: number;
+  readonly missing: boolean;
+}
+
+const MISSING = "\0missing";
+
+/** The target of a symlink, {@link MISSING} for nothing there, else undefined. */
 function linkTarget(hostPath: string): string | undefined {
   let info: Deno.FileInfo;
   try {
     info = Deno.lstatSync(hostPath);
   } catch {
-    return undefined;
+    return MISSING;
   }
   if (!info.isSymlink) return undefined;
   try {
     return Deno.readLinkSync(hostPath);
   } catch {
-    return undefined;
+    return MISSING;
   }
 }
 
