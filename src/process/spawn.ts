@@ -455,8 +455,10 @@ async function launchDirect(spec: SpawnSpec): Promise<number | undefined> {
     scratch.push(copy);
     return copy;
   };
-  const open = (fd: number, path: string, flags: number) => {
-    if (spec.pathRoot !== undefined && path !== "/dev/null") {
+  /** Opens a target onto `fd`: /dev/null (kind `null`) is the host's, a file the spec's. */
+  const open = (fd: number, target: StdioTarget, flags: number) => {
+    const path = target.kind === "null" ? "/dev/null" : target.path ?? "/dev/null";
+    if (spec.pathRoot !== undefined && target.kind !== "null") {
       const file = openHigh(path, flags | O.NOCTTY, 0o666);
       check(c.posix_spawn_file_actions_adddup2(actions, file, fd), "adddup2");
       return;
@@ -485,26 +487,15 @@ async function launchDirect(spec: SpawnSpec): Promise<number | undefined> {
     const dupOnto = (target: number, t: StdioTarget) =>
       check(c.posix_spawn_file_actions_adddup2(actions, t.fd ?? -1, target), "adddup2");
     const { stdin, stdout, stderr } = spec;
-    if (stdin.kind === "null") open(0, "/dev/null", O.RDONLY);
-    else if (stdin.kind === "fd") dupOnto(0, stdin);
-    else if (stdin.kind !== "inherit") open(0, stdin.path ?? "/dev/null", O.RDONLY);
+    if (stdin.kind === "fd") dupOnto(0, stdin);
+    else if (stdin.kind !== "inherit") open(0, stdin, O.RDONLY);
     if (stdout.kind === "fd") dupOnto(1, stdout);
-    else if (stdout.kind !== "inherit") {
-      open(
-        1,
-        stdout.kind === "null" ? "/dev/null" : stdout.path ?? "/dev/null",
-        OUTPUT_FLAGS[stdout.kind],
-      );
-    }
+    else if (stdout.kind !== "inherit") open(1, stdout, OUTPUT_FLAGS[stdout.kind]);
     const sameAsStdout = stderr.kind === "inherit" ||
       (stderr.kind === stdout.kind && stderr.path === stdout.path && stderr.fd === stdout.fd);
     if (sameAsStdout) check(c.posix_spawn_file_actions_adddup2(actions, 1, 2), "adddup2");
     else if (stderr.kind === "fd") dupOnto(2, stderr);
-    else {open(
-        2,
-        stderr.kind === "null" ? "/dev/null" : stderr.path ?? "/dev/null",
-        OUTPUT_FLAGS[stderr.kind],
-      );}
+    else open(2, stderr, OUTPUT_FLAGS[stderr.kind]);
     if (inRoot) {
       let dir: number;
       try {
