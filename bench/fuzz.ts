@@ -11,7 +11,14 @@
  *   rejected promise out of `main`;
  * - garbage: `undefined`, `NaN`, `[object Object]` or `Infinity` printed where a value was
  *   expected;
- * - escape: a file written outside the temporary root by enable/disable/mask/preset.
+ * - escape: a file written outside the temporary root by enable/disable/mask/preset, or
+ *   anything changed (created, written, removed, re-owned, re-moded) in the host directories
+ *   beside the roots that a third of the roots link to with absolute links (`/run`, `/var`,
+ *   `/etc/systemd/system`: inside the root such a link means a place in the root) and that
+ *   generated units name with `//`, `/../..`, host paths and those links (PIDFile=,
+ *   StandardOutput=/StandardError=, EnvironmentFile=, WorkingDirectory=, *Directory=, a
+ *   link a `User=nobody` service plants in a StateDirectory= shared with a `User=daemon`
+ *   one), started and stopped in the `paths` phase.
  *
  * Each phase (write, inspect and read verbs, then random command lines) runs in its own
  * process: a verb revokes, for the whole process, what its access class does not need.
@@ -33,6 +40,10 @@ export interface FuzzResults {
   roots: number;
   invocations: number;
   argvCases: number;
+  /** Roots with absolute links out of them (/run, /var, /etc/systemd/system). */
+  linkedRoots: number;
+  /** Roots where the `paths` phase started generated services. */
+  pathRoots: number;
   crashes: number;
   garbage: number;
   escapes: number;
@@ -110,6 +121,12 @@ const TRICKY = [
   '"unterminated',
   "..",
   "/../../../etc/shadow",
+  "//etc/shadow",
+  "//tmp/x",
+  "/.//./run//x",
+  "file://tmp/x",
+  "append://tmp/x",
+  "truncate:/../../tmp/x",
   "a:../../x",
   "file:/../../x",
   "@",
@@ -295,15 +312,36 @@ function listTree(dir: string, acc = new Set<string>()): Set<string> {
   return acc;
 }
 
+/** One fuzz root. */
+interface FuzzRoot {
+  dir: string;
+  names: string[];
+  /** Where its unit files are (inside the root, as a host path). */
+  unitDir: string;
+  /** The host directory beside it that nothing may change (links point there). */
+  outside: string;
+  /** Whether it has absolute links out of it. */
+  linked: boolean;
+}
+
 /** The roots a round made, shared with its phase processes. */
 interface Manifest {
   work: string;
-  roots: { dir: string; names: string[] }[];
+  roots: FuzzRoot[];
   unitFiles: number;
+  /** How many roots the `paths` phase starts services in. */
+  pathRoots: number;
 }
 
-type Phase = "write" | "inspect" | "read" | "argv-inspect" | "argv-read";
-const PHASES: readonly Phase[] = ["write", "inspect", "read", "argv-inspect", "argv-read"];
+type Phase = "write" | "inspect" | "read" | "argv-inspect" | "argv-read" | "paths";
+const PHASES: readonly Phase[] = [
+  "write",
+  "inspect",
+  "read",
+  "argv-inspect",
+  "argv-read",
+  "paths",
+];
 
 /** What one phase process reports. */
 interface PhaseResult {
@@ -316,17 +354,65 @@ interface PhaseResult {
   samples: string[];
 }
 
+/**
+ * The host directory beside a root: a root-only secret, and the directories the root's
+ * absolute links name (on the host they exist too, so following a link out would land).
+ */
+function makeOutside(outside: string): void {
+  for (const d of ["run", "var", "ess", "work"]) {
+    Deno.mkdirSync(join(outside, d), { recursive: true });
+  }
+  Deno.writeTextFileSync(join(outside, "secret"), "HOST_SECRET=1\n");
+  Deno.chmodSync(join(outside, "secret"), 0o600);
+  Deno.writeTextFileSync(join(outside, "precious"), "1\n");
+}
+
+/**
+ * A third of the roots get absolute links out of them (to the host directory beside):
+ * `/run`, `/var`, `/etc/systemd/system`. Inside the root such a link names a place in the
+ * root (`<root><outside>/run`), which is where the files are put.
+ */
+function linkRoot(r: () => number, dir: string, outside: string): string | undefined {
+  if (r() >= 1 / 3) return undefined;
+  Deno.mkdirSync(join(dir, "etc/systemd"), { recursive: true });
+  const links: Array<[string, string]> = [
+    ["run", join(outside, "run")],
+    ["var", join(outside, "var")],
+    ["etc/systemd/system", join(outside, "ess")],
+  ];
+  let chosen = links.filter(() => r() < 0.6);
+  if (chosen.length === 0) chosen = [pick(r, links)];
+  let units = join(dir, "etc/systemd/system");
+  for (const [at, target] of chosen) {
+    Deno.mkdirSync(join(dir, target), { recursive: true });
+    Deno.symlinkSync(target, join(dir, at));
+    if (at === "etc/systemd/system") units = join(dir, target);
+  }
+  return units;
+}
+
 /** Builds the mutated roots; writes nothing outside `work`. */
-function buildRoots(work: string, seed: number, files: number, perRoot: number): Manifest {
+function buildRoots(
+  work: string,
+  seed: number,
+  files: number,
+  perRoot: number,
+  pathRoots: number,
+): Manifest {
   const r = rng(seed);
   const source = [...corpus().entries()];
   const roots: Manifest["roots"] = [];
   let made = 0;
   while (made < files) {
     const dir = join(work, `root${roots.length}`);
-    const unitDir = join(dir, "etc/systemd/system");
+    const outside = join(work, `outside${roots.length}`);
+    makeOutside(outside);
+    const linked = linkRoot(r, dir, outside);
+    const unitDir = linked ?? join(dir, "etc/systemd/system");
     Deno.mkdirSync(unitDir, { recursive: true });
     Deno.mkdirSync(join(dir, "lib/systemd/system"), { recursive: true });
+    // Users for User=nobody/daemon, looked up inside the root.
+    for (const f of ["passwd", "group"]) Deno.copyFileSync(`/etc/${f}`, join(dir, "etc", f));
     const names: string[] = [];
     for (let i = 0; i < perRoot && made < files; i++, made++) {
       const [name, text] = pick(r, source);
@@ -348,9 +434,83 @@ function buildRoots(work: string, seed: number, files: number, perRoot: number):
           : unitName,
       );
     }
-    roots.push({ dir, names });
+    roots.push({ dir, names, unitDir, outside, linked: linked !== undefined });
   }
-  return { work, roots, unitFiles: made };
+  return { work, roots, unitFiles: made, pathRoots: Math.min(pathRoots, roots.length) };
+}
+
+/** Path forms that name the host directory beside the root, or lead there through links. */
+function pathForms(outside: string): string[] {
+  const up = outside.split("/").filter((c) => c).map(() => "..").join("/");
+  return [
+    `//${outside}`,
+    `/${outside}`,
+    outside,
+    `/../../${up}${outside}`,
+    `/./${outside.slice(1)}/.`,
+    "/run",
+    "/var",
+    "/etc/systemd/system",
+    `//${outside}/run/..`,
+  ];
+}
+
+/** Generated units that name host paths every way (the `paths` phase). */
+function pathUnits(r: () => number, outside: string, n: number): Record<string, string> {
+  const form = () => pick(r, pathForms(outside));
+  const lines = [
+    () => `PIDFile=${form()}/precious`,
+    () => `StandardOutput=${pick(r, ["file:", "append:", "truncate:"])}${form()}/o${n}`,
+    () => `StandardError=${pick(r, ["file:", "append:", "truncate:"])}${form()}/e${n}`,
+    () => `EnvironmentFile=-${form()}/secret`,
+    () => `WorkingDirectory=-${form()}`,
+    () => `WorkingDirectory=-${form()}/work`,
+    () => `RuntimeDirectory=fz${n}`,
+    () => `LogsDirectory=fz${n}`,
+    () => `ConditionPathExists=|${form()}/secret`,
+    () => `ConditionPathExists=|!${form()}/missing`,
+  ];
+  const body = (user: string, extra: string[]) => {
+    const picked = lines.filter(() => r() < 0.45).map((l) => l());
+    return `[Service]\nUser=${user}\n${[...picked, ...extra].join("\n")}\n`;
+  };
+  // A file touched in the working directory shows one out of the root (without
+  // WorkingDirectory= a service under --root runs in the host's /: nothing is touched there).
+  const run = "ExecStart=/bin/sh -c 'echo out; echo err >&2; d=$(pwd -P); " +
+    '[ "$d" = / ] || touch "$d/touched" 2>/dev/null; exec sleep 30\'';
+  return {
+    [`fza${n}.service`]: body(pick(r, ["root", "nobody"]), [
+      "StateDirectory=fzshared",
+      // The item-5 attack: links in a StateDirectory= that another user's start chowns.
+      "ExecStartPre=/bin/sh -c 'ln -s " + `${outside}/secret` +
+      ' "$STATE_DIRECTORY/x"; ln -s ' + `${outside} "$STATE_DIRECTORY/up"; true'`,
+      run,
+    ]),
+    [`fzb${n}.service`]: body(pick(r, ["daemon", "nobody", "root"]), [
+      "StateDirectory=fzshared",
+      run,
+    ]),
+  };
+}
+
+/** Owner, mode and contents of everything under a host directory. */
+function snapshot(dir: string, acc: string[] = []): string[] {
+  let entries: Deno.DirEntry[];
+  try {
+    entries = [...Deno.readDirSync(dir)];
+  } catch {
+    return acc;
+  }
+  for (const e of entries) {
+    const p = join(dir, e.name);
+    try {
+      const st = Deno.lstatSync(p);
+      const body = st.isFile ? Deno.readTextFileSync(p) : st.isSymlink ? Deno.readLinkSync(p) : "";
+      acc.push(`${p} ${st.uid}:${st.gid} ${((st.mode ?? 0) & 0o7777).toString(8)} ${body}`);
+      if (st.isDirectory) snapshot(p, acc);
+    } catch { /* gone meanwhile */ }
+  }
+  return acc;
 }
 
 const FLAG_WORDS = [
@@ -500,6 +660,18 @@ async function runPhase(
     case "argv-read":
       randomArgv(["cat", "is-enabled", "list-unit-files", "help", "get-default"]);
       break;
+    case "paths":
+      m.roots.slice(0, m.pathRoots).forEach(({ dir, unitDir, outside }, n) => {
+        const units = pathUnits(r, outside, n);
+        for (const [name, text] of Object.entries(units)) {
+          Deno.writeTextFileSync(join(unitDir, name), text);
+        }
+        const [a, b] = Object.keys(units);
+        queue.push([`--root=${dir}`, "start", a]);
+        queue.push([`--root=${dir}`, "start", b]);
+        queue.push([`--root=${dir}`, "stop", a, b]);
+      });
+      break;
   }
   for (const argv of queue) await run(argv);
   return res;
@@ -509,12 +681,20 @@ const SELF = fileURLToPath(import.meta.url);
 
 /** Runs one fuzz round: roots are built here, each phase runs in its own process. */
 export async function fuzz(
-  opts: { seed: number; files: number; argv: number; perRoot?: number },
+  opts: { seed: number; files: number; argv: number; perRoot?: number; pathRoots?: number },
 ): Promise<FuzzResults> {
   const t0 = performance.now();
   const work = Deno.makeTempDirSync({ prefix: "sysctl-fuzz-" });
+  // Services run as nobody and daemon in the paths phase: they reach their files.
+  Deno.chmodSync(work, 0o755);
   try {
-    const manifest = buildRoots(work, opts.seed, opts.files, opts.perRoot ?? 25);
+    const manifest = buildRoots(
+      work,
+      opts.seed,
+      opts.files,
+      opts.perRoot ?? 25,
+      opts.pathRoots ?? 40,
+    );
     const manifestPath = join(work, "manifest.json");
     Deno.writeTextFileSync(manifestPath, JSON.stringify(manifest));
     const res: FuzzResults = {
@@ -523,6 +703,8 @@ export async function fuzz(
       roots: manifest.roots.length,
       invocations: 0,
       argvCases: 0,
+      linkedRoots: manifest.roots.filter((x) => x.linked).length,
+      pathRoots: manifest.pathRoots,
       crashes: 0,
       garbage: 0,
       escapes: 0,
@@ -532,6 +714,7 @@ export async function fuzz(
       seconds: 0,
     };
     const before = listTree(work);
+    const outsideBefore = manifest.roots.map((x) => snapshot(x.outside).sort().join("\n"));
     for (const phase of PHASES) {
       const out = await new Deno.Command(Deno.execPath(), {
         args: [
@@ -569,10 +752,23 @@ export async function fuzz(
       if (phase === "write") {
         for (const p of listTree(work)) {
           if (before.has(p) || manifest.roots.some((x) => p.startsWith(x.dir + "/"))) continue;
+          if (manifest.roots.some((x) => p.startsWith(x.outside + "/"))) continue; // below
           res.escapes++;
           res.samples.push(`escape: ${p}`);
         }
       }
+      manifest.roots.forEach((x, i) => {
+        const now = snapshot(x.outside).sort().join("\n");
+        if (now === outsideBefore[i]) return;
+        const was = new Set(outsideBefore[i].split("\n"));
+        const changed = now.split("\n").filter((l) => !was.has(l));
+        const gone = [...was].filter((l) => !now.split("\n").includes(l));
+        res.escapes += Math.max(1, changed.length + gone.length);
+        res.samples.push(
+          `escape (${phase}): ${[...changed, ...gone.map((g) => `gone ${g}`)].join("; ")}`,
+        );
+        outsideBefore[i] = now;
+      });
     }
     res.samples = res.samples.slice(0, 20);
     res.seconds = Math.round((performance.now() - t0) / 100) / 10;
@@ -588,6 +784,7 @@ if (import.meta.main) {
     options: {
       seed: { type: "string", default: "1" },
       files: { type: "string", default: "2000" },
+      "path-roots": { type: "string", default: "40" },
       argv: { type: "string", default: "2000" },
       json: { type: "boolean", default: false },
       phase: { type: "string" },
@@ -603,11 +800,14 @@ if (import.meta.main) {
       seed: Number(values.seed),
       files: Number(values.files),
       argv: Number(values.argv),
+      pathRoots: Number(values["path-roots"]),
     });
     if (values.json) console.log(JSON.stringify(res));
     else {
       console.log(
-        `${res.unitFiles} mutated unit files in ${res.roots} roots, ${res.invocations} ` +
+        `${res.unitFiles} mutated unit files in ${res.roots} roots (${res.linkedRoots} with ` +
+          `/run, /var or /etc/systemd/system linking out; generated services with host paths ` +
+          `started in ${res.pathRoots}), ${res.invocations} ` +
           `invocations (${res.argvCases} random command lines) in ${res.seconds} s: ` +
           `${res.crashes} crashes, ${res.garbage} garbage values, ` +
           `${res.escapes} writes outside the root`,

@@ -34,7 +34,9 @@
  * timers, sockets, fuzz);
  * sockets (bench/sockets.ts, issue 11): BENCH_SOCKET_CONNECTIONS (50);
  * fuzz (bench/fuzz.ts, issue 9): BENCH_FUZZ_FILES (5000), BENCH_FUZZ_ARGV (2500),
- * BENCH_FUZZ_SEED (2026);
+ * BENCH_FUZZ_SEED (2026), BENCH_FUZZ_PATH_ROOTS (40: roots where generated services
+ * naming host paths are started and stopped);
+ * chown trials (bench/safety_paths.ts, issue 18 item 5, with `safety`): BENCH_CHOWN_TRIALS (50);
  * PID 1: BENCH_IDLE_SECONDS (60), BENCH_PID1_SERVICES (20,200),
  * BENCH_PID1_ORPHANS (1000,10000), BENCH_PID1_TOOLS (ref,ours), BENCH_PID1_LOGS (a
  * directory to keep each PID 1's output in); safety: BENCH_SAFETY_TRIALS (100).
@@ -643,14 +645,32 @@ async function main(): Promise<number> {
         seed: Number(Deno.env.get("BENCH_FUZZ_SEED") || 2026),
         files: Number(Deno.env.get("BENCH_FUZZ_FILES") || 5000),
         argv: Number(Deno.env.get("BENCH_FUZZ_ARGV") || 2500),
+        pathRoots: Number(Deno.env.get("BENCH_FUZZ_PATH_ROOTS") || 40),
       });
       const line = `fuzz (seed ${res.seed}): ${res.unitFiles} mutated unit files in ` +
-        `${res.roots} roots, ${res.invocations} invocations (${res.argvCases} random ` +
+        `${res.roots} roots (${res.linkedRoots} linking /run, /var or /etc/systemd/system ` +
+        `out; services naming host paths started in ${res.pathRoots}), ` +
+        `${res.invocations} invocations (${res.argvCases} random ` +
         `command lines) in ${res.seconds} s: ${res.crashes} crashes, ${res.garbage} ` +
         `garbage values, ${res.escapes} writes outside the root`;
       console.log(line);
       notes.push(line, ...res.samples.map((s) => `  fuzz finding: ${s}`));
       if (res.crashes + res.garbage + res.escapes) safetyFailures++;
+    }
+    if (!skip.has("safety")) {
+      // Issue 18, item 5: StateDirectory= ownership fix-up against planted and swapped links.
+      if (Deno.uid() !== 0) notes.push("chown trials skipped: they need root");
+      else {
+        log("issue 18: chown/chmod through a link");
+        const { runChownTrials } = await import("./safety_paths.ts");
+        const res = await runChownTrials(Number(Deno.env.get("BENCH_CHOWN_TRIALS") ?? 50));
+        const line = `safety, chown/chmod through a link (issue 18 item 5): ${res.trials} ` +
+          `trials (${res.raced} raced by a swap loop): ${res.changed} root-only files changed ` +
+          `[${res.seconds} s]`;
+        log(line);
+        notes.push(line, ...res.samples.map((s) => `  chown finding: ${s}`));
+        if (res.changed) safetyFailures++;
+      }
     }
   } catch (e) {
     failed = true;

@@ -284,7 +284,7 @@ interface Source {
 }
 
 function selectSources(a: JournalArgs, root: RootMap, env: Record<string, string>): Source[] {
-  const dir = root.host(logDir(a.scope, env));
+  const dir = root.resolve(logDir(a.scope, env));
   const present = loggedUnits(dir);
   const wanted = [...a.units, ...a.userUnits];
   const names: string[] = [];

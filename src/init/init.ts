@@ -29,6 +29,8 @@ import { liveInit } from "../service/init_link.ts";
 import { currentBootKey, stateDirHost, unitState } from "../service/runtime.ts";
 import { onHeldSignal } from "../process/held_signals.ts";
 import { readStat } from "../process/procfs.ts";
+import * as rootFs from "../process/rootfs.ts";
+import { mkdirIn } from "../process/rootfs.ts";
 import { setChildSubreaper, setProcessName, trimMemory } from "../process/reaper.ts";
 import { endLeftovers } from "./leftovers.ts";
 import { LogRelay } from "./relay.ts";
@@ -204,10 +206,11 @@ export class Init {
     }
     await this.#setState("initializing");
     this.#canary();
-    this.#relay = new LogRelay(
-      this.ctx.root.host(logDir(this.ctx.scope, this.ctx.env)),
-      writeOut,
-    );
+    const logs = logDir(this.ctx.scope, this.ctx.env);
+    try {
+      mkdirIn(this.ctx.root.root, this.ctx.root.inner(logs));
+    } catch { /* the relay reports it */ }
+    this.#relay = new LogRelay(this.ctx.root.resolve(logs), writeOut);
     this.#relay.start();
     this.supervision.start();
     this.timers.start();
@@ -322,7 +325,7 @@ export class Init {
   #canary(): void {
     if (this.ctx.scope !== "system") return;
     try {
-      Deno.mkdirSync(this.ctx.root.host("/run/systemd/system"), { recursive: true });
+      mkdirIn(this.ctx.root.root, "/run/systemd/system");
     } catch { /* read-only /run */ }
   }
 
@@ -340,7 +343,9 @@ export class Init {
   async #boot(): Promise<void> {
     await this.#setState("starting");
     // systemd-tmpfiles-setup.service's work: packages rely on its /run directories.
-    if (this.ctx.scope === "system") createTmpfiles(this.ctx.root, (line) => this.say(line));
+    if (this.ctx.scope === "system") {
+      createTmpfiles(this.ctx.root, rootFs, (line) => this.say(line));
+    }
     const names = this.#bootNames();
     const tx = startTransaction(this.m, names);
     const byId = new Map(tx.order.map((u) => [u.id, u]));

@@ -78,6 +78,9 @@ export class LogRelay {
     if (this.#closed) return;
     let file: Deno.FsFile;
     try {
+      // Log files are made by the exec helper; a link here (absolute ones mean the host's
+      // files to the kernel) is never read and copied out.
+      if (Deno.lstatSync(path).isSymlink) return;
       file = Deno.openSync(path, { read: true });
     } catch {
       return;

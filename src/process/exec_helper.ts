@@ -16,6 +16,7 @@
  */
 
 import { cstr, cstrArray, Errno, errno, F, libc, O, strerror } from "./libc.ts";
+import { chdirIn, openIn, RootFsError } from "./rootfs.ts";
 
 /** Where a standard stream of the command goes (see `StdioTarget` in spawn.ts). */
 export interface HelperStdio {
@@ -37,7 +38,12 @@ export interface HelperRequest {
   env: Record<string, string>;
   /** Names of variables set to the command's own PID (SYSTEMD_EXEC_PID, LISTEN_PID). */
   pidEnv?: string[];
-  /** Working directory (inside `rootDirectory` when set); default `/`. */
+  /**
+   * A host directory (`--root`): stdio file paths, the failure log and the working
+   * directory (unless `rootDirectory` is set) are inside it, resolved as chroot would.
+   */
+  pathRoot?: string;
+  /** Working directory (inside `rootDirectory` when set, else `pathRoot`); default `/`. */
   cwd?: string;
   /** Whether a missing working directory is tolerated. */
   cwdOptional?: boolean;
@@ -251,17 +257,36 @@ function readRequest(fd: number): HelperRequest {
   return JSON.parse(new TextDecoder().decode(bytes)) as HelperRequest;
 }
 
+/** open(2) of a path the request names: inside `pathRoot` when set; -1 with errno set. */
+function openPath(request: HelperRequest, path: string, flags: number, mode: number): number {
+  if (request.pathRoot === undefined) {
+    const fd = libc().open(cstr(path), flags | O.CLOEXEC, mode);
+    if (fd < 0) failedWith = errno();
+    return fd;
+  }
+  try {
+    return openIn(request.pathRoot, path, flags, mode);
+  } catch (e) {
+    if (!(e instanceof RootFsError)) throw e;
+    failedWith = e.code;
+    return -1;
+  }
+}
+
+/** The errno of the last failed {@link openPath}. */
+let failedWith = 0;
+
 // Opened before chroot, without O_CREAT: a unit that never fails gets no log file from us.
 function openFailureLog(request: HelperRequest): number {
   if (!request.failureLog) return -1;
-  return libc().open(cstr(request.failureLog), O.WRONLY | O.APPEND | O.CLOEXEC | O.NOCTTY, 0);
+  return openPath(request, request.failureLog, O.WRONLY | O.APPEND | O.NOCTTY, 0);
 }
 
 function writeFailureLine(request: HelperRequest, fd: number, failure: HelperFailure): void {
   if (!request.failureLog) return;
   if (fd < 0) {
-    const flags = O.WRONLY | O.APPEND | O.CREAT | O.CLOEXEC | O.NOCTTY;
-    fd = libc().open(cstr(request.failureLog), flags, 0o644);
+    const flags = O.WRONLY | O.APPEND | O.CREAT | O.NOCTTY;
+    fd = openPath(request, request.failureLog, flags, 0o644);
     if (fd < 0) return;
   }
   writeAll(
@@ -384,9 +409,18 @@ function applyNice(request: HelperRequest): void {
   if (libc().setpriority(PRIO_PROCESS, 0, request.nice) !== 0) fail("NICE");
 }
 
-function openOnto(target: number, path: string, flags: number, step: Step): void {
-  const fd = libc().open(cstr(path), flags | O.NOCTTY | O.CLOEXEC, 0o666);
-  if (fd < 0) fail(step);
+/** Opens a stdio target onto `target`; /dev/null is the host's, a file is the request's. */
+function openOnto(
+  target: number,
+  path: string,
+  flags: number,
+  step: Step,
+  request?: HelperRequest,
+): void {
+  const fd = request
+    ? openPath(request, path, flags | O.NOCTTY, 0o666)
+    : libc().open(cstr(path), flags | O.NOCTTY | O.CLOEXEC, 0o666);
+  if (fd < 0) fail(step, request ? failedWith : errno());
   if (fd === target) {
     libc().fcntl(fd, F.SETFD, 0);
     return;
@@ -409,12 +443,23 @@ function dupOnto(target: number, stdio: HelperStdio, step: Step): void {
   if (libc().dup2(stdio.fd ?? -1, target) < 0) fail(step);
 }
 
-function openOutput(target: number, stdio: HelperStdio, step: Step): void {
+function openOutput(
+  request: HelperRequest,
+  target: number,
+  stdio: HelperStdio,
+  step: Step,
+): void {
   if (stdio.kind === "inherit") return;
   if (stdio.kind === "fd") return dupOnto(target, stdio, step);
   const path = stdio.kind === "null" ? "/dev/null" : stdio.path;
   if (!path) throw new StepError(step, `no path for ${stdio.kind}`);
-  openOnto(target, path, OUTPUT_FLAGS[stdio.kind], step);
+  openOnto(
+    target,
+    path,
+    OUTPUT_FLAGS[stdio.kind],
+    step,
+    stdio.kind === "null" ? undefined : request,
+  );
 }
 
 function applyStdio(request: HelperRequest): void {
@@ -423,14 +468,14 @@ function applyStdio(request: HelperRequest): void {
   else if (stdin.kind === "fd") dupOnto(0, stdin, "STDIN");
   else if (stdin.kind !== "inherit") {
     if (!stdin.path) throw new StepError("STDIN", `no path for ${stdin.kind}`);
-    openOnto(0, stdin.path, O.RDONLY, "STDIN");
+    openOnto(0, stdin.path, O.RDONLY, "STDIN", request);
   }
-  openOutput(1, stdout, "STDOUT");
+  openOutput(request, 1, stdout, "STDOUT");
   const sameAsStdout = stderr.kind === "inherit" ||
     (stderr.kind === stdout.kind && stderr.path === stdout.path && stderr.fd === stdout.fd);
   if (sameAsStdout) {
     if (libc().dup2(1, 2) < 0) fail("STDERR");
-  } else openOutput(2, stderr, "STDERR");
+  } else openOutput(request, 2, stderr, "STDERR");
 }
 
 function applyRoot(request: HelperRequest): void {
@@ -439,6 +484,22 @@ function applyRoot(request: HelperRequest): void {
 }
 
 function applyCwd(request: HelperRequest): void {
+  // Under --root (no RootDirectory=): entered inside the root, on descriptors.
+  if (request.pathRoot !== undefined && !request.rootDirectory && request.cwd !== undefined) {
+    try {
+      chdirIn(request.pathRoot, request.cwd);
+      return;
+    } catch (e) {
+      if (!(e instanceof RootFsError)) throw e;
+      if (!request.cwdOptional) fail("CHDIR", e.code);
+      try {
+        chdirIn(request.pathRoot, "/");
+        return;
+      } catch {
+        fail("CHDIR", e.code);
+      }
+    }
+  }
   if (libc().chdir(cstr(request.cwd ?? "/")) === 0) return;
   const code = errno();
   if (!request.cwdOptional || libc().chdir(cstr("/")) !== 0) fail("CHDIR", code);

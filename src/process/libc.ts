@@ -66,10 +66,19 @@ const SYMBOLS = {
   readdir: { parameters: ["pointer"], result: "pointer" },
   closedir: { parameters: ["pointer"], result: "i32" },
   readlink: { parameters: ["buffer", "buffer", "usize"], result: "isize" },
+  mkdirat: { parameters: ["i32", "buffer", "u32"], result: "i32" },
+  symlinkat: { parameters: ["buffer", "i32", "buffer"], result: "i32" },
+  fchownat: { parameters: ["i32", "buffer", "u32", "u32", "i32"], result: "i32" },
+  fchmod: { parameters: ["i32", "u32"], result: "i32" },
+  fdopendir: { parameters: ["i32"], result: "pointer" },
+  fchdir: { parameters: ["i32"], result: "i32" },
+  /** fchmodat2(2) (Linux 6.6): the only chmod that takes AT_SYMLINK_NOFOLLOW/AT_EMPTY_PATH. */
+  fchmodat2: { name: "syscall", parameters: ["i64", "i64", "buffer", "i64", "i64"], result: "i64" },
   close_range: { parameters: ["u32", "u32", "i32"], result: "i32" },
   prctl: { parameters: ["i32", "u64", "u64", "u64", "u64"], result: "i32" },
   malloc_trim: { parameters: ["usize"], result: "i32" },
   mkfifo: { parameters: ["buffer", "u32"], result: "i32" },
+  mkfifoat: { parameters: ["i32", "buffer", "u32"], result: "i32" },
   signal: { parameters: ["i32", "usize"], result: "usize" },
   sigprocmask: { parameters: ["i32", "buffer", "pointer"], result: "i32" },
   syscall: { parameters: ["i64", "i64", "i64"], result: "i64" },
@@ -103,6 +112,7 @@ const SYMBOLS = {
   },
   posix_spawn_file_actions_adddup2: { parameters: ["buffer", "i32", "i32"], result: "i32" },
   posix_spawn_file_actions_addclosefrom_np: { parameters: ["buffer", "i32"], result: "i32" },
+  posix_spawn_file_actions_addfchdir_np: { parameters: ["buffer", "i32"], result: "i32" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 /** The names of every C library function the program may bind. */
@@ -157,11 +167,14 @@ export const Errno = {
   EISDIR: 21,
   EINVAL: 22,
   ENOSYS: 38,
+  EXDEV: 18,
+  ENOTEMPTY: 39,
   ELOOP: 40,
   ENOLINK: 67,
+  EOPNOTSUPP: 95,
 } as const;
 
-const ARM = Deno.build.arch === "aarch64";
+const ARM64 = Deno.build.arch === "aarch64";
 
 /** Open flags (x86_64 and aarch64 Linux values; DIRECTORY and NOFOLLOW differ between them). */
 export const O = {
@@ -173,9 +186,11 @@ export const O = {
   TRUNC: 0o1000,
   APPEND: 0o2000,
   NONBLOCK: 0o4000,
-  DIRECTORY: ARM ? 0o40000 : 0o200000,
-  NOFOLLOW: ARM ? 0o100000 : 0o400000,
+  DIRECTORY: ARM64 ? 0o40000 : 0o200000,
+  NOFOLLOW: ARM64 ? 0o100000 : 0o400000,
   CLOEXEC: 0o2000000,
+  EXCL: 0o200,
+  NOATIME: 0o1000000,
   PATH: 0o10000000,
 } as const;
 
@@ -183,6 +198,7 @@ export const O = {
 export const AT = {
   FDCWD: -100,
   SYMLINK_NOFOLLOW: 0x100,
+  REMOVEDIR: 0x200,
   EMPTY_PATH: 0x1000,
 } as const;
 

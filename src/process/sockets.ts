@@ -9,6 +9,16 @@
  */
 
 import { cstr, Errno, errno, F, libc, O, strerror } from "./libc.ts";
+import {
+  chmodIn,
+  chownIn,
+  mkdirIn,
+  mkfifoIn,
+  openIn,
+  RootFsError,
+  statIn,
+  unlinkIn,
+} from "./rootfs.ts";
 
 /** What to bind: the parsed `Listen*=` address (structurally `ListenAddress`). */
 export interface ListenRequest {
@@ -17,7 +27,13 @@ export interface ListenRequest {
   readonly host?: readonly number[];
   readonly scope?: string;
   readonly port?: number;
+  /** The host path bound (resolved inside the root by the caller). */
   readonly path?: string;
+  /**
+   * The same path inside a root ("" = the host's own): its directory is made, a stale
+   * socket removed and mode and owner set there on descriptors, never through a link.
+   */
+  readonly at?: { readonly root: string; readonly path: string };
   readonly abstract?: boolean;
   readonly display: string;
 }
@@ -109,19 +125,26 @@ function socketType(type: string): number {
     : SOCK_STREAM;
 }
 
-function prepareUnixPath(path: string, directoryMode: number): void {
-  const dir = path.slice(0, path.lastIndexOf("/")) || "/";
-  Deno.mkdirSync(dir, { recursive: true, mode: directoryMode });
-  try {
-    // A socket file left by an earlier run would make bind fail: systemd removes it too.
-    if (Deno.lstatSync(path).isSocket) Deno.removeSync(path);
-  } catch { /* not there */ }
+function placeOf(a: ListenRequest): { root: string; path: string } {
+  return a.at ?? { root: "", path: a.path! };
 }
 
-function applyOwnerAndMode(path: string, opts: BindOptions): void {
-  Deno.chmodSync(path, opts.socketMode);
+function parentOf(path: string): string {
+  return path.replace(/\/+[^/]*\/*$/, "") || "/";
+}
+
+function prepareUnixPath(a: ListenRequest, directoryMode: number): void {
+  const at = placeOf(a);
+  mkdirIn(at.root, parentOf(at.path), directoryMode, false, directoryMode);
+  // A socket file left by an earlier run would make bind fail: systemd removes it too.
+  if (statIn(at.root, at.path)?.kind === "socket") unlinkIn(at.root, at.path);
+}
+
+function applyOwnerAndMode(a: ListenRequest, opts: BindOptions): void {
+  const at = placeOf(a);
+  chmodIn(at.root, at.path, opts.socketMode);
   if (opts.owner && (opts.owner.uid !== null || opts.owner.gid !== null)) {
-    Deno.chownSync(path, opts.owner.uid, opts.owner.gid);
+    chownIn(at.root, at.path, opts.owner.uid ?? -1, opts.owner.gid ?? -1);
   }
 }
 
@@ -132,13 +155,13 @@ function applyOwnerAndMode(path: string, opts: BindOptions): void {
  */
 export function openListener(a: ListenRequest, opts: BindOptions): number {
   const c = libc();
-  if (a.family === "fifo") return openFifo(a.path!, opts);
+  if (a.family === "fifo") return openFifo(a, opts);
   if (a.family !== "inet" && a.family !== "inet6" && a.family !== "unix") {
     throw new SocketError(97); // EAFNOSUPPORT
   }
   const family = a.family === "inet" ? AF_INET : a.family === "inet6" ? AF_INET6 : AF_UNIX;
   const type = socketType(a.type);
-  if (a.family === "unix" && !a.abstract) prepareUnixPath(a.path!, opts.directoryMode);
+  if (a.family === "unix" && !a.abstract) prepareUnixPath(a, opts.directoryMode);
   const fd = c.socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) fail();
   try {
@@ -153,7 +176,7 @@ export function openListener(a: ListenRequest, opts: BindOptions): number {
     const addr = sockaddr(a);
     if (c.bind(fd, addr.bytes, addr.length) !== 0) fail();
     if (type !== SOCK_DGRAM && c.listen(fd, opts.backlog) !== 0) fail();
-    if (a.family === "unix" && !a.abstract) applyOwnerAndMode(a.path!, opts);
+    if (a.family === "unix" && !a.abstract) applyOwnerAndMode(a, opts);
     return fd;
   } catch (e) {
     c.close(fd);
@@ -161,21 +184,26 @@ export function openListener(a: ListenRequest, opts: BindOptions): number {
   }
 }
 
-function openFifo(path: string, opts: BindOptions): number {
+function openFifo(a: ListenRequest, opts: BindOptions): number {
   const c = libc();
-  Deno.mkdirSync(path.slice(0, path.lastIndexOf("/")) || "/", {
-    recursive: true,
-    mode: opts.directoryMode,
-  });
-  if (c.mkfifo(cstr(path), opts.socketMode) !== 0) {
-    const code = errno();
-    // EEXIST: an existing FIFO is reused, anything else refused.
-    if (code !== 17 || !Deno.statSync(path).isFifo) throw new SocketError(code);
-  }
-  const fd = c.open(cstr(path), O.RDWR | O.NONBLOCK | O.CLOEXEC, 0);
-  if (fd < 0) fail();
+  const at = placeOf(a);
+  mkdirIn(at.root, parentOf(at.path), opts.directoryMode, false, opts.directoryMode);
   try {
-    applyOwnerAndMode(path, opts);
+    mkfifoIn(at.root, at.path, opts.socketMode);
+  } catch (e) {
+    if (!(e instanceof RootFsError)) throw e;
+    // EEXIST: an existing FIFO is reused, anything else refused.
+    if (e.code !== 17 || statIn(at.root, at.path)?.kind !== "fifo") throw new SocketError(e.code);
+  }
+  let fd: number;
+  try {
+    fd = openIn(at.root, at.path, O.RDWR | O.NONBLOCK, 0, { follow: false });
+  } catch (e) {
+    if (e instanceof RootFsError) throw new SocketError(e.code);
+    throw e;
+  }
+  try {
+    applyOwnerAndMode(a, opts);
   } catch (e) {
     c.close(fd);
     throw e;

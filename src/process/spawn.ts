@@ -22,6 +22,7 @@ import {
 import { type HelperFailure, type HelperRequest, RLIMIT } from "./exec_helper.ts";
 import { cstr, cstrArray, errno, F, libc, O, strerror } from "./libc.ts";
 import { isAlive, readCmdline, readStat } from "./procfs.ts";
+import { openIn, RootFsError } from "./rootfs.ts";
 import { selfCommand } from "./self.ts";
 
 export type { ExitInfo } from "./_children.ts";
@@ -51,7 +52,13 @@ export interface SpawnSpec {
   env: Record<string, string>;
   /** Variables to set to the command's own PID, e.g. `SYSTEMD_EXEC_PID`, `LISTEN_PID`. */
   pidEnv?: string[];
-  /** Working directory (relative to `rootDirectory` when set); default `/`. */
+  /**
+   * A host directory (`--root`): the stdio file paths, the failure log and the working
+   * directory (unless `rootDirectory` is set) are paths inside it, opened and entered as
+   * `chroot` would resolve them, on descriptors (rootfs.ts). Unset: host paths.
+   */
+  pathRoot?: string;
+  /** Working directory (relative to `rootDirectory` when set, else to `pathRoot`); default `/`. */
   cwd?: string;
   /** `-` prefix: a missing working directory falls back to `/`. */
   cwdOptional?: boolean;
@@ -137,6 +144,7 @@ function toRequest(spec: SpawnSpec): HelperRequest {
     argv: spec.argv,
     env: spec.env,
     pidEnv: spec.pidEnv,
+    pathRoot: spec.pathRoot,
     cwd: spec.cwd,
     cwdOptional: spec.cwdOptional,
     user: spec.user,
@@ -408,7 +416,9 @@ function canSpawnDirect(spec: SpawnSpec): boolean {
   if ((spec.umask ?? 0o022) !== currentUmask()) return false;
   if ((spec.pidEnv ?? []).some((name) => !/^[A-Z_][A-Z0-9_]*$/.test(name))) return false;
   if ("PWD" in spec.env || "OLDPWD" in spec.env) return false;
-  if (!spec.cwdOptional && !isDirectory(spec.cwd ?? "/")) return false;
+  if (spec.pathRoot === undefined && !spec.cwdOptional && !isDirectory(spec.cwd ?? "/")) {
+    return false;
+  }
   return isExecutableFile(spec.path) && isExecutableFile(SHELL);
 }
 
@@ -433,13 +443,32 @@ const inFlight = new Set<unknown[]>();
  */
 async function launchDirect(spec: SpawnSpec): Promise<number | undefined> {
   const c = libc();
-  const argv = cstrArray([SHELL, "-c", directScript(spec), spec.cwd ?? "/", ...spec.argv]);
+  // Under a root the working directory is entered by descriptor (fchdir), not by name.
+  const inRoot = spec.pathRoot !== undefined && spec.cwd !== undefined;
+  const cwdArg = inRoot ? "." : spec.cwd ?? "/";
+  const argv = cstrArray([SHELL, "-c", directScript(spec), cwdArg, ...spec.argv]);
   const envp = cstrArray(Object.entries(spec.env).map(([name, value]) => `${name}=${value}`));
   const attr = new Uint8Array(512);
   const actions = new Uint8Array(512);
   const keep: Uint8Array[] = [];
   const scratch: number[] = [];
-  const open = (fd: number, path: string, flags: number) => {
+  /** Inside the root, on descriptors: opened here (we are root too) and handed over. */
+  const openHigh = (path: string, flags: number, mode: number) => {
+    const fd = openIn(spec.pathRoot!, path, flags, mode);
+    const copy = c.fcntl(fd, F.DUPFD_CLOEXEC, HIGH_FD);
+    c.close(fd);
+    if (copy < 0) throw new RootFsError(errno(), path);
+    scratch.push(copy);
+    return copy;
+  };
+  /** Opens a target onto `fd`: /dev/null (kind `null`) is the host's, a file the spec's. */
+  const open = (fd: number, target: StdioTarget, flags: number) => {
+    const path = target.kind === "null" ? "/dev/null" : target.path ?? "/dev/null";
+    if (spec.pathRoot !== undefined && target.kind !== "null") {
+      const file = openHigh(path, flags | O.NOCTTY, 0o666);
+      check(c.posix_spawn_file_actions_adddup2(actions, file, fd), "adddup2");
+      return;
+    }
     const p = cstr(path);
     keep.push(p);
     check(c.posix_spawn_file_actions_addopen(actions, fd, p, flags | O.NOCTTY, 0o666), "addopen");
@@ -464,26 +493,25 @@ async function launchDirect(spec: SpawnSpec): Promise<number | undefined> {
     const dupOnto = (target: number, t: StdioTarget) =>
       check(c.posix_spawn_file_actions_adddup2(actions, t.fd ?? -1, target), "adddup2");
     const { stdin, stdout, stderr } = spec;
-    if (stdin.kind === "null") open(0, "/dev/null", O.RDONLY);
-    else if (stdin.kind === "fd") dupOnto(0, stdin);
-    else if (stdin.kind !== "inherit") open(0, stdin.path ?? "/dev/null", O.RDONLY);
+    if (stdin.kind === "fd") dupOnto(0, stdin);
+    else if (stdin.kind !== "inherit") open(0, stdin, O.RDONLY);
     if (stdout.kind === "fd") dupOnto(1, stdout);
-    else if (stdout.kind !== "inherit") {
-      open(
-        1,
-        stdout.kind === "null" ? "/dev/null" : stdout.path ?? "/dev/null",
-        OUTPUT_FLAGS[stdout.kind],
-      );
-    }
+    else if (stdout.kind !== "inherit") open(1, stdout, OUTPUT_FLAGS[stdout.kind]);
     const sameAsStdout = stderr.kind === "inherit" ||
       (stderr.kind === stdout.kind && stderr.path === stdout.path && stderr.fd === stdout.fd);
     if (sameAsStdout) check(c.posix_spawn_file_actions_adddup2(actions, 1, 2), "adddup2");
     else if (stderr.kind === "fd") dupOnto(2, stderr);
-    else {open(
-        2,
-        stderr.kind === "null" ? "/dev/null" : stderr.path ?? "/dev/null",
-        OUTPUT_FLAGS[stderr.kind],
-      );}
+    else open(2, stderr, OUTPUT_FLAGS[stderr.kind]);
+    if (inRoot) {
+      let dir: number;
+      try {
+        dir = openHigh(spec.cwd!, O.PATH | O.DIRECTORY, 0);
+      } catch (e) {
+        if (!spec.cwdOptional) throw e;
+        dir = openHigh("/", O.PATH | O.DIRECTORY, 0);
+      }
+      check(c.posix_spawn_file_actions_addfchdir_np(actions, dir), "addfchdir");
+    }
     try {
       check(c.posix_spawn_file_actions_addclosefrom_np(actions, 3 + passed.length), "addclosefrom");
     } catch {
@@ -513,6 +541,13 @@ async function launchDirect(spec: SpawnSpec): Promise<number | undefined> {
       inFlight.delete(pinned);
       spawnEnds();
     }
+  } catch (e) {
+    // A file or directory that cannot be opened inside the root (or a C library without
+    // posix_spawn_file_actions_addfchdir_np): the helper fails at its step, as systemd.
+    if (e instanceof RootFsError || (inRoot && !(e instanceof Deno.errors.NotCapable))) {
+      return undefined;
+    }
+    throw e;
   } finally {
     c.posix_spawn_file_actions_destroy(actions);
     c.posix_spawnattr_destroy(attr);

@@ -21,7 +21,7 @@
  * @module
  */
 
-import { dirname, isAbsolute, join } from "node:path";
+import { isAbsolute, join } from "node:path";
 import type { Check } from "../unit/model.ts";
 import type { RootMap } from "../units/paths.ts";
 import { lookupGroup, lookupUser } from "../units/host_info.ts";
@@ -106,7 +106,7 @@ function lstatOf(path: string | undefined): Deno.FileInfo | undefined {
   }
 }
 
-function exists(path: string): boolean {
+function exists(path: string | undefined): boolean {
   return lstatOf(path) !== undefined;
 }
 
@@ -131,42 +131,17 @@ function procStatusField(env: ConditionEnv, key: string): string | undefined {
 // ---------------------------------------------------------------------------
 // Paths under the root
 
-const MAX_LINKS = 40;
-
 /**
- * The host path for a unit-file path, with symlinks resolved inside the root
- * (the last component only when `followLast`). With no root (or for paths the
- * root map passes through unchanged, `//x` and paths already under the root)
- * the kernel follows links itself.
+ * The host path for a unit-file path: resolved inside the root as chroot would, by the
+ * one resolver (the last component followed when `followLast`).
  */
 function hostPathOf(env: ConditionEnv, path: string, followLast: boolean): string {
   if (!isAbsolute(path)) throw new CheckError(`path is not absolute: ${path}`);
-  const root = env.root;
-  const mapped = root.host(path);
-  if (root.root === "" || mapped !== join(root.root, path)) return mapped;
-  let done = "/";
-  let todo = path.split("/").filter((c) => c !== "" && c !== ".");
-  let hops = 0;
-  while (todo.length > 0) {
-    const comp = todo.shift()!;
-    if (comp === "..") {
-      done = dirname(done);
-      continue;
-    }
-    const next = join(done, comp);
-    const info = lstatOf(root.host(next));
-    if (info === undefined) return root.host(join(next, ...todo));
-    if (!info.isSymlink || (todo.length === 0 && !followLast)) {
-      done = next;
-      continue;
-    }
-    if (++hops > MAX_LINKS) throw new CheckError(`too many levels of symbolic links: ${path}`);
-    const target = Deno.readLinkSync(root.host(next));
-    const parts = (isAbsolute(target) ? root.inside(target) : target).split("/");
-    if (isAbsolute(target)) done = "/";
-    todo = [...parts.filter((c) => c !== "" && c !== "."), ...todo];
+  try {
+    return env.root.resolve(path, followLast);
+  } catch {
+    throw new CheckError(`too many levels of symbolic links: ${path}`);
   }
-  return root.host(done);
 }
 
 // ---------------------------------------------------------------------------
@@ -312,30 +287,40 @@ function unescapeGlob(s: string): string {
 }
 
 /** Whether glob(3) finds at least one existing match for an absolute host pattern. */
-function globExists(pattern: string): boolean {
+/** Whether a path inside the root matches the glob; each step resolved inside the root. */
+function globExists(root: RootMap, pattern: string): boolean {
   for (const p of expandBraces(pattern)) {
     const comps = p.split("/").filter((c) => c !== "");
-    if (globWalk("/", comps)) return true;
+    if (globWalk(root, "", comps)) return true;
   }
   return false;
 }
 
-function globWalk(dir: string, comps: string[]): boolean {
-  if (comps.length === 0) return exists(dir);
+function inRoot(root: RootMap, inside: string, follow = true): string | undefined {
+  try {
+    return root.resolve(inside || "/", follow);
+  } catch {
+    return undefined;
+  }
+}
+
+function globWalk(root: RootMap, dir: string, comps: string[]): boolean {
+  if (comps.length === 0) return exists(inRoot(root, dir, false));
   const [comp, ...rest] = comps;
-  if (!hasGlobMagic(comp)) return globWalk(join(dir, unescapeGlob(comp)), rest);
+  if (!hasGlobMagic(comp)) return globWalk(root, `${dir}/${unescapeGlob(comp)}`, rest);
   const re = fnmatchRegExp(comp, true, false);
   let entries: Deno.DirEntry[];
   try {
-    entries = [...Deno.readDirSync(dir)];
+    entries = [...Deno.readDirSync(inRoot(root, dir) ?? "")];
   } catch {
     return false;
   }
   for (const e of entries) {
     if (e.name.startsWith(".") && !comp.startsWith(".")) continue;
     if (!re.test(e.name)) continue;
-    if (rest.length > 0 && statOf(join(dir, e.name))?.isDirectory !== true) continue;
-    if (globWalk(join(dir, e.name), rest)) return true;
+    const next = `${dir}/${e.name}`;
+    if (rest.length > 0 && statOf(inRoot(root, next))?.isDirectory !== true) continue;
+    if (globWalk(root, next, rest)) return true;
   }
   return false;
 }
@@ -515,12 +500,7 @@ function checkPathExists(env: ConditionEnv, value: string): boolean {
 
 function checkPathExistsGlob(env: ConditionEnv, value: string): boolean {
   if (!isAbsolute(value)) throw new CheckError(`path is not absolute: ${value}`);
-  const root = env.root;
-  const mapped = root.host(value);
-  if (root.root === "" || mapped !== join(root.root, value)) return globExists(mapped);
-  // Escape the root prefix so glob characters in it stay literal.
-  const prefix = root.root.replace(/[*?[\\{}]/g, "\\$&");
-  return globExists(prefix + value);
+  return globExists(env.root, value);
 }
 
 function checkPathIsDirectory(env: ConditionEnv, value: string): boolean {

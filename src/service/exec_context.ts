@@ -14,6 +14,16 @@ import { globMatch } from "../unit/names.ts";
 import { logDir, type PathEnv, type RootMap, type Scope } from "../units/paths.ts";
 import { lookupGroup, lookupUser } from "../units/host_info.ts";
 import type { SpawnSpec, StdioTarget } from "../process/spawn.ts";
+import {
+  chmodIn,
+  chownTreeIn,
+  mkdirIn,
+  readFileIn,
+  RootFsError,
+  statIn,
+  symlinkIn,
+  writeFileIn,
+} from "../process/rootfs.ts";
 
 /** The default PATH of spawned processes. */
 export const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -63,7 +73,7 @@ function localeEnv(root: RootMap): Record<string, string> {
   for (const p of ["/etc/locale.conf", "/etc/default/locale"]) {
     try {
       const out: Record<string, string> = {};
-      for (const [k, v] of parseEnvironmentFile(Deno.readTextFileSync(root.host(p)))) {
+      for (const [k, v] of parseEnvironmentFile(Deno.readTextFileSync(root.resolve(p)))) {
         if (k === "LANG" || k.startsWith("LC_") || k === "LANGUAGE") out[k] = v;
       }
       if (Object.keys(out).length) return out;
@@ -90,7 +100,8 @@ export function readEnvironmentFiles(
     for (const p of paths) {
       let text: string;
       try {
-        text = Deno.readTextFileSync(root.host(p));
+        // On descriptors inside the root: a link swapped in meanwhile cannot lead out.
+        text = new TextDecoder().decode(readFileIn(root.root, root.inner(p)));
       } catch {
         if (f.optional) continue;
         throw new ExecSetupError(
@@ -108,7 +119,7 @@ export function readEnvironmentFiles(
 function globPaths(root: RootMap, pattern: string): string[] {
   const dir = dirname(pattern);
   try {
-    return [...Deno.readDirSync(root.host(dir))]
+    return [...Deno.readDirSync(root.resolve(dir))]
       .map((e) => `${dir}/${e.name}`)
       .filter((p) => globMatch(pattern, p))
       .sort();
@@ -249,7 +260,7 @@ export function resolveCredentials(
   const groups = new Set<number>([gid]);
   if (userName) {
     try {
-      for (const line of Deno.readTextFileSync(root.host("/etc/group")).split("\n")) {
+      for (const line of Deno.readTextFileSync(root.resolve("/etc/group")).split("\n")) {
         const f = line.split(":");
         if (f.length >= 4 && f[3].split(",").includes(name)) groups.add(Number(f[2]));
       }
@@ -269,11 +280,30 @@ export function resolveCredentials(
   return { uid, gid, groups: [...groups], name, home, shell };
 }
 
-/** The host path of a unit's log file. */
-export function unitLogPath(root: RootMap, scope: Scope, env: PathEnv, unit: string): string {
-  return root.safe(`${logDir(scope, env)}/${unit}.log`, true);
+/** A unit's log file as a path inside the root (spawn specs open it inside the root). */
+export function unitLogInside(scope: Scope, env: PathEnv, unit: string): string {
+  return `${logDir(scope, env)}/${unit}.log`;
 }
 
+/** Creates the log directory inside the root (a link on the way stays inside it). */
+export function makeLogDir(root: RootMap, scope: Scope, env: PathEnv): void {
+  mkdirIn(root.root, root.inner(logDir(scope, env)));
+}
+
+/** Appends text to a unit's log file, inside the root. */
+export function appendUnitLog(
+  root: RootMap,
+  scope: Scope,
+  env: PathEnv,
+  unit: string,
+  text: string,
+): void {
+  makeLogDir(root, scope, env);
+  const path = root.inner(unitLogInside(scope, env, unit));
+  writeFileIn(root.root, path, new TextEncoder().encode(text), { create: true, append: true });
+}
+
+/** Paths of the spawn spec are opened inside the root by the process layer (`pathRoot`). */
 function stdioTarget(s: StdioSetting, root: RootMap, logPath: string): StdioTarget {
   switch (s.kind) {
     case "null":
@@ -281,8 +311,8 @@ function stdioTarget(s: StdioSetting, root: RootMap, logPath: string): StdioTarg
     case "file":
     case "append":
     case "truncate":
-      // Opened with O_CREAT by the helper: resolved inside the root, link included.
-      return { kind: s.kind, path: root.safe(s.path ?? "/dev/null", true) };
+      // Opened with O_CREAT inside the root (spec.pathRoot), a link there included.
+      return { kind: s.kind, path: root.inner(s.path ?? "/dev/null") };
     case "journal":
     case "journal+console":
     case "syslog":
@@ -354,16 +384,20 @@ const DIR_STATUS: Record<string, number> = {
   configuration: 241,
 };
 
-function chownTree(path: string, uid: number, gid: number): void {
+/**
+ * The owner fix-up of a `*Directory=` tree: best effort, as before, except that a link a
+ * service user planted on the way (an unsafe chain, a loop) refuses the start.
+ */
+function chownTree(root: RootMap, at: string, creds: Credentials): void {
   try {
-    const st = Deno.lstatSync(path);
-    if (st.uid === uid && st.gid === gid) return;
-    Deno.chownSync(path, uid, gid);
-    if (st.isDirectory) {
-      for (const e of Deno.readDirSync(path)) chownTree(`${path}/${e.name}`, uid, gid);
-    }
-  } catch { /* best effort */ }
+    chownTreeIn(root.root, at, creds.uid, creds.gid);
+  } catch (e) {
+    if (e instanceof RootFsError && (e.code === UNSAFE_CHAIN || e.code === LOOP)) throw e;
+  }
 }
+
+const UNSAFE_CHAIN = 67; // ENOLINK, as systemd's chase() reports an unsafe transition
+const LOOP = 40; // ELOOP
 
 /** Creates the `*Directory=` directories; returns the env vars to set and the runtime dirs made. */
 export function createDirectories(
@@ -388,18 +422,19 @@ export function createDirectories(
         );
       }
       const inside = `${d.base}/${name}`;
-      const host = root.safe(inside);
+      let host = inside;
       try {
-        Deno.mkdirSync(host, { recursive: true, mode: d.mode });
-        Deno.chmodSync(host, d.mode);
-        if (creds && d.kind !== "configuration") chownTree(host, creds.uid, creds.gid);
+        // On descriptors inside the root, never through a link a service user made (a
+        // link owned by root, such as an image's /var/lib/mysql -> /data/mysql, is followed);
+        // owner and mode changes never follow a link below the directory.
+        const at = root.inner(inside);
+        mkdirIn(root.root, at, d.mode, true);
+        chmodIn(root.root, at, d.mode, { safe: true, follow: true });
+        if (creds && d.kind !== "configuration") chownTree(root, at, creds);
+        host = root.resolve(inside);
         if (link) {
-          const linkPath = root.safe(`${d.base}/${link}`);
-          try {
-            Deno.lstatSync(linkPath);
-          } catch {
-            Deno.symlinkSync(inside, linkPath);
-          }
+          const linkAt = root.inner(`${d.base}/${link}`);
+          if (statIn(root.root, linkAt) === undefined) symlinkIn(root.root, at, linkAt);
         }
       } catch (e) {
         throw new ExecSetupError(
@@ -420,6 +455,7 @@ export function createDirectories(
 export interface PreparedExec {
   readonly env: Record<string, string>;
   readonly creds: Credentials | undefined;
+  /** The unit's log file, inside the root ({@link unitLogInside}). */
   readonly logPath: string;
   readonly service: ServiceSettings;
   readonly unitId: string;
@@ -451,12 +487,21 @@ export function spawnSpecFor(
   }
   let cwd = s.workingDirectory?.path;
   if (cwd === "~") cwd = creds?.home ?? (p.env.HOME || "/root");
+  const rootDirectory = !cmd.privileged && s.rootDirectory
+    ? p.root.resolve(s.rootDirectory)
+    : p.sysv && p.root.root
+    ? resolve(p.root.root)
+    : undefined;
   return {
     path,
     argv: [cmd.argv[0] ?? path, ...args],
     env,
     pidEnv: ["SYSTEMD_EXEC_PID"],
-    cwd: cwd !== undefined ? (cwd.startsWith("/") && p.root.root ? p.root.host(cwd) : cwd) : "/",
+    // Under --root the process layer opens the stdio files and the log, and enters the
+    // working directory, inside the root on descriptors (process/rootfs.ts).
+    pathRoot: p.root.root || undefined,
+    // No WorkingDirectory=: the host's "/", as before (commands under --root are the host's).
+    cwd: cwd === undefined || rootDirectory || !cwd.startsWith("/") ? cwd : p.root.inner(cwd),
     cwdOptional: s.workingDirectory?.optional,
     // Already that user (a non-root init in user mode): nothing to switch, and setgroups
     // would be refused without privileges.
@@ -470,13 +515,9 @@ export function spawnSpecFor(
     // manager's hard limit. A hard limit of infinity is never allowed for NOFILE, so the
     // helper caps it at its own (the manager's) hard limit, as setrlimit_closest() does.
     rlimits: s.limits.NOFILE ? s.limits : { ...s.limits, NOFILE: { soft: 1024, hard: Infinity } },
-    rootDirectory: !cmd.privileged && s.rootDirectory
-      ? p.root.host(s.rootDirectory)
-      : p.sysv && p.root.root
-      ? resolve(p.root.root)
-      : undefined,
+    rootDirectory,
     stdin: s.standardInput.kind === "file"
-      ? { kind: "file", path: p.root.host(s.standardInput.path ?? "/dev/null") }
+      ? { kind: "file", path: p.root.inner(s.standardInput.path ?? "/dev/null") }
       : { kind: "null" },
     stdout: stdioTarget(s.standardOutput, p.root, p.logPath),
     stderr: s.standardError.kind === "inherit"

@@ -33,17 +33,20 @@ import {
 import { setChildSubreaper } from "../process/reaper.ts";
 import { setLongTimeout } from "../process/timer.ts";
 import {
+  appendUnitLog,
   buildEnvironment,
   createDirectories,
   type Credentials,
   type ExecEnvInput,
   ExecSetupError,
+  makeLogDir,
   managerEnvironment,
   type PreparedExec,
   resolveCredentials,
   spawnSpecFor,
-  unitLogPath,
+  unitLogInside,
 } from "./exec_context.ts";
+import { removeIn, unlinkIn } from "../process/rootfs.ts";
 import {
   alive,
   currentBootKey,
@@ -200,9 +203,9 @@ class Activation {
     const se = this.se;
     const creds: Credentials | undefined = resolveCredentials(se.root, this.s, this.unit.id);
     const dirs = createDirectories(se.root, se.scope, se.env, this.s, creds);
-    const logPath = unitLogPath(se.root, se.scope, se.env, this.unit.id);
+    const logPath = se.root.inner(unitLogInside(se.scope, se.env, this.unit.id));
     try {
-      Deno.mkdirSync(logPath.slice(0, logPath.lastIndexOf("/")), { recursive: true });
+      makeLogDir(se.root, se.scope, se.env);
     } catch { /* reported at spawn */ }
     const programVars: Record<string, string | undefined> = {
       INVOCATION_ID: this.st.InvocationID,
@@ -536,9 +539,7 @@ async function adoptStart(se: LifecycleEnv, unit: LoadedUnit, current: UnitState
  */
 async function failSetup(a: Activation, e: ExecSetupError): Promise<JobOutcome> {
   try {
-    const log = unitLogPath(a.se.root, a.se.scope, a.se.env, a.unit.id);
-    Deno.mkdirSync(log.slice(0, log.lastIndexOf("/")), { recursive: true });
-    Deno.writeTextFileSync(log, `${a.unit.id}: ${e.message}\n`, { append: true });
+    appendUnitLog(a.se.root, a.se.scope, a.se.env, a.unit.id, `${a.unit.id}: ${e.message}\n`);
   } catch {
     a.se.warn(`${a.unit.id}: ${e.message}`);
   }
@@ -568,9 +569,10 @@ async function failedMainProcess(
   step: string,
   error: string,
 ): Promise<JobOutcome> {
-  const log = unitLogPath(a.se.root, a.se.scope, a.se.env, a.unit.id);
+  const log = a.se.root.inner(unitLogInside(a.se.scope, a.se.env, a.unit.id));
   const { spawnProcess } = await import("../process/spawn.ts");
   const child = await spawnProcess({
+    pathRoot: a.se.root.root || undefined,
     path: cmd.path,
     argv: cmd.argv,
     env: {},
@@ -1054,13 +1056,13 @@ function cleanupAfterStop(a: Activation, restarting: boolean): void {
   if (!keep) {
     for (const d of a.st.RuntimeDirectories ?? []) {
       try {
-        Deno.removeSync(se.root.safe(d), { recursive: true });
+        removeIn(se.root.root, se.root.inner(d));
       } catch { /* already gone */ }
     }
   }
   if (a.s.pidFile) {
     try {
-      Deno.removeSync(se.root.safe(a.s.pidFile));
+      unlinkIn(se.root.root, se.root.inner(a.s.pidFile));
     } catch { /* not there */ }
   }
 }

@@ -16,6 +16,7 @@ import { LockTimeoutError, withUnitLock } from "../state/lock.ts";
 import { writeUnitState } from "../state/store.ts";
 import { readManagerState } from "../state/manager.ts";
 import { type ProcessId, signalIdentified } from "../process/kill.ts";
+import { mkdirIn, removeIn } from "../process/rootfs.ts";
 import type { JobOutcome, LifecycleEnv, Supervisor } from "./lifecycle.ts";
 
 /** The lifecycle module loads only when a job runs: queries never pay for it. */
@@ -134,7 +135,7 @@ export class Manager {
   canary(): void {
     if (this.ctx.scope !== "system") return;
     try {
-      Deno.mkdirSync(this.ctx.root.host("/run/systemd/system"), { recursive: true });
+      mkdirIn(this.ctx.root.root, "/run/systemd/system");
     } catch { /* read-only /run: detection is best effort */ }
   }
 }
@@ -822,7 +823,7 @@ export async function cleanUnits(ctx: Context, args: readonly string[]): Promise
         for (const entry of d.names) {
           const n = entry.split(":")[0];
           try {
-            Deno.removeSync(ctx.root.host(`${d.base}/${n}`), { recursive: true });
+            removeIn(ctx.root.root, ctx.root.inner(`${d.base}/${n}`));
           } catch { /* not there */ }
         }
       }

@@ -36,7 +36,7 @@ export function currentBootKey(): string {
 
 /** The host path of the state directory. */
 export function stateDirHost(se: Pick<StateEnv, "root" | "scope" | "env">): string {
-  return se.root.safe(stateDir(se.scope, se.env), true);
+  return se.root.resolve(stateDir(se.scope, se.env));
 }
 
 function uptimeUs(): number {

@@ -18,6 +18,7 @@ import {
 } from "../unit/socket_address.ts";
 import { type BindOptions, closeSocket, openListener } from "../process/sockets.ts";
 import { isAlive } from "../process/procfs.ts";
+import { unlinkIn } from "../process/rootfs.ts";
 import { lookupGroup, lookupUser } from "../units/host_info.ts";
 import type { RootMap } from "../units/paths.ts";
 import { type JobOutcome, type LifecycleEnv, runSocketExec, saveUnitState } from "./lifecycle.ts";
@@ -92,7 +93,15 @@ export function bindAll(
   }
   for (const a of s.listen) {
     try {
-      const mapped = a.path && !a.abstract ? { ...a, path: root.host(a.path) } : a;
+      // bind(2) takes the path resolved inside the root; the directory, a stale socket,
+      // mode and owner are handled on descriptors inside the root (process/rootfs.ts).
+      const mapped = a.path && !a.abstract
+        ? {
+          ...a,
+          path: root.resolve(a.path, false),
+          at: { root: root.root, path: root.inner(a.path) },
+        }
+        : a;
       bound.push({ fd: openListener(mapped, opts), display: a.display });
     } catch (e) {
       for (const b of bound) closeSocket(b.fd);
@@ -178,7 +187,7 @@ export function removeSocketFiles(root: RootMap, unit: LoadedUnit): void {
   for (const a of s.listen) {
     if (!a.path || a.abstract) continue;
     try {
-      Deno.removeSync(root.host(a.path));
+      unlinkIn(root.root, root.inner(a.path));
     } catch { /* gone already */ }
   }
 }

@@ -71,7 +71,7 @@ async function save(
 
 /** The host path of a timer's Persistent= stamp. */
 export function timerStampHost(se: StateEnv, id: string): string {
-  return se.root.host(stampPath(se.scope, se.env as Record<string, string | undefined>, id));
+  return se.root.resolve(stampPath(se.scope, se.env as Record<string, string | undefined>, id));
 }
 
 /** Times of the unit a timer triggers, on the timer clock. */

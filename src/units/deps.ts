@@ -35,7 +35,7 @@ export function linkedDependencies(loader: UnitLoader, name: string): Record<str
       const dirName = `${n}.${suffix}`;
       for (const searchDir of loader.index.dirsWith(dirName)) {
         try {
-          for (const e of Deno.readDirSync(loader.root.host(`${searchDir}/${dirName}`))) {
+          for (const e of Deno.readDirSync(loader.root.resolve(`${searchDir}/${dirName}`))) {
             found.add(e.name);
           }
         } catch { /* unreadable */ }
@@ -228,7 +228,7 @@ export function reverseLinkDependencies(
     for (const searchDir of loader.index.dirsWith(dirName)) {
       let hit = false;
       try {
-        for (const e of Deno.readDirSync(loader.root.host(`${searchDir}/${dirName}`))) {
+        for (const e of Deno.readDirSync(loader.root.resolve(`${searchDir}/${dirName}`))) {
           if (e.name === name || (t && e.name === t)) hit = true;
         }
       } catch { /* unreadable */ }

@@ -63,7 +63,7 @@ export function lookupUser(
   if (key === "nobody" || key === "65534") {
     return { name: "nobody", uid: 65534, gid: 65534, home: "/", shell: "/usr/sbin/nologin" };
   }
-  const text = readText(root.host("/etc/passwd"));
+  const text = readText(root.resolve("/etc/passwd"));
   if (!text) return undefined;
   for (const line of text.split("\n")) {
     const f = line.split(":");
@@ -84,7 +84,7 @@ export function lookupGroup(
   const key = String(nameOrGid);
   if (key === "root" || key === "0") return { name: "root", gid: 0, members: [] };
   if (key === "nogroup" || key === "65534") return { name: "nogroup", gid: 65534, members: [] };
-  const text = readText(root.host("/etc/group"));
+  const text = readText(root.resolve("/etc/group"));
   if (!text) return undefined;
   for (const line of text.split("\n")) {
     const f = line.split(":");
@@ -99,14 +99,14 @@ export function lookupGroup(
 /** Reads the host facts for the given root and scope. */
 export function readHostFacts(root: RootMap, scope: Scope, env: Record<string, string>): HostFacts {
   const hostname = (readText("/proc/sys/kernel/hostname") ?? Deno.hostname()).trim();
-  const machineId = readText(root.host("/etc/machine-id"))?.trim() || undefined;
+  const machineId = readText(root.resolve("/etc/machine-id"))?.trim() || undefined;
   const bootId = readText("/proc/sys/kernel/random/boot_id")?.trim();
   const kernelRelease = readText("/proc/sys/kernel/osrelease")?.trim();
   const architecture = ARCH[Deno.build.arch] ?? Deno.build.arch;
-  const mi = readText(root.host("/etc/machine-info"));
+  const mi = readText(root.resolve("/etc/machine-info"));
   const prettyHostname = mi ? parseShellVars(mi).PRETTY_HOSTNAME : undefined;
-  const osText = readText(root.host("/etc/os-release")) ??
-    readText(root.host("/usr/lib/os-release"));
+  const osText = readText(root.resolve("/etc/os-release")) ??
+    readText(root.resolve("/usr/lib/os-release"));
   const osRelease = osText ? parseShellVars(osText) : {};
   let user = { name: "root", uid: 0, group: "root", gid: 0, home: "/root", shell: "/bin/sh" };
   if (scope === "user") {

@@ -9,7 +9,7 @@ import { logDir, type PathEnv, type RootMap, type Scope } from "./paths.ts";
 
 /** The host path of a unit's log file: `<root>/var/log/journal/<unit>.log` (system scope). */
 export function logPath(root: RootMap, scope: Scope, env: PathEnv, unit: string): string {
-  return root.host(join(logDir(scope, env), `${unit}.log`));
+  return root.resolve(join(logDir(scope, env), `${unit}.log`));
 }
 
 /** The unit names that have a log file in the host directory `hostDir`, sorted. */

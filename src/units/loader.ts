@@ -284,7 +284,7 @@ export class UnitLoader {
     }
     const fragment = entry.kind === "symlink" && entry.resolved ? entry.resolved : entry.path;
     id = name;
-    const read = readText(this.root.host(fragment));
+    const read = readText(this.root.resolve(fragment));
     if (read.text === undefined) {
       return {
         ...base,
@@ -325,7 +325,7 @@ export class UnitLoader {
     const aliases = this.aliasesOf(id);
     const dropInPaths = this.#dropIns(id, ...aliases);
     for (const p of dropInPaths) {
-      const r = readText(this.root.host(p));
+      const r = readText(this.root.resolve(p));
       if (r.text === undefined) {
         diagnostics.push({ file: p, line: 0, message: `Failed to load drop-in: ${r.error}` });
         continue;
@@ -389,7 +389,7 @@ export class UnitLoader {
           const dir = `${searchDir}/${dirName}`;
           let entries: Deno.DirEntry[];
           try {
-            entries = [...Deno.readDirSync(this.root.host(dir))];
+            entries = [...Deno.readDirSync(this.root.resolve(dir))];
           } catch {
             continue;
           }
@@ -404,8 +404,9 @@ export class UnitLoader {
     for (const name of [...chosen.keys()].sort()) {
       const p = chosen.get(name) as string;
       try {
-        const target = Deno.realPathSync(this.root.host(p));
-        if (target === "/dev/null") continue;
+        // Followed inside the root (a link to /dev/null masks the drop-in).
+        const target = this.root.root ? this.root.resolve(p) : Deno.realPathSync(p);
+        if (this.root.inside(target) === "/dev/null") continue;
         const st = Deno.statSync(target);
         if (!st.isFile) continue; // a FIFO, socket or device: skipped, never opened
         if (st.size === 0 && Deno.lstatSync(this.root.host(p)).isSymlink) continue;

@@ -1,13 +1,16 @@
 /**
  * The one `--root` mapping and the search paths of systemd 252.
- * Every path the program opens goes through {@link RootMap.host}.
+ * Every path the program opens goes through {@link RootMap.resolve}.
  * @module
  */
 
-import { join, normalize } from "node:path";
+import { normalize } from "node:path";
 
 /** Manager scope. */
 export type Scope = "system" | "user";
+
+/** The kernel's limit on symlinks followed in one path lookup (MAXSYMLINKS). */
+const MAX_LINKS = 40;
 
 /**
  * Whether the launcher started the program from `/` because the caller's
@@ -48,8 +51,10 @@ export function pathArgumentError(path: string | undefined): string | undefined 
 
 /**
  * Maps paths as a unit file or systemd sees them ("/etc/x") to host paths
- * ("<root>/etc/x"). A path that already starts with the root is not prefixed
- * again; `//x` means the host path `/x`.
+ * ("<root>/etc/x"). {@link RootMap.resolve} is the one resolver: every path a unit or
+ * the program names inside the root is resolved by it as `chroot` would, so the result
+ * never leaves the root. A path that already starts with the root is taken as that path
+ * inside it (`<root>/etc/x` is `/etc/x`).
  */
 export class RootMap {
   /** The root, without trailing slash; "" for the real root. */
@@ -59,46 +64,113 @@ export class RootMap {
     this.root = r === "/" ? "" : r;
   }
 
-  /** The host path for a path inside the root. */
-  host(path: string): string {
-    if (this.root === "") return path.startsWith("//") ? path.slice(1) : path;
-    if (path.startsWith("//")) return path.slice(1);
-    if (path === this.root || path.startsWith(this.root + "/")) return path;
-    return join(this.root, path);
+  /**
+   * The host path for a path inside the root, resolved as the kernel would inside
+   * `chroot(root)`: `//`, `/./` and `..` (which stops at the root), and symlinks at every
+   * component (absolute targets start again at the root, relative ones at the link's
+   * directory), the last component only when `follow` is set (an operation that follows
+   * it: open, stat, chdir; not unlink, lstat, readlink). A missing component ends the
+   * lookup of links; the rest is taken as written (`..` still climbs), as `realpath -m`
+   * does. The result is the root or a path below it, with no `.`, `..` or empty
+   * components. Throws `Deno.errors.FilesystemLoop` after 40 links, as the kernel.
+   * Without a root the path is the host's own and the kernel follows its links: only
+   * leading slashes are folded.
+   */
+  resolve(path: string, follow = true): string {
+    if (this.root === "") return path.replace(/^\/{2,}/, "/");
+    const inside = this.inner(path);
+    // A trailing `/` or `/.` names the directory the last component leads to.
+    if (/\/\.?$/.test(inside)) follow = true;
+    const parts = components(inside);
+    let start: Walk = { done: [], hops: 0, missing: false };
+    let todo = parts;
+    // The directory part of a plain path (no `..`) is looked up once per task: enable and
+    // list-unit-files resolve thousands of paths in the same few directories.
+    if (parts.length > 1 && !parts.includes("..")) {
+      const key = parts.slice(0, -1).join("/");
+      let dir = this.#dirs.get(key);
+      if (dir === undefined) {
+        dir = this.#walk(path, { done: [], hops: 0, missing: false }, parts.slice(0, -1), true);
+        // What is missing may yet appear (as a link): only what exists is remembered.
+        if (!dir.missing) this.#remember(key, dir);
+      }
+      start = dir;
+      todo = parts.slice(-1);
+    }
+    const done = this.#walk(path, start, todo, follow).done;
+    return done.length ? `${this.root}/${done.join("/")}` : this.root;
+  }
+
+  #dirs = new Map<string, Walk>();
+  #forgetting = false;
+
+  /** Remembers a directory's resolution until the current task ends. */
+  #remember(key: string, walk: Walk): void {
+    this.#dirs.set(key, walk);
+    if (this.#forgetting) return;
+    this.#forgetting = true;
+    queueMicrotask(() => {
+      this.#dirs.clear();
+      this.#forgetting = false;
+    });
+  }
+
+  /** Resolves `parts` (in order) after the components already in `from`. */
+  #walk(path: string, from: Walk, parts: string[], follow: boolean): Walk {
+    const r = this.root;
+    const done = [...from.done];
+    let hops = from.hops;
+    let missing = from.missing;
+    // A stack: the next component is at the end.
+    const todo = [...parts].reverse();
+    while (todo.length > 0) {
+      const c = todo.pop()!;
+      if (c === "..") {
+        done.pop();
+        continue;
+      }
+      if (todo.length === 0 && !follow) {
+        done.push(c);
+        break;
+      }
+      const target = linkTarget(`${r}/${done.length ? done.join("/") + "/" : ""}${c}`);
+      if (target === undefined) {
+        done.push(c);
+        continue;
+      }
+      if (target === MISSING) {
+        missing = true;
+        done.push(c);
+        continue;
+      }
+      if (++hops > MAX_LINKS) {
+        throw new Deno.errors.FilesystemLoop(`Too many levels of symbolic links: ${path}`);
+      }
+      if (target.startsWith("/")) done.length = 0;
+      todo.push(...components(target).reverse());
+    }
+    return { done, hops, missing };
   }
 
   /**
-   * The host path for a path inside the root, resolved as a chroot would: `..` stops at
-   * the root and symlinks in the directories on the way (absolute ones included) are
-   * followed inside the root, so the result never leaves it. The last component is
-   * followed only when it leads to a directory (a link there is what enable writes or
-   * removes), or when `followLeaf` is set.
-   * Without a root it is {@link host}.
+   * The host path of a path inside the root whose last component is not followed (the
+   * object itself: a link is the link): {@link resolve} without `follow`.
+   */
+  host(path: string): string {
+    return this.resolve(path, false);
+  }
+
+  /**
+   * {@link resolve}, following the last component when `followLeaf` is set or when it is
+   * a link to a directory (a search dir that is a link); a link to anything else is the
+   * object itself (enable's links are read and removed as links).
    */
   safe(path: string, followLeaf = false): string {
-    if (this.root === "" || path.startsWith("//")) return this.host(path);
-    const inside = path === this.root || path.startsWith(this.root + "/")
-      ? this.inside(path)
-      : path;
-    const cut = inside.lastIndexOf("/");
-    const leaf = inside.slice(cut + 1);
-    if (followLeaf || cut <= 0 || leaf === "" || leaf === "." || leaf === "..") {
-      return this.root + this.#resolve(inside, followLeaf);
-    }
-    // Directories are resolved once per invocation: enable and start look up many
-    // paths in the same few directories.
-    const dir = inside.slice(0, cut);
-    let resolved = this.#dirs.get(dir);
-    if (resolved === undefined) {
-      resolved = this.#resolve(dir, true);
-      this.#dirs.set(dir, resolved);
-    }
-    const host = this.root + (resolved === "/" ? "" : resolved) + "/" + leaf;
-    // A link to a directory is followed (a search dir that is a link); a link to
-    // anything else is the object itself (enable's links are read and removed as links).
+    if (followLeaf || this.root === "") return this.resolve(path, followLeaf);
+    const host = this.resolve(path, false);
     try {
       if (!Deno.lstatSync(host).isSymlink) return host;
-      const through = this.root + this.#resolve(inside, true);
+      const through = this.resolve(path, true);
       if (Deno.statSync(through).isDirectory) return through;
     } catch {
       // Not there, or a dangling link: the link itself.
@@ -106,41 +178,16 @@ export class RootMap {
     return host;
   }
 
-  #dirs = new Map<string, string>();
-
-  #resolve(path: string, followLeaf: boolean): string {
-    const done: string[] = [];
-    const todo = path.split("/").filter((c) => c !== "" && c !== ".");
-    let hops = 0;
-    while (todo.length > 0) {
-      const c = todo.shift()!;
-      if (c === "..") {
-        done.pop();
-        continue;
-      }
-      if (todo.length === 0 && !followLeaf) {
-        done.push(c);
-        break;
-      }
-      const here = `${this.root}/${[...done, c].join("/")}`;
-      let target: string | undefined;
-      try {
-        if (Deno.lstatSync(here).isSymlink) target = Deno.readLinkSync(here);
-      } catch {
-        // Not there (yet): the rest of the path is taken as written.
-      }
-      if (target === undefined) {
-        done.push(c);
-        continue;
-      }
-      // ELOOP, as the kernel counts.
-      if (++hops > 40) {
-        throw new Deno.errors.FilesystemLoop(`Too many levels of symbolic links: ${path}`);
-      }
-      if (target.startsWith("/")) done.length = 0;
-      todo.unshift(...target.split("/").filter((x) => x !== "" && x !== "."));
-    }
-    return "/" + done.join("/");
+  /**
+   * The path as seen inside the root, unresolved: a path that already starts with the root
+   * loses that prefix (as {@link resolve} takes it). What the process layer's descriptor
+   * walk (process/rootfs.ts) is given: it resolves the path itself, on descriptors, the
+   * same way as {@link resolve}, so that a link swapped in between cannot lead out.
+   */
+  inner(path: string): string {
+    const r = this.root;
+    if (r === "") return path;
+    return path === r || path.startsWith(r + "/") ? path.slice(r.length) || "/" : path;
   }
 
   /** The path inside the root for a host path (inverse of {@link host}). */
@@ -149,6 +196,35 @@ export class RootMap {
     if (hostPath === this.root) return "/";
     if (hostPath.startsWith(this.root + "/")) return hostPath.slice(this.root.length);
     return hostPath;
+  }
+}
+
+function components(path: string): string[] {
+  return path.split("/").filter((c) => c !== "" && c !== ".");
+}
+
+/** A resolution in progress: the components so far, links followed, anything missing. */
+interface Walk {
+  readonly done: string[];
+  readonly hops: number;
+  readonly missing: boolean;
+}
+
+const MISSING = "\0missing";
+
+/** The target of a symlink, {@link MISSING} for nothing there, else undefined. */
+function linkTarget(hostPath: string): string | undefined {
+  let info: Deno.FileInfo;
+  try {
+    info = Deno.lstatSync(hostPath);
+  } catch {
+    return MISSING;
+  }
+  if (!info.isSymlink) return undefined;
+  try {
+    return Deno.readLinkSync(hostPath);
+  } catch {
+    return MISSING;
   }
 }
 

@@ -44,7 +44,7 @@ export interface PresetAnswer {
 export function presetFiles(root: RootMap, scope: Scope): string[] {
   const byName = new Map<string, string>();
   for (const dir of presetDirs(scope)) {
-    const host = root.host(dir);
+    const host = root.resolve(dir);
     let entries: Deno.DirEntry[];
     try {
       entries = [...Deno.readDirSync(host)];

@@ -72,7 +72,7 @@ function depUnits(words: string[]): string[] {
 export function sysvUnitText(root: RootMap, scriptPath: string): string {
   let text = "";
   try {
-    text = Deno.readTextFileSync(root.host(scriptPath));
+    text = Deno.readTextFileSync(root.resolve(scriptPath));
   } catch { /* unreadable: an empty header */ }
   const name = scriptPath.slice(scriptPath.lastIndexOf("/") + 1);
   const h = parseLsbHeader(text);
@@ -122,7 +122,7 @@ export function sysvScripts(
   const dir = sysvInitDir(env);
   let names: string[];
   try {
-    names = [...Deno.readDirSync(root.host(dir))].filter((e) => e.isFile || e.isSymlink)
+    names = [...Deno.readDirSync(root.resolve(dir))].filter((e) => e.isFile || e.isSymlink)
       .map((e) => e.name).sort();
   } catch {
     return out; // no init.d
@@ -133,7 +133,7 @@ export function sysvScripts(
     const unit = `${n}.service`;
     if (hasNative(unit)) continue;
     try {
-      const st = Deno.statSync(root.host(`${dir}/${n}`));
+      const st = Deno.statSync(root.resolve(`${dir}/${n}`));
       if (!st.isFile || ((st.mode ?? 0) & 0o111) === 0) continue;
     } catch {
       continue;

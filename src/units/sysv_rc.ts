@@ -20,7 +20,7 @@ export function sysvScriptFor(root: RootMap, unit: string): string | undefined {
   if (base === "" || base === "." || base === "..") return undefined;
   const path = `${SYSV_SCRIPT_DIR}/${base}`;
   try {
-    Deno.statSync(root.host(path)); // access(F_OK) follows symlinks
+    Deno.statSync(root.resolve(path)); // access(F_OK) follows symlinks
     return path;
   } catch {
     return undefined;
@@ -47,7 +47,7 @@ export function defaultLevels(text: string): { start: string[]; stop: string[] }
 
 function entries(root: RootMap, dir: string): string[] {
   try {
-    return [...Deno.readDirSync(root.host(dir))].map((e) => e.name);
+    return [...Deno.readDirSync(root.resolve(dir))].map((e) => e.name);
   } catch {
     return [];
   }
@@ -100,7 +100,7 @@ export function sysvToggle(
   const script = `${SYSV_SCRIPT_DIR}/${base}`;
   let text: string;
   try {
-    text = Deno.readTextFileSync(root.host(script));
+    text = Deno.readTextFileSync(root.resolve(script));
   } catch {
     return { created, renamed, warnings, error: `unable to read ${script}` };
   }
@@ -111,7 +111,7 @@ export function sysvToggle(
       const dir = `/etc/rc${level}.d`;
       const link = `${dir}/${kind}01${base}`;
       try {
-        Deno.mkdirSync(root.host(dir), { recursive: true });
+        Deno.mkdirSync(root.resolve(dir), { recursive: true });
         Deno.symlinkSync(`../init.d/${base}`, root.host(link));
         created.push(link);
       } catch { /* update-rc.d ignores a link it cannot make */ }

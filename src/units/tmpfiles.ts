@@ -11,6 +11,7 @@
 import type { RootMap } from "./paths.ts";
 import { parseTmpfiles, type TmpfilesEntry } from "../unit/tmpfiles.ts";
 import { lookupGroup, lookupUser } from "./host_info.ts";
+import type * as RootFs from "../process/rootfs.ts";
 
 /** Where tmpfiles.d files are searched, highest priority first (Debian's systemd 252). */
 export const TMPFILES_DIRS = [
@@ -33,7 +34,7 @@ export function readTmpfiles(root: RootMap, warn: (line: string) => void): Tmpfi
   const chosen = new Map<string, string>();
   for (const dir of TMPFILES_DIRS) {
     try {
-      for (const entry of Deno.readDirSync(root.host(dir))) {
+      for (const entry of Deno.readDirSync(root.resolve(dir))) {
         if (entry.name.endsWith(".conf") && !chosen.has(entry.name)) {
           chosen.set(entry.name, `${dir}/${entry.name}`);
         }
@@ -45,7 +46,7 @@ export function readTmpfiles(root: RootMap, warn: (line: string) => void): Tmpfi
     const file = chosen.get(name)!;
     let text: string;
     try {
-      text = Deno.readTextFileSync(root.host(file));
+      text = Deno.readTextFileSync(root.resolve(file));
     } catch {
       continue;
     }
@@ -69,59 +70,72 @@ function owner(root: RootMap, e: TmpfilesEntry): { uid?: number; gid?: number } 
   return { uid: user, gid: group };
 }
 
-function exists(path: string): boolean {
-  try {
-    Deno.lstatSync(path);
-    return true;
-  } catch {
-    return false;
+/**
+ * What the entries need from the file system: the process layer's operations inside the
+ * root on descriptors (process/rootfs.ts), passed in by the init. A path is resolved as
+ * chroot would (`//`, `..`, links stay inside the root), and modes and owners are never
+ * changed through a link, as systemd-tmpfiles does with its O_PATH|O_NOFOLLOW descriptors.
+ */
+export type TmpfilesFs = Pick<
+  typeof RootFs,
+  "mkdirIn" | "chmodIn" | "chownIn" | "statIn" | "writeFileIn" | "symlinkIn" | "removeIn"
+>;
+
+function adjust(root: RootMap, fs: TmpfilesFs, path: string, e: TmpfilesEntry, mode: number) {
+  // CHASE_SAFE, as systemd-tmpfiles: no step from an unprivileged owner to another one.
+  fs.chmodIn(root.root, path, e.mode ?? mode, { safe: true });
+  const { uid, gid } = owner(root, e);
+  if (uid !== undefined || gid !== undefined) {
+    fs.chownIn(root.root, path, uid ?? -1, gid ?? -1, true);
   }
 }
 
-function adjust(root: RootMap, host: string, e: TmpfilesEntry, defaultMode: number): void {
-  const mode = e.mode ?? defaultMode;
-  Deno.chmodSync(host, mode);
-  const { uid, gid } = owner(root, e);
-  if (uid !== undefined || gid !== undefined) Deno.chownSync(host, uid ?? null, gid ?? null);
-}
-
 /** Applies one entry; throws on a failure. */
-function apply(root: RootMap, e: TmpfilesEntry): void {
-  const host = root.host(e.path);
+function apply(root: RootMap, fs: TmpfilesFs, e: TmpfilesEntry): void {
+  const r = root.root;
+  const path = root.inner(e.path);
+  const st = fs.statIn(r, path);
   switch (e.type) {
     case "d":
     case "D":
     case "v":
     case "q":
     case "Q":
-      if (!exists(host)) {
-        Deno.mkdirSync(host, { recursive: true });
-        adjust(root, host, e, 0o755);
-      } else if (Deno.statSync(host).isDirectory) adjust(root, host, e, 0o755);
+      if (st === undefined) {
+        fs.mkdirIn(r, path, e.mode ?? 0o755, true);
+        adjust(root, fs, path, e, 0o755);
+      } else if (st.kind === "dir") adjust(root, fs, path, e, 0o755);
       return;
     case "e":
-      if (exists(host)) adjust(root, host, e, 0o755);
+      if (st !== undefined) adjust(root, fs, path, e, 0o755);
       return;
     case "f":
     case "F":
-      if (!exists(host) || e.type === "F" || e.plus) {
-        Deno.writeTextFileSync(host, e.argument ?? "", { create: true });
-        adjust(root, host, e, 0o644);
+      if (st === undefined || e.type === "F" || e.plus) {
+        // As systemd-tmpfiles: a link in the file's place is not written through.
+        fs.writeFileIn(r, path, new TextEncoder().encode(e.argument ?? ""), {
+          create: true,
+          follow: false,
+        });
+        adjust(root, fs, path, e, 0o644);
       }
       return;
     case "w":
-      if (exists(host)) Deno.writeTextFileSync(host, e.argument ?? "", { append: e.plus });
+      // Follows a link, inside the root; a missing file is not written (as systemd).
+      if (fs.statIn(r, path, true) !== undefined) {
+        fs.writeFileIn(r, path, new TextEncoder().encode(e.argument ?? ""), { append: e.plus });
+      }
       return;
     case "L":
-      if (e.plus && exists(host)) Deno.removeSync(host, { recursive: true });
-      if (!exists(host)) {
-        Deno.mkdirSync(host.slice(0, host.lastIndexOf("/")) || "/", { recursive: true });
-        Deno.symlinkSync(e.argument ?? `/usr/share/factory${e.path}`, host);
+      if (e.plus && st !== undefined) fs.removeIn(r, path);
+      if (e.plus || st === undefined) {
+        fs.mkdirIn(r, path.replace(/\/+[^/]*\/*$/, "") || "/");
+        fs.symlinkIn(r, e.argument ?? `/usr/share/factory${e.path}`, path);
       }
       return;
     case "z":
     case "Z":
-      if (exists(host)) adjust(root, host, e, Deno.statSync(host).isDirectory ? 0o755 : 0o644);
+      if (st !== undefined) adjust(root, fs, path, e, st.kind === "dir" ? 0o755 : 0o644);
       return;
     default:
       // x, X, r, R (cleanup), c, b, p (nodes), C (copy), a, h (attributes): left to the image.
@@ -130,12 +144,16 @@ function apply(root: RootMap, e: TmpfilesEntry): void {
 }
 
 /** Creates what the tmpfiles.d entries ask for; returns one line per failure. */
-export function createTmpfiles(root: RootMap, warn: (line: string) => void): number {
+export function createTmpfiles(
+  root: RootMap,
+  fs: TmpfilesFs,
+  warn: (line: string) => void,
+): number {
   let created = 0;
   for (const e of readTmpfiles(root, warn)) {
     if (FOREIGN.test(e.path) || /[%*?[]/.test(e.path)) continue;
     try {
-      apply(root, e);
+      apply(root, fs, e);
       created++;
     } catch (error) {
       warn(`${e.where}: Failed to create ${e.path}: ${(error as Error).message}`);

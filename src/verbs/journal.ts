@@ -10,7 +10,7 @@ import { UnitLoader } from "../units/loader.ts";
 import { globMatch, isGlob, mangleUnitName } from "../unit/names.ts";
 
 function unitNames(ctx: Context, args: string[]): string[] {
-  const dir = ctx.root.host(logDir(ctx.scope, ctx.env));
+  const dir = ctx.root.resolve(logDir(ctx.scope, ctx.env));
   let loader: UnitLoader | undefined;
   const names: string[] = [];
   for (const arg of args) {

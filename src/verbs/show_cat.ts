@@ -40,7 +40,7 @@ export async function show(ctx: Context, args: string[]): Promise<number> {
 
 function fileText(ctx: Context, path: string): string | undefined {
   try {
-    const t = readRegularTextSync(ctx.root.host(path));
+    const t = readRegularTextSync(ctx.root.resolve(path));
     return t.endsWith("\n") || t === "" ? t : t + "\n";
   } catch {
     return undefined;

@@ -337,9 +337,10 @@ export function setProperty(ctx: Context, args: string[]): Promise<number> {
     ctx.options.runtime ? control.runtimeControl : control.persistentControl
   }/${unit.id}.d`;
   try {
-    Deno.mkdirSync(ctx.root.host(dir), { recursive: true });
+    const hostDir = ctx.root.resolve(dir);
+    Deno.mkdirSync(hostDir, { recursive: true });
     for (const [file, text] of files) {
-      const path = ctx.root.host(`${dir}/${file}`);
+      const path = `${hostDir}/${file}`;
       const tmp = `${path}.tmp-${Deno.pid}`;
       Deno.writeTextFileSync(tmp, text);
       Deno.renameSync(tmp, path);

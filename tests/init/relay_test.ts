@@ -40,3 +40,23 @@ Deno.test("the relay copies appended lines, not what was there before it started
   }
   assert.ok(chunks.join("").endsWith("web.service: unterminated\n"), "close flushes partials");
 });
+
+Deno.test("the relay never reads a log file that is a link (to a host file)", async () => {
+  const dir = await Deno.makeTempDir();
+  const secret = await Deno.makeTempFile();
+  const chunks: string[] = [];
+  const relay = new LogRelay(dir, (b) => chunks.push(dec.decode(b)));
+  try {
+    relay.start();
+    await Deno.writeTextFile(secret, "root:secret\n");
+    await Deno.symlink(secret, `${dir}/evil.service.log`);
+    relay.pump(`${dir}/evil.service.log`);
+    await Deno.writeTextFile(`${dir}/ok.service.log`, "fine\n");
+    relay.pump(`${dir}/ok.service.log`);
+  } finally {
+    relay.close();
+    await Deno.remove(dir, { recursive: true });
+    await Deno.remove(secret);
+  }
+  assert.equal(chunks.join(""), "ok.service: fine\n");
+});

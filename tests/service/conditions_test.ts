@@ -140,11 +140,23 @@ Deno.test("PathExists: paths are mapped under the root, host files do not count"
   strictEqual(test1(makeEnv(""), "PathExists=/etc/passwd"), true);
 });
 
-Deno.test("PathExists: `//x` names the host path, a path already under the root is kept", () => {
+Deno.test("PathExists: `//x` is the root's /x (as in chroot), a path already under the root is kept", () => {
   const root = makeRoot();
   const env = makeEnv(root);
-  strictEqual(test1(env, "PathExists=//etc/passwd"), true);
+  ok(Deno.statSync("/etc/passwd").isFile);
+  strictEqual(test1(env, "PathExists=//etc/passwd"), false);
+  strictEqual(test1(env, "PathExists=//etc/app.conf"), true);
+  strictEqual(test1(env, "PathExistsGlob=//etc/pass*"), false);
+  strictEqual(test1(env, "PathExistsGlob=//etc/app.*"), true);
   strictEqual(test1(env, `PathExists=${root}/etc/app.conf`), true);
+});
+
+Deno.test("PathExistsGlob: a directory link in the root is followed inside the root", () => {
+  const root = makeRoot();
+  Deno.symlinkSync("/", join(root, "up"));
+  const env = makeEnv(root);
+  strictEqual(test1(env, "PathExistsGlob=/up/etc/pass*"), false);
+  strictEqual(test1(env, "PathExistsGlob=/up/etc/app.c*"), true);
 });
 
 Deno.test("path checks: a relative path fails, even negated", () => {

@@ -1,7 +1,9 @@
 /**
  * A seeded fuzz round (bench/fuzz.ts): mutated real unit files and random command lines
  * through the real CLI entry point find no crash, no garbage value and no write outside
- * the root. The bench runs a larger round (BENCH_SKIP=fuzz) for the README's counts.
+ * the root, also in roots whose /run, /var or /etc/systemd/system link out of them and
+ * with generated services that name host paths (`//`, `/../..`, those links) started and
+ * stopped. The bench runs a larger round (BENCH_SKIP=fuzz) for the README's counts.
  */
 
 import assert from "node:assert/strict";
@@ -19,12 +21,14 @@ Deno.test("the fuzz classifier flags built-in errors and garbage values, not our
   assert(!GARBAGE.test("Description=undefined behaviour sanitizer\n"));
 });
 
-Deno.test("a seeded fuzz round of 300 mutated unit files and 600 command lines finds nothing", async () => {
-  const res = await fuzz({ seed: 9, files: 300, argv: 300 });
+Deno.test("a seeded fuzz round of 300 mutated unit files, 600 command lines and services naming host paths finds nothing", async () => {
+  const res = await fuzz({ seed: 9, files: 300, argv: 300, pathRoots: 4 });
   assert.deepEqual(res.samples, []);
   assert.deepEqual([res.crashes, res.garbage, res.escapes], [0, 0, 0]);
   assert.deepEqual(res.unitFiles, 300);
   assert.deepEqual(res.argvCases, 600);
+  assert(res.linkedRoots >= 2, `${res.linkedRoots} roots with links out`);
+  assert.equal(res.pathRoots, 4);
   // The round really ran verbs: successes and failures both occur.
   assert((res.exitCodes["0"] ?? 0) > 250, JSON.stringify(res.exitCodes));
   assert(Object.keys(res.exitCodes).length >= 3, JSON.stringify(res.exitCodes));

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { parseTmpfiles } from "../../src/unit/tmpfiles.ts";
 import { createTmpfiles } from "../../src/units/tmpfiles.ts";
 import { RootMap } from "../../src/units/paths.ts";
+import * as rootFs from "../../src/process/rootfs.ts";
 import { makeTree } from "../cli/_cli.ts";
 
 Deno.test("parseTmpfiles reads type, path, mode, owner and the rest of the line as argument", () => {
@@ -43,7 +44,7 @@ Deno.test("createTmpfiles makes the directories packages expect in a fresh /run,
   });
   try {
     const warnings: string[] = [];
-    createTmpfiles(new RootMap(root), (w) => warnings.push(w));
+    createTmpfiles(new RootMap(root), rootFs, (w) => warnings.push(w));
     assert.deepEqual(warnings, []);
     const st = Deno.statSync(`${root}/run/mysqld`);
     assert.ok(st.isDirectory);
@@ -56,5 +57,65 @@ Deno.test("createTmpfiles makes the directories packages expect in a fresh /run,
     assert.throws(() => Deno.statSync(`${root}/dev/shm/x`), "/dev belongs to the runtime");
   } finally {
     Deno.removeSync(root, { recursive: true });
+  }
+});
+
+/** Every file under a host directory with its mode (what must not change). */
+function snapshot(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const e of Deno.readDirSync(d)) {
+      const p = `${d}/${e.name}`;
+      const st = Deno.lstatSync(p);
+      const body = st.isFile ? Deno.readTextFileSync(p) : "";
+      out.push(`${p} ${(st.mode! & 0o7777).toString(8)} ${st.uid} ${JSON.stringify(body)}`);
+      if (st.isDirectory) walk(p);
+    }
+  };
+  walk(dir);
+  return out.sort();
+}
+
+Deno.test("createTmpfiles: //, .., and absolute links of the root never lead out of it", () => {
+  const outside = Deno.makeTempDirSync({ prefix: "tmpfiles-outside-" });
+  Deno.writeTextFileSync(`${outside}/existing`, "keep\n");
+  Deno.chmodSync(`${outside}/existing`, 0o600);
+  const up = outside.split("/").filter((c) => c).map(() => "..").join("/");
+  const root = makeTree({
+    "/usr/lib/tmpfiles.d/evil.conf": [
+      `d /${outside}/d1 0755 - - -`,
+      `d /../../${up}${outside}/d2 0755 - - -`,
+      `d /var/x 0755 - - -`,
+      `w /${outside}/existing - - - - overwritten`,
+      `z /${outside}/existing 0666 - - -`,
+      `f+ /link-out 0644 - - - created`,
+      `z /link-out 0666 - - -`,
+      `w /link-out - - - - written`,
+      `L /etc/out/l - - - - /x`,
+    ].join("\n") + "\n",
+  });
+  try {
+    const before = snapshot(outside);
+    // /var, /etc/out and /link-out inside the root point out of it (absolute links).
+    Deno.symlinkSync(outside, `${root}/var`);
+    Deno.mkdirSync(`${root}/etc`);
+    Deno.symlinkSync(outside, `${root}/etc/out`);
+    Deno.symlinkSync(`${outside}/existing`, `${root}/link-out`);
+    const warnings: string[] = [];
+    createTmpfiles(new RootMap(root), rootFs, (w) => warnings.push(w));
+    assert.deepEqual(snapshot(outside), before);
+    // What the lines name is made inside the root, where chroot would put it.
+    assert.ok(Deno.statSync(`${root}${outside}/d1`).isDirectory);
+    assert.ok(Deno.statSync(`${root}${outside}/d2`).isDirectory);
+    assert.ok(Deno.statSync(`${root}${outside}/x`).isDirectory);
+    assert.equal(Deno.readLinkSync(`${root}${outside}/l`), "/x");
+    // The link at /link-out is not written through by f+, nor chmodded by z; w follows it
+    // inside the root, where nothing is there (a missing file is not written, as systemd).
+    assert.equal(Deno.readLinkSync(`${root}/link-out`), `${outside}/existing`);
+    assert.equal(warnings.length, 1, warnings.join("\n"));
+    assert.match(warnings[0], /Failed to create \/link-out: Too many levels of symbolic links/);
+  } finally {
+    Deno.removeSync(root, { recursive: true });
+    Deno.removeSync(outside, { recursive: true });
   }
 });
