@@ -99,7 +99,7 @@ export function readEnvironmentFiles(
           0,
         );
       }
-      out.push(...parseEnvironmentFile(text));
+      for (const entry of parseEnvironmentFile(text)) out.push(entry);
     }
   }
   return out;

@@ -772,7 +772,7 @@ function applyInstallText(
   for (const a of assignments) {
     const setList = (list: string[]): void => {
       if (a.value === "") list.length = 0;
-      else list.push(...splitWords(a.value, true));
+      else for (const w of splitWords(a.value, true)) list.push(w);
     };
     switch (a.key) {
       case "Alias": {

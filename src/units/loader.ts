@@ -191,7 +191,7 @@ export class UnitLoader {
         const pattern = /\.[a-z]+$/.test(arg) || arg.endsWith("*") ? arg : arg + defaultSuffix;
         const pool = new Set([...this.knownNames({ builtins: true }), ...extraNames]);
         const matches = [...pool].filter((n) => globMatch(pattern, n)).sort();
-        out.push(...matches.filter((n) => !parseUnitName(n)?.isTemplate));
+        for (const n of matches) if (!parseUnitName(n)?.isTemplate) out.push(n);
         continue;
       }
       const m = mangleUnitName(arg, defaultSuffix);

@@ -127,8 +127,8 @@ export function readPresets(root: RootMap, scope: Scope): Presets {
       continue;
     }
     const p = parsePresetText(text, file);
-    rules.push(...p.rules);
-    warnings.push(...p.warnings);
+    for (const r of p.rules) rules.push(r);
+    for (const w of p.warnings) warnings.push(w);
   }
   return { rules, warnings };
 }

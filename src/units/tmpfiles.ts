@@ -50,7 +50,7 @@ export function readTmpfiles(root: RootMap, warn: (line: string) => void): Tmpfi
       continue;
     }
     // An empty file or a link to /dev/null masks the name.
-    entries.push(...parseTmpfiles(text, file, warn));
+    for (const e of parseTmpfiles(text, file, warn)) entries.push(e);
   }
   return entries;
 }
