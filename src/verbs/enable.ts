@@ -52,6 +52,7 @@ const STRERROR: Record<InstallErrno, string> = {
   ENOLINK: "Link has been severed",
   EISDIR: "Is a directory",
   ETXTBSY: "Text file busy",
+  ENOBUFS: "No buffer space available",
   EIO: "Input/output error",
 };
 
@@ -282,7 +283,7 @@ export function listUnitFiles(ctx: Context, args: string[]): Promise<number> {
   }
   const rows = sortRows(all.filter((r) => states.length === 0 || states.includes(r.state)));
   const cells = rows.map((r) => {
-    const preset = showsPreset(r.state) ? unitFilePreset(lp, r.name) : undefined;
+    const preset = showsPreset(r.state) ? unitFilePreset(lp, r.name) ?? "n/a" : undefined;
     return { name: r.name, state: r.state, preset };
   });
   if (lp.presetsLoaded) printPresetWarnings(ctx, lp);
