@@ -265,8 +265,10 @@ export class UnitLoader {
       const sysv = this.sysvScripts.get(name);
       if (sysv) {
         const text = sysvUnitText(this.root, sysv);
-        const parsed = parseUnitText(text, sysv);
-        return this.#finish(name, { ...base, generated: true }, parsed, undefined, sysv);
+        if (text !== undefined) {
+          const parsed = parseUnitText(text, sysv);
+          return this.#finish(name, { ...base, generated: true }, parsed, undefined, sysv);
+        }
       }
       if (name === "default.target") {
         const u = this.load("multi-user.target");
