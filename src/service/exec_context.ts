@@ -13,6 +13,7 @@ import type { ServiceSettings, StdioSetting } from "../unit/model.ts";
 import { globMatch } from "../unit/names.ts";
 import { logDir, type PathEnv, type RootMap, type Scope } from "../units/paths.ts";
 import { lookupGroup, lookupUser } from "../units/host_info.ts";
+import { FileTooLargeError, readTextCapped } from "../units/regular_file.ts";
 import type { SpawnSpec, StdioTarget } from "../process/spawn.ts";
 
 /** The default PATH of spawned processes. */
@@ -63,7 +64,7 @@ function localeEnv(root: RootMap): Record<string, string> {
   for (const p of ["/etc/locale.conf", "/etc/default/locale"]) {
     try {
       const out: Record<string, string> = {};
-      for (const [k, v] of parseEnvironmentFile(Deno.readTextFileSync(root.host(p)))) {
+      for (const [k, v] of parseEnvironmentFile(readTextCapped(root.host(p)))) {
         if (k === "LANG" || k.startsWith("LC_") || k === "LANGUAGE") out[k] = v;
       }
       if (Object.keys(out).length) return out;
@@ -90,14 +91,14 @@ export function readEnvironmentFiles(
     for (const p of paths) {
       let text: string;
       try {
-        text = Deno.readTextFileSync(root.host(p));
-      } catch {
+        // At most systemd's READ_FULL_BYTES_MAX: a larger file fails with E2BIG.
+        text = readTextCapped(root.host(p));
+      } catch (e) {
         if (f.optional) continue;
-        throw new ExecSetupError(
-          "Failed to load environment files: No such file or directory",
-          "resources",
-          0,
-        );
+        const why = e instanceof FileTooLargeError
+          ? "Argument list too long"
+          : "No such file or directory";
+        throw new ExecSetupError(`Failed to load environment files: ${why}`, "resources", 0);
       }
       for (const entry of parseEnvironmentFile(text)) out.push(entry);
     }

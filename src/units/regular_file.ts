@@ -66,3 +66,41 @@ export function readRegularTextChunks(
   const rest = decode(undefined, false);
   if (rest !== "") take(rest);
 }
+
+/** Thrown by {@link readTextCapped} for a file of more than its limit. */
+export class FileTooLargeError extends Error {
+  constructor(hostPath: string) {
+    super(`larger than the limit: ${hostPath}`);
+    this.name = "FileTooLargeError";
+  }
+}
+
+/**
+ * systemd's READ_FULL_BYTES_MAX: `read_full_stream()` refuses a file of more bytes
+ * with E2BIG ("Argument list too long"), environment files included.
+ */
+export const READ_FULL_BYTES_MAX = 64 * 1024 * 1024 - 1;
+
+/**
+ * Reads a whole file as text (lossy UTF-8, as before), any kind of file as `open` gives
+ * it, but never more than `max` bytes: a longer one throws {@link FileTooLargeError}
+ * once `max + 1` bytes were read, so /dev/zero or a huge file cost at most that.
+ */
+export function readTextCapped(hostPath: string, max = READ_FULL_BYTES_MAX): string {
+  using file = Deno.openSync(hostPath, { read: true });
+  const st = file.statSync();
+  if (st.isFile && st.size > max) throw new FileTooLargeError(hostPath);
+  const decoder = new TextDecoder();
+  const parts: string[] = [];
+  const buf = new Uint8Array(CHUNK);
+  let total = 0;
+  for (;;) {
+    const n = file.readSync(buf);
+    if (n === null) break;
+    total += n;
+    if (total > max) throw new FileTooLargeError(hostPath);
+    parts.push(decoder.decode(buf.subarray(0, n), { stream: true }));
+  }
+  parts.push(decoder.decode());
+  return parts.join("");
+}
