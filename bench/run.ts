@@ -25,13 +25,17 @@
  * BENCH_CASE_BUDGET (30 s: slow cases run fewer times, at least 3),
  * BENCH_REF_CACHE (<repo>/.cache/ref), BENCH_OUT (bench/RESULTS.md),
  * BENCH_SKIP (comma list of: units, scale, service, install, safety, pid1, clients,
- * timers, sockets, fuzz);
+ * timers, sockets, fuzz, parse);
  * sockets (bench/sockets.ts, issue 11): BENCH_SOCKET_CONNECTIONS (50);
  * fuzz (bench/fuzz.ts, issue 9): BENCH_FUZZ_FILES (5000), BENCH_FUZZ_ARGV (2500),
  * BENCH_FUZZ_SEED (2026);
  * PID 1: BENCH_IDLE_SECONDS (60), BENCH_PID1_SERVICES (20,200),
  * BENCH_PID1_ORPHANS (1000,10000), BENCH_PID1_TOOLS (ref,ours), BENCH_PID1_LOGS (a
  * directory to keep each PID 1's output in); safety: BENCH_SAFETY_TRIALS (100).
+ *
+ * - Issue 18 item 9, hostile input (bench/parse.ts): parsing N and 4N continuation lines,
+ *   Environment= lines and Exec arguments, in-process and through the CLI (show, list-units,
+ *   list-unit-files), with the 4N/N ratio (linear ≈ 4); a start of 2,000,000 arguments.
  *
  * - Issue 10, clients (bench/clients.ts): an Ansible playbook's wall time with ours and with
  *   the reference as /usr/bin/systemctl (BENCH_CLIENTS_RUNS rounds, 3).
@@ -56,6 +60,7 @@ import { runClientCases } from "./clients.ts";
 import { describeDrift, runTimerDrift } from "./timers.ts";
 import { runSocketCases } from "./sockets.ts";
 import { fuzz } from "./fuzz.ts";
+import { runParseCases } from "./parse.ts";
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
 const REPO = dirname(BENCH);
@@ -524,13 +529,19 @@ async function main(): Promise<number> {
         files: Number(Deno.env.get("BENCH_FUZZ_FILES") || 5000),
         argv: Number(Deno.env.get("BENCH_FUZZ_ARGV") || 2500),
       });
-      const line = `fuzz (seed ${res.seed}): ${res.unitFiles} mutated unit files in ` +
-        `${res.roots} roots, ${res.invocations} invocations (${res.argvCases} random ` +
-        `command lines) in ${res.seconds} s: ${res.crashes} crashes, ${res.garbage} ` +
-        `garbage values, ${res.escapes} writes outside the root`;
+      const line = `fuzz (seed ${res.seed}): ${res.unitFiles} mutated unit files ` +
+        `(${res.hostileFiles} with long continuation chains, lines about 1 MiB or thousands ` +
+        `of lines) in ${res.roots} roots, ${res.invocations} invocations (${res.argvCases} ` +
+        `random command lines) in ${res.seconds} s: ${res.crashes} crashes, ${res.garbage} ` +
+        `garbage values, ${res.escapes} writes outside the root; slowest invocation ` +
+        `${res.slowest.ms} ms`;
       console.log(line);
       notes.push(line, ...res.samples.map((s) => `  fuzz finding: ${s}`));
       if (res.crashes + res.garbage + res.escapes) safetyFailures++;
+    }
+    if (!skip.has("parse")) {
+      log("issue 18: hostile input, N vs 4N");
+      notes.push(...await runParseCases(log));
     }
   } catch (e) {
     failed = true;

@@ -24,6 +24,8 @@ Deno.test("a seeded fuzz round of 300 mutated unit files and 600 command lines f
   assert.deepEqual(res.samples, []);
   assert.deepEqual([res.crashes, res.garbage, res.escapes], [0, 0, 0]);
   assert.deepEqual(res.unitFiles, 300);
+  // Long continuation chains, lines about LONG_LINE_MAX long and thousands of lines.
+  assert(res.hostileFiles >= 5, `${res.hostileFiles} hostile files`);
   assert.deepEqual(res.argvCases, 600);
   // The round really ran verbs: successes and failures both occur.
   assert((res.exitCodes["0"] ?? 0) > 250, JSON.stringify(res.exitCodes));
