@@ -148,11 +148,6 @@ export class LineReader {
     this.limit = limit;
   }
 
-  /** Whether the reader stopped (a line too long, or `emit` said so). */
-  get stopped(): boolean {
-    return this.#stopped;
-  }
-
   /** Reads the next piece of text; returns false once reading stopped. */
   push(chunk: string): boolean {
     if (this.#stopped) return false;
