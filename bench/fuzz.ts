@@ -37,6 +37,8 @@ import type { Io } from "../src/cli/context.ts";
 export interface FuzzResults {
   seed: number;
   unitFiles: number;
+  /** Unit files with a long continuation chain, a line near LONG_LINE_MAX or many lines. */
+  hostileFiles: number;
   roots: number;
   invocations: number;
   argvCases: number;
@@ -54,6 +56,8 @@ export interface FuzzResults {
   /** The first few findings, for the report. */
   samples: string[];
   seconds: number;
+  /** The slowest invocation of the round (machine speed decides it; reported only). */
+  slowest: { ms: number; argv: string };
 }
 
 /** A small deterministic PRNG (mulberry32). */
@@ -279,6 +283,38 @@ function mutate(r: () => number, text: string): string {
   return lines.join("\n");
 }
 
+/** systemd's LONG_LINE_MAX, around which the hostile lines are sized. */
+const LONG_LINE = 1024 * 1024;
+
+/**
+ * One hostile mutation (issue 18 item 9): a long continuation chain (up to 20,000
+ * pieces, sometimes past LONG_LINE_MAX in all), a line of about LONG_LINE_MAX bytes (just
+ * under, at or over it), or thousands of repeated lines. Huge lines stay rare so that a
+ * round of thousands of files keeps its disk and time budget.
+ */
+function hostile(r: () => number, text: string): string {
+  const lines = text.split("\n");
+  const at = Math.floor(r() * (lines.length + 1));
+  const key = pick(r, KEYS);
+  const kind = r();
+  if (kind < 0.5) {
+    const n = 1000 + Math.floor(r() * 19_000);
+    const piece = pick(r, ["x \\", "ab\\", "# comment \\", "\\", "  a b c d e f g h \\"]);
+    lines.splice(at, 0, `${key}=\\`, ...Array(n).fill(piece), "end");
+  } else if (kind < 0.6) {
+    // Past LONG_LINE_MAX in all, from short pieces.
+    lines.splice(at, 0, `${key}=\\`, ...Array(110_000).fill("abcdefgh\\"), "end");
+  } else if (kind < 0.8) {
+    const size = pick(r, [LONG_LINE - 2, LONG_LINE - 1, LONG_LINE, LONG_LINE + 1, 2 * LONG_LINE]);
+    lines.splice(at, 0, `${key}=` + "a".repeat(Math.max(0, size - key.length - 1)));
+  } else {
+    const n = 5000 + Math.floor(r() * 15_000);
+    const line = pick(r, [`${key}=x`, "junk", "[Service]", "Environment=A=1 B=2"]);
+    lines.splice(at, 0, ...Array(n).fill(line));
+  }
+  return lines.join("\n");
+}
+
 export const BUILTIN_ERROR =
   /^(Uncaught )?(TypeError|RangeError|ReferenceError|EvalError|URIError|InternalError|NotCapable|PermissionDenied)\b|Maximum call stack/m;
 export const GARBAGE = /(=|: |\s)(undefined|NaN|\[object Object\])$/m;
@@ -331,6 +367,8 @@ interface Manifest {
   unitFiles: number;
   /** How many roots the `paths` phase starts services in. */
   pathRoots: number;
+  /** How many of them got a hostile mutation (long chains, huge lines, many lines). */
+  hostileFiles: number;
 }
 
 type Phase = "write" | "inspect" | "read" | "argv-inspect" | "argv-read" | "paths";
@@ -352,6 +390,8 @@ interface PhaseResult {
   exitCodes: Record<string, number>;
   stdoutBytes: number;
   samples: string[];
+  /** The slowest invocation (for the report; machine speed decides it, no test does). */
+  slowest: { ms: number; argv: string };
 }
 
 /**
@@ -403,6 +443,7 @@ function buildRoots(
   const source = [...corpus().entries()];
   const roots: Manifest["roots"] = [];
   let made = 0;
+  let hostileFiles = 0;
   while (made < files) {
     const dir = join(work, `root${roots.length}`);
     const outside = join(work, `outside${roots.length}`);
@@ -419,6 +460,10 @@ function buildRoots(
       let body = text;
       const rounds = 1 + Math.floor(r() * 4);
       for (let k = 0; k < rounds; k++) body = mutate(r, body);
+      if (r() < HOSTILE_SHARE) {
+        body = hostile(r, body);
+        hostileFiles++;
+      }
       // Some files become templates, some get drop-ins.
       let unitName = name;
       if (r() < 0.15 && !name.includes("@")) unitName = name.replace(/\.(\w+)$/, "@.$1");
@@ -426,7 +471,9 @@ function buildRoots(
       if (r() < 0.2) {
         const d = join(unitDir, `${unitName}.d`);
         Deno.mkdirSync(d, { recursive: true });
-        Deno.writeTextFileSync(join(d, "x.conf"), mutate(r, "[Service]\nEnvironment=A=1\n"));
+        let dropIn = mutate(r, "[Service]\nEnvironment=A=1\n");
+        if (r() < HOSTILE_SHARE) dropIn = hostile(r, dropIn);
+        Deno.writeTextFileSync(join(d, "x.conf"), dropIn);
       }
       names.push(
         unitName.includes("@.")
@@ -436,7 +483,13 @@ function buildRoots(
     }
     roots.push({ dir, names, unitDir, outside, linked: linked !== undefined });
   }
-  return { work, roots, unitFiles: made, pathRoots: Math.min(pathRoots, roots.length) };
+  return {
+    work,
+    roots,
+    unitFiles: made,
+    hostileFiles,
+    pathRoots: Math.min(pathRoots, roots.length),
+  };
 }
 
 /** Path forms that name the host directory beside the root, or lead there through links. */
@@ -513,6 +566,9 @@ function snapshot(dir: string, acc: string[] = []): string[] {
   return acc;
 }
 
+/** The share of unit files that get a hostile mutation on top of the others. */
+const HOSTILE_SHARE = 0.04;
+
 const FLAG_WORDS = [
   "-p",
   "--property=",
@@ -573,6 +629,7 @@ async function runPhase(
     exitCodes: {},
     stdoutBytes: 0,
     samples: [],
+    slowest: { ms: 0, argv: "" },
   };
   const note = (kind: string, what: string) => {
     if (res.samples.length < 20) res.samples.push(`${kind}: ${what}`.slice(0, 400));
@@ -582,6 +639,7 @@ async function runPhase(
     const io = captureIo();
     res.invocations++;
     let code: number;
+    const t0 = performance.now();
     try {
       code = await main(["--debug", ...argv], io);
     } catch (e) {
@@ -589,6 +647,8 @@ async function runPhase(
       note("crash (rejected)", `${argv.join(" ")}: ${(e as Error)?.stack ?? e}`);
       return;
     }
+    const ms = performance.now() - t0;
+    if (ms > res.slowest.ms) res.slowest = { ms: Math.round(ms), argv: argv.join(" ") };
     res.exitCodes[code] = (res.exitCodes[code] ?? 0) + 1;
     const err = io.stderr();
     if (trace) console.error(`TRACE ${code} ${argv.slice(1).join(" ")} :: ${err.split("\n")[0]}`);
@@ -700,6 +760,7 @@ export async function fuzz(
     const res: FuzzResults = {
       seed: opts.seed,
       unitFiles: manifest.unitFiles,
+      hostileFiles: manifest.hostileFiles,
       roots: manifest.roots.length,
       invocations: 0,
       argvCases: 0,
@@ -712,6 +773,7 @@ export async function fuzz(
       stdoutBytes: 0,
       samples: [],
       seconds: 0,
+      slowest: { ms: 0, argv: "" },
     };
     const before = listTree(work);
     const outsideBefore = manifest.roots.map((x) => snapshot(x.outside).sort().join("\n"));
@@ -749,6 +811,7 @@ export async function fuzz(
         res.exitCodes[k] = (res.exitCodes[k] ?? 0) + v;
       }
       res.samples.push(...p.samples.map((s) => `${phase}: ${s}`));
+      if (p.slowest.ms > res.slowest.ms) res.slowest = p.slowest;
       if (phase === "write") {
         for (const p of listTree(work)) {
           if (before.has(p) || manifest.roots.some((x) => p.startsWith(x.dir + "/"))) continue;
@@ -805,7 +868,7 @@ if (import.meta.main) {
     if (values.json) console.log(JSON.stringify(res));
     else {
       console.log(
-        `${res.unitFiles} mutated unit files in ${res.roots} roots (${res.linkedRoots} with ` +
+        `${res.unitFiles} mutated unit files (${res.hostileFiles} hostile) in ${res.roots} roots (${res.linkedRoots} with ` +
           `/run, /var or /etc/systemd/system linking out; generated services with host paths ` +
           `started in ${res.pathRoots}), ${res.invocations} ` +
           `invocations (${res.argvCases} random command lines) in ${res.seconds} s: ` +
@@ -813,6 +876,7 @@ if (import.meta.main) {
           `${res.escapes} writes outside the root`,
       );
       console.log(`  exit codes: ${JSON.stringify(res.exitCodes)}; ${res.stdoutBytes} bytes out`);
+      console.log(`  slowest invocation: ${res.slowest.ms} ms (${res.slowest.argv.slice(0, 200)})`);
       for (const s of res.samples) console.log(`  ${s}`);
     }
   }

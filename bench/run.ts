@@ -31,7 +31,7 @@
  * BENCH_CASE_BUDGET (30 s: slow cases run fewer times, at least 3),
  * BENCH_REF_CACHE (<repo>/.cache/ref), BENCH_OUT (bench/RESULTS.md),
  * BENCH_SKIP (comma list of: units, scale, service, install, safety, pid1, clients,
- * timers, sockets, fuzz);
+ * timers, sockets, fuzz, parse);
  * sockets (bench/sockets.ts, issue 11): BENCH_SOCKET_CONNECTIONS (50);
  * fuzz (bench/fuzz.ts, issue 9): BENCH_FUZZ_FILES (5000), BENCH_FUZZ_ARGV (2500),
  * BENCH_FUZZ_SEED (2026), BENCH_FUZZ_PATH_ROOTS (40: roots where generated services
@@ -40,6 +40,10 @@
  * PID 1: BENCH_IDLE_SECONDS (60), BENCH_PID1_SERVICES (20,200),
  * BENCH_PID1_ORPHANS (1000,10000), BENCH_PID1_TOOLS (ref,ours), BENCH_PID1_LOGS (a
  * directory to keep each PID 1's output in); safety: BENCH_SAFETY_TRIALS (100).
+ *
+ * - Issue 18 item 9, hostile input (bench/parse.ts): parsing N and 4N continuation lines,
+ *   Environment= lines and Exec arguments, in-process and through the CLI (show, list-units,
+ *   list-unit-files), with the 4N/N ratio (linear ≈ 4); a start of 2,000,000 arguments.
  *
  * - Issue 10, clients (bench/clients.ts): an Ansible playbook's wall time with ours and with
  *   the reference as /usr/bin/systemctl (BENCH_CLIENTS_RUNS rounds, 3).
@@ -73,6 +77,7 @@ import { fuzz } from "./fuzz.ts";
 import { mb, python3Cost, treeBytes } from "./image_cost.ts";
 import { cpuPair } from "./cpu.ts";
 import { ensureRootfs } from "../tests/support/rootfs.ts";
+import { runParseCases } from "./parse.ts";
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
 const REPO = dirname(BENCH);
@@ -652,7 +657,8 @@ async function main(): Promise<number> {
         `out; services naming host paths started in ${res.pathRoots}), ` +
         `${res.invocations} invocations (${res.argvCases} random ` +
         `command lines) in ${res.seconds} s: ${res.crashes} crashes, ${res.garbage} ` +
-        `garbage values, ${res.escapes} writes outside the root`;
+        `garbage values, ${res.escapes} writes outside the root; ${res.hostileFiles} hostile ` +
+        `files; slowest invocation ${res.slowest.ms} ms`;
       console.log(line);
       notes.push(line, ...res.samples.map((s) => `  fuzz finding: ${s}`));
       if (res.crashes + res.garbage + res.escapes) safetyFailures++;
@@ -671,6 +677,10 @@ async function main(): Promise<number> {
         notes.push(line, ...res.samples.map((s) => `  chown finding: ${s}`));
         if (res.changed) safetyFailures++;
       }
+    }
+    if (!skip.has("parse")) {
+      log("issue 18: hostile input, N vs 4N");
+      notes.push(...await runParseCases(log));
     }
   } catch (e) {
     failed = true;

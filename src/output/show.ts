@@ -236,7 +236,10 @@ function serviceProps(v: UnitView, s: ServiceSettings): Property[] {
     const cmds = s.exec[key];
     // An empty command list prints nothing, even when named with -p (as systemctl does).
     if (cmds.length === 0) continue;
-    for (const name of [key, `${key}Ex`]) p.push(...execShowLines(name, cmds, runs));
+    for (const name of [key, `${key}Ex`]) {
+      // A loop, not push(...): a unit may hold hundreds of thousands of commands.
+      for (const line of execShowLines(name, cmds, runs)) p.push(line);
+    }
   }
   p.push(
     ["Slice", v.slice],

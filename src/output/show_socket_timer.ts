@@ -173,7 +173,7 @@ export function socketProps(x: TypeBlockContext): Property[] {
   // The control commands (systemd has no Ex forms for sockets).
   const exec = socketExecCommands(c);
   for (const key of SOCKET_EXEC_KEYS) {
-    p.push(...execShowLines(key, exec[key], x.execRuns?.[key] ?? []));
+    for (const line of execShowLines(key, exec[key], x.execRuns?.[key] ?? [])) p.push(line);
   }
   p.push(
     ["Slice", x.slice],

@@ -296,16 +296,16 @@ export function formatStatus(view: UnitView, extras: StatusExtras): string {
       (description && description !== v.id ? ` - ${description}` : ""),
   );
   lines.push(loadedLine(v));
-  lines.push(...dropInLines(v.dropInPaths));
+  for (const line of dropInLines(v.dropInPaths)) lines.push(line);
   lines.push(activeLine(v, extras.nowUs));
   const duration = durationLine(v);
   if (duration) lines.push(duration);
-  lines.push(...triggerLines("TriggeredBy:", extras.triggeredBy ?? [], false));
+  for (const l of triggerLines("TriggeredBy:", extras.triggeredBy ?? [], false)) lines.push(l);
   if (v.id.endsWith(".timer")) {
     const next = extras.nextElapseUs ?? 0;
     lines.push(`    Trigger: ${next > 0 ? at(next, extras.nowUs) : "n/a"}`);
   }
-  lines.push(...triggerLines("   Triggers:", extras.triggers ?? [], true));
+  for (const l of triggerLines("   Triggers:", extras.triggers ?? [], true)) lines.push(l);
   if (extras.failedCheck) lines.push(...checkLines(extras.failedCheck, extras.nowUs));
   v.unit.documentation.forEach((d, i) =>
     lines.push(`${i === 0 ? "       Docs:" : INDENT.slice(1)} ${d}`)
@@ -340,7 +340,7 @@ export function formatStatus(view: UnitView, extras: StatusExtras): string {
   if (extras.members.length > 0) {
     lines.push(`      Tasks: ${new Set(extras.members.map((m) => m.pid)).size}`);
     lines.push(`     CGroup: ${extras.cgroupPath ?? cgroupPath(v.slice, v.id)}`);
-    lines.push(...memberLines(extras.members, extras.full));
+    for (const line of memberLines(extras.members, extras.full)) lines.push(line);
   }
   if (extras.withLog && extras.logLines.length > 0) lines.push("", ...extras.logLines);
   return lines.join("\n") + "\n";

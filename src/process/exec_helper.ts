@@ -79,6 +79,12 @@ export interface HelperRequest {
    * that exits with the step's status.
    */
   failAt?: { step: string; error: string };
+  /**
+   * The spawner found the argument list and environment too large for execve (`argv`
+   * and `env` were left out): every step runs, and the exec fails with E2BIG as the
+   * kernel would have failed it.
+   */
+  argumentsTooLong?: boolean;
   /** Descriptors 3..3+passFds-1 are kept open for the command (socket activation). */
   passFds: number;
   /** The report pipe's descriptor (= 3 + passFds). */
@@ -337,6 +343,7 @@ function prepareAndExec(request: HelperRequest): void {
   markDescriptorsCloseOnExec(3 + request.passFds);
   // Nothing that allocates may run between these limits and execve.
   for (const l of lateLimits) setLimit(l.resource, l.soft, l.hard);
+  if (request.argumentsTooLong) fail("EXEC", Errno.E2BIG);
   libc().execve(path, argvBytes, envpBytes);
   fail("EXEC");
 }

@@ -159,6 +159,7 @@ export const Errno = {
   ENOENT: 2,
   ESRCH: 3,
   EINTR: 4,
+  E2BIG: 7,
   ECHILD: 10,
   EAGAIN: 11,
   EACCES: 13,

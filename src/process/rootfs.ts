@@ -68,6 +68,7 @@ export interface WalkOptions {
 
 const MAX_LINKS = 40;
 const ENOLINK = 67;
+const E2BIG = 7;
 const S_IFMT = 0o170000;
 const S_IFDIR = 0o040000;
 const S_IFREG = 0o100000;
@@ -261,8 +262,17 @@ export function statIn(root: string, path: string, follow = false): RootStat | u
   }
 }
 
-/** Reads a whole file inside the root (the last component followed inside the root). */
-export function readFileIn(root: string, path: string, options: WalkOptions = {}): Uint8Array {
+/**
+ * Reads a whole file inside the root (the last component followed inside the root), at most
+ * `max` bytes: a longer one fails with E2BIG once `max + 1` bytes were read, as systemd's
+ * `read_full_stream()` refuses (so /dev/zero or a huge file cost at most that).
+ */
+export function readFileIn(
+  root: string,
+  path: string,
+  options: WalkOptions = {},
+  max = Number.MAX_SAFE_INTEGER,
+): Uint8Array {
   const fd = openIn(root, path, O.RDONLY | O.NOCTTY | O.NONBLOCK, 0, { ...options, follow: true });
   try {
     const chunks: Uint8Array[] = [];
@@ -277,6 +287,7 @@ export function readFileIn(root: string, path: string, options: WalkOptions = {}
       if (n === 0) break;
       chunks.push(buffer.subarray(0, n));
       total += n;
+      if (total > max) fail(path, E2BIG);
     }
     const out = new Uint8Array(total);
     let offset = 0;

@@ -130,7 +130,62 @@ function helperEnvironment(): string[] {
   return Object.entries(env).map(([name, value]) => `${name}=${value}`);
 }
 
-function toRequest(spec: SpawnSpec): HelperRequest {
+/** Linux's execve limits (fs/exec.c): one string, the stack's default, the least share. */
+const MAX_ARG_STRLEN = 32 * 4096;
+const STK_LIM = 8 * 1024 * 1024;
+const ARG_MAX = 32 * 4096;
+const POINTER_SIZE = 8;
+
+/** The UTF-8 size of a string, counted without encoding it. */
+function utf8Size(s: string): number {
+  let n = s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80) n += c < 0x800 ? 1 : c >= 0xd800 && c <= 0xdfff ? 1 : 2;
+  }
+  return n;
+}
+
+/** The soft RLIMIT_STACK the command will run under: its LimitSTACK=, else ours. */
+function stackLimit(spec: SpawnSpec): number {
+  for (const [name, value] of Object.entries(spec.rlimits ?? {})) {
+    if (name.toUpperCase() === "STACK") return value.soft;
+  }
+  const current = new BigUint64Array(2);
+  if (libc().getrlimit(RLIMIT.STACK, new Uint8Array(current.buffer)) !== 0) return Infinity;
+  return Number(current[0]);
+}
+
+/**
+ * Whether execve is sure to refuse the command with E2BIG, counted as the kernel counts
+ * (fs/exec.c): a string of MAX_ARG_STRLEN bytes or more, or the path, arguments and
+ * environment strings with their pointers over a quarter of RLIMIT_STACK (at most 3/4 of
+ * _STK_LIM, at least ARG_MAX). The helper's and shell's own strings are not counted, so
+ * a list this lets pass may still fail at execve, but one it refuses always would.
+ */
+export function exceedsExecLimits(spec: SpawnSpec): boolean {
+  const limit = Math.max(Math.min(STK_LIM / 4 * 3, stackLimit(spec) / 4), ARG_MAX);
+  const envNames = Object.keys(spec.env);
+  const pointers = (Math.max(spec.argv.length, 1) + envNames.length) * POINTER_SIZE;
+  if (limit <= pointers) return true;
+  const room = limit - pointers;
+  let total = utf8Size(spec.path) + 1;
+  for (const arg of spec.argv) {
+    const n = utf8Size(arg) + 1;
+    if (n > MAX_ARG_STRLEN) return true;
+    total += n;
+    if (total > room) return true;
+  }
+  for (const name of envNames) {
+    const n = utf8Size(name) + utf8Size(spec.env[name]) + 2;
+    if (n > MAX_ARG_STRLEN) return true;
+    total += n;
+    if (total > room) return true;
+  }
+  return false;
+}
+
+function toRequest(spec: SpawnSpec, argumentsTooLong = false): HelperRequest {
   const rlimits: HelperRequest["rlimits"] = {};
   for (const [name, { soft, hard }] of Object.entries(spec.rlimits ?? {})) {
     rlimits[name] = {
@@ -161,6 +216,7 @@ function toRequest(spec: SpawnSpec): HelperRequest {
     unitName: spec.unitName,
     failureLog: spec.failureLog,
     failAt: spec.failAt,
+    argumentsTooLong: argumentsTooLong || undefined,
     passFds,
     reportFd: 3 + passFds,
   };
@@ -561,7 +617,11 @@ async function launchDirect(spec: SpawnSpec): Promise<number | undefined> {
  * the process exists; `execResult()` tells whether the exec itself succeeded.
  */
 export async function spawnProcess(spec: SpawnSpec): Promise<Spawned> {
-  const direct = canSpawnDirect(spec) ? await launchDirect(spec) : undefined;
+  // A list execve is sure to refuse goes to the helper without its megabytes: the helper
+  // runs every step and fails at EXEC with E2BIG, as the exec would.
+  const tooLong = exceedsExecLimits(spec);
+  if (tooLong) spec = { ...spec, argv: [spec.path], env: {} };
+  const direct = !tooLong && canSpawnDirect(spec) ? await launchDirect(spec) : undefined;
   if (direct !== undefined) {
     const script = directScript(spec);
     let exec: Promise<ExecResult> | undefined;
@@ -573,7 +633,7 @@ export async function spawnProcess(spec: SpawnSpec): Promise<Spawned> {
       unref: () => unrefChild(direct),
     });
   }
-  const request = toRequest(spec);
+  const request = toRequest(spec, tooLong);
   const { pid, reportFd } = launchHelper(spec, request);
   trackChild(pid);
   const startTime = readStat(pid)?.startTime ?? 0;

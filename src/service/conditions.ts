@@ -25,7 +25,7 @@ import { isAbsolute, join } from "node:path";
 import type { Check } from "../unit/model.ts";
 import type { RootMap } from "../units/paths.ts";
 import { lookupGroup, lookupUser } from "../units/host_info.ts";
-import { extractFirstWord, parseBoolean, parseSize } from "../unit/values.ts";
+import { allWords, parseBoolean, parseSize, scanWord, wordScanner } from "../unit/values.ts";
 import { readProcText } from "../process/procread.ts";
 
 /** What the checks are evaluated against. */
@@ -173,19 +173,26 @@ function escapeClass(c: string): string {
   return c.replace(/[\\\]\[^-]/g, "\\$&");
 }
 
+/** One element of an fnmatch(3) pattern: `*`, or a test of one character. */
+type FnToken = "*" | RegExp;
+
 /**
- * Translates an fnmatch(3) pattern into a regular expression. With
- * `pathname`, wildcards do not match `/` (FNM_PATHNAME).
+ * Splits an fnmatch(3) pattern into `*` and one-character tests (each a regular
+ * expression for a single character, so none can backtrack). With `pathname`, wildcards
+ * do not match `/` (FNM_PATHNAME).
  */
-function fnmatchRegExp(pattern: string, pathname: boolean, casefold: boolean): RegExp {
+function fnmatchTokens(pattern: string, pathname: boolean, casefold: boolean): FnToken[] {
   const any = pathname ? "[^/]" : "[\\s\\S]";
-  let re = "";
+  const flags = casefold ? "iu" : "u";
+  const one = (re: string) => new RegExp(`^${re}$`, flags);
+  const out: FnToken[] = [];
   const chars = Array.from(pattern);
   for (let i = 0; i < chars.length; i++) {
     const c = chars[i];
-    if (c === "*") re += any + "*";
-    else if (c === "?") re += any;
-    else if (c === "\\" && i + 1 < chars.length) re += escapeRe(chars[++i]);
+    if (c === "*") {
+      if (out.at(-1) !== "*") out.push("*");
+    } else if (c === "?") out.push(one(any));
+    else if (c === "\\" && i + 1 < chars.length) out.push(one(escapeRe(chars[++i])));
     else if (c === "[") {
       let j = i + 1;
       let negate = false;
@@ -225,28 +232,114 @@ function fnmatchRegExp(pattern: string, pathname: boolean, casefold: boolean): R
         j++;
       }
       if (!closed) {
-        re += "\\[";
+        out.push(one("\\["));
         continue;
       }
       const neg = negate ? (pathname ? "^/" : "^") : "";
-      re += `[${neg}${body}]`;
+      out.push(one(`[${neg}${body}]`));
       i = j;
-    } else re += escapeRe(c);
+    } else out.push(one(escapeRe(c)));
   }
-  return new RegExp(`^${re}$`, casefold ? "iu" : "u");
+  return out;
+}
+
+/**
+ * Matches text against tokens. Every token but `*` takes one character, so a `*` only
+ * ever retries from the last one: time is at most the product of the two lengths, where
+ * a regular expression of many stars backtracked without end.
+ */
+function fnmatchTokensTest(t: readonly FnToken[], text: string, pathname: boolean): boolean {
+  return fnmatchTokensSteps(t, text, pathname).matched;
+}
+
+function fnmatchTokensSteps(
+  t: readonly FnToken[],
+  text: string,
+  pathname: boolean,
+): { matched: boolean; steps: number } {
+  const s = Array.from(text);
+  let ti = 0;
+  let si = 0;
+  let starTi = -1;
+  let starSi = 0;
+  let steps = 0;
+  while (si < s.length) {
+    steps++;
+    const tok = t[ti];
+    if (tok === "*") {
+      starTi = ++ti;
+      starSi = si;
+      continue;
+    }
+    if (tok !== undefined && tok.test(s[si])) {
+      ti++;
+      si++;
+      continue;
+    }
+    // The last `*` takes one more character; under FNM_PATHNAME never a `/`.
+    if (starTi < 0 || (pathname && s[starSi] === "/")) return { matched: false, steps };
+    ti = starTi;
+    si = ++starSi;
+  }
+  while (t[ti] === "*") ti++;
+  return { matched: ti === t.length, steps };
+}
+
+/** fnmatch(3) with the number of steps taken (for tests of its bound). */
+function fnmatchSteps(pattern: string, text: string): { matched: boolean; steps: number } {
+  return fnmatchTokensSteps(fnmatchTokens(pattern, false, false), text, false);
 }
 
 /** fnmatch(3) with flags 0 (or FNM_CASEFOLD). */
 function fnmatch(pattern: string, text: string, casefold = false): boolean {
-  return fnmatchRegExp(pattern, false, casefold).test(text);
+  return fnmatchTokensTest(fnmatchTokens(pattern, false, casefold), text, false);
 }
 
 function hasGlobMagic(s: string): boolean {
   return /[*?[]/.test(s);
 }
 
-/** Expands `{a,b}` alternatives (GLOB_BRACE), innermost-first, left to right. */
+/**
+ * How many characters brace expansion may produce before the glob is refused: glob(3)
+ * would run out of memory on `{a,b}{a,b}…` (2^n patterns), so the check fails instead.
+ */
+const BRACE_BUDGET = 16 * 1024 * 1024;
+
+/**
+ * Expands `{a,b}` alternatives (GLOB_BRACE), innermost-first, left to right, without
+ * recursion; throws a CheckError past {@link BRACE_BUDGET}.
+ */
 function expandBraces(pattern: string): string[] {
+  const out: string[] = [];
+  const todo = [pattern];
+  let budget = BRACE_BUDGET;
+  while (todo.length > 0) {
+    const p = todo.pop() as string;
+    const group = firstBraceGroup(p);
+    if (group === undefined) {
+      out.push(p);
+      continue;
+    }
+    const head = p.slice(0, group.start);
+    const tail = p.slice(group.end + 1);
+    const cuts = [group.start, ...group.commas, group.end];
+    const alternatives: string[] = [];
+    for (let k = 0; k + 1 < cuts.length; k++) {
+      const alt = head + p.slice(cuts[k] + 1, cuts[k + 1]) + tail;
+      budget -= alt.length;
+      if (budget < 0) throw new CheckError(`too many brace alternatives: ${pattern}`);
+      alternatives.push(alt);
+    }
+    // Reversed onto the stack, so they come out left to right.
+    for (let k = alternatives.length - 1; k >= 0; k--) todo.push(alternatives[k]);
+  }
+  return out;
+}
+
+/** The first top-level `{…}` of a pattern: where it starts, its commas, where it ends. */
+function firstBraceGroup(
+  pattern: string,
+): { start: number; commas: number[]; end: number } | undefined {
   let depth = 0;
   let start = -1;
   const commas: number[] = [];
@@ -266,32 +359,33 @@ function expandBraces(pattern: string): string[] {
       commas.push(i);
     } else if (c === "}" && depth > 0) {
       depth--;
-      if (depth === 0) {
-        const head = pattern.slice(0, start);
-        const tail = pattern.slice(i + 1);
-        const cuts = [start, ...commas, i];
-        const out: string[] = [];
-        for (let k = 0; k + 1 < cuts.length; k++) {
-          const alt = pattern.slice(cuts[k] + 1, cuts[k + 1]);
-          out.push(...expandBraces(head + alt + tail));
-        }
-        return out;
-      }
+      if (depth === 0) return { start, commas: [...commas], end: i };
     }
   }
-  return [pattern];
+  return undefined;
 }
 
 function unescapeGlob(s: string): string {
   return s.replace(/\\(.)/g, "$1");
 }
 
+/** Longer paths fail with ENAMETOOLONG: the walk stops there, as glob(3) does. */
+const PATH_MAX = 4096;
+
+/**
+ * How many directory entries one glob may look at. glob(3) has no such bound, and
+ * `/*\/*\/*…` would walk the whole tree (and around /proc's links) for ever; past this
+ * the check fails instead.
+ */
+const GLOB_ENTRY_BUDGET = 100_000;
+
 /** Whether glob(3) finds at least one existing match for an absolute host pattern. */
-/** Whether a path inside the root matches the glob; each step resolved inside the root. */
-function globExists(root: RootMap, pattern: string): boolean {
+/** Whether a path inside the root matches the glob, as glob(3); each step resolved inside it. */
+function globExists(root: RootMap, pattern: string, entries = GLOB_ENTRY_BUDGET): boolean {
+  const budget = { entries };
   for (const p of expandBraces(pattern)) {
     const comps = p.split("/").filter((c) => c !== "");
-    if (globWalk(root, "", comps)) return true;
+    if (globWalk(root, "", comps, 0, budget)) return true;
   }
   return false;
 }
@@ -304,23 +398,43 @@ function inRoot(root: RootMap, inside: string, follow = true): string | undefine
   }
 }
 
-function globWalk(root: RootMap, dir: string, comps: string[]): boolean {
-  if (comps.length === 0) return exists(inRoot(root, dir, false));
-  const [comp, ...rest] = comps;
-  if (!hasGlobMagic(comp)) return globWalk(root, `${dir}/${unescapeGlob(comp)}`, rest);
-  const re = fnmatchRegExp(comp, true, false);
+/**
+ * Walks the components from `at` on, each path resolved inside the root. Plain components
+ * are joined in a loop, so only wildcard components (which need real directories, at most
+ * PATH_MAX/2 deep) nest calls.
+ */
+function globWalk(
+  root: RootMap,
+  dir: string,
+  comps: readonly string[],
+  at: number,
+  budget: { entries: number },
+): boolean {
+  let i = at;
+  while (i < comps.length && !hasGlobMagic(comps[i])) {
+    dir = `${dir}/${unescapeGlob(comps[i])}`;
+    if (dir.length > PATH_MAX) return false;
+    i++;
+  }
+  if (i === comps.length) return exists(inRoot(root, dir, false));
+  const comp = comps[i];
+  const tokens = fnmatchTokens(comp, true, false);
   let entries: Deno.DirEntry[];
   try {
     entries = [...Deno.readDirSync(inRoot(root, dir) ?? "")];
   } catch {
     return false;
   }
+  budget.entries -= entries.length;
+  if (budget.entries < 0) throw new CheckError(`glob walks too many directory entries: ${dir}`);
+  const last = i + 1 === comps.length;
   for (const e of entries) {
     if (e.name.startsWith(".") && !comp.startsWith(".")) continue;
-    if (!re.test(e.name)) continue;
-    const next = `${dir}/${e.name}`;
-    if (rest.length > 0 && statOf(inRoot(root, next))?.isDirectory !== true) continue;
-    if (globWalk(root, next, rest)) return true;
+    if (!fnmatchTokensTest(tokens, e.name, true)) continue;
+    const path = `${dir}/${e.name}`;
+    if (path.length > PATH_MAX) continue;
+    if (!last && statOf(inRoot(root, path))?.isDirectory !== true) continue;
+    if (globWalk(root, path, comps, i + 1, budget)) return true;
   }
   return false;
 }
@@ -480,15 +594,10 @@ function versionOrFnmatchCompare(op: CompareOp, actual: string, expected: string
 }
 
 function words(value: string): string[] {
-  const out: string[] = [];
-  let rest = value;
-  for (;;) {
-    const r = extractFirstWord(rest, { unquote: true });
-    if ("error" in r) throw new CheckError(`bad quoting: ${value}`);
-    if (r.word === undefined) return out;
-    out.push(r.word);
-    rest = r.rest;
-  }
+  // Word by word on one scanner: re-slicing the rest was quadratic in a 1 MiB value.
+  const out = allWords(value, { unquote: true });
+  if (out === undefined) throw new CheckError(`bad quoting: ${value}`);
+  return out;
 }
 
 // ---------------------------------------------------------------------------
@@ -813,13 +922,12 @@ function checkKernelCommandLine(env: ConditionEnv, value: string): boolean {
   const line = readText(procPath(env, "cmdline"));
   if (line === undefined) throw new CheckError("cannot read the kernel command line");
   const equal = value.includes("=");
-  let rest = line;
+  const sc = wordScanner(line);
   for (;;) {
-    const r = extractFirstWord(rest, { unquote: true, relax: true });
+    const r = scanWord(sc, { unquote: true, relax: true });
     if ("error" in r || r.word === undefined) return false;
     const w = r.word;
     if (equal ? w === value : w === value || w.startsWith(value + "=")) return true;
-    rest = r.rest;
   }
 }
 
@@ -835,13 +943,13 @@ function kernelRelease(env: ConditionEnv): string {
 
 function checkKernelVersion(env: ConditionEnv, value: string): boolean {
   const release = kernelRelease(env);
-  let rest = value;
+  // Word by word on one scanner: re-slicing the rest was quadratic in a 1 MiB value.
+  const sc = wordScanner(value);
   let first = true;
   for (;;) {
-    const r = extractFirstWord(rest, { unquote: true });
+    const r = scanWord(sc, { unquote: true });
     if ("error" in r) throw new CheckError(`bad quoting: ${value}`);
     if (r.word === undefined) return true;
-    rest = r.rest;
     let s = r.word.trim();
     const parsed = parseCompareOperator(s, true, true);
     const op: CompareOp = parsed?.op ?? "fn-eq";
@@ -849,12 +957,11 @@ function checkKernelVersion(env: ConditionEnv, value: string): boolean {
     if (s === "") {
       // Backwards compatibility: `>= 5.0` (operator and value apart), first expression only.
       if (!first) throw new CheckError(`unexpected end of expression: ${value}`);
-      const n = extractFirstWord(rest);
+      const n = scanWord(sc);
       if ("error" in n || n.word === undefined) {
         throw new CheckError(`unexpected end of expression: ${value}`);
       }
       s = n.word;
-      rest = n.rest;
     }
     if (!versionOrFnmatchCompare(op, release, s)) return false;
     first = false;
@@ -1177,4 +1284,4 @@ export function describeFailedCheck(c: Check): string {
 }
 
 /** @internal For tests: the fnmatch(3) emulation and the glob existence test. */
-export const _internal = { fnmatch, globExists, expandBraces };
+export const _internal = { fnmatch, fnmatchSteps, globExists, expandBraces };

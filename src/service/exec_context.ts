@@ -13,6 +13,7 @@ import type { ServiceSettings, StdioSetting } from "../unit/model.ts";
 import { globMatch } from "../unit/names.ts";
 import { logDir, type PathEnv, type RootMap, type Scope } from "../units/paths.ts";
 import { lookupGroup, lookupUser } from "../units/host_info.ts";
+import { READ_FULL_BYTES_MAX, readTextCapped } from "../units/regular_file.ts";
 import type { SpawnSpec, StdioTarget } from "../process/spawn.ts";
 import {
   chmodIn,
@@ -24,6 +25,8 @@ import {
   symlinkIn,
   writeFileIn,
 } from "../process/rootfs.ts";
+
+const E2BIG = 7;
 
 /** The default PATH of spawned processes. */
 export const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -73,7 +76,7 @@ function localeEnv(root: RootMap): Record<string, string> {
   for (const p of ["/etc/locale.conf", "/etc/default/locale"]) {
     try {
       const out: Record<string, string> = {};
-      for (const [k, v] of parseEnvironmentFile(Deno.readTextFileSync(root.resolve(p)))) {
+      for (const [k, v] of parseEnvironmentFile(readTextCapped(root.resolve(p)))) {
         if (k === "LANG" || k.startsWith("LC_") || k === "LANGUAGE") out[k] = v;
       }
       if (Object.keys(out).length) return out;
@@ -100,17 +103,19 @@ export function readEnvironmentFiles(
     for (const p of paths) {
       let text: string;
       try {
-        // On descriptors inside the root: a link swapped in meanwhile cannot lead out.
-        text = new TextDecoder().decode(readFileIn(root.root, root.inner(p)));
-      } catch {
-        if (f.optional) continue;
-        throw new ExecSetupError(
-          "Failed to load environment files: No such file or directory",
-          "resources",
-          0,
+        // On descriptors inside the root (a link swapped in meanwhile cannot lead out), and
+        // at most systemd's READ_FULL_BYTES_MAX: a larger file fails with E2BIG.
+        text = new TextDecoder().decode(
+          readFileIn(root.root, root.inner(p), {}, READ_FULL_BYTES_MAX),
         );
+      } catch (e) {
+        if (f.optional) continue;
+        const why = e instanceof RootFsError && e.code === E2BIG
+          ? "Argument list too long"
+          : "No such file or directory";
+        throw new ExecSetupError(`Failed to load environment files: ${why}`, "resources", 0);
       }
-      out.push(...parseEnvironmentFile(text));
+      for (const entry of parseEnvironmentFile(text)) out.push(entry);
     }
   }
   return out;

@@ -159,7 +159,7 @@ export function fileState(
   const state = unitFileState(lp, unit.id) ?? "";
   // show asks the preset policy for every unit with a file, static ones too; status hides it
   // for the states whose list-unit-files row has none.
-  const preset = state ? unitFilePreset(lp, unit.id) : "";
+  const preset = state ? unitFilePreset(lp, unit.id) ?? "" : "";
   return Promise.resolve({ unitFileState: state, unitFilePreset: preset });
 }
 

@@ -54,6 +54,12 @@ function isSafeString(s: string): boolean {
   return true;
 }
 
+/** Whether `word` stands at `pos` of `text`, followed by whitespace or the end. */
+function isWordAt(text: string, pos: number, word: string): boolean {
+  return text.startsWith(word, pos) &&
+    (pos + word.length === text.length || WHITESPACE.includes(text[pos + word.length]));
+}
+
 /** Collapses duplicate slashes and `.` components, like systemd's `path_simplify`. */
 function simplifyPath(p: string): string {
   if (!p.startsWith("/")) return p;
@@ -74,14 +80,12 @@ export function parseExecLine(value: string): ExecParseResult {
   const warnings: string[] = [];
   const flags = { unquote: true, cunescape: true };
   const sc = wordScanner(value);
-  const chars = sc.chars;
+  const text = sc.text;
   const skipBlanks = () => {
-    while (sc.pos < chars.length && WHITESPACE.includes(chars[sc.pos])) sc.pos++;
+    while (sc.pos < text.length && WHITESPACE.includes(text[sc.pos])) sc.pos++;
   };
   // Whether the word at the position is exactly `word` (followed by whitespace or the end).
-  const isWord = (word: string) =>
-    word.split("").every((c, k) => chars[sc.pos + k] === c) &&
-    (sc.pos + word.length === chars.length || WHITESPACE.includes(chars[sc.pos + word.length]));
+  const isWord = (word: string) => isWordAt(text, sc.pos, word);
   let semicolon: boolean;
   do {
     semicolon = false;
@@ -132,7 +136,7 @@ export function parseExecLine(value: string): ExecParseResult {
     }
     if (!cmd.argv0Override) cmd.argv.push(f);
     cmd.path = simplifyPath(f);
-    while (sc.pos < chars.length) {
+    while (sc.pos < text.length) {
       if (isWord(";")) {
         sc.pos += 1;
         skipBlanks();
@@ -175,7 +179,8 @@ export function expandExecArgs(argv: string[], env: Record<string, string>): str
   for (const word of argv) {
     if (word[0] === "$" && word[1] !== "{" && word[1] !== "$") {
       const value = Object.hasOwn(env, word.slice(1)) ? env[word.slice(1)] : undefined;
-      if (value !== undefined) out.push(...splitRelaxed(value));
+      // A loop, not push(...words): a value of 500,000 words overflows the stack.
+      if (value !== undefined) { for (const w of splitRelaxed(value)) out.push(w); }
       continue;
     }
     out.push(replaceEnv(word, env));
@@ -294,16 +299,13 @@ export function expandExecSpecifiers(
 ): { value: string } | { error: string } | undefined {
   const flags = { unquote: true, cunescape: true };
   const sc = wordScanner(value);
-  const chars = sc.chars;
+  const text = sc.text;
   const out: string[] = [];
   let first = true;
-  while (sc.pos < chars.length) {
-    while (sc.pos < chars.length && WHITESPACE.includes(chars[sc.pos])) sc.pos++;
+  while (sc.pos < text.length) {
+    while (sc.pos < text.length && WHITESPACE.includes(text[sc.pos])) sc.pos++;
     // The separators are matched on the raw text, as parseExecLine does (`\;` is no C escape).
-    const sep = [";", "\\;"].find((s) =>
-      chars.slice(sc.pos, sc.pos + s.length).join("") === s &&
-      (sc.pos + s.length === chars.length || WHITESPACE.includes(chars[sc.pos + s.length]))
-    );
+    const sep = [";", "\\;"].find((s) => isWordAt(text, sc.pos, s));
     if (sep !== undefined) {
       out.push(sep);
       sc.pos += sep.length;

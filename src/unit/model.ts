@@ -295,7 +295,8 @@ function execList(config: UnitConfig, key: string): ExecCommand[] {
   const out: ExecCommand[] = [];
   for (const v of config.list("Service", key)) {
     const r = parseExecLine(v);
-    if (!r.error) out.push(...r.commands);
+    // A loop, not push(...): one line may hold 200,000 commands separated by `;`.
+    if (!r.error) { for (const c of r.commands) out.push(c); }
   }
   return out;
 }

@@ -22,12 +22,16 @@ export interface ZoneInfo {
   readonly types: readonly ZoneType[];
 }
 
+/** The longest abbreviation kept (RFC 8536 asks for 3 to 6 characters). */
+const ABBREV_MAX = 64;
+
 /** Parses a TZif file (version 1, or the 64-bit block of versions 2 and later). */
 export function parseTzif(bytes: Uint8Array): ZoneInfo | undefined {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const header = (at: number) => {
     if (at + 44 > bytes.length) return undefined;
-    if (String.fromCharCode(...bytes.subarray(at, at + 4)) !== "TZif") return undefined;
+    if (bytes[at] !== 0x54 || bytes[at + 1] !== 0x5a || bytes[at + 2] !== 0x69) return undefined;
+    if (bytes[at + 3] !== 0x66) return undefined; // "TZif"
     const n = (i: number) => view.getUint32(at + 20 + 4 * i);
     return {
       version: bytes[at + 4],
@@ -70,9 +74,14 @@ export function parseTzif(bytes: Uint8Array): ZoneInfo | undefined {
   }
   at += h.type * 6;
   const chars = bytes.subarray(at, at + h.chars);
+  // A loop, not fromCharCode(...bytes), and at most ABBREV_MAX characters: a hostile
+  // file's block may be megabytes without a NUL, shared by a million types.
   const abbrevOf = (index: number) => {
     const end = chars.indexOf(0, index);
-    return String.fromCharCode(...chars.subarray(index, end < 0 ? chars.length : end));
+    const stop = Math.min(end < 0 ? chars.length : end, index + ABBREV_MAX);
+    let out = "";
+    for (let i = index; i < stop; i++) out += String.fromCharCode(chars[i]);
+    return out;
   };
   if (typeAt.some((t) => t >= raw.length)) return undefined;
   return {

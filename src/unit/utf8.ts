@@ -33,6 +33,36 @@ export function decodeUnitBytes(bytes: Uint8Array): string {
   return out;
 }
 
+/**
+ * {@link decodeUnitBytes} for a file read in pieces: a character cut at the end of a piece
+ * waits for the next one (at most three bytes are held back).
+ */
+export class UnitBytesDecoder {
+  #carry: Uint8Array = new Uint8Array(0);
+
+  /** Decodes a piece; `stream: false` (the end) decodes what is held back too. */
+  decode(bytes: Uint8Array, stream: boolean): string {
+    let all = bytes;
+    if (this.#carry.length > 0) {
+      all = new Uint8Array(this.#carry.length + bytes.length);
+      all.set(this.#carry);
+      all.set(bytes, this.#carry.length);
+    }
+    let cut = all.length;
+    if (stream) {
+      // A lead byte among the last three whose character does not fit is held back.
+      for (let k = 1; k <= 3 && k <= all.length; k++) {
+        const b = all[all.length - k];
+        if ((b & 0xc0) === 0x80) continue;
+        if (expectedLength(b) > k) cut = all.length - k;
+        break;
+      }
+    }
+    this.#carry = all.slice(cut);
+    return decodeUnitBytes(all.subarray(0, cut));
+  }
+}
+
 /** Whether decoded text is clean, as `utf8_is_valid()` would say of its bytes. */
 export function isUtf8Clean(text: string): boolean {
   return text.isWellFormed();

@@ -44,35 +44,39 @@ export type ExtractResult =
   | { error: true };
 
 function hexValue(c: string | undefined): number {
-  return c !== undefined && /^[0-9a-fA-F]$/.test(c) ? parseInt(c, 16) : -1;
+  if (c === undefined || c.length !== 1) return -1;
+  const n = c.charCodeAt(0);
+  if (n >= 48 && n <= 57) return n - 48;
+  if (n >= 97 && n <= 102) return n - 87;
+  if (n >= 65 && n <= 70) return n - 55;
+  return -1;
 }
 
+const SIMPLE_ESCAPES: Record<string, number> = {
+  a: 7,
+  b: 8,
+  f: 12,
+  n: 10,
+  r: 13,
+  t: 9,
+  v: 11,
+  "\\": 92,
+  '"': 34,
+  "'": 39,
+  s: 32,
+};
+
 /**
- * Decodes one C escape (the text after the backslash), like systemd's `cunescape_one`.
- * Returns the bytes it stands for and how many characters it used, or undefined.
+ * Decodes one C escape (the text after the backslash, at `i`), like systemd's
+ * `cunescape_one`. Returns the bytes it stands for and how many characters it used, or
+ * undefined. Escapes are ASCII, so UTF-16 positions serve.
  */
-function cunescapeOne(
-  chars: readonly string[],
-  i: number,
-): { bytes: number[]; used: number } | undefined {
-  const simple: Record<string, number> = {
-    a: 7,
-    b: 8,
-    f: 12,
-    n: 10,
-    r: 13,
-    t: 9,
-    v: 11,
-    "\\": 92,
-    '"': 34,
-    "'": 39,
-    s: 32,
-  };
-  const c = chars[i];
-  if (c in simple) return { bytes: [simple[c]], used: 1 };
+function cunescapeOne(text: string, i: number): { bytes: number[]; used: number } | undefined {
+  const c = text[i];
+  if (Object.hasOwn(SIMPLE_ESCAPES, c)) return { bytes: [SIMPLE_ESCAPES[c]], used: 1 };
   if (c === "x") {
-    const a = hexValue(chars[i + 1]);
-    const b = hexValue(chars[i + 2]);
+    const a = hexValue(text[i + 1]);
+    const b = hexValue(text[i + 2]);
     if (a < 0 || b < 0 || (a === 0 && b === 0)) return undefined;
     return { bytes: [(a << 4) | b], used: 3 };
   }
@@ -80,7 +84,7 @@ function cunescapeOne(
     const n = c === "u" ? 4 : 8;
     let v = 0;
     for (let k = 1; k <= n; k++) {
-      const h = hexValue(chars[i + k]);
+      const h = hexValue(text[i + k]);
       if (h < 0) return undefined;
       v = v * 16 + h;
     }
@@ -88,7 +92,7 @@ function cunescapeOne(
     return { bytes: Array.from(encoder.encode(String.fromCodePoint(v))), used: n + 1 };
   }
   if (c >= "0" && c <= "7") {
-    const digits = [chars[i], chars[i + 1], chars[i + 2]];
+    const digits = [text[i], text[i + 1], text[i + 2]];
     if (!digits.every((d) => d !== undefined && d >= "0" && d <= "7")) return undefined;
     const m = parseInt(digits.join(""), 8);
     if (m === 0 || m > 255) return undefined;
@@ -101,28 +105,28 @@ function cunescapeOne(
  * Extracts the first word of `input`, following systemd 252's `extract_first_word()`:
  * leading separators are skipped; with `unquote`, `'…'` and `"…"` may appear anywhere in a
  * word and are removed; a backslash escapes the next character (decoded as a C escape with
- * `cunescape`). `{ word: undefined }` means there was no word left.
+ * `cunescape`). `{ word: undefined }` means there was no word left. Taking word after word
+ * this way copies the rest each time: use {@link wordScanner} for that.
  */
 export function extractFirstWord(input: string, flags: ExtractFlags = {}): ExtractResult {
-  const chars = Array.from(input);
-  const r = extractAt(chars, 0, flags);
+  const r = extractAt(input, 0, flags);
   if ("error" in r) return r;
   if (r.word === undefined) return { word: undefined, rest: "" };
-  return { word: r.word, rest: chars.slice(r.next).join("") };
+  return { word: r.word, rest: input.slice(r.next) };
 }
 
 /**
- * A position in a value's characters (code points), for taking word after word: each word
+ * A position in a value's text (UTF-16 units), for taking word after word: each word
  * costs its own length only, where re-slicing the rest would make long values quadratic.
  */
 export interface WordScanner {
-  readonly chars: readonly string[];
+  readonly text: string;
   pos: number;
 }
 
 /** A scanner at the start of `input`. */
 export function wordScanner(input: string): WordScanner {
-  return { chars: Array.from(input), pos: 0 };
+  return { text: input, pos: 0 };
 }
 
 /** `extractFirstWord` at the scanner's position; advances it past the word on success. */
@@ -130,21 +134,56 @@ export function scanWord(
   sc: WordScanner,
   flags: ExtractFlags = {},
 ): { word: string | undefined } | { error: true } {
-  const r = extractAt(sc.chars, sc.pos, flags);
+  const r = extractAt(sc.text, sc.pos, flags);
   if ("error" in r) return r;
   sc.pos = r.next;
   return { word: r.word };
 }
 
+/** Every word of `input` (`extract_first_word` in a loop), or undefined on an error. */
+export function allWords(input: string, flags: ExtractFlags = {}): string[] | undefined {
+  const sc = wordScanner(input);
+  const out: string[] = [];
+  for (;;) {
+    const r = scanWord(sc, flags);
+    if ("error" in r) return undefined;
+    if (r.word === undefined) return out;
+    out.push(r.word);
+  }
+}
+
+function skipSeparators(text: string, i: number, seps: string): number {
+  while (i < text.length && seps.includes(text[i])) i++;
+  return i;
+}
+
 function extractAt(
-  chars: readonly string[],
+  text: string,
   start: number,
   flags: ExtractFlags,
 ): { word: string | undefined; next: number } | { error: true } {
   const seps = flags.separators ?? WHITESPACE;
-  let i = start;
-  while (i < chars.length && seps.includes(chars[i])) i++;
-  if (i >= chars.length) return { word: undefined, next: chars.length };
+  const from = skipSeparators(text, start, seps);
+  if (from >= text.length) return { word: undefined, next: text.length };
+  // Most words have no backslash and no quote: they are a slice of the text.
+  let i = from;
+  for (; i < text.length; i++) {
+    const c = text[i];
+    if (c === "\\" || ((c === "'" || c === '"') && flags.unquote)) break;
+    if (seps.includes(c)) return { word: text.slice(from, i), next: skipSeparators(text, i, seps) };
+  }
+  if (i >= text.length) return { word: text.slice(from), next: text.length };
+  return extractSlow(text, from, flags, seps);
+}
+
+/** The general case: quotes and escapes, with the word built as UTF-8 bytes. */
+function extractSlow(
+  text: string,
+  from: number,
+  flags: ExtractFlags,
+  seps: string,
+): { word: string | undefined; next: number } | { error: true } {
+  let i = from;
   const out: number[] = [];
   const push = (c: string) => {
     const code = c.charCodeAt(0);
@@ -152,17 +191,22 @@ function extractAt(
     if (code < 0x80) out.push(code);
     else for (const b of encoder.encode(c)) out.push(b);
   };
+  // One character: a surrogate pair is taken whole.
+  const charAt = (k: number) => {
+    const code = text.charCodeAt(k);
+    return code >= 0xd800 && code <= 0xdbff && k + 1 < text.length ? text.slice(k, k + 2) : text[k];
+  };
   let quote = "";
   const finish = () => ({ word: decoder.decode(new Uint8Array(out)), next: i });
   for (;;) {
-    if (i >= chars.length) {
+    if (i >= text.length) {
       if (quote !== "" && !flags.relax) return { error: true };
       return finish();
     }
-    const c = chars[i];
+    const c = charAt(i);
     if (c === "\\") {
       i++;
-      if (i >= chars.length) {
+      if (i >= text.length) {
         if (flags.unescapeRelax && (quote === "" || flags.relax)) {
           push("\\");
           return finish();
@@ -170,20 +214,20 @@ function extractAt(
         if (flags.relax) return finish();
         return { error: true };
       }
-      const e = chars[i];
+      const e = charAt(i);
       if (flags.cunescape) {
-        const dec = cunescapeOne(chars, i);
+        const dec = cunescapeOne(text, i);
         if (dec) {
           for (const b of dec.bytes) out.push(b);
           i += dec.used;
         } else if (flags.unescapeRelax) {
           push("\\");
           push(e);
-          i++;
+          i += e.length;
         } else return { error: true };
       } else {
         push(e);
-        i++;
+        i += e.length;
       }
       continue;
     }
@@ -192,7 +236,7 @@ function extractAt(
         quote = "";
         if (!flags.unquote) push(c);
       } else push(c);
-      i++;
+      i += c.length;
       continue;
     }
     if ((c === "'" || c === '"') && flags.unquote) {
@@ -201,11 +245,11 @@ function extractAt(
       continue;
     }
     if (seps.includes(c)) {
-      while (i < chars.length && seps.includes(chars[i])) i++;
+      i = skipSeparators(text, i, seps);
       return finish();
     }
     push(c);
-    i++;
+    i += c.length;
   }
 }
 
@@ -541,14 +585,8 @@ export function exitStatusFromName(name: string): number | undefined {
 export function parseExitStatusList(
   s: string,
 ): { codes: number[]; signals: number[]; invalid: string[] } | undefined {
-  const words: string[] = [];
-  for (let rest = s;;) {
-    const r = extractFirstWord(rest);
-    if ("error" in r) return undefined;
-    if (r.word === undefined) break;
-    words.push(r.word);
-    rest = r.rest;
-  }
+  const words = allWords(s);
+  if (words === undefined) return undefined;
   const codes: number[] = [];
   const signals: number[] = [];
   const invalid: string[] = [];

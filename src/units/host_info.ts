@@ -5,6 +5,7 @@
  */
 
 import type { RootMap, Scope } from "./paths.ts";
+import { readTextCapped } from "./regular_file.ts";
 
 /** Host facts; each read lazily. */
 export interface HostFacts {
@@ -18,9 +19,10 @@ export interface HostFacts {
   user: { name: string; uid: number; group: string; gid: number; home: string; shell: string };
 }
 
+/** A file's text, at most systemd's READ_FULL_BYTES_MAX of it (larger: unreadable). */
 function readText(path: string): string | undefined {
   try {
-    return Deno.readTextFileSync(path);
+    return readTextCapped(path);
   } catch {
     return undefined;
   }

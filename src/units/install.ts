@@ -23,9 +23,9 @@ import {
 import { builtinUnitText } from "../unit/builtins.ts";
 import { configDirs, type PathEnv, type RootMap, type Scope, searchPath } from "./paths.ts";
 import { UnitIndex } from "./index.ts";
-import { readRegularFileSync } from "./regular_file.ts";
-import { formatDiagnostic, parseUnitText } from "../unit/parse.ts";
-import { decodeUnitBytes, isUtf8Clean } from "../unit/utf8.ts";
+import { readRegularTextChunks } from "./regular_file.ts";
+import { LineReader, LONG_LINE_MAX } from "../unit/parse.ts";
+import { escapeInvalid, isUtf8Clean } from "../unit/utf8.ts";
 import { type PresetAnswer, type Presets, queryPreset, readPresets } from "./presets.ts";
 
 /** The unit-file states of systemd 252. */
@@ -82,6 +82,7 @@ export type InstallErrno =
   | "ENOLINK"
   | "EISDIR"
   | "ETXTBSY"
+  | "ENOBUFS"
   | "EIO"
   | "EACCES"
   | "EPERM"
@@ -637,14 +638,12 @@ function loadInstall(
 ): InstallSection | InstallErrno | "EMPTY" {
   const install = emptyInstall();
   const path = info.path as string;
-  let text: string;
-  try {
-    text = readUnitText(lp.host(path));
-  } catch (e) {
-    return e instanceof Deno.errors.NotFound ? "EIO" : errnoOf(e);
-  }
-  if (text === "") return "EMPTY";
-  if (!applyInstallText(install, info.name, text, lp.host(path), ctx, warnings)) return "EINVAL";
+  const main = scanInstallFile(lp.host(path));
+  if (typeof main === "string") return main;
+  if (main.empty) return "EMPTY";
+  // A line over systemd's limit fails the whole unit file (config_parse's ENOBUFS).
+  if (main.tooLong) return "ENOBUFS";
+  const pending = [{ file: lp.host(path), scan: main }];
   // Drop-ins of the name and of its template, first dir wins per file name.
   const names = [`${info.name}.d`];
   const t = templateOf(info.name);
@@ -666,14 +665,15 @@ function loadInstall(
     }
   }
   for (const n of [...files.keys()].sort()) {
-    const f = files.get(n) as string;
-    let dropIn: string;
-    try {
-      dropIn = readUnitText(lp.host(f));
-    } catch {
-      continue; // unreadable drop-in: ignored
-    }
-    if (!applyInstallText(install, info.name, dropIn, lp.host(f), ctx, warnings)) return "EINVAL";
+    if (pending[pending.length - 1].scan.unclean) break;
+    const f = lp.host(files.get(n) as string);
+    const scan = scanInstallFile(f);
+    if (typeof scan === "string") continue; // unreadable drop-in: ignored
+    if (scan.tooLong) return "ENOBUFS";
+    pending.push({ file: f, scan });
+  }
+  for (const { file, scan } of pending) {
+    if (!applyInstallScan(install, info.name, scan, file, ctx, warnings)) return "EINVAL";
   }
   return install;
 }
@@ -698,136 +698,166 @@ const KNOWN_SECTIONS = new Set([
 type Assign = { key: string; value: string; line: number };
 type Note = { line: number; text: string };
 
-const HEADER = /^[ \t]*\[([^\]\n]*)\][ \t]*$/gm;
-
-function countNewlines(text: string, from: number, to: number): number {
-  let n = 0;
-  for (let i = text.indexOf("\n", from); i >= 0 && i < to; i = text.indexOf("\n", i + 1)) n++;
-  return n;
-}
-
-function scanInstall(text: string): { assignments: Assign[]; notes: Note[] } {
-  const assignments: Assign[] = [];
-  const notes: Note[] = [];
-  if (text.startsWith("\uFEFF")) text = text.slice(1);
-  // Fast path: only [Install] chunks need a line-by-line look when every header is known
-  // and nothing precedes the first one; listing thousands of units depends on it.
-  const headers: { name: string; index: number; end: number }[] = [];
-  HEADER.lastIndex = 0;
-  for (let m = HEADER.exec(text); m; m = HEADER.exec(text)) {
-    headers.push({ name: m[1], index: m.index, end: m.index + m[0].length });
-  }
-  const simple = headers.length > 0 && !text.includes("\\\n") &&
-    headers.every((h) => KNOWN_SECTIONS.has(h.name) || h.name.startsWith("X-")) &&
-    text.slice(0, headers[0].index).split("\n").every((l) => {
-      const t = l.trim();
-      return t === "" || t[0] === "#" || t[0] === ";";
-    });
-  if (!simple) {
-    scanLines(text, undefined, 0, assignments, notes);
-    return { assignments, notes };
-  }
-  let line = 1;
-  let pos = 0;
-  headers.forEach((h, k) => {
-    line += countNewlines(text, pos, h.index);
-    pos = h.index;
-    if (h.name !== "Install") return;
-    const chunkEnd = k + 1 < headers.length ? headers[k + 1].index : text.length;
-    scanLines(text.slice(h.end, chunkEnd), "Install", line - 1, assignments, notes);
-  });
-  return { assignments, notes };
-}
-
-function scanLines(
-  text: string,
-  start: string | undefined,
-  lineOffset: number,
-  assignments: Assign[],
-  notes: Note[],
-): void {
-  const lines = text.split("\n");
-  let section: string | undefined = start;
-  for (let i = 0; i < lines.length; i++) {
-    let line = lines[i].trim();
-    const lineNo = i + 1 + lineOffset;
-    if (line === "" || line[0] === "#" || line[0] === ";") continue;
-    // Continuation: a trailing backslash joins the next line; comment lines inside are skipped.
-    while (line.endsWith("\\") && i + 1 < lines.length) {
-      const next = lines[++i].trim();
-      if (next[0] === "#" || next[0] === ";") {
-        line = line.slice(0, -1) + " \\";
-        continue;
-      }
-      line = line.slice(0, -1) + " " + next;
-    }
-    if (line.endsWith("\\")) line = line.slice(0, -1);
-    if (line[0] === "[" && line.endsWith("]")) {
-      section = line.slice(1, -1);
-      if (!KNOWN_SECTIONS.has(section) && !section.startsWith("X-")) {
-        notes.push({ line: lineNo, text: `Unknown section '${section}'. Ignoring.` });
-      }
-      continue;
-    }
-    if (section === undefined) {
-      notes.push({ line: lineNo, text: "Assignment outside of section. Ignoring." });
-      continue;
-    }
-    if (section !== "Install") continue;
-    const eq = line.indexOf("=");
-    if (eq < 0) {
-      notes.push({ line: lineNo, text: "Missing '=', ignoring line." });
-      continue;
-    }
-    const key = line.slice(0, eq).trim();
-    if (key === "") {
-      notes.push({ line: lineNo, text: "Missing key name before '=', ignoring line." });
-      continue;
-    }
-    assignments.push({ key, value: line.slice(eq + 1).trim(), line: lineNo });
-  }
-}
-
-/** A unit file's text; bytes that are not UTF-8 clean stay visible to {@link uncleanLine}. */
-function readUnitText(hostPath: string): string {
-  return decodeUnitBytes(readRegularFileSync(hostPath));
+/** What scanning one file for its [Install] settings found. */
+interface InstallScan {
+  readonly assignments: Assign[];
+  readonly notes: Note[];
+  /** The file held no text at all. */
+  readonly empty: boolean;
+  /** A line, or a continued line, over systemd's LONG_LINE_MAX: the file is refused. */
+  readonly tooLong: boolean;
+  /**
+   * The first line that is not UTF-8 clean, with systemd's warning: its parser stops there
+   * and the file is bad (`Invalid argument`); comment lines do not count.
+   */
+  readonly unclean?: Note;
 }
 
 /**
- * The first line that is not UTF-8 clean, with systemd's warning, or undefined. systemd's
- * parser stops there and the file is bad (`Invalid argument`); comment lines do not count.
+ * Reads a unit file or drop-in in pieces and collects its [Install] assignments line by
+ * line (time linear in the file, memory bounded by one line): a trailing backslash joins
+ * the next line, comment lines inside are skipped, and a logical line counts from its
+ * first physical line. Returns an errno for a file that cannot be read.
  */
-function uncleanLine(text: string, file: string): { line: number; warning: string } | undefined {
-  if (isUtf8Clean(text)) return undefined;
-  const parsed = parseUnitText(text, file);
-  if (parsed.error !== "Invalid argument") return undefined;
-  const d = parsed.diagnostics[parsed.diagnostics.length - 1];
-  return { line: d.line, warning: formatDiagnostic(d) };
+function scanInstallFile(hostPath: string): InstallScan | InstallErrno {
+  const scanner = new InstallScanner();
+  const reader = new LineReader((line, bytes) => scanner.line(line, bytes));
+  let empty = true;
+  try {
+    readRegularTextChunks(hostPath, (text) => {
+      empty = false;
+      return reader.push(text);
+    }, { unit: true });
+  } catch (e) {
+    return e instanceof Deno.errors.NotFound ? "EIO" : errnoOf(e);
+  }
+  reader.end();
+  const tooLong = reader.tooLong || scanner.tooLong;
+  if (!tooLong && !scanner.unclean) scanner.end();
+  const { assignments, notes, unclean } = scanner;
+  return { assignments, notes, empty, tooLong, unclean };
 }
 
-/** Applies a text's `[Install]` settings; false (after the warnings) when the text is bad. */
-function applyInstallText(
+/** The [Install] scanner's state between physical lines. */
+class InstallScanner {
+  readonly assignments: Assign[] = [];
+  readonly notes: Note[] = [];
+  tooLong = false;
+  unclean: Note | undefined;
+  #section: string | undefined;
+  #lineNo = 0;
+  #first = true;
+  /** The pieces of a continued line, its first line's number, and its size in bytes. */
+  #pending: string[] | undefined;
+  #pendingLine = 0;
+  #pendingBytes = 0;
+
+  line(raw: string, bytes: number): boolean {
+    this.#lineNo++;
+    if (this.#first) {
+      this.#first = false;
+      if (raw.charCodeAt(0) === 0xfeff) raw = raw.slice(1);
+    }
+    const line = raw.trim();
+    const comment = line[0] === "#" || line[0] === ";";
+    if (this.#pending !== undefined) {
+      if (comment) {
+        // Skipped, the continuation goes on (with a space where the backslash was).
+        this.#pending.push(" ");
+        return true;
+      }
+      if (this.#pendingBytes + bytes > LONG_LINE_MAX) {
+        this.tooLong = true;
+        return false;
+      }
+      this.#pendingBytes += bytes;
+      if (line.endsWith("\\")) {
+        this.#pending.push(" " + line.slice(0, -1));
+        return true;
+      }
+      this.#pending.push(" " + line);
+      this.#flush();
+      return this.unclean === undefined;
+    }
+    if (line === "" || comment) return true;
+    if (line.endsWith("\\")) {
+      this.#pending = [line.slice(0, -1)];
+      this.#pendingLine = this.#lineNo;
+      this.#pendingBytes = bytes;
+      return true;
+    }
+    this.#logical(line, this.#lineNo);
+    return this.unclean === undefined;
+  }
+
+  end(): void {
+    if (this.#pending !== undefined) this.#flush();
+  }
+
+  #flush(): void {
+    const parts = this.#pending as string[];
+    this.#pending = undefined;
+    this.#logical(parts.join(""), this.#pendingLine);
+  }
+
+  #logical(line: string, lineNo: number): void {
+    if (!isUtf8Clean(line)) {
+      this.unclean = {
+        line: lineNo,
+        text: `String is not UTF-8 clean, ignoring assignment: ${escapeInvalid(line)}`,
+      };
+      return;
+    }
+    if (line[0] === "[" && line.endsWith("]")) {
+      const section = line.slice(1, -1);
+      this.#section = section;
+      if (!KNOWN_SECTIONS.has(section) && !section.startsWith("X-")) {
+        this.notes.push({ line: lineNo, text: `Unknown section '${section}'. Ignoring.` });
+      }
+      return;
+    }
+    if (this.#section === undefined) {
+      this.notes.push({ line: lineNo, text: "Assignment outside of section. Ignoring." });
+      return;
+    }
+    if (this.#section !== "Install") return;
+    const eq = line.indexOf("=");
+    if (eq < 0) {
+      this.notes.push({ line: lineNo, text: "Missing '=', ignoring line." });
+      return;
+    }
+    const key = line.slice(0, eq).trim();
+    if (key === "") {
+      this.notes.push({ line: lineNo, text: "Missing key name before '=', ignoring line." });
+      return;
+    }
+    this.assignments.push({ key, value: line.slice(eq + 1).trim(), line: lineNo });
+  }
+}
+
+/** Applies a file's `[Install]` settings; false (after the warnings) when the file is bad. */
+function applyInstallScan(
   install: InstallSection,
   name: string,
-  text: string,
+  scan: InstallScan,
   file: string,
   ctx: InstallContext | undefined,
   warnings: string[],
 ): boolean {
-  const unclean = uncleanLine(text, file);
-  if (unclean) {
+  if (scan.unclean) {
     // systemd read (and warned about) the lines before the bad one, then gave up.
-    const before = scanInstall(text).notes.filter((n) => n.line < unclean.line);
+    const before = scan.notes.filter((n) => n.line < scan.unclean!.line);
     before.sort((x, y) => x.line - y.line);
     for (const n of before) warnings.push(`${file}:${n.line}: ${n.text}`);
-    warnings.push(unclean.warning);
+    warnings.push(`${file}:${scan.unclean.line}: ${scan.unclean.text}`);
     return false;
   }
-  const { assignments, notes } = scanInstall(text);
+  const { assignments } = scan;
+  const notes = [...scan.notes];
   for (const a of assignments) {
     const setList = (list: string[]): void => {
       if (a.value === "") list.length = 0;
-      else list.push(...splitWords(a.value, true));
+      else for (const w of splitWords(a.value, true)) list.push(w);
     };
     switch (a.key) {
       case "Alias": {
@@ -1194,8 +1224,15 @@ export function lookupState(
   return { state: "static" };
 }
 
-/** UnitFilePreset of a unit: `enabled`/`disabled` from the preset policy. */
-export function unitFilePreset(lp: InstallLookup, name: string): "enabled" | "disabled" {
+/**
+ * UnitFilePreset of a unit: `enabled`/`disabled` from the preset policy; undefined when
+ * the policy cannot be read (list-unit-files then shows `n/a`, as systemd 252 does).
+ */
+export function unitFilePreset(
+  lp: InstallLookup,
+  name: string,
+): "enabled" | "disabled" | undefined {
+  if (lp.presets.error) return undefined;
   return queryPreset(lp.presets, name).action === "enable" ? "enabled" : "disabled";
 }
 
@@ -1897,6 +1934,7 @@ function presetPrepareOne(
   const tmp = new InstallContext(lp);
   const info = tmp.discover(name, { load: false, followConfig: true }, changes);
   if (name !== info.name) return;
+  if (lp.presets.error) throw new InstallError(lp.presets.error);
   const answer: PresetAnswer = queryPreset(lp.presets, name, true);
   if (answer.action === "enable") {
     for (const n of answer.instances ?? [name]) plus.discoverAndCheck(n, LOAD_FOLLOW, changes);

@@ -37,16 +37,33 @@ export interface TailResult {
 const CHUNK = 64 * 1024;
 const decoder = new TextDecoder();
 
+/**
+ * journald's default LineMax (48 KiB): a longer line of a service becomes several
+ * entries. Log files here are written by the services themselves, so the readers apply
+ * it: a line without end costs at most this much memory, however long it grows.
+ */
+export const LINE_MAX = 48 * 1024;
+
+/** The most a follower reads at once; the rest comes on the next round. */
+const FOLLOW_READ_MAX = 1024 * 1024;
+
 function splitLines(text: string): string[] {
   if (text === "") return [];
   const lines = text.split("\n");
   if (lines[lines.length - 1] === "") lines.pop();
-  return lines;
+  const out: string[] = [];
+  for (const line of lines) {
+    if (line.length <= LINE_MAX) out.push(line);
+    else for (let i = 0; i < line.length; i += LINE_MAX) out.push(line.slice(i, i + LINE_MAX));
+  }
+  return out;
 }
 
 /**
  * Reads the last `n` lines of a file (`Infinity`: all of them), scanning backwards in
- * chunks so a big log costs only what is printed. A last line without a newline counts.
+ * chunks so a big log costs only what is printed. A last line without a newline counts;
+ * lines are cut at {@link LINE_MAX}, so `n` lines never need more than (n + 1) × LINE_MAX
+ * bytes of the file, even when it holds one line of gigabytes.
  */
 export function readTail(hostPath: string, n: number): TailResult {
   let file: Deno.FsFile;
@@ -62,8 +79,9 @@ export function readTail(hostPath: string, n: number): TailResult {
     const parts: Uint8Array[] = [];
     let pos = size;
     let newlines = 0;
+    const budget = Number.isFinite(n) ? (n + 1) * LINE_MAX : Infinity;
     // n lines need n+1 newlines in view (the one ending the line before), or the file start.
-    while (pos > 0 && newlines <= n) {
+    while (pos > 0 && newlines <= n && size - pos < budget) {
       const len = Math.min(CHUNK, pos);
       pos -= len;
       const buf = new Uint8Array(len);
@@ -158,16 +176,25 @@ export async function followFile(
     }
     ino = info.ino;
     if (info.size > offset) {
-      const chunk = readRange(hostPath, offset, info.size);
+      const chunk = readRange(hostPath, offset, Math.min(info.size, offset + FOLLOW_READ_MAX));
+      if (chunk.length === 0) {
+        await sleep(pollMs, signal);
+        continue;
+      }
       offset += chunk.length;
       const data = new Uint8Array(pending.length + chunk.length);
       data.set(pending);
       data.set(chunk, pending.length);
       let startLine = 0;
       for (let i = 0; i < data.length; i++) {
-        if (data[i] !== 0x0a) continue;
+        // A line longer than LINE_MAX comes out in pieces, as journald stores it.
+        if (data[i] !== 0x0a && i - startLine < LINE_MAX) continue;
         onLine(streamDecoder.decode(data.subarray(startLine, i)));
-        startLine = i + 1;
+        startLine = data[i] === 0x0a ? i + 1 : i;
+      }
+      if (data.length - startLine >= LINE_MAX) {
+        onLine(streamDecoder.decode(data.subarray(startLine, startLine + LINE_MAX)));
+        startLine += LINE_MAX;
       }
       pending = data.slice(startLine);
       continue;

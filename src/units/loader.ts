@@ -8,9 +8,15 @@
 
 import { hasTriggers, timerSettings } from "../unit/timer.ts";
 import { basename } from "node:path";
-import { type Diagnostic, formatDiagnostic, parseUnitText } from "../unit/parse.ts";
-import { decodeUnitBytes } from "../unit/utf8.ts";
+import {
+  type Diagnostic,
+  formatDiagnostic,
+  type ParsedFile,
+  parseUnitText,
+  UnitTextParser,
+} from "../unit/parse.ts";
 import type { Assignment } from "../unit/parse.ts";
+import { InvalidUtf8Error, readRegularTextChunks } from "./regular_file.ts";
 import { UnitConfig } from "../unit/config.ts";
 import { sectionProblems, validateAssignments } from "../unit/schema.ts";
 import { builtinUnitText } from "../unit/builtins.ts";
@@ -77,16 +83,21 @@ export interface LoadEnv {
 
 const EMPTY = new UnitConfig([]);
 
-function readText(hostPath: string): { text?: string; error?: string; isDir?: boolean } {
+/**
+ * Reads and parses one unit file or drop-in, in pieces: a line over systemd's limit stops
+ * the reading there, so neither time nor memory grows with what follows it.
+ */
+function parseFile(hostPath: string, label: string): { parsed?: ParsedFile; error?: string } {
   try {
-    const st = Deno.statSync(hostPath);
-    if (st.isDirectory) return { error: "Is a directory", isDir: true };
-    // Never open a FIFO (it blocks until a writer comes), a socket or a device.
-    if (!st.isFile) return { error: "No such file or directory" };
-    // A line that is not UTF-8 clean fails the parse with file and line, as in systemd.
-    return { text: decodeUnitBytes(Deno.readFileSync(hostPath)) };
+    const parser = new UnitTextParser(label);
+    // Bytes that are not UTF-8 clean stay visible: the parser fails at that line with file
+    // and line, as systemd does.
+    readRegularTextChunks(hostPath, (text) => parser.push(text), { unit: true });
+    return { parsed: parser.end() };
   } catch (e) {
+    if (e instanceof InvalidUtf8Error) return { error: "Invalid argument" };
     if (e instanceof Deno.errors.NotFound) return { error: "No such file or directory" };
+    if (e instanceof Deno.errors.IsADirectory) return { error: "Is a directory" };
     if (e instanceof Deno.errors.PermissionDenied || e instanceof Deno.errors.NotCapable) {
       return { error: "Permission denied" };
     }
@@ -182,7 +193,7 @@ export class UnitLoader {
         const pattern = /\.[a-z]+$/.test(arg) || arg.endsWith("*") ? arg : arg + defaultSuffix;
         const pool = new Set([...this.knownNames({ builtins: true }), ...extraNames]);
         const matches = [...pool].filter((n) => globMatch(pattern, n)).sort();
-        out.push(...matches.filter((n) => !parseUnitName(n)?.isTemplate));
+        for (const n of matches) if (!parseUnitName(n)?.isTemplate) out.push(n);
         continue;
       }
       const m = mangleUnitName(arg, defaultSuffix);
@@ -256,14 +267,19 @@ export class UnitLoader {
       const sysv = this.sysvScripts.get(name);
       if (sysv) {
         const text = sysvUnitText(this.root, sysv);
-        return this.#finish(name, { ...base, generated: true }, text, undefined, sysv);
+        if (text !== undefined) {
+          const parsed = parseUnitText(text, sysv);
+          return this.#finish(name, { ...base, generated: true }, parsed, undefined, sysv);
+        }
       }
       if (name === "default.target") {
         const u = this.load("multi-user.target");
         return { ...u, requested: name };
       }
       const text = builtinUnitText(name);
-      if (text !== undefined) return this.#finish(name, { ...base, builtin: true }, text);
+      if (text !== undefined) {
+        return this.#finish(name, { ...base, builtin: true }, parseUnitText(text, name));
+      }
       const dropIns = this.#dropIns(name, id);
       if (dropIns.length > 0) {
         // systemd loads units that only have drop-ins, but they stay not-found for services.
@@ -284,8 +300,8 @@ export class UnitLoader {
     }
     const fragment = entry.kind === "symlink" && entry.resolved ? entry.resolved : entry.path;
     id = name;
-    const read = readText(this.root.resolve(fragment));
-    if (read.text === undefined) {
+    const read = parseFile(this.root.resolve(fragment), fragment);
+    if (read.parsed === undefined) {
       return {
         ...base,
         loadState: "error",
@@ -299,43 +315,42 @@ export class UnitLoader {
         }],
       };
     }
-    return this.#finish(id, { ...base, template }, read.text, fragment);
+    return this.#finish(id, { ...base, template }, read.parsed, fragment);
   }
 
   #finish(
     id: string,
     base: Omit<LoadedUnit, "loadState">,
-    text: string,
+    main: ParsedFile,
     fragment?: string,
     sourcePath?: string,
   ): LoadedUnit {
     const diagnostics: Diagnostic[] = [];
     const assignments: Assignment[] = [];
-    let loadError: string | undefined;
-    const fileLabel = fragment ?? sourcePath ?? id;
-    const parseInto = (content: string, file: string) => {
-      const parsed = parseUnitText(content, file);
-      diagnostics.push(...parsed.diagnostics);
-      diagnostics.push(...sectionProblems(base.type, file, parsed.headers));
-      assignments.push(...parsed.assignments);
-      return parsed.error;
+    const take = (parsed: ParsedFile) => {
+      // Loops, not push(...list): a spread of 200,000 lines overflows the stack.
+      for (const d of parsed.diagnostics) diagnostics.push(d);
+      for (const d of sectionProblems(base.type, parsed.file, parsed.headers)) diagnostics.push(d);
+      for (const a of parsed.assignments) assignments.push(a);
     };
-    // systemd fails the unit when its main file does not parse; a bad drop-in only warns.
-    loadError = parseInto(text, fileLabel);
+    // systemd fails the unit when its main file does not parse; a bad drop-in only warns
+    // (and keeps what it set before the bad line).
+    take(main);
+    let loadError = main.error;
     const aliases = this.aliasesOf(id);
     const dropInPaths = this.#dropIns(id, ...aliases);
     for (const p of dropInPaths) {
-      const r = readText(this.root.resolve(p));
-      if (r.text === undefined) {
+      const r = parseFile(this.root.resolve(p), p);
+      if (r.parsed === undefined) {
         diagnostics.push({ file: p, line: 0, message: `Failed to load drop-in: ${r.error}` });
         continue;
       }
-      parseInto(r.text, p);
+      take(r.parsed);
     }
     const expanded = this.#expandSpecifiers(id, fragment, assignments, diagnostics);
     const type = base.type;
     const { kept, diagnostics: schemaDiags } = validateAssignments(type, expanded);
-    diagnostics.push(...schemaDiags);
+    for (const d of schemaDiags) diagnostics.push(d);
     const config = new UnitConfig(kept);
     // systemd lists the unit's own name first, then its aliases.
     const names = [id, ...aliases.filter((a) => a !== id).sort()];

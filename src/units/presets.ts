@@ -9,7 +9,9 @@
  */
 
 import { globMatch, parseUnitName, templateOf } from "../unit/names.ts";
+import { LineReader } from "../unit/parse.ts";
 import { presetDirs, type RootMap, type Scope } from "./paths.ts";
+import { readRegularTextChunks } from "./regular_file.ts";
 
 /** What a preset rule says about a unit. */
 export type PresetAction = "enable" | "disable";
@@ -28,6 +30,11 @@ export interface Presets {
   readonly rules: readonly PresetRule[];
   /** `file:line: Couldn't parse line '…'. Ignoring.` lines, in reading order. */
   readonly warnings: readonly string[];
+  /**
+   * Why the policy could not be read: a line of LONG_LINE_MAX bytes or more makes
+   * systemd's `read_presets()` fail with ENOBUFS, and every preset query with it.
+   */
+  readonly error?: "ENOBUFS";
 }
 
 /** The answer of a preset query; `instances` is set for an `enable` rule with instances. */
@@ -79,18 +86,21 @@ function firstWord(line: string, word: string): string | undefined {
   return rest.replace(/^\s+/, "");
 }
 
-/**
- * Parses the text of one preset file. `file` names it in warnings.
- * Pure apart from nothing: no I/O.
- */
-export function parsePresetText(text: string, file: string): Presets {
-  const rules: PresetRule[] = [];
-  const warnings: string[] = [];
-  const lines = text.split("\n");
-  if (lines.length > 0 && lines[lines.length - 1] === "") lines.pop();
-  lines.forEach((raw, i) => {
+/** Collects the rules of one preset file, line by line (see {@link parsePresetText}). */
+class PresetParser {
+  readonly rules: PresetRule[] = [];
+  readonly warnings: string[] = [];
+  readonly reader: LineReader;
+  #lineNo = 0;
+
+  constructor(readonly file: string) {
+    this.reader = new LineReader((raw) => this.#line(raw));
+  }
+
+  #line(raw: string): boolean {
+    const n = ++this.#lineNo;
     const line = raw.trim();
-    if (line === "" || line.startsWith("#") || line.startsWith(";")) return;
+    if (line === "" || line.startsWith("#") || line.startsWith(";")) return true;
     const enable = firstWord(line, "enable");
     if (enable !== undefined) {
       const words = enable.split(/\s+/).filter((w) => w !== "");
@@ -98,37 +108,57 @@ export function parsePresetText(text: string, file: string): Presets {
       if (words.length > 1) {
         const parts = parseUnitName(pattern);
         if (!parts || !parts.isTemplate) {
-          warnings.push(`${file}:${i + 1}: Couldn't parse line '${line}'. Ignoring.`);
-          return;
+          this.warnings.push(`${this.file}:${n}: Couldn't parse line '${line}'. Ignoring.`);
+          return true;
         }
-        rules.push({ pattern, action: "enable", instances: words.slice(1) });
-      } else rules.push({ pattern, action: "enable" });
-      return;
+        this.rules.push({ pattern, action: "enable", instances: words.slice(1) });
+      } else this.rules.push({ pattern, action: "enable" });
+      return true;
     }
     const disable = firstWord(line, "disable");
     if (disable !== undefined) {
-      rules.push({ pattern: disable, action: "disable" });
-      return;
+      this.rules.push({ pattern: disable, action: "disable" });
+      return true;
     }
-    warnings.push(`${file}:${i + 1}: Couldn't parse line '${line}'. Ignoring.`);
-  });
-  return { rules, warnings };
+    this.warnings.push(`${this.file}:${n}: Couldn't parse line '${line}'. Ignoring.`);
+    return true;
+  }
 }
 
-/** Reads every preset file of the scope under the root. */
+/**
+ * Parses the text of one preset file. `file` names it in warnings. Lines end as
+ * systemd's `read_line()` ends them; a line of LONG_LINE_MAX bytes or more makes the
+ * result carry `error: "ENOBUFS"`. Pure: no I/O.
+ */
+export function parsePresetText(text: string, file: string): Presets {
+  const p = new PresetParser(file);
+  p.reader.push(text);
+  p.reader.end();
+  return {
+    rules: p.rules,
+    warnings: p.warnings,
+    ...(p.reader.tooLong ? { error: "ENOBUFS" as const } : {}),
+  };
+}
+
+/**
+ * Reads every preset file of the scope under the root, each in pieces. A line over the
+ * limit fails the whole policy, as systemd's `read_presets()` does.
+ */
 export function readPresets(root: RootMap, scope: Scope): Presets {
   const rules: PresetRule[] = [];
   const warnings: string[] = [];
   for (const file of presetFiles(root, scope)) {
-    let text: string;
+    const p = new PresetParser(file);
     try {
-      text = Deno.readTextFileSync(file);
+      readRegularTextChunks(file, (text) => p.reader.push(text), { fatal: false });
     } catch {
       continue;
     }
-    const p = parsePresetText(text, file);
-    rules.push(...p.rules);
-    warnings.push(...p.warnings);
+    p.reader.end();
+    for (const w of p.warnings) warnings.push(w);
+    if (p.reader.tooLong) return { rules: [], warnings, error: "ENOBUFS" };
+    for (const r of p.rules) rules.push(r);
   }
   return { rules, warnings };
 }

@@ -4,7 +4,9 @@
  * @module
  */
 
+import { LineReader } from "../unit/parse.ts";
 import { type PathEnv, type RootMap, sysvInitDir } from "./paths.ts";
+import { readRegularTextChunks } from "./regular_file.ts";
 
 /** The fields of an LSB `### BEGIN INIT INFO` block. */
 export interface LsbHeader {
@@ -16,35 +18,82 @@ export interface LsbHeader {
   description?: string;
 }
 
-/** Parses the LSB header of a script. Pure. */
-export function parseLsbHeader(text: string): LsbHeader | undefined {
-  const begin = text.indexOf("### BEGIN INIT INFO");
-  if (begin < 0) return undefined;
-  const end = text.indexOf("### END INIT INFO", begin);
-  const block = text.slice(begin, end < 0 ? undefined : end).split("\n");
-  const h: LsbHeader = { provides: [], requiredStart: [], shouldStart: [], defaultStart: [] };
-  let last: string | undefined;
-  for (const raw of block.slice(1)) {
-    if (!raw.startsWith("#")) continue;
-    const line = raw.replace(/^#/, "");
+const BEGIN = "### BEGIN INIT INFO";
+const END = "### END INIT INFO";
+
+/**
+ * Reads a script line by line (fed in pieces): the LSB block (from the line holding
+ * `### BEGIN INIT INFO` to `### END INIT INFO`) and whether the script handles reload.
+ * Time is linear in the script, memory bounded by one line and the header's fields.
+ */
+class LsbScanner {
+  header: LsbHeader | undefined;
+  reload = false;
+  /** Where the scanner is: before the block, in it, or past it. */
+  #state: "before" | "in" | "after" = "before";
+  #last: string | undefined;
+  /** The description and its continuation lines, joined once at the end. */
+  #description: string[] | undefined;
+
+  line(raw: string): boolean {
+    if (!this.reload && (/^\s*(reload|force-reload)\)/.test(raw) || /\breload\|/.test(raw))) {
+      this.reload = true;
+    }
+    if (this.#state === "before") {
+      const at = raw.indexOf(BEGIN);
+      if (at >= 0) {
+        this.header = { provides: [], requiredStart: [], shouldStart: [], defaultStart: [] };
+        this.#state = raw.includes(END, at + BEGIN.length) ? "after" : "in";
+      }
+    } else if (this.#state === "in") {
+      const end = raw.indexOf(END);
+      if (end >= 0) {
+        this.#state = "after";
+        this.#field(raw.slice(0, end));
+      } else this.#field(raw);
+    }
+    return true;
+  }
+
+  #field(raw: string): void {
+    const h = this.header as LsbHeader;
+    if (!raw.startsWith("#")) return;
+    const line = raw.slice(1);
     const m = /^\s*([A-Za-z-]+):\s*(.*)$/.exec(line);
     if (!m) {
-      if (last === "description" && /^(\t| {2,})/.test(line)) {
-        h.description = `${h.description ?? ""} ${line.trim()}`.trim();
+      if (this.#last === "description" && /^(\t| {2,})/.test(line)) {
+        const t = line.trim();
+        if (t !== "") this.#description?.push(t);
       }
-      continue;
+      return;
     }
     const key = m[1].toLowerCase();
     const words = m[2].trim().split(/\s+/).filter((w) => w);
-    last = key;
+    this.#last = key;
     if (key === "provides") h.provides = words;
     else if (key === "required-start") h.requiredStart = words;
     else if (key === "should-start") h.shouldStart = words;
     else if (key === "default-start") h.defaultStart = words;
     else if (key === "short-description") h.shortDescription = m[2].trim();
-    else if (key === "description") h.description = m[2].trim();
+    else if (key === "description") {
+      const t = m[2].trim();
+      this.#description = t === "" ? [] : [t];
+    }
   }
-  return h;
+
+  end(): void {
+    if (this.header && this.#description) this.header.description = this.#description.join(" ");
+  }
+}
+
+/** Parses the LSB header of a script. Pure. */
+export function parseLsbHeader(text: string): LsbHeader | undefined {
+  const scanner = new LsbScanner();
+  const reader = new LineReader((line) => scanner.line(line));
+  reader.push(text);
+  reader.end();
+  scanner.end();
+  return scanner.header;
 }
 
 const FACILITIES: Record<string, string> = {
@@ -68,14 +117,32 @@ function depUnits(words: string[]): string[] {
   return out;
 }
 
-/** The generated unit text for a SysV script (path inside the root). */
-export function sysvUnitText(root: RootMap, scriptPath: string): string {
-  let text = "";
+/**
+ * Reads a script in pieces through {@link LsbScanner}. Undefined when a line holds
+ * LONG_LINE_MAX bytes or more: systemd-sysv-generator then fails with "Failed to read
+ * configuration file '…': No buffer space available" and generates no unit.
+ */
+function scanScript(root: RootMap, scriptPath: string): LsbScanner | undefined {
+  const scanner = new LsbScanner();
+  const reader = new LineReader((line) => scanner.line(line));
   try {
-    text = Deno.readTextFileSync(root.resolve(scriptPath));
+    readRegularTextChunks(root.resolve(scriptPath), (text) => reader.push(text), { fatal: false });
   } catch { /* unreadable: an empty header */ }
+  reader.end();
+  if (reader.tooLong) return undefined;
+  scanner.end();
+  return scanner;
+}
+
+/**
+ * The generated unit text for a SysV script (path inside the root); undefined for a
+ * script the generator refuses (a line over systemd's limit).
+ */
+export function sysvUnitText(root: RootMap, scriptPath: string): string | undefined {
+  const scan = scanScript(root, scriptPath);
+  if (scan === undefined) return undefined;
   const name = scriptPath.slice(scriptPath.lastIndexOf("/") + 1);
-  const h = parseLsbHeader(text);
+  const h = scan.header;
   const desc = h?.shortDescription ?? `LSB: ${name}`;
   const after = h ? depUnits([...h.requiredStart, ...h.shouldStart]) : [];
   const lines = [
@@ -102,9 +169,7 @@ export function sysvUnitText(root: RootMap, scriptPath: string): string {
     `ExecStart=${scriptPath} start`,
     `ExecStop=${scriptPath} stop`,
   );
-  if (/^\s*(reload|force-reload)\)/m.test(text) || /\breload\|/.test(text)) {
-    lines.push(`ExecReload=${scriptPath} reload`);
-  }
+  if (scan.reload) lines.push(`ExecReload=${scriptPath} reload`);
   return lines.join("\n") + "\n";
 }
 
@@ -138,6 +203,8 @@ export function sysvScripts(
     } catch {
       continue;
     }
+    // A script the generator cannot read (a line over systemd's limit) gets no unit.
+    if (scanScript(root, `${dir}/${n}`) === undefined) continue;
     out.set(unit, `${dir}/${n}`);
   }
   return out;

@@ -8,7 +8,9 @@
  * @module
  */
 
+import { LineReader } from "../unit/parse.ts";
 import type { RootMap } from "./paths.ts";
+import { readRegularTextChunks } from "./regular_file.ts";
 
 /** systemd's compiled-in SysV script directory (`SYSTEM_SYSVINIT_PATH`). */
 export const SYSV_SCRIPT_DIR = "/etc/init.d";
@@ -27,22 +29,52 @@ export function sysvScriptFor(root: RootMap, unit: string): string | undefined {
   }
 }
 
+/** Collects Default-Start and Default-Stop line by line; stops at the block's end. */
+class LevelsScanner {
+  start: string[] = [];
+  stop: string[] = [];
+  #inBlock = false;
+
+  /** Takes one line; false once the LSB block has ended (nothing more to read). */
+  line(line: string): boolean {
+    if (/^### BEGIN INIT INFO\s*$/.test(line)) this.#inBlock = true;
+    else if (/^### END INIT INFO\s*$/.test(line)) return false;
+    else if (this.#inBlock) {
+      const s = /^# Default-Start:\s*(.*)$/.exec(line);
+      if (s) this.start = s[1].split(/\s+/).filter((w) => w);
+      const k = /^# Default-Stop:\s*(.*)$/.exec(line);
+      if (k) this.stop = k[1].split(/\s+/).filter((w) => w);
+    }
+    return true;
+  }
+}
+
 /** Default-Start and Default-Stop of an LSB header, read as update-rc.d reads them. Pure. */
 export function defaultLevels(text: string): { start: string[]; stop: string[] } {
-  let start: string[] = [];
-  let stop: string[] = [];
-  let inBlock = false;
-  for (const line of text.split("\n")) {
-    if (/^### BEGIN INIT INFO\s*$/.test(line)) inBlock = true;
-    else if (/^### END INIT INFO\s*$/.test(line)) break;
-    else if (inBlock) {
-      const s = /^# Default-Start:\s*(.*)$/.exec(line);
-      if (s) start = s[1].split(/\s+/).filter((w) => w);
-      const k = /^# Default-Stop:\s*(.*)$/.exec(line);
-      if (k) stop = k[1].split(/\s+/).filter((w) => w);
-    }
+  const scanner = new LevelsScanner();
+  const reader = new LineReader((line) => scanner.line(line));
+  reader.push(text);
+  reader.end();
+  return { start: scanner.start, stop: scanner.stop };
+}
+
+/**
+ * The levels of a script, read in pieces up to the end of its LSB block (a script of
+ * any size costs its header); undefined when it cannot be read.
+ */
+function scriptLevels(
+  root: RootMap,
+  script: string,
+): { start: string[]; stop: string[] } | undefined {
+  const scanner = new LevelsScanner();
+  const reader = new LineReader((line) => scanner.line(line));
+  try {
+    readRegularTextChunks(root.resolve(script), (text) => reader.push(text), { fatal: false });
+  } catch {
+    return undefined;
   }
-  return { start, stop };
+  reader.end();
+  return { start: scanner.start, stop: scanner.stop };
 }
 
 function entries(root: RootMap, dir: string): string[] {
@@ -98,13 +130,10 @@ export function sysvToggle(
   const renamed: Array<{ from: string; to: string }> = [];
   const warnings: string[] = [];
   const script = `${SYSV_SCRIPT_DIR}/${base}`;
-  let text: string;
-  try {
-    text = Deno.readTextFileSync(root.resolve(script));
-  } catch {
+  const levels = scriptLevels(root, script);
+  if (levels === undefined) {
     return { created, renamed, warnings, error: `unable to read ${script}` };
   }
-  const levels = defaultLevels(text);
   const hasLinks = rcDirs(root).some((dir) => entries(root, dir).some((n) => isRcLink(n, base)));
   if (!hasLinks) {
     const make = (level: string, kind: "S" | "K") => {

@@ -9,7 +9,8 @@
  */
 
 import type { RootMap } from "./paths.ts";
-import { parseTmpfiles, type TmpfilesEntry } from "../unit/tmpfiles.ts";
+import { type TmpfilesEntry, TmpfilesParser } from "../unit/tmpfiles.ts";
+import { readRegularTextChunks } from "./regular_file.ts";
 import { lookupGroup, lookupUser } from "./host_info.ts";
 import type * as RootFs from "../process/rootfs.ts";
 
@@ -44,14 +45,15 @@ export function readTmpfiles(root: RootMap, warn: (line: string) => void): Tmpfi
   const entries: TmpfilesEntry[] = [];
   for (const name of [...chosen.keys()].sort()) {
     const file = chosen.get(name)!;
-    let text: string;
+    // An empty file or a link to /dev/null masks the name. Read in pieces: a line over
+    // systemd's limit ends the file there.
+    const parser = new TmpfilesParser(file, warn);
     try {
-      text = Deno.readTextFileSync(root.resolve(file));
+      readRegularTextChunks(root.resolve(file), (text) => parser.push(text), { fatal: false });
     } catch {
       continue;
     }
-    // An empty file or a link to /dev/null masks the name.
-    entries.push(...parseTmpfiles(text, file, warn));
+    for (const e of parser.end()) entries.push(e);
   }
   return entries;
 }

@@ -286,7 +286,7 @@ export function listUnitFiles(ctx: Context, args: string[]): Promise<number> {
   }
   const rows = sortRows(all.filter((r) => states.length === 0 || states.includes(r.state)));
   const cells = rows.map((r) => {
-    const preset = showsPreset(r.state) ? unitFilePreset(lp, r.name) : undefined;
+    const preset = showsPreset(r.state) ? unitFilePreset(lp, r.name) ?? "n/a" : undefined;
     return { name: r.name, state: r.state, preset };
   });
   if (lp.presetsLoaded) printPresetWarnings(ctx, lp);

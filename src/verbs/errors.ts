@@ -31,6 +31,8 @@ const STRERROR: Readonly<Record<string, string>> = {
   ELOOP: "Too many levels of symbolic links",
   EIDRM: "Identifier removed",
   ENOLINK: "Link has been severed",
+  ENOBUFS: "No buffer space available",
+  E2BIG: "Argument list too long",
   EBADSLT: "Invalid slot",
   EADDRINUSE: "Address already in use",
   EADDRNOTAVAIL: "Cannot assign requested address",

@@ -141,3 +141,65 @@ Deno.test({
     }
   },
 });
+
+/** Units with lines at systemd's LONG_LINE_MAX (1 MiB) and one byte under it. */
+function boundaryUnits(): Record<string, string> {
+  const M = 1 << 20;
+  const pre = "ExecStart=/bin/true ";
+  const line = (bytes: number, fill = "a") =>
+    pre + fill.repeat(Math.floor((bytes - pre.length) / fill.length));
+  const first = pre + "\\"; // continues as pre + " "
+  return {
+    "under.service": `[Service]\n${line(M - 1)}\n`,
+    "at.service": `[Service]\n${line(M)}\n`,
+    "under-eof.service": `[Service]\n${line(M - 1)}`,
+    "at-eof.service": `[Service]\n${line(M)}`,
+    "cont-fits.service": `[Service]\n${first}\n${"b".repeat(M - first.length)}\n`,
+    "cont-over.service": `[Service]\n${first}\n${"b".repeat(M - first.length + 1)}\n`,
+    "wide-under.service": `[Service]\n${pre}${"é".repeat((M - 1 - pre.length) >> 1)}\n`,
+    "wide-at.service": `[Service]\n${pre}${"é".repeat(((M - pre.length) >> 1) + 1)}\n`,
+    // Long pieces: systemd re-scans the whole continued line for each one (quadratic).
+    "pieces-over.service": "[Service]\nExecStart=/bin/true \\\n" +
+      `${"x".repeat(62)} \\\n`.repeat(M / 64 + 16) + "y\n",
+  };
+}
+
+Deno.test({
+  name: "units at LONG_LINE_MAX fail to load exactly where systemd-analyze verify 252 says",
+  ignore: reason !== undefined,
+  fn: async () => {
+    const units = boundaryUnits();
+    const root = makeTree(
+      Object.fromEntries(
+        Object.entries(units).map(([n, t]) => [`etc/systemd/system/${n}`, t]),
+      ),
+    );
+    try {
+      const names = Object.keys(units);
+      const failed = (text: string, name: string) =>
+        text.includes(
+          `Unit ${name} failed to load properly, please adjust/correct and reload service ` +
+            "manager: No buffer space available",
+        );
+      const verdicts: Record<string, [boolean, string]> = {};
+      for (const name of names) {
+        const verify = new Deno.Command("systemd-analyze", {
+          args: ["verify", `--root=${root}`, name],
+          stdout: "piped",
+          stderr: "piped",
+        }).outputSync();
+        verdicts[name] = [failed(new TextDecoder().decode(verify.stderr), name), ""];
+      }
+      const show = await systemctl([`--root=${root}`, "show", "-p", "LoadState", ...names]);
+      const states = show.stdout.split("\n\n").map((b) => b.trim());
+      names.forEach((name, i) => verdicts[name][1] = states[i]);
+      for (const [name, [theirs, ours]] of Object.entries(verdicts)) {
+        deepStrictEqual(ours, theirs ? "LoadState=error" : "LoadState=loaded", name);
+      }
+      // Both sides of the limit occur.
+      deepStrictEqual(new Set(Object.values(verdicts).map(([t]) => t)), new Set([true, false]));
+    } finally {
+      Deno.removeSync(root, { recursive: true });
+    }
+  },
+});

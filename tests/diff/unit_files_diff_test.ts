@@ -319,3 +319,75 @@ Deno.test({
     }
   },
 });
+
+/** A root whose unit files and preset file hold lines at and over systemd's LONG_LINE_MAX. */
+function longLineTree(dir: string, preset: boolean): string {
+  const root = `${dir}/root`;
+  const units = `${root}/etc/systemd/system`;
+  const M = 1 << 20;
+  const files: Record<string, string> = {
+    // One byte under the limit, and at it (read_line refuses a line of M bytes).
+    "under.service": "[Service]\nExecStart=/bin/true\nX-A=" + "a".repeat(M - 5) +
+      "\n[Install]\nWantedBy=multi-user.target\n",
+    "at.service": "[Service]\nExecStart=/bin/true\nX-A=" + "a".repeat(M - 4) +
+      "\n[Install]\nWantedBy=multi-user.target\n",
+    // After [Install], and in a continued line of many short pieces.
+    "late.service": "[Install]\nWantedBy=multi-user.target\nX-A=" + "a".repeat(2 * M) + "\n",
+    "cont.service": "[Install]\nWantedBy=a.target \\\n" + "b.target \\\n".repeat(M / 10) +
+      "c.target\n",
+    // A drop-in with a long line makes the unit bad too.
+    "drop.service": "[Service]\nExecStart=/bin/true\n[Install]\nWantedBy=multi-user.target\n",
+    "drop.service.d/a.conf": "[Install]\nWantedBy=x.target\nX-A=" + "a".repeat(M) + "\n",
+    "ok.service": "[Service]\nExecStart=/bin/true\n[Install]\nWantedBy=multi-user.target\n",
+  };
+  for (const [name, text] of Object.entries(files)) {
+    Deno.mkdirSync(`${units}/${name.includes("/") ? name.split("/")[0] : ""}`, {
+      recursive: true,
+    });
+    Deno.writeTextFileSync(`${units}/${name}`, text);
+  }
+  if (preset) {
+    Deno.mkdirSync(`${root}/etc/systemd/system-preset`, { recursive: true });
+    Deno.writeTextFileSync(
+      `${root}/etc/systemd/system-preset/50-x.preset`,
+      "disable ok.service\n#" + "a".repeat(M) + "\n",
+    );
+  }
+  return root;
+}
+
+Deno.test({
+  name: "unit files with lines over LONG_LINE_MAX are 'bad' and refused as by systemd 252",
+  ignore: SKIP !== undefined,
+  fn() {
+    const dir = Deno.makeTempDirSync({ prefix: "uflong-" });
+    try {
+      const root = longLineTree(dir, false);
+      const names = ["under", "at", "late", "cont", "drop", "ok"].map((n) => `${n}.service`);
+      compare(root, ["list-unit-files", ...names]);
+      for (const n of names) {
+        compare(root, ["is-enabled", n]);
+        compare(root, ["enable", n]);
+      }
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "a preset file with a line over LONG_LINE_MAX fails presets as in systemd 252",
+  ignore: SKIP !== undefined,
+  fn() {
+    const dir = Deno.makeTempDirSync({ prefix: "uflong-" });
+    try {
+      const root = longLineTree(dir, true);
+      compare(root, ["list-unit-files", "ok.service", "under.service"]);
+      compare(root, ["preset", "ok.service"]);
+      compare(root, ["preset-all"]);
+      compare(root, ["is-enabled", "ok.service"]);
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
+    }
+  },
+});

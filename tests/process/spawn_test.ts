@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { runAndWait, spawnProcess } from "../../src/process/spawn.ts";
+import { exceedsExecLimits, runAndWait, spawnProcess } from "../../src/process/spawn.ts";
 import { readStat } from "../../src/process/procfs.ts";
 import { cstr, libc, O } from "../../src/process/libc.ts";
 import { eventually, procStatus, rootTest, specFor } from "./_support.ts";
@@ -361,5 +361,48 @@ Deno.test("a main process outlives the client that spawned it", async () => {
   } finally {
     Deno.kill(pid, "SIGKILL");
     await eventually(() => readStat(pid)?.state !== "S");
+  }
+});
+
+Deno.test("exceedsExecLimits counts strings and pointers as execve does", () => {
+  const mib = 1024 * 1024;
+  // The default share: a quarter of RLIMIT_STACK (8 MiB here or unlimited: at most 6 MiB).
+  assert.equal(exceedsExecLimits(specFor(["/bin/true", ...Array(1000).fill("a")])), false);
+  assert.equal(exceedsExecLimits(specFor(["/bin/true", ...Array(2_000_000).fill("a")])), true);
+  // One string of MAX_ARG_STRLEN (128 KiB with its NUL) or more.
+  assert.equal(exceedsExecLimits(specFor(["/bin/true", "x".repeat(128 * 1024 - 1)])), false);
+  assert.equal(exceedsExecLimits(specFor(["/bin/true", "x".repeat(128 * 1024)])), true);
+  assert.equal(
+    exceedsExecLimits(specFor(["/bin/true"], { env: { BIG: "x".repeat(128 * 1024) } })),
+    true,
+  );
+  // LimitSTACK=1M leaves 256 KiB; 300,000 one-letter arguments take 600 KB and 2.4 MB of
+  // pointers, too much there and fine under the default.
+  const args = ["/bin/true", ...Array(300_000).fill("a")];
+  const stack = { STACK: { soft: mib, hard: mib } };
+  assert.equal(exceedsExecLimits(specFor(args, { rlimits: stack })), true);
+  assert.equal(exceedsExecLimits(specFor(["/bin/true", "a"], { rlimits: stack })), false);
+});
+
+Deno.test("2,000,000 arguments fail at EXEC with E2BIG without reaching the helper's argv", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const log = `${dir}/log`;
+    const child = await spawnProcess(
+      specFor(["/bin/true", ...Array(2_000_000).fill("a")], { failureLog: log }),
+    );
+    assert.deepEqual(await child.execResult(), {
+      ok: false,
+      status: 203,
+      step: "EXEC",
+      error: "Argument list too long",
+    });
+    assert.deepEqual(await child.status(), { code: "exited", status: 203 });
+    assert.equal(
+      await Deno.readTextFile(log),
+      "test.service: Failed at step EXEC spawning /bin/true: Argument list too long\n",
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });

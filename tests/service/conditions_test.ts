@@ -738,6 +738,54 @@ Deno.test("fnmatch: wildcards cross slashes, classes, escapes, case folding", ()
   strictEqual(fnmatch("x-y", "x-y"), true);
 });
 
+Deno.test("fnmatch takes at most |pattern| x |text| steps on a pattern of many stars", () => {
+  // As a regular expression, five stars on 100 characters backtracked for 30 seconds.
+  const pattern = "*a".repeat(40) + "*b";
+  const text = "a".repeat(240);
+  const r = _internal.fnmatchSteps(pattern, text);
+  strictEqual(r.matched, false);
+  ok(r.steps <= (pattern.length + 1) * (text.length + 1), `${r.steps} steps`);
+  strictEqual(_internal.fnmatch(pattern, text + "b"), true);
+});
+
+Deno.test("a glob of 200,000 components or 2^40 brace alternatives fails as a check, not a crash", () => {
+  // Plain components are joined in a loop and stop at PATH_MAX.
+  strictEqual(_internal.globExists(new RootMap(undefined), "/x".repeat(200_000)), false);
+  const refused = (f: () => unknown, why: RegExp) => {
+    let error: unknown;
+    try {
+      f();
+    } catch (e) {
+      error = e;
+    }
+    ok(error instanceof Error && why.test(error.message), `${error}`);
+  };
+  // A link back to its own directory: glob(3) would walk round it until PATH_MAX, and
+  // /*/*/*… the whole tree; past its budget of entries the walk stops.
+  const dir = tmp();
+  for (let i = 0; i < 50; i++) Deno.writeTextFileSync(`${dir}/f${i}`, "");
+  Deno.symlinkSync(".", `${dir}/l`);
+  refused(
+    () => _internal.globExists(new RootMap(undefined), dir + "/*".repeat(200_000), 1000),
+    /too many directory/,
+  );
+  strictEqual(
+    _internal.globExists(new RootMap(undefined), dir + "/l".repeat(30) + "/f*", 1000),
+    true,
+  );
+  for (const pattern of ["/tmp/{a,b}".repeat(40), "{a}".repeat(300_000)]) {
+    refused(() => _internal.expandBraces(pattern), /too many brace alternatives/);
+  }
+});
+
+Deno.test("a 1 MiB ConditionKernelVersion= or ConditionOSRelease= value is read word by word", () => {
+  const env = makeEnv("", { procRoot: makeProc({ osrelease: "6.1.0-18-amd64" }) });
+  const many = "x ".repeat(500_000);
+  strictEqual(test1(env, `KernelVersion=>=5.10 ${many}`), false);
+  strictEqual(test1(env, `OSRelease=ID=none ${many}`), false);
+  strictEqual(test1(env, `OSRelease=ID=debian ${"ID=debian ".repeat(100_000)}`), true);
+});
+
 Deno.test("expandBraces expands alternatives, nested too", () => {
   deepStrictEqual(_internal.expandBraces("/a/{b,c}/d"), ["/a/b/d", "/a/c/d"]);
   deepStrictEqual(_internal.expandBraces("{x,y{1,2}}"), ["x", "y1", "y2"]);

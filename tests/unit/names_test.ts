@@ -4,6 +4,7 @@ import {
   escapeName,
   escapePath,
   globMatch,
+  globMatchSteps,
   instanceName,
   isGlob,
   isValidUnitName,
@@ -202,12 +203,31 @@ const globs: Array<[string, string, boolean]> = [
   ["*", "a/b", true],
   ["x[", "x[", true],
   ["*@*.service", "getty@tty1.service", true],
+  ["a*b*c", "aXbYc", true],
+  ["a*b*c", "aXbYcZ", false],
+  ["*a*", "bab", true],
+  ["**x", "yx", true],
+  ["[]a]", "]", true],
+  ["[a-]", "-", true],
+  ["[\\]]", "]", true],
 ];
 for (const [pattern, name, expected] of globs) {
   Deno.test(`globMatch(${pattern}) ${expected ? "matches" : "does not match"} ${name}`, () => {
     strictEqual(globMatch(pattern, name), expected);
   });
 }
+
+Deno.test("globMatch takes at most |pattern| x |name| steps on a pattern of many stars", () => {
+  // The recursive matcher tried every split: C(240, 40) ways here before it failed.
+  const pattern = "*a".repeat(40) + "*b";
+  const name = "a".repeat(240);
+  const r = globMatchSteps(pattern, name);
+  strictEqual(r.matched, false);
+  ok(r.steps <= (pattern.length + 1) * (name.length + 1), `${r.steps} steps`);
+  strictEqual(globMatch(pattern, name + "b"), true);
+  // 200,000 stars (a 1 MiB preset or EnvironmentFile= line) do not nest calls.
+  strictEqual(globMatch("*x".repeat(200_000), "x".repeat(200_000)), true);
+});
 
 Deno.test("dropInDirs walks instance, template and dash prefixes like systemd 252", () => {
   deepStrictEqual(dropInDirs("a-b-c@i.service"), [

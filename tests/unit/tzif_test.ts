@@ -95,3 +95,16 @@ Deno.test("libcTzname gives glibc's tzname: the latest standard and daylight typ
     if (read(zone)) assert.equal(names(zone), expected, zone);
   }
 });
+
+Deno.test("parseTzif keeps abbreviations short when a file's block has megabytes without a NUL", () => {
+  // One type whose abbreviation starts a 2 MiB block: fromCharCode(...block) overflowed the stack.
+  const chars = 2 << 20;
+  const buf = new Uint8Array(44 + 6 + chars).fill(0x41, 44 + 6);
+  const v = new DataView(buf.buffer);
+  buf.set(new TextEncoder().encode("TZif"), 0);
+  v.setUint32(20 + 16, 1); // types
+  v.setUint32(20 + 20, chars);
+  v.setInt32(44, 3600);
+  const z = parseTzif(buf)!;
+  assert.deepEqual(z.types, [{ offset: 3600, abbrev: "A".repeat(64) }]);
+});

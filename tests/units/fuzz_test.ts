@@ -26,6 +26,8 @@ Deno.test("a seeded fuzz round of 300 mutated unit files, 600 command lines and 
   assert.deepEqual(res.samples, []);
   assert.deepEqual([res.crashes, res.garbage, res.escapes], [0, 0, 0]);
   assert.deepEqual(res.unitFiles, 300);
+  // Long continuation chains, lines about LONG_LINE_MAX long and thousands of lines.
+  assert(res.hostileFiles >= 5, `${res.hostileFiles} hostile files`);
   assert.deepEqual(res.argvCases, 600);
   assert(res.linkedRoots >= 2, `${res.linkedRoots} roots with links out`);
   assert.equal(res.pathRoots, 4);

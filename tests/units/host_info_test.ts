@@ -1,7 +1,7 @@
 /** User and group lookups inside a root. */
 
-import { deepStrictEqual } from "node:assert/strict";
-import { lookupGroup, lookupUser } from "../../src/units/host_info.ts";
+import { deepStrictEqual, ok } from "node:assert/strict";
+import { lookupGroup, lookupUser, readHostFacts } from "../../src/units/host_info.ts";
 import { RootMap } from "../../src/units/paths.ts";
 
 Deno.test("root and nobody resolve without passwd or group files, as systemd synthesizes them", () => {
@@ -30,6 +30,21 @@ Deno.test("root and nobody resolve without passwd or group files, as systemd syn
     deepStrictEqual(lookupGroup(root, "nogroup"), nogroup);
     deepStrictEqual(lookupGroup(root, "65534"), nogroup);
     deepStrictEqual(lookupGroup(root, "daemon"), undefined);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("an os-release over systemd's READ_FULL_BYTES_MAX is not read (memory stays bounded)", () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    Deno.mkdirSync(`${dir}/etc`);
+    Deno.writeTextFileSync(`${dir}/etc/os-release`, "ID=big\n");
+    Deno.truncateSync(`${dir}/etc/os-release`, 64 * 1024 * 1024);
+    const before = Deno.memoryUsage().rss;
+    const facts = readHostFacts(new RootMap(dir), "system", {});
+    deepStrictEqual(facts.osRelease.ID, undefined);
+    ok(Deno.memoryUsage().rss - before < 48 * 1024 ** 2);
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }

@@ -1,7 +1,8 @@
-import { deepStrictEqual, strictEqual } from "node:assert/strict";
+import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { join } from "node:path";
 import {
   followFile,
+  LINE_MAX,
   loggedUnits,
   logPath,
   readTail,
@@ -91,4 +92,48 @@ Deno.test("followFile reports appended lines and restarts after truncation", asy
   ac.abort();
   await done;
   deepStrictEqual(seen, ["new 1", "fresh"]);
+});
+
+Deno.test("the tail of a 4 GiB log of one endless line costs (n + 1) pieces of LINE_MAX", () => {
+  // A service wrote no newline for gigabytes (sparse NULs here): status asks for 10 lines.
+  const p = tmpFile("start\n");
+  try {
+    Deno.truncateSync(p, 4 * 1024 ** 3);
+    const before = Deno.memoryUsage().rss;
+    const t = readTail(p, 10);
+    strictEqual(t.lines.length, 10);
+    ok(t.lines.every((l) => l.length <= LINE_MAX), "a line longer than LINE_MAX");
+    strictEqual(t.end, 4 * 1024 ** 3);
+    const grown = Deno.memoryUsage().rss - before;
+    ok(grown < 256 * 1024 ** 2, `rss grew by ${grown} bytes`);
+  } finally {
+    Deno.removeSync(join(p, ".."), { recursive: true });
+  }
+});
+
+Deno.test("a line longer than LINE_MAX comes out in pieces, in tails and when followed", async () => {
+  const long = "x".repeat(2 * LINE_MAX + 5);
+  const p = tmpFile(`a\n${long}\nb\n`);
+  try {
+    deepStrictEqual(tailLines(p, Infinity), [
+      "a",
+      "x".repeat(LINE_MAX),
+      "x".repeat(LINE_MAX),
+      "xxxxx",
+      "b",
+    ]);
+    const seen: string[] = [];
+    const ac = new AbortController();
+    const done = followFile(p, (l) => seen.push(l), ac.signal, { pollMs: 10 });
+    await new Promise((r) => setTimeout(r, 50));
+    // 3 MiB without a newline: the follower never holds more than LINE_MAX of it.
+    Deno.writeTextFileSync(p, "y".repeat(3 * 1024 * 1024), { append: true });
+    for (let i = 0; i < 500 && seen.length < 64; i++) await new Promise((r) => setTimeout(r, 10));
+    ac.abort();
+    await done;
+    strictEqual(seen.length, 64);
+    ok(seen.every((l) => l === "y".repeat(LINE_MAX)));
+  } finally {
+    Deno.removeSync(join(p, ".."), { recursive: true });
+  }
 });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { parseTmpfiles } from "../../src/unit/tmpfiles.ts";
-import { createTmpfiles } from "../../src/units/tmpfiles.ts";
+import { createTmpfiles, readTmpfiles } from "../../src/units/tmpfiles.ts";
 import { RootMap } from "../../src/units/paths.ts";
 import * as rootFs from "../../src/process/rootfs.ts";
 import { makeTree } from "../cli/_cli.ts";
@@ -117,5 +117,42 @@ Deno.test("createTmpfiles: //, .., and absolute links of the root never lead out
   } finally {
     Deno.removeSync(root, { recursive: true });
     Deno.removeSync(outside, { recursive: true });
+  }
+});
+
+Deno.test("a tmpfiles.d line over LONG_LINE_MAX ends the file with systemd-tmpfiles' warning", () => {
+  const warnings: string[] = [];
+  const entries = parseTmpfiles(
+    "d /run/a 0755 - - -\nf /run/b - - - - " + "x".repeat(2 << 20) + "\nd /run/c 0755 - - -\n",
+    "/usr/lib/tmpfiles.d/t.conf",
+    (w) => warnings.push(w),
+  );
+  assert.deepEqual(entries.map((e) => e.path), ["/run/a"]);
+  assert.deepEqual(warnings, [
+    "Failed to read '/usr/lib/tmpfiles.d/t.conf': No buffer space available",
+  ]);
+});
+
+Deno.test("a tmpfiles.d path of 800,000 slashes is read in one pass", () => {
+  // A trailing-slash regexp backtracked over the run of slashes from every position.
+  const slashes = "/".repeat(400_000);
+  const entries = parseTmpfiles(`d ${slashes}x${slashes} - - -\nd ${slashes} - - -\n`, "t.conf");
+  assert.deepEqual(entries.map((e) => e.path), [`${slashes}x`, "/"]);
+});
+
+Deno.test("readTmpfiles keeps the entries before a long line and reads the other files", () => {
+  const root = makeTree({
+    "/usr/lib/tmpfiles.d/a.conf": "d /run/a 0755 - - -\nd /run/" + "y".repeat(2 << 20) + "\n",
+    "/usr/lib/tmpfiles.d/b.conf": "d /run/b 0755 - - -\n",
+  });
+  try {
+    const warnings: string[] = [];
+    const entries = readTmpfiles(new RootMap(root), (w) => warnings.push(w));
+    assert.deepEqual(entries.map((e) => e.path), ["/run/a", "/run/b"]);
+    assert.deepEqual(warnings, [
+      "Failed to read '/usr/lib/tmpfiles.d/a.conf': No buffer space available",
+    ]);
+  } finally {
+    Deno.removeSync(root, { recursive: true });
   }
 });
