@@ -24,7 +24,7 @@ import { builtinUnitText } from "../unit/builtins.ts";
 import { configDirs, type PathEnv, type RootMap, type Scope, searchPath } from "./paths.ts";
 import { UnitIndex } from "./index.ts";
 import { readRegularTextChunks } from "./regular_file.ts";
-import { LineReader, LONG_LINE_MAX } from "../unit/parse.ts";
+import { LineReader, LONG_LINE_MAX, UnitTextParser } from "../unit/parse.ts";
 import { escapeInvalid, isUtf8Clean } from "../unit/utf8.ts";
 import { type PresetAnswer, type Presets, queryPreset, readPresets } from "./presets.ts";
 
@@ -734,8 +734,26 @@ function scanInstallFile(hostPath: string): InstallScan | InstallErrno {
   reader.end();
   const tooLong = reader.tooLong || scanner.tooLong;
   if (!tooLong && !scanner.unclean) scanner.end();
-  const { assignments, notes, unclean } = scanner;
-  return { assignments, notes, empty, tooLong, unclean };
+  const { assignments, notes } = scanner;
+  return { assignments, notes, empty, tooLong, unclean: scanner.unclean && uncleanLine(hostPath) };
+}
+
+/**
+ * The line that is not UTF-8 clean, in the unit parser's words (the number of the last
+ * physical line of a continued line, its text as joined): read again, since this is rare.
+ */
+function uncleanLine(hostPath: string): Note | undefined {
+  const parser = new UnitTextParser(hostPath);
+  try {
+    readRegularTextChunks(hostPath, (text) => parser.push(text), { unit: true });
+  } catch {
+    return undefined;
+  }
+  const parsed = parser.end();
+  const last = parsed.diagnostics[parsed.diagnostics.length - 1];
+  return parsed.error === "Invalid argument" && last
+    ? { line: last.line, text: last.message }
+    : undefined;
 }
 
 /** The [Install] scanner's state between physical lines. */

@@ -106,5 +106,5 @@ Deno.test("parseTzif keeps abbreviations short when a file's block has megabytes
   v.setUint32(20 + 20, chars);
   v.setInt32(44, 3600);
   const z = parseTzif(buf)!;
-  assert.deepEqual(z.types, [{ offset: 3600, abbrev: "A".repeat(64) }]);
+  assert.deepEqual(z.types, [{ offset: 3600, abbrev: "A".repeat(64), isdst: false }]);
 });
