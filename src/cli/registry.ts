@@ -793,7 +793,7 @@ export const VERBS: readonly VerbSpec[] = [
     name: "environment",
     min: 1,
     max: 1,
-    access: "read",
+    access: "inspect", // EnvironmentFile= is read on descriptors inside the root (libc)
     group: EXTENSIONS,
     usage: "UNIT",
     help: "Print the environment a new process of the unit gets",
