@@ -32,7 +32,7 @@ export interface ProgramCopy {
 
 /** Copies the program where nobody can read it (the checkout may sit in a private home). */
 export function copyProgram(): ProgramCopy {
-  const dir = Deno.makeTempDirSync({ prefix: "sysctl-prog-" });
+  const dir = Deno.makeTempDirSync({ prefix: "sysctl-prog-" }); // removed by close()
   const cp = new Deno.Command("cp", { args: ["-r", `${REPO}/src`, `${REPO}/mod.ts`, dir] })
     .outputSync();
   if (!cp.success) throw new Error(`cp of the program into ${dir} failed`);

@@ -8,6 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { isRoot } from "../support/rootfs.ts";
+import { tempDir } from "../support/tmp.ts";
 
 const REPO = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
 const INSTALL = `${REPO}/install.sh`;
@@ -57,7 +58,7 @@ function installed(): Promise<string> {
 /** A private copy of the install (tests change it). */
 async function copy(): Promise<string> {
   const from = await installed();
-  const to = await Deno.makeTempDir({ prefix: "systemctl-crt-copy-" });
+  const to = tempDir("systemctl-crt-copy-");
   const r = await sh("cp", ["-a", `${from}/.`, to]);
   assert.equal(r.code, 0, r.stderr);
   await Deno.chmod(to, 0o755);

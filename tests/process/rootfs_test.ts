@@ -24,7 +24,7 @@ import { rootTest } from "./_support.ts";
 
 /** A root and, beside it, an outside directory with a root-only file in it. */
 function scene(): { root: string; outside: string; secret: string; cleanup: () => void } {
-  const base = Deno.makeTempDirSync({ prefix: "rootfs-" });
+  const base = Deno.makeTempDirSync({ prefix: "rootfs-" }); // removed by cleanup()
   const root = `${base}/root`;
   const outside = `${base}/outside`;
   Deno.mkdirSync(root);

@@ -13,6 +13,7 @@
  */
 
 import { copyRootfs, ensureRootfs } from "./rootfs.ts";
+import { tempDir } from "./tmp.ts";
 
 /** An image root, or why there is none. */
 export type ImageResult = { ok: true; dir: string } | { ok: false; reason: string };
@@ -144,7 +145,7 @@ export async function addProbe(root: string): Promise<string | undefined> {
  * with install.sh's output.
  */
 export async function buildArtifact(): Promise<string> {
-  const parent = await Deno.makeTempDir({ prefix: "systemctl-artifact-" });
+  const parent = tempDir("systemctl-artifact-");
   const out = `${parent}/out`;
   const installSh = new URL("../../install.sh", import.meta.url).pathname;
   const r = await run("sh", [installSh, "--root", out, "--bundle"]);

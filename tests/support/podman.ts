@@ -147,7 +147,7 @@ async function runFlags(): Promise<string[]> {
 
 /** Opens a session with a new private store. */
 export async function openPodman(): Promise<Podman> {
-  const dir = await Deno.makeTempDir({ prefix: "systemctl-podman-" });
+  const dir = await Deno.makeTempDir({ prefix: "systemctl-podman-" }); // removed by cleanup()
   await Deno.mkdir(`${dir}/tmp`);
   const store = [
     "--root",
