@@ -718,22 +718,26 @@ async function startMain(a: Activation, timeoutMs: number): Promise<JobOutcome> 
         return await failStart(a, resultOf(exit), exit);
       }
       let main: number | undefined;
+      // As systemd's service_demand_pid_file(): the start waits for a PID file naming a
+      // live process until the start timeout, which then fails it (result `timeout`).
+      let pidFileTimedOut = false;
       if (s.pidFile) {
         const pidFile = s.pidFile;
-        main = await waitFor(() => {
+        const found = await waitFor(() => {
           const pid = readPidFile(se, pidFile);
           if (pid && isAlive(pid)) return pid;
           // As systemd: no PID file and nothing of the service left: stop waiting (0).
           const gone = !adoptedChildren(new Set([exit.pid]), before, a.st.InvocationID).length &&
             !liveMembers(a.st).length;
           return gone ? 0 : undefined;
-        }, Math.min(timeoutMs, 90_000)) || undefined;
-        if (main === undefined) {
-          se.warn(`${a.unit.id}: New main PID could not be read from PID file ${pidFile}.`);
-        }
+        }, Math.min(timeoutMs, 90_000));
+        pidFileTimedOut = found === undefined;
+        main = found || undefined;
       }
       const adopted = adoptedChildren(new Set([exit.pid]), before, a.st.InvocationID);
-      if (main === undefined && s.guessMainPID && adopted.length === 1) main = adopted[0];
+      if (main === undefined && !s.pidFile && s.guessMainPID && adopted.length === 1) {
+        main = adopted[0];
+      }
       const sessions = new Set(a.st.Sessions ?? []);
       const sessionStarts = { ...a.st.SessionStartTimes };
       const addSession = (pid: number) => {
@@ -757,6 +761,8 @@ async function startMain(a: Activation, timeoutMs: number): Promise<JobOutcome> 
         SessionStartTimes: sessionStarts,
         PIDFile: s.pidFile,
       });
+      // What the daemon left running is recorded above, so the failed start stops it.
+      if (pidFileTimedOut) return await failStart(a, "timeout", undefined);
       if (main === undefined && adopted.length === 0 && !s.remainAfterExit) {
         // Nothing left running: the daemon exited right away.
         if (liveMembers(a.st).length === 0) {

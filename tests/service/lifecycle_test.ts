@@ -194,6 +194,38 @@ rootTest("Type=forking with PIDFile takes the MainPID from the PID file", async 
   ok(!alive(Number(s.MainPID)), "daemon gone after stop");
 });
 
+rootTest(
+  "Type=forking whose PID file never appears fails with a timeout, as in systemd",
+  async (root) => {
+    // systemd's service_demand_pid_file(): the start waits for the file until TimeoutStartSec=,
+    // then fails (result timeout) and stops what the daemon left running.
+    const pidFile = root.file("never.pid");
+    const script = root.file("never.sh");
+    Deno.writeTextFileSync(script, `#!/bin/sh\n/bin/sleep 3109 &\n`);
+    Deno.chmodSync(script, 0o755);
+    root.unit(
+      "nv.service",
+      service(`Type=forking\nPIDFile=${pidFile}\nTimeoutStartSec=1\nExecStart=${script}`),
+    );
+    const r = await root.run("start", "nv");
+    strictEqual(r.code, 1, r.stderr);
+    strictEqual(r.stderr, jobFailed("nv.service", "a timeout was exceeded"));
+    const s = await root.show("nv", "ActiveState", "SubState", "Result", "MainPID");
+    deepStrictEqual(s, {
+      ActiveState: "failed",
+      SubState: "failed",
+      Result: "timeout",
+      MainPID: "0",
+    });
+    ok(
+      await eventually(() => pidsMatching("sleep 3109").length === 0, 5000),
+      "daemon left running",
+    );
+    strictEqual((await root.run("try-restart", "nv")).code, 0);
+    strictEqual((await root.show("nv", "ActiveState")).ActiveState, "failed");
+  },
+);
+
 rootTest("Type=forking without PIDFile guesses the main process", async (root) => {
   const script = root.file("fork.sh");
   Deno.writeTextFileSync(script, `#!/bin/sh\n/bin/sleep 3104 &\n`);
