@@ -113,7 +113,11 @@ export async function main(argv: string[], io: Io = stdio()): Promise<number> {
     const handler = await loadHandler(spec);
     // --now makes enable/disable/mask start or stop units: they need the run class.
     await dropPermissions(options.now && spec.access === "write" ? "run" : spec.access);
-    return await handler(ctx, args);
+    const rc = await handler(ctx, args);
+    if (spec.access === "run" || spec.access === "write") {
+      await (await import("../verbs/collect.ts")).collectAfterVerb(ctx);
+    }
+    return rc;
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
     io.err((debug && e instanceof Error && e.stack ? e.stack : msg) + "\n");

@@ -415,6 +415,7 @@ export class Init {
    */
   checkDone(): void {
     this.#settleLater();
+    this.#collectSoon();
     if (this.stopping || (!this.named && !this.ctx.options.exitWhenIdle)) return;
     // While the boot runs, a unit that failed early is not the end: later ones may start.
     if (this.#booting) return;
@@ -444,6 +445,25 @@ export class Init {
       return st.ExecMainCode === 1 ? status : st.ExecMainCode ? 128 + status : 0;
     }
     return states.every((s) => (s.Result ?? "success") === "success") ? 0 : 1;
+  }
+
+  #collectQueued = false;
+
+  /**
+   * After a unit's job or end: the units systemd would now garbage-collect are forgotten
+   * (src/service/gc.ts). Not while booting or stopping, nor for `init UNIT…`, whose exit
+   * code is read from the records of the units it ran.
+   */
+  #collectSoon(): void {
+    if (this.#collectQueued || this.#booting || this.stopping || this.named) return;
+    if (this.ctx.options.exitWhenIdle) return;
+    this.#collectQueued = true;
+    setTimeout(() => {
+      this.#collectQueued = false;
+      if (this.stopping) return;
+      new Manager(this.ctx, this.loader, this.supervision).collect()
+        .catch((e) => this.fault("collect", e));
+    }, 0);
   }
 
   /** After a burst of work, once things are quiet, memory is given back. */

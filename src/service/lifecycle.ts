@@ -395,11 +395,17 @@ export async function startService(se: LifecycleEnv, unit: LoadedUnit): Promise<
   if (
     u.startLimitBurst > 0 && u.startLimitIntervalUSec > 0 && history.length >= u.startLimitBurst
   ) {
+    // As systemd's service_enter_dead(): a result is replaced only while it is `success`, so
+    // a unit that failed its way into the limit keeps its first failure (e.g. `exit-code`).
+    const result = !current.Result || current.Result === "success"
+      ? "start-limit-hit"
+      : current.Result;
     await a.save({
       ActiveState: "failed",
       SubState: "failed",
-      Result: "start-limit-hit",
+      Result: result,
       StartHistory: history,
+      StartLimitHit: true,
     });
     return { ok: false, result: "start-limit-hit" };
   }
@@ -454,6 +460,7 @@ export async function startService(se: LifecycleEnv, unit: LoadedUnit): Promise<
     Assert: now,
     FailedCondition: undefined,
     StartHistory: history,
+    StartLimitHit: undefined,
     MainPID: 0,
     ExecMainPID: 0,
     ExecMainCode: 0,
@@ -884,6 +891,9 @@ async function startMain(a: Activation, timeoutMs: number): Promise<JobOutcome> 
         new Promise<void>((r) => (timer = setTimeout(r, IMMEDIATE_EXIT_MS))),
       ]);
       clearTimeout(timer);
+      // A later end is not this client's to reap: left unreaped, it reaches the init
+      // instance (the main process's next parent), which records it as systemd would.
+      child.release();
       return { ok: true };
     }
   }

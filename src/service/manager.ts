@@ -17,6 +17,7 @@ import { writeUnitState } from "../state/store.ts";
 import { readManagerState } from "../state/manager.ts";
 import { type ProcessId, signalIdentified } from "../process/kill.ts";
 import type { JobOutcome, LifecycleEnv, Supervisor } from "./lifecycle.ts";
+import { collectUnits, loadedUnits } from "./gc.ts";
 
 /** The lifecycle module loads only when a job runs: queries never pay for it. */
 const lifecycle = () => import("./lifecycle.ts");
@@ -109,6 +110,22 @@ export class Manager {
     return this.#stateNames;
   }
 
+  #loaded?: Set<string>;
+  /** The units systemd would hold loaded now (see gc.ts); computed once per invocation. */
+  loaded(): Set<string> {
+    this.#loaded ??= loadedUnits(this.loader, this.lenv, this.stateNames());
+    return this.#loaded;
+  }
+
+  /** Forgets the units systemd would have collected (their records go); see gc.ts. */
+  async collect(): Promise<string[]> {
+    this.#stateNames = undefined;
+    this.#loaded = undefined;
+    const out = await collectUnits(this.loader, this.lenv, this.stateNames());
+    this.#stateNames = undefined;
+    return out;
+  }
+
   /** Runs fn under the unit lock; lock timeouts become systemd-style errors. */
   async locked<T>(unit: string, verb: string, fn: () => Promise<T>): Promise<T> {
     const max = this.ctx.options.maxTimeout;
@@ -180,18 +197,36 @@ const RESULT_TEXT: Record<string, string> = {
   "exec-condition": "the control process exited with error code",
 };
 
-function jobFailed(ctx: Context, unit: string, outcome: JobOutcome): void {
+/**
+ * systemctl's words for a failed job (check_wait_response()): for a service they come
+ * from its Result as the manager holds it after the job
+ * (log_job_error_with_service_result()), which is the first failure of a run, not
+ * necessarily this job's (a start refused by the start limit after a failed run says
+ * why the run failed); a Result without an explanation (`success` after a failed reload)
+ * gives the short form. Other unit types get one line.
+ */
+function jobFailed(ctx: Context, m: Manager, unit: string, outcome: JobOutcome): void {
   if (outcome.message) {
     ctx.io.err(outcome.message + "\n");
     return;
   }
-  const why = RESULT_TEXT[outcome.result ?? "exit-code"] ??
-    "the control process exited with error code";
-  const verbHint = ctx.scope === "user" ? " --user" : "";
+  if (!unit.endsWith(".service")) {
+    ctx.io.err(`Job failed. See "journalctl -xe" for details.\n`);
+    return;
+  }
+  const result = storedState(m.lenv, unit)?.Result ?? outcome.result;
+  const why = result ? RESULT_TEXT[result] : undefined;
+  const hint = ctx.scope === "user" ? " --user" : "";
   ctx.io.err(
-    `Job for ${unit} failed because ${why}.\n` +
-      `See "systemctl${verbHint} status ${unit}" and "journalctl${verbHint} -xeu ${unit}" for details.\n`,
+    `Job for ${unit} failed${why ? ` because ${why}` : ""}.\n` +
+      `See "systemctl${hint} status ${unit}" and "journalctl${hint} -xeu ${unit}" for details.\n`,
   );
+  if (result === "start-limit-hit") {
+    ctx.io.err(
+      `To force a start use "systemctl${hint} reset-failed ${unit}"\n` +
+        `followed by "systemctl${hint} start ${unit}" again.\n`,
+    );
+  }
 }
 
 function refusedManually(ctx: Context, verb: string, name: string, id: string): void {
@@ -495,7 +530,7 @@ async function startOne(m: Manager, name: string, verb: string): Promise<number>
       failed.add(u.id);
       await triggerOnFailure(m, u);
       if (u.id === unit.id) {
-        jobFailed(ctx, unit.id, outcome);
+        jobFailed(ctx, m, unit.id, outcome);
         return 1;
       }
     }
@@ -551,7 +586,7 @@ export async function stopUnits(
   let rc = 0;
   for (const name of orderNamed(m, m.expand(args), true)) {
     const unit = m.loader.load(name);
-    if (unit.loadState !== "loaded" && !storedState(m.lenv, unit.id)) {
+    if (unit.loadState !== "loaded" && !m.loaded().has(unit.id)) {
       const problem = loadProblem(verb, unit);
       if (problem && unit.loadState !== "masked") {
         ctx.io.err(problem.text + "\n");
@@ -651,7 +686,7 @@ export async function reloadUnits(
     const outcome = await m.locked(unit.id, "reload", () => reloadService(m.lenv, unit));
     if (!outcome.ok) {
       if (outcome.message?.startsWith("Failed to reload")) ctx.io.err(outcome.message + "\n");
-      else jobFailed(ctx, unit.id, { ok: false, result: outcome.result });
+      else jobFailed(ctx, m, unit.id, { ok: false, result: outcome.result });
       if (rc === 0) rc = 1;
     }
   }
@@ -704,7 +739,7 @@ export async function killUnits(ctx: Context, args: readonly string[]): Promise<
   for (const name of m.expand(args)) {
     const unit = m.loader.load(name);
     const st = effectiveState(storedState(m.lenv, unit.id), unit.id);
-    if (unit.loadState === "not-found" && !storedState(m.lenv, unit.id)) {
+    if (unit.loadState === "not-found" && !m.loaded().has(unit.id)) {
       ctx.io.err(`Failed to kill unit ${name}: Unit ${name} not loaded.\n`);
       rc ||= 1;
       continue;
@@ -763,7 +798,7 @@ export async function resetFailedUnits(ctx: Context, args: readonly string[]): P
   let rc = 0;
   for (const name of names) {
     const unit = m.loader.load(name);
-    if (unit.loadState === "not-found" && !storedState(m.lenv, unit.id)) {
+    if (unit.loadState === "not-found" && !m.loaded().has(unit.id)) {
       if (args.length) {
         ctx.io.err(`Failed to reset failed state of unit ${name}: Unit ${name} not loaded.\n`);
         rc ||= 1;

@@ -97,6 +97,8 @@ export interface UnitState {
   NRestarts?: number;
   /** Monotonic µs of recent starts (start rate limiting). */
   StartHistory?: number[];
+  /** The last start was refused by the start limit (the Result may name an earlier failure). */
+  StartLimitHit?: boolean;
   /** When a pending automatic restart is due (monotonic µs). */
   RestartAt?: number;
   /** The notify socket path. */

@@ -36,6 +36,7 @@ import {
 } from "../units/install.ts";
 import { sysvScripts } from "../units/sysv.ts";
 import { parseBoolean } from "../unit/values.ts";
+import { liveInit } from "../service/init_link.ts";
 import { sysvIsEnabled, sysvScriptFor, sysvToggle } from "../units/sysv_rc.ts";
 
 const STRERROR: Record<InstallErrno, string> = {
@@ -137,8 +138,78 @@ function errorText(c: Extract<InstallChange, { type: "error" }>, verb: string): 
   }
 }
 
+/**
+ * The manager's words for a failed change (install_error() of systemd's dbus-manager.c),
+ * which systemctl prints as `Failed to VERB unit: …` when a manager runs.
+ */
+function managerErrorText(c: Extract<InstallChange, { type: "error" }>): string {
+  switch (c.errno) {
+    case "EEXIST":
+      return c.source !== undefined
+        ? `File ${c.path} already exists and is a symlink to ${c.source}.`
+        : `File ${c.path} already exists.`;
+    case "ERFKILL":
+      return `Unit file ${c.path} is masked.`;
+    case "EADDRNOTAVAIL":
+      return `Unit ${c.path} is transient or generated.`;
+    case "ETXTBSY":
+      return `File ${c.path} is under the systemd unit hierarchy already.`;
+    case "EBADSLT":
+      return `Invalid specifier in ${c.path}.`;
+    case "EIDRM":
+      return `Destination unit ${c.path} is a non-template unit.`;
+    case "EUCLEAN":
+      return `"${c.path}" is not a valid unit name.`;
+    case "ELOOP":
+      return `Refusing to operate on alias name or linked unit file: ${c.path}`;
+    case "EXDEV":
+      return c.source !== undefined
+        ? `Cannot alias ${c.source} as ${c.path}.`
+        : `Invalid unit reference ${c.path}.`;
+    case "ENOENT":
+      return `Unit file ${c.path} does not exist.`;
+    default:
+      return `File ${c.path}: ${STRERROR[c.errno]}`;
+  }
+}
+
+/**
+ * Whether systemctl would ask a running manager (live) rather than change the files
+ * itself (offline): an init instance runs for this scope and no `--root` is given.
+ */
+function live(ctx: Context): boolean {
+  if (ctx.options.root !== undefined && ctx.options.root !== "/") return false;
+  try {
+    return liveInit(ctx) !== undefined;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Live: the manager makes the changes and answers with them, or with its first error
+ * when the call failed or nothing but errors came of it (then nothing else is printed);
+ * errors beside successful changes are not reported (reply_install_changes_and_free()).
+ */
+function dumpLiveChanges(ctx: Context, r: InstallResult, verb: string): number {
+  const errors = r.changes.filter((c) => c.type === "error");
+  const good = r.changes.filter((c) => c.type !== "error");
+  if (r.error !== undefined || (errors.length > 0 && good.length === 0)) {
+    const first = errors[0];
+    const why = first ? managerErrorText(first) : STRERROR[r.error ?? "EINVAL"];
+    ctx.io.err(`Failed to ${verb} unit: ${why}\n`);
+    return 1;
+  }
+  for (const c of good) {
+    const f = formatChange(c, verb, ctx.options.quiet);
+    if (f) ctx.io.err(f.text + "\n");
+  }
+  return 0;
+}
+
 /** Prints the changes and returns the exit code (1 when the result carries an error). */
 function dumpChanges(ctx: Context, r: InstallResult, verb: string): number {
+  if (live(ctx)) return dumpLiveChanges(ctx, r, verb);
   let logged = false;
   for (const c of r.changes) {
     const f = formatChange(c, verb, ctx.options.quiet);

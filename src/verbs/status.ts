@@ -44,8 +44,8 @@ export async function status(ctx: Context, args: string[]): Promise<number> {
     }
     const unit = m.loader.load(name);
     const stored = unitState(m.lenv, unit);
-    const hasState = m.stateNames().includes(unit.id);
-    if (unit.loadState === "not-found" && !hasState) {
+    // A unit nothing loaded references is one systemd cannot find (or has collected).
+    if (unit.loadState === "not-found" && !m.loaded().has(unit.id)) {
       ctx.io.err(`Unit ${name} could not be found.\n`);
       rc = 4;
       continue;
@@ -145,16 +145,12 @@ async function systemStatus(ctx: Context, m: Manager): Promise<number> {
 export function listUnits(ctx: Context, args: string[]): Promise<number> {
   const m = new Manager(ctx);
   const o = ctx.options;
-  const withState = new Set(m.stateNames());
-  let pool: string[];
-  if (o.all > 0) {
-    pool = [...new Set([...m.loader.knownNames({ builtins: true }), ...withState])]
-      .filter((n) => !parseUnitName(n)?.isTemplate);
-  } else {
-    pool = [...withState, "-.slice", "system.slice"];
-  }
+  // The units systemd holds loaded: those that may not be collected and what they reference.
+  const loaded = m.loaded();
+  let pool = [...new Set([...loaded, "-.slice", "system.slice"])]
+    .filter((n) => !parseUnitName(n)?.isTemplate);
   if (args.length) {
-    const wanted = new Set(m.loader.expand(args, ".service", (t) => ctx.warn(t), [...withState]));
+    const wanted = new Set(m.loader.expand(args, ".service", (t) => ctx.warn(t), [...loaded]));
     pool = pool.filter((n) => wanted.has(n));
   }
   const rows: UnitRow[] = [];
@@ -163,7 +159,6 @@ export function listUnits(ctx: Context, args: string[]): Promise<number> {
     const unit = m.loader.load(name);
     if (seen.has(unit.id)) continue;
     seen.add(unit.id);
-    if (unit.loadState === "not-found" && !withState.has(unit.id)) continue;
     const st = unit.id === "-.slice" || unit.id === "system.slice"
       ? { ActiveState: "active", SubState: "active" }
       : unitState(m.lenv, unit);
