@@ -111,11 +111,20 @@ export async function main(argv: string[], io: Io = stdio()): Promise<number> {
       },
     };
     const handler = await loadHandler(spec);
-    // --now makes enable/disable/mask start or stop units: they need the run class.
-    await dropPermissions(options.now && spec.access === "write" ? "run" : spec.access);
+    // --now makes enable/disable/mask start or stop units: they need the run class. So do
+    // they while a manager runs (an init instance for /): as systemctl asks systemd's manager,
+    // which then reloads and collects what no longer is referenced, we tell the init and
+    // collect (both read /proc through libc and signal).
+    let access = spec.access;
+    if (access === "write") {
+      const { liveManager } = await import("../verbs/collect.ts");
+      if (options.now || liveManager(ctx)) access = "run";
+    }
+    await dropPermissions(access);
     const rc = await handler(ctx, args);
-    if (spec.access === "run" || spec.access === "write") {
-      await (await import("../verbs/collect.ts")).collectAfterVerb(ctx);
+    if (access === "run") {
+      const { collectAfterVerb } = await import("../verbs/collect.ts");
+      await collectAfterVerb(ctx, spec.access === "write");
     }
     return rc;
   } catch (e) {

@@ -24,7 +24,7 @@ import { createTmpfiles } from "../units/tmpfiles.ts";
 import { serviceSettings, unitSettings } from "../unit/model.ts";
 import { formatTimespan } from "../unit/timespan.ts";
 import { readManagerState, updateManagerState } from "../state/manager.ts";
-import { Manager, runStart, runStop, startTransaction } from "../service/manager.ts";
+import { Manager, reloadRecords, runStart, runStop, startTransaction } from "../service/manager.ts";
 import { liveInit } from "../service/init_link.ts";
 import { currentBootKey, stateDirHost, unitState } from "../service/runtime.ts";
 import { onHeldSignal } from "../process/held_signals.ts";
@@ -277,7 +277,17 @@ export class Init {
     this.reload();
     // Changed timer settings take effect now, as after systemd's daemon-reload.
     this.timers.sync();
+    await this.#afterReload();
     await updateManagerState(dir, (m) => ({ ...m, Reloads: (m.Reloads ?? 0) + 1 }));
+  }
+
+  /**
+   * What a reload of systemd's manager forgets: the runs of ended commands (its serialization
+   * keeps ExecMain* and what still runs); then what is no longer referenced is collected.
+   */
+  async #afterReload(): Promise<void> {
+    await reloadRecords(this.m);
+    this.#collectSoon();
   }
 
   /** Asks the loop to shut down (the first request wins until the shutdown is done). */

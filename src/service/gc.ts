@@ -19,7 +19,14 @@ import type { LoadedUnit, UnitLoader } from "../units/loader.ts";
 import { forwardDependencies } from "../units/deps.ts";
 import { withUnitLock } from "../state/lock.ts";
 import { removeUnitState, type UnitState } from "../state/store.ts";
-import { alive, effectiveState, stateDirHost, type StateEnv, storedState } from "./runtime.ts";
+import {
+  alive,
+  effectiveState,
+  liveMembers,
+  stateDirHost,
+  type StateEnv,
+  storedState,
+} from "./runtime.ts";
 
 /** Units that are never collected (systemd's perpetual units that we model). */
 const PERPETUAL: readonly string[] = ["-.slice"];
@@ -29,9 +36,11 @@ export function mayCollect(unit: LoadedUnit, st: UnitState): boolean {
   if (alive(st.MainPID, st.MainPIDStartTime) || alive(st.ControlPID, st.ControlPIDStartTime)) {
     return false;
   }
-  if (st.ActiveState === "inactive") return true;
-  if (st.ActiveState !== "failed") return false;
-  return unit.config.get("Unit", "CollectMode")?.trim() === "inactive-or-failed";
+  const collectable = st.ActiveState === "inactive" ||
+    (st.ActiveState === "failed" &&
+      unit.config.get("Unit", "CollectMode")?.trim() === "inactive-or-failed");
+  // Processes left in the unit (KillMode=process, none) keep it, as a non-empty cgroup does.
+  return collectable && liveMembers(st).length === 0;
 }
 
 /**

@@ -6,8 +6,9 @@
  */
 
 import type { LoadedUnit } from "../units/loader.ts";
-import type { UnitState } from "../state/store.ts";
-import { writeUnitState } from "../state/store.ts";
+import type { ExitNote, UnitState } from "../state/store.ts";
+import { takeExitNote, writeUnitState } from "../state/store.ts";
+import { liveInit } from "./init_link.ts";
 import type { ExecCommand } from "../unit/exec.ts";
 import {
   type ServiceExecKey,
@@ -20,7 +21,7 @@ import { describeExit } from "../unit/values.ts";
 import { SOCKET_PHASES, type SocketExecKey, socketExecSlot } from "../unit/socket_address.ts";
 import type { UnitConfig } from "../unit/config.ts";
 import { type ExitInfo, isTrackedChild, type Spawned, spawnProcess } from "../process/spawn.ts";
-import { signalIdentified, stopSequence } from "../process/kill.ts";
+import { signalIdentified, type StopOutcome, stopSequence } from "../process/kill.ts";
 import { isAlive, listStats, readEnviron, readStat } from "../process/procfs.ts";
 import { type NotifyListener, notifySocketPath, openNotifySocket } from "../process/notify.ts";
 import { setChildSubreaper } from "../process/reaper.ts";
@@ -49,6 +50,7 @@ import {
   stateDirHost,
   type StateEnv,
   storedState,
+  unitFileStamps,
 } from "./runtime.ts";
 import { evaluateChecks } from "./conditions.ts";
 import { type ActivationFds, applyDescriptors, takeDescriptors } from "./socket_fds.ts";
@@ -133,6 +135,8 @@ class Activation {
     const next: UnitState = {
       ...this.st,
       ...patch,
+      // What the manager loaded the unit from, when the record begins (NeedDaemonReload=).
+      LoadedFiles: patch.LoadedFiles ?? this.st.LoadedFiles ?? unitFileStamps(this.se, this.unit),
       Boot: currentBootKey(),
       Writer: { pid: Deno.pid, time: now[0] },
     };
@@ -505,6 +509,18 @@ export async function startService(se: LifecycleEnv, unit: LoadedUnit): Promise<
     await a.save({ SubState: "start-post" });
     const postFailed = await runList(a, "ExecStartPost", timeoutStart, () => mainPidEnv(a.st));
     if (postFailed) return await failStart(a, resultOf(postFailed), postFailed);
+    // systemd reads a forking service's PID file again after ExecStartPost=: one that is
+    // gone (or names no live process) is waited for until the start timeout, as before it.
+    const pidFile = s.type === "forking" ? s.pidFile : undefined;
+    if (pidFile) {
+      const found = await waitFor(() => {
+        const pid = readPidFile(se, pidFile);
+        if (pid && isAlive(pid)) return pid;
+        return liveMembers(a.st).length ? undefined : 0;
+      }, Math.min(timeoutStart, 90_000));
+      if (found === undefined) return await failStart(a, "timeout", undefined);
+      if (found === 0) return await failStart(a, "protocol", undefined);
+    }
   }
   await a.save({
     ActiveState: "active",
@@ -809,10 +825,7 @@ async function startMain(a: Activation, timeoutMs: number): Promise<JobOutcome> 
             );
           }
           const left = deadline === Infinity ? 100 : Math.min(100, deadline - Date.now());
-          if (left <= 0) {
-            await killAll(a);
-            return await failStart(a, "timeout", undefined);
-          }
+          if (left <= 0) return await failStart(a, "timeout", undefined);
           const msg = await listener.next(left);
           if (!msg) continue;
           const patch: Partial<UnitState> = {};
@@ -902,10 +915,10 @@ async function startMain(a: Activation, timeoutMs: number): Promise<JobOutcome> 
 /** How long `start` watches a Type=simple main process for an immediate exit (ms). */
 const IMMEDIATE_EXIT_MS = 50;
 
-async function killAll(a: Activation): Promise<void> {
+async function killAll(a: Activation): Promise<StopOutcome | undefined> {
   const members = liveMembers(a.st);
-  if (members.length === 0) return;
-  await stopSequence({
+  if (members.length === 0) return undefined;
+  return await stopSequence({
     ...recordedProcesses({ ...a.st, ControlPID: 0 }),
     ...recordedSessions(a.st),
     invocationId: a.st.InvocationID,
@@ -959,9 +972,22 @@ async function finishStop(
       } catch { /* a command that cannot be spawned does not fail the stop */ }
     }
   }
+  // A main process still running (a failed start: timeout, ExecStartPost=) is killed here;
+  // its end is recorded as systemd records the signal it died of.
+  const mainAtKill = alive(a.st.MainPID, a.st.MainPIDStartTime) ? a.st.MainPID! : 0;
   if (liveMembers(a.st).length) {
     await a.save({ ActiveState: "deactivating", SubState: "stop-sigterm" });
-    await killAll(a);
+    const outcome = await killAll(a);
+    if (mainAtKill && !isAlive(mainAtKill, a.st.MainPIDStartTime || undefined)) {
+      a.st = {
+        ...a.st,
+        ExecMainCode: 2,
+        ExecMainStatus: outcome?.finalSignaled.includes(mainAtKill)
+          ? s.finalKillSignal
+          : s.killSignal,
+        ExecMainExitTimestamp: stampNow(),
+      };
+    }
   }
   if (s.exec.ExecStopPost.length) {
     await a.save({ ActiveState: "deactivating", SubState: "stop-post" });
@@ -1099,10 +1125,16 @@ export async function stopService(
   // KillMode=none (or a process that ignores even the final signal) leaves the main
   // process running: systemd records no exit for it.
   if (mainAtStop && !isAlive(mainAtStop, current.MainPIDStartTime || undefined)) {
+    // Ended before the kill (ExecStop= stopped it): the init instance, its parent, notes how.
+    const note = mainSignal ? undefined : await exitNoteOf(se, unit.id, mainAtStop);
     a.st = {
       ...a.st,
-      ExecMainCode: mainSignal ? 2 : 1,
-      ExecMainStatus: mainSignal,
+      ExecMainCode: note
+        ? (note.code === "exited" ? 1 : note.code === "killed" ? 2 : 3)
+        : mainSignal
+        ? 2
+        : 1,
+      ExecMainStatus: note ? note.status : mainSignal,
       ExecMainExitTimestamp: stampNow(),
     };
   }
@@ -1134,6 +1166,20 @@ export async function stopService(
     await a.save({ ActiveState: "failed", SubState: "failed" });
   }
   return { ok: true };
+}
+
+/**
+ * How a main process that the init instance reaped ended (its exit note), waiting for the
+ * note a moment; undefined without an init instance or when none comes.
+ */
+async function exitNoteOf(
+  se: LifecycleEnv,
+  unit: string,
+  pid: number,
+): Promise<ExitNote | undefined> {
+  const init = liveInit(se);
+  if (!init || init.pid === Deno.pid) return undefined;
+  return await waitFor(() => takeExitNote(stateDirHost(se), unit, pid), 1000);
 }
 
 /** Reloads a service: ExecReload (or the reload signal for notify-reload). */
@@ -1287,6 +1333,22 @@ export async function setPassiveState(
       ? { ActiveState: "active", SubState: "active", Result: "success", InvocationID: randomId() }
       : { ActiveState: "inactive", SubState: "dead" },
   );
+}
+
+/**
+ * After the manager re-read the unit files (daemon-reload): the runs of the Exec commands
+ * are forgotten (`Process:` lines, the `pid=`/times of `ExecStart=` …), as systemd's
+ * reloaded units show them, keeping the main process's end (ExecMain*); the files the unit
+ * now comes from are noted. The caller holds the unit lock.
+ */
+export async function forgetEndedRuns(se: LifecycleEnv, unit: LoadedUnit): Promise<void> {
+  const current = storedState(se, unit.id);
+  if (!current) return;
+  // The files are loaded anew: NeedDaemonReload= compares with these from now on.
+  await new Activation(se, unit, current).save({
+    Exec: {},
+    LoadedFiles: unitFileStamps(se, unit),
+  });
 }
 
 /** Clears a failed state (reset-failed). */

@@ -17,19 +17,38 @@ import { writeUnitState } from "../state/store.ts";
 import { readManagerState } from "../state/manager.ts";
 import { type ProcessId, signalIdentified } from "../process/kill.ts";
 import type { JobOutcome, LifecycleEnv, Supervisor } from "./lifecycle.ts";
-import { collectUnits, loadedUnits } from "./gc.ts";
+import { collectUnits, loadedUnits, mayCollect } from "./gc.ts";
 
 /** The lifecycle module loads only when a job runs: queries never pay for it. */
 const lifecycle = () => import("./lifecycle.ts");
 import {
   effectiveState,
   liveMemberIds,
+  needDaemonReload,
   reasonOf,
   recordedProcesses,
   stateDirHost,
   storedState,
   unitState,
 } from "./runtime.ts";
+
+/**
+ * What a reload of the manager does to the unit records: the runs of ended commands are
+ * forgotten and the files each unit now comes from are noted (lifecycle's
+ * forgetEndedRuns()). A unit whose lock is held (a job runs) is left as it is.
+ */
+export async function reloadRecords(m: Manager): Promise<void> {
+  const { forgetEndedRuns } = await lifecycle();
+  const dir = stateDirHost(m.lenv);
+  for (const name of m.stateNames()) {
+    try {
+      const unit = m.loader.load(name);
+      await withUnitLock(dir, name, { verb: "reload" }, () => forgetEndedRuns(m.lenv, unit), {
+        timeoutMs: 1000,
+      });
+    } catch { /* busy or unwritable */ }
+  }
+}
 
 /** Units that a container cannot run; skipped when pulled in as dependencies (§8.2). */
 export const BOOT_IGNORE: readonly string[] = [
@@ -92,9 +111,9 @@ export class Manager {
     };
   }
 
-  /** Resolves command-line arguments to unit names (globs include units with state). */
+  /** Resolves command-line arguments to unit names (globs match the loaded units only). */
   expand(args: readonly string[], suffix = ".service"): string[] {
-    return this.loader.expand(args, suffix, (t) => this.ctx.warn(t), this.stateNames());
+    return this.loader.expand(args, suffix, (t) => this.ctx.warn(t), [], () => this.loaded());
   }
 
   #stateNames?: string[];
@@ -214,7 +233,13 @@ function jobFailed(ctx: Context, m: Manager, unit: string, outcome: JobOutcome):
     ctx.io.err(`Job failed. See "journalctl -xe" for details.\n`);
     return;
   }
-  const result = storedState(m.lenv, unit)?.Result ?? outcome.result;
+  // A unit collected right after its job (CollectMode=inactive-or-failed, nothing refers to
+  // it) has no Result left to read.
+  const st = storedState(m.lenv, unit);
+  const collected = st !== undefined &&
+    mayCollect(m.loader.load(unit), effectiveState(st, unit)) &&
+    !loadedUnits(m.loader, m.lenv, m.stateNames()).has(unit);
+  const result = collected ? undefined : st?.Result ?? outcome.result;
   const why = result ? RESULT_TEXT[result] : undefined;
   const hint = ctx.scope === "user" ? " --user" : "";
   ctx.io.err(
@@ -457,10 +482,28 @@ export async function startUnits(
   return rc;
 }
 
+/**
+ * systemctl's warning when a unit it queued a job for was loaded from files that changed
+ * since (NeedDaemonReload=).
+ */
+export function warnIfChanged(m: Manager, unit: LoadedUnit): void {
+  if (!needDaemonReload(m.lenv, unit)) return;
+  m.ctx.io.err(
+    `Warning: The unit file, source configuration file or drop-ins of ${unit.id} changed on ` +
+      `disk. Run 'systemctl${m.ctx.scope === "user" ? " --user" : ""} daemon-reload' to reload ` +
+      "units.\n",
+  );
+}
+
 async function startOne(m: Manager, name: string, verb: string): Promise<number> {
   const ctx = m.ctx;
   if (parseUnitName(name)?.isTemplate) {
-    ctx.io.err(`Unit name ${name} is missing the instance name.\n`);
+    // The manager's error, with systemctl's hint (not for a missing or masked unit).
+    ctx.io.err(
+      `Failed to ${verb} ${name}: Unit name ${name} is missing the instance name.\n` +
+        `See system logs and 'systemctl${ctx.scope === "user" ? " --user" : ""} status ${name}' ` +
+        "for details.\n",
+    );
     return 1;
   }
   const unit = m.loader.load(name);
@@ -469,6 +512,7 @@ async function startOne(m: Manager, name: string, verb: string): Promise<number>
     ctx.io.err(problem.text + "\n");
     return problem.code;
   }
+  warnIfChanged(m, unit);
   const settings = unitSettings(unit.config);
   if (settings.refuseManualStart) {
     refusedManually(ctx, verb, name, unit.id);
@@ -727,20 +771,24 @@ export async function killUnits(ctx: Context, args: readonly string[]): Promise<
   const sigText = ctx.options.signal ?? "SIGTERM";
   const sig = parseSignal(sigText);
   if (sig === undefined) {
-    ctx.io.err(`Failed to parse signal string ${sigText}.\n`);
+    ctx.io.err(`Failed to parse signal string "${sigText}".\n`);
     return 1;
   }
-  const whom = ctx.options.killWhom ?? "all";
-  if (!["main", "control", "all"].includes(whom)) {
-    ctx.io.err(`Unknown kill-whom setting: ${whom}\n`);
-    return 1;
-  }
+  // The manager checks the unit first, then --kill-whom= (its `-fail` forms included).
+  const whomText = ctx.options.killWhom ?? "all";
+  const whom = whomText.replace(/-fail$/, "");
   let rc = 0;
   for (const name of m.expand(args)) {
     const unit = m.loader.load(name);
     const st = effectiveState(storedState(m.lenv, unit.id), unit.id);
-    if (unit.loadState === "not-found" && !m.loaded().has(unit.id)) {
+    // KillUnit() asks for a loaded unit: one that was collected (or never loaded) is not.
+    if (!m.loaded().has(unit.id)) {
       ctx.io.err(`Failed to kill unit ${name}: Unit ${name} not loaded.\n`);
+      rc ||= 1;
+      continue;
+    }
+    if (!["main", "control", "all"].includes(whom)) {
+      ctx.io.err(`Failed to kill unit ${unit.id}: Invalid who argument ${whomText}\n`);
       rc ||= 1;
       continue;
     }
@@ -798,7 +846,8 @@ export async function resetFailedUnits(ctx: Context, args: readonly string[]): P
   let rc = 0;
   for (const name of names) {
     const unit = m.loader.load(name);
-    if (unit.loadState === "not-found" && !m.loaded().has(unit.id)) {
+    // ResetFailedUnit() asks for a loaded unit, as KillUnit() does.
+    if (!m.loaded().has(unit.id)) {
       if (args.length) {
         ctx.io.err(`Failed to reset failed state of unit ${name}: Unit ${name} not loaded.\n`);
         rc ||= 1;

@@ -36,7 +36,7 @@ import {
 } from "../units/install.ts";
 import { sysvScripts } from "../units/sysv.ts";
 import { parseBoolean } from "../unit/values.ts";
-import { liveInit } from "../service/init_link.ts";
+import { liveManager } from "./collect.ts";
 import { sysvIsEnabled, sysvScriptFor, sysvToggle } from "../units/sysv_rc.ts";
 
 const STRERROR: Record<InstallErrno, string> = {
@@ -174,30 +174,22 @@ function managerErrorText(c: Extract<InstallChange, { type: "error" }>): string 
 }
 
 /**
- * Whether systemctl would ask a running manager (live) rather than change the files
- * itself (offline): an init instance runs for this scope and no `--root` is given.
- */
-function live(ctx: Context): boolean {
-  if (ctx.options.root !== undefined && ctx.options.root !== "/") return false;
-  try {
-    return liveInit(ctx) !== undefined;
-  } catch {
-    return false;
-  }
-}
-
-/**
  * Live: the manager makes the changes and answers with them, or with its first error
  * when the call failed or nothing but errors came of it (then nothing else is printed);
  * errors beside successful changes are not reported (reply_install_changes_and_free()).
  */
-function dumpLiveChanges(ctx: Context, r: InstallResult, verb: string): number {
+function dumpLiveChanges(
+  ctx: Context,
+  r: InstallResult,
+  verb: string,
+  failed = `Failed to ${verb} unit`,
+): number {
   const errors = r.changes.filter((c) => c.type === "error");
   const good = r.changes.filter((c) => c.type !== "error");
   if (r.error !== undefined || (errors.length > 0 && good.length === 0)) {
     const first = errors[0];
     const why = first ? managerErrorText(first) : STRERROR[r.error ?? "EINVAL"];
-    ctx.io.err(`Failed to ${verb} unit: ${why}\n`);
+    ctx.io.err(`${failed}: ${why}\n`);
     return 1;
   }
   for (const c of good) {
@@ -208,8 +200,8 @@ function dumpLiveChanges(ctx: Context, r: InstallResult, verb: string): number {
 }
 
 /** Prints the changes and returns the exit code (1 when the result carries an error). */
-function dumpChanges(ctx: Context, r: InstallResult, verb: string): number {
-  if (live(ctx)) return dumpLiveChanges(ctx, r, verb);
+function dumpChanges(ctx: Context, r: InstallResult, verb: string, liveFailed?: string): number {
+  if (liveManager(ctx)) return dumpLiveChanges(ctx, r, verb, liveFailed);
   let logged = false;
   for (const c of r.changes) {
     const f = formatChange(c, verb, ctx.options.quiet);
@@ -559,7 +551,7 @@ export function setDefault(ctx: Context, args: string[]): Promise<number> {
   if (r.error === "ENOENT" && m.name in BUILTIN_TARGETS) {
     r = setDefaultBuiltin(lp, m.name);
   }
-  return Promise.resolve(dumpChanges(ctx, r, "set default"));
+  return Promise.resolve(dumpChanges(ctx, r, "set default", "Failed to set default target"));
 }
 
 /** A built-in target without a file: link to where systemd would ship it. */

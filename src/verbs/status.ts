@@ -6,7 +6,7 @@
 import { timerClock } from "../service/timer_unit.ts";
 import type { TimerView } from "../output/show_socket_timer.ts";
 import type { Context } from "../cli/context.ts";
-import { Manager } from "../service/manager.ts";
+import { Manager, warnIfChanged } from "../service/manager.ts";
 import { unitView } from "../service/view.ts";
 import { liveMembers, unitState } from "../service/runtime.ts";
 import { formatStatus, type StatusExtras } from "../output/status.ts";
@@ -22,19 +22,24 @@ import { listenEntries } from "../output/show_socket_timer.ts";
 export async function status(ctx: Context, args: string[]): Promise<number> {
   const m = new Manager(ctx);
   const names: string[] = [];
+  let pidFailed = false;
   for (const a of args) {
     if (/^\d+$/.test(a)) {
       const owner = unitOfPid(m, Number(a));
       if (owner) names.push(owner);
-      else {ctx.io.err(
+      else {
+        ctx.io.err(
           `Failed to get unit for PID ${a}: PID ${a} does not belong to any loaded unit.\n`,
-        );}
+        );
+        pidFailed = true;
+      }
       continue;
     }
     names.push(...m.expand([a]));
   }
   if (args.length === 0) return await systemStatus(ctx, m);
-  let rc = 0;
+  // A PID that belongs to no unit fails the verb (systemctl's status returns that error).
+  let rc = pidFailed ? 1 : 0;
   let first = true;
   for (const name of names) {
     // A bare template is no unit name to systemd 252's manager: the verb stops there, exit 1.
@@ -115,6 +120,7 @@ export async function status(ctx: Context, args: string[]): Promise<number> {
     if (!first) ctx.io.out("\n");
     first = false;
     ctx.io.out(formatStatus(view, extras));
+    if (view.needDaemonReload) warnIfChanged(m, unit);
     const active = view.runtime.activeState;
     if (rc === 0 && !(active === "active" || active === "reloading")) rc = 3;
   }

@@ -709,6 +709,9 @@ rootTest("ExecCondition= exiting 1 skips the start like a failed condition", asy
     "c.service",
     service(`ExecCondition=/bin/sh -c 'exit 1'\nExecStart=/bin/sleep 3133`),
   );
+  // Referenced by an active unit: c stays loaded, so its Result can be read after the skip.
+  root.unit("hold.target", "[Unit]\nAfter=c.service\n");
+  ok0(await root.run("start", "hold.target"));
   const r = await root.run("start", "c");
   deepStrictEqual([r.code, r.stderr], [0, ""]);
   deepStrictEqual(await root.show("c", "ActiveState", "Result", "ConditionResult"), {
@@ -790,11 +793,20 @@ rootTest(
       "l.service",
       service(`Type=oneshot\nExecStart=/bin/true`, "StartLimitBurst=2\nStartLimitIntervalSec=60"),
     );
+    // An active unit that refers to l (After= pulls nothing in) keeps it loaded between its
+    // runs, so its start history is kept (a collected unit starts afresh, as in systemd).
+    root.unit("hold.target", "[Unit]\nAfter=l.service\n");
+    ok0(await root.run("start", "hold.target"));
     ok0(await root.run("start", "l"));
     ok0(await root.run("start", "l"));
     const r = await root.run("start", "l");
     strictEqual(r.code, 1);
-    strictEqual(r.stderr, jobFailed("l.service", "start of the service was attempted too often"));
+    strictEqual(
+      r.stderr,
+      jobFailed("l.service", "start of the service was attempted too often") +
+        'To force a start use "systemctl reset-failed l.service"\n' +
+        'followed by "systemctl start l.service" again.\n',
+    );
     deepStrictEqual(await root.show("l", "ActiveState", "Result"), {
       ActiveState: "failed",
       Result: "start-limit-hit",

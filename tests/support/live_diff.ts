@@ -7,11 +7,14 @@
  * A scenario is a shell script (tests/fixtures/live/*.sh). The harness puts a
  * prelude before it with these helpers:
  * - `unit NAME <<'EOF' … EOF`: writes /etc/systemd/system/NAME (a drop-in too:
- *   `unit x.service.d/10-a.conf`); `unit NAME -> TARGET` makes a symlink;
+ *   `unit x.service.d/10-a.conf`); `unit_link NAME TARGET` makes it a symlink;
  * - `op CMD ARGS…`: runs one compared operation (stdin /dev/null);
  * - `settle UNIT STATE [SECONDS]`: waits (uncompared, default 30 s) until
  *   `systemctl show -p ActiveState --value UNIT` prints STATE;
- * - `booted`: waits until the boot has finished (uncompared).
+ * - `booted`: waits until the boot has finished (uncompared);
+ * - `jobs_done`: waits until the manager has no jobs (systemd's `start` returns when the
+ *   named unit's job is done, while jobs it pulled in may still run);
+ * - `wait_file PATH [SECONDS]`: waits until PATH exists.
  * A line that is exactly `boot` splits the script: what comes before runs in
  * the image's root before PID 1 starts (chrooted, /proc mounted; for unit
  * files that the boot must see), the rest after the boot has finished.
@@ -48,7 +51,13 @@ LIVE_N=${"$"}{LIVE_N:-0}
 unit() {
   f=/etc/systemd/system/$1
   mkdir -p "$(dirname "$f")"
-  if [ "${"$"}{2:-}" = "->" ]; then rm -f "$f"; ln -s "$3" "$f"; else cat >"$f"; fi
+  cat >"$f"
+}
+unit_link() {
+  f=/etc/systemd/system/$1
+  mkdir -p "$(dirname "$f")"
+  rm -f "$f"
+  ln -s "$2" "$f"
 }
 op() {
   LIVE_N=$((LIVE_N + 1))
@@ -66,6 +75,22 @@ settle() {
   while [ "$(systemctl show -p ActiveState --value "$1" 2>/dev/null)" != "$2" ]; do
     live_i=$((live_i + 1))
     [ "$live_i" -ge $((${"$"}{3:-30} * 10)) ] && { echo "settle $1 $2: timed out" >&2; return 1; }
+    sleep 0.1
+  done
+}
+jobs_done() {
+  live_i=0
+  while [ -n "$(systemctl list-jobs --no-legend 2>/dev/null)" ]; do
+    live_i=$((live_i + 1))
+    [ "$live_i" -ge 600 ] && { echo "jobs_done: timed out" >&2; return 1; }
+    sleep 0.1
+  done
+}
+wait_file() {
+  live_i=0
+  while [ ! -e "$1" ]; do
+    live_i=$((live_i + 1))
+    [ "$live_i" -ge $((${"$"}{2:-30} * 10)) ] && { echo "wait_file $1: timed out" >&2; return 1; }
     sleep 0.1
   done
 }

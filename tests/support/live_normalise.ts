@@ -29,7 +29,7 @@ const RULES: Rule[] = [
         .replace(/; (?:\d+(?:\.\d+)?(?:us|ms|s|min|h|d|w|month|y) ?)+ (ago|left)/g, "; <SPAN> $1")
         .replace(/^(\s*Duration: ).*$/gm, "$1<SPAN>")
         .replace(/^(\w+Monotonic=)\d+$/gm, "$1<MONO>")
-        .replace(/(start_time|stop_time|next_elapse)=\[[^\]]*\]/g, "$1=[<TIME>]")
+        .replace(/(start_time|stop_time|next_elapse)=\[(?!n\/a\])[^\]]*\]/g, "$1=[<TIME>]")
         .replace(/\b(Startup finished in )[^\n]*/g, "$1<SPAN>"),
   },
   {
@@ -65,14 +65,19 @@ const RULES: Rule[] = [
   },
   {
     doc: "journal",
-    // status ends each unit's block with a blank line and its journal lines; not compared.
+    // status ends each unit's block with a blank line and its last log lines (systemd's from
+    // the journal, ours from the unit's log file); they are not compared. Blocks start with
+    // the unit's state mark in the first column.
     when: (cmd, stream) => stream === "stdout" && isVerb("status")(cmd),
     apply: (t) => {
-      const lines = t.split("\n");
-      const journal = (l: string | undefined) =>
-        l !== undefined && /^[A-Z][a-z]{2} \d\d \d\d:\d\d:\d\d /.test(l);
-      return lines.filter((l, i) => !journal(l) && !(l === "" && journal(lines[i + 1])))
-        .join("\n");
+      const out: string[] = [];
+      let inLog = false;
+      for (const l of t.split("\n")) {
+        if (/^[●○×↻] /.test(l)) inLog = false;
+        else if (l === "") inLog = true;
+        if (!inLog) out.push(l);
+      }
+      return out.join("\n") + (t.endsWith("\n") ? "\n" : "");
     },
   },
   {
@@ -84,6 +89,50 @@ const RULES: Rule[] = [
         .replace(/^\s+(?:Tasks|Memory|CPU|IP|IO): .*\n/gm, ""),
   },
 ];
+
+/** Units of systemd's own that we never run (src/service/manager.ts BOOT_IGNORE, in short). */
+const OWN_UNIT =
+  /(?:^|[─\s])((?:systemd-[\w@.\\-]*|dbus[\w@.-]*|getty@\S*|serial-getty@\S*|console-getty\.service|kmod\S*|e2scrub\S*|\S+\.mount|\S+\.swap|\S+\.automount|\S+\.device|\S+\.path))$/;
+
+const DEPENDENCY_PROPERTY =
+  /^(Requires|Requisite|Wants|BindsTo|PartOf|Upholds|RequiredBy|RequisiteOf|WantedBy|BoundBy|ConsistsOf|UpheldBy|Conflicts|ConflictedBy|Before|After|OnFailure|OnFailureOf|OnSuccess|OnSuccessOf|Triggers|TriggeredBy|PropagatesReloadTo|ReloadPropagatedFrom|PropagatesStopTo|StopPropagatedFrom|JoinsNamespaceOf|Names)=(.*)$/gm;
+
+RULES.push(
+  {
+    doc: "hash-order",
+    // systemd prints dependency sets in the order of its hash tables (seeded per boot).
+    apply: (t) =>
+      t.replace(
+        DEPENDENCY_PROPERTY,
+        (_m, k: string, v: string) => `${k}=${v.split(" ").filter((w) => w).sort().join(" ")}`,
+      ),
+  },
+  {
+    doc: "hash-order",
+    // `status PATTERN` shows the loaded units that match in the manager's hash order.
+    when: (cmd, stream) => stream === "stdout" && isVerb("status")(cmd) && /[*?[]/.test(cmd),
+    apply: (t) => {
+      const blocks: string[][] = [];
+      for (const l of t.split("\n")) {
+        if (/^[●○×↻] /.test(l) || blocks.length === 0) blocks.push([]);
+        blocks[blocks.length - 1].push(l);
+      }
+      return blocks.map((b) => b.join("\n")).sort().join("\n");
+    },
+  },
+  {
+    doc: "own-units",
+    when: (cmd, stream) => stream === "stdout" && isVerb("list-dependencies")(cmd),
+    apply: (t) => t.split("\n").filter((l) => !OWN_UNIT.test(l)).join("\n"),
+  },
+  {
+    doc: "no-dbus",
+    // The images have no D-Bus: systemd's systemctl says so before it falls back to
+    // systemd's private socket (poweroff, reboot, halt ask logind first).
+    when: (_cmd, stream) => stream === "stderr",
+    apply: (t) => t.replace(/^Failed to connect to bus: No such file or directory\n/gm, ""),
+  },
+);
 
 /** The normalised form of one operation's stdout or stderr. */
 export function normalise(text: string, stream: "stdout" | "stderr", cmd: string): string {

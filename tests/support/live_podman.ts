@@ -177,10 +177,11 @@ async function ensureOursImage(base: string): Promise<string> {
   } finally {
     await Deno.remove(ctx, { recursive: true }).catch(() => {});
   }
-  // Older builds of our image are no longer needed.
+  // Older builds of our image are no longer needed; one a running container uses (another
+  // run of the tests) stays until a later build (no -f: that would remove its containers).
   const old = await podman("images", "--format", "{{.Repository}}:{{.Tag}}", OURS_REPO);
   for (const r of old.stdout.split("\n").map((l) => l.trim()).filter(Boolean)) {
-    if (r !== ref) await podman("rmi", "-f", r);
+    if (r !== ref) await podman("rmi", r);
   }
   return ref;
 }
