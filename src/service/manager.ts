@@ -9,7 +9,7 @@
 import type { Context } from "../cli/context.ts";
 import { type LoadedUnit, UnitLoader } from "../units/loader.ts";
 import { forwardDependencies, linkedDependencies } from "../units/deps.ts";
-import { unitSettings } from "../unit/model.ts";
+import { serviceSettings, unitSettings } from "../unit/model.ts";
 import { globMatch, parseUnitName } from "../unit/names.ts";
 import { parseSignal } from "../unit/signals.ts";
 import { LockTimeoutError, withUnitLock } from "../state/lock.ts";
@@ -523,6 +523,16 @@ async function startOne(m: Manager, name: string, verb: string): Promise<number>
       ctx.io.err(`A dependency job for ${unit.id} failed. See 'journalctl -xe' for details.\n`);
       return 1;
     }
+  }
+  // Type=dbus requires dbus.socket (we do not run the bus, but where there is none at all
+  // the transaction fails as systemd's does).
+  const svc = unit.type === "service" ? serviceSettings(unit.config) : undefined;
+  if (
+    svc?.type === "dbus" && unit.config.get("Service", "BusName") &&
+    m.loader.load("dbus.socket").loadState === "not-found"
+  ) {
+    ctx.io.err(`Failed to ${verb} ${unit.requested}: Unit dbus.socket not found.\n`);
+    return 5;
   }
   const tx = startTransaction(m, [unit.id]);
   // systemd refuses the whole transaction (NoSuchUnit, exit 5) before any job runs.

@@ -38,7 +38,7 @@ const RULES: Rule[] = [
     when: (cmd) => isVerb("list-timers")(cmd),
     apply: (t) =>
       t.replace(/\b(?:\d+(?:us|ms|s|min|h|d|w|month|y) ?)+ (left|ago)\b/g, "<SPAN> $1")
-        .replace(/ {2,}/g, "  "),
+        .replace(/ {2,}/g, " "),
   },
   {
     doc: "pids",
@@ -118,6 +118,22 @@ RULES.push(
         blocks[blocks.length - 1].push(l);
       }
       return blocks.map((b) => b.join("\n")).sort().join("\n");
+    },
+  },
+  {
+    doc: "parallel-jobs",
+    // The jobs of several units named at once run in parallel in systemd; their failures are
+    // reported as they end. Each report (its first line and the hint lines) is one group.
+    when: (cmd, stream) =>
+      stream === "stderr" &&
+      /^systemctl (start|stop|restart|try-restart|reload|reload-or-restart) \S+ \S+/.test(cmd),
+    apply: (t) => {
+      const groups: string[][] = [];
+      for (const l of t.split("\n").filter((x) => x !== "")) {
+        if (/^(See |To force|followed by)/.test(l) && groups.length) groups.at(-1)!.push(l);
+        else groups.push([l]);
+      }
+      return groups.map((g) => g.join("\n") + "\n").sort().join("");
     },
   },
   {
