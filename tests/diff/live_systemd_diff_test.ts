@@ -399,7 +399,8 @@ const PROPS = [
 function mask(text: string): string {
   return text
     .replace(/[A-Z][a-z]{2} \d{4}-\d\d-\d\d \d\d:\d\d:\d\d [A-Z]+/g, "<TIME>")
-    .replace(/; [\d.]+(ms|s|min) ago/g, "; <AGO>")
+    // Spans of one or more parts: "350ms", "1min 0s" (a slow run passes the minute).
+    .replace(/; (?:[\d.]+(?:us|ms|s|min|h|d) ?)+ ago/g, "; <AGO>")
     .replace(/(Duration: ).*/g, "$1<D>")
     .replace(/\bpid=\d+/g, "pid=<PID>")
     .replace(/^((?:Main|Exec)?\w*PID=)[1-9]\d*$/gm, "$1<PID>")
