@@ -481,7 +481,16 @@ export function presetAll(ctx: Context, _args: string[]): Promise<number> {
 /** `mask UNIT…`: links to /dev/null; `--now` stops the units afterwards. */
 export async function mask(ctx: Context, args: string[]): Promise<number> {
   const names = mangleNames(ctx, args);
-  const r = maskUnits(lookup(ctx), names, changeOptions(ctx));
+  const lp = lookup(ctx);
+  if (!ctx.options.quiet && liveManager(ctx)) {
+    // systemctl asks the manager first whether each unit exists (unit_exists()).
+    for (const name of names) {
+      if (lookupState(lp, name) === "ENOENT") {
+        ctx.io.err(`Unit ${name} does not exist, proceeding anyway.\n`);
+      }
+    }
+  }
+  const r = maskUnits(lp, names, changeOptions(ctx));
   const code = dumpChanges(ctx, r, "mask");
   if (code !== 0) return code;
   if (ctx.options.now) return await runNow(ctx, names, "stop");
@@ -525,7 +534,7 @@ function addDep(ctx: Context, args: string[], dep: "wants" | "requires"): Promis
   if (t.warning && !ctx.options.quiet) ctx.io.err(t.warning + "\n");
   const names = mangleNames(ctx, rest);
   const r = addDependency(lookup(ctx), t.name, names, dep, changeOptions(ctx));
-  return Promise.resolve(dumpChanges(ctx, r, "add dependency on"));
+  return Promise.resolve(dumpChanges(ctx, r, "add dependency on", "Failed to add dependency"));
 }
 
 // ---------------------------------------------------------------------------

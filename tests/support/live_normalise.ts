@@ -113,11 +113,11 @@ RULES.push(
     when: (cmd, stream) => stream === "stdout" && isVerb("status")(cmd) && /[*?[]/.test(cmd),
     apply: (t) => {
       const blocks: string[][] = [];
-      for (const l of t.split("\n")) {
+      for (const l of t.replace(/\n$/, "").split("\n")) {
         if (/^[●○×↻] /.test(l) || blocks.length === 0) blocks.push([]);
         blocks[blocks.length - 1].push(l);
       }
-      return blocks.map((b) => b.join("\n")).sort().join("\n");
+      return blocks.map((b) => b.join("\n")).sort().join("\n") + (t.endsWith("\n") ? "\n" : "");
     },
   },
   {
