@@ -6,9 +6,14 @@
  */
 
 import { holdSignals } from "./src/process/held_signals.ts";
+import { shutInspectorSignal } from "./src/process/no_inspector.ts";
 
-// Deno as PID 1 aborts on SIGTERM/SIGINT/SIGHUP without a listener: hold them first.
-if (import.meta.main && Deno.pid === 1) holdSignals();
+if (import.meta.main) {
+  // SIGUSR1 would open the runtime's inspector: shut it in every mode, before anything else.
+  shutInspectorSignal();
+  // Deno as PID 1 aborts on SIGTERM/SIGINT/SIGHUP without a listener: hold them first.
+  if (Deno.pid === 1) holdSignals();
+}
 
 if (import.meta.main) {
   if (Deno.args[0] === "--journalctl") {

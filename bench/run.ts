@@ -12,6 +12,10 @@
  *   on the copied root.
  * - Issue 4: the installed artifact (install.sh --bundle) against `deno run`
  *   of a hello-world script.
+ * - Issue 19: the same artifact through its bundled dynamic loader against the same
+ *   artifact on the system's loader (`--system-libc`), in the same run (wall time, and CPU
+ *   time in `bench/cpu.ts`), and the bytes each install mode adds to an image beside the
+ *   Python tool's script plus python3.
  * - Issue 9, safety (bench/safety.ts): PID-reuse and kill -9 trials (BENCH_SAFETY_TRIALS,
  *   100 each) in a fresh PID namespace; foreign processes killed and duplicates must be 0.
  * - Issue 8, PID 1 (bench/pid1.ts): each tool (ours: the installed artifact)
@@ -56,6 +60,9 @@ import { runClientCases } from "./clients.ts";
 import { describeDrift, runTimerDrift } from "./timers.ts";
 import { runSocketCases } from "./sockets.ts";
 import { fuzz } from "./fuzz.ts";
+import { mb, python3Cost, treeBytes } from "./image_cost.ts";
+import { cpuPair } from "./cpu.ts";
+import { ensureRootfs } from "../tests/support/rootfs.ts";
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
 const REPO = dirname(BENCH);
@@ -274,12 +281,12 @@ async function safetyTrials(work: string, trials: number): Promise<SafetyResults
   return JSON.parse(Deno.readTextFileSync(outPath));
 }
 
-/** `install.sh --root DIR --bundle`; returns the installed `systemctl`. */
-async function installImage(image: string): Promise<string> {
+/** `install.sh --root DIR --bundle [EXTRA]`; returns the installed `systemctl`. */
+async function installImage(image: string, ...extra: string[]): Promise<string> {
   Deno.mkdirSync(image, { recursive: true });
   await mustRun({
     cmd: join(REPO, "install.sh"),
-    args: ["--root", image, "--bundle"],
+    args: ["--root", image, "--bundle", ...extra],
     cwd: REPO,
     env: CHILD_ENV,
   });
@@ -455,6 +462,79 @@ async function main(): Promise<number> {
         );
         addRow("installed artifact (issue 4)", name, "host", m, 1.5, "floor");
       }
+
+      log("issue 19: the bundled C runtime against the system's");
+      const systemImage = join(work, "image-system-libc");
+      const viaSystem = await installImage(systemImage, "--system-libc");
+      for (const [name, args, check] of cases) {
+        const m = await measurePair(
+          {
+            cmd: { cmd: installed, args, env: CHILD_ENV },
+            check,
+            timeoutMs: settings.oursTimeoutMs,
+          },
+          {
+            cmd: { cmd: viaSystem, args, env: CHILD_ENV },
+            check,
+            timeoutMs: settings.oursTimeoutMs,
+          },
+          settings,
+        );
+        addRow(
+          "bundled C runtime (issue 19)",
+          name.replace("installed", "bundled loader"),
+          "host",
+          m,
+          1.05,
+          "system loader",
+        );
+      }
+      // CPU time too: wall time on a loaded 2-core machine is mostly the scheduler's.
+      const cpuRuns = Math.max(10, settings.runs * 3);
+      for (const [name, args] of cases) {
+        const r = await cpuPair(
+          { cmd: installed, args, env: CHILD_ENV },
+          { cmd: viaSystem, args, env: CHILD_ENV },
+          cpuRuns,
+        );
+        const med = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
+        const line = `CPU (user + system), ${name.replace("installed ", "")}: bundled loader ` +
+          `median ${med(r.a)} ms, system loader ${med(r.b)} ms; total ratio ${
+            r.ratio.toFixed(3)
+          } over ${cpuRuns} alternating runs each (target ≤ 1.05: ${
+            r.ratio <= 1.05 ? "met" : "NOT met"
+          })`;
+        log(line);
+        notes.push(line);
+      }
+      const withCrt = treeBytes(join(work, "image"));
+      const without = treeBytes(systemImage);
+      const lines = [
+        `image cost, install.sh --bundle (default C runtime): ${mb(withCrt)}`,
+        `image cost, install.sh --bundle --system-libc: ${mb(without)}`,
+        `image cost, the bundled C runtime alone (crt/): ${
+          mb(treeBytes(join(work, "image/usr/lib/deno-systemctl/crt")))
+        }`,
+        "image cost, install.sh --compile: not measured here (deno compile cannot download its " +
+        "denort runtime on this machine; it falls back to the bundle)",
+      ];
+      const rootfs = await ensureRootfs();
+      const script = Deno.statSync(reference.script).size;
+      if (rootfs.ok) {
+        const py = await python3Cost(rootfs.dir);
+        lines.push(
+          `image cost, the Python tool: its script ${mb(script)} + python3 in a minimal ` +
+            `bookworm root (${py.packages.length} packages) ${mb(py.bytes)} = ${
+              mb(script + py.bytes)
+            }`,
+        );
+      } else {
+        lines.push(
+          `image cost, the Python tool: its script ${mb(script)}; python3: ${rootfs.reason}`,
+        );
+      }
+      for (const line of lines) log(line);
+      notes.push(...lines);
     }
 
     if (!skip.has("pid1")) {

@@ -156,3 +156,44 @@ Deno.test("show still works after dropping to the read class", async () => {
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("journalctl drops every permission but read, env and sys before it reads a file", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "perm-journal-" });
+  try {
+    const journalctl = new URL("../src/cli/journalctl.ts", import.meta.url).href;
+    // The companion's own entry, then one operation of each kind in the same process.
+    const script = `${dir}/probe.js`;
+    await Deno.writeTextFile(
+      script,
+      `import { journalctlMain } from ${JSON.stringify(journalctl)};
+const io = { out() {}, err() {}, flush() {}, stdoutIsTty: false };
+await journalctlMain(["--root=${dir}", "-u", "x.service", "--no-pager"], io);
+async function attempt(fn) {
+  try { await fn(); return "ok"; } catch (e) { return e?.constructor?.name ?? String(e); }
+}
+console.log(JSON.stringify({
+  read: await attempt(() => Deno.readTextFile("/etc/hostname")),
+  write: await attempt(() => Deno.writeTextFile(${JSON.stringify(dir)} + "/written", "x")),
+  run: await attempt(() => new Deno.Command("true").output()),
+  ffi: await attempt(() => Deno.dlopen("libc.so.6", { getpid: { parameters: [], result: "i32" } })),
+  net: await attempt(() => Deno.listen({ port: 0, hostname: "127.0.0.1" }).close()),
+}));
+`,
+    );
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--no-config", ...PERMISSION_FLAGS, script],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    assert.deepEqual(JSON.parse(new TextDecoder().decode(out.stdout)), {
+      read: "ok",
+      write: "NotCapable",
+      run: "NotCapable",
+      ffi: "NotCapable",
+      net: "NotCapable",
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -248,6 +248,7 @@ export function parseCommandLine(argv: readonly string[], prog = "systemctl"): P
     presetMode,
     lines,
     iterations,
+    baseTimes: values.get("base-time") ?? [],
     output,
     timestamp: str("timestamp"),
     dryRun: flag("dry-run"),
@@ -257,6 +258,9 @@ export function parseCommandLine(argv: readonly string[], prog = "systemctl"): P
     maxTimeout,
     verbose: count("verbose"),
     debug: flag("debug"),
+    ignored: OPTION_TABLE.filter((o) =>
+      o.ignoredBecause !== undefined && (values.has(o.long) || counts.has(o.long))
+    ).map((o) => (o.short ? `-${o.short}/` : "") + `--${o.long}`),
   };
   return { ok: true, verb: positionals[0], args: positionals.slice(1), options };
 }

@@ -20,12 +20,13 @@
 
 import { parseArgs } from "node:util";
 import type { Io } from "./context.ts";
-import { logDir, RootMap, type Scope } from "../units/paths.ts";
+import { logDir, pathArgumentError, RootMap, type Scope } from "../units/paths.ts";
 import { followFile, loggedUnits, logPath, readTail } from "../units/journal_files.ts";
 import { globMatch, isGlob, mangleUnitName } from "../unit/names.ts";
 import { parseTimespan } from "../unit/timespan.ts";
 import { formatJson } from "../output/json.ts";
 import { versionText } from "../version.ts";
+import { dropPermissions } from "./permissions.ts";
 
 const PROG = "journalctl";
 
@@ -353,6 +354,8 @@ export async function journalctlMain(argv: string[], io: Io = defaultIo()): Prom
   }
   const a = parsed.args;
   try {
+    // It only reads: everything else goes before a file is opened, as for systemctl's queries.
+    await dropPermissions("read");
     if (a.help) {
       io.out(USAGE);
       return 0;
@@ -360,6 +363,11 @@ export async function journalctlMain(argv: string[], io: Io = defaultIo()): Prom
     if (a.version) {
       io.out(versionText());
       return 0;
+    }
+    const rootError = pathArgumentError(a.root);
+    if (rootError) {
+      io.err(rootError + "\n");
+      return 1;
     }
     const env = Deno.env.toObject();
     const root = new RootMap(a.root);

@@ -7,11 +7,15 @@
 import { parseCommandLine } from "./args.ts";
 import type { Context, Io } from "./context.ts";
 import { findVerb, loadHandler, type VerbSpec } from "./registry.ts";
-import { RootMap } from "../units/paths.ts";
+import { pathArgumentError, RootMap } from "../units/paths.ts";
 import { readLocalZone } from "../units/timezone.ts";
 import { setLocalZoneSource } from "../unit/timespan.ts";
 import { versionText } from "../version.ts";
 import { dropPermissions } from "./permissions.ts";
+import { resolveExtraVars } from "./extra_vars.ts";
+import { OPTION_TABLE } from "./options.ts";
+import { errnoName, fallbackLine, strerror } from "../verbs/errors.ts";
+import { resolve } from "node:path";
 
 const encoder = new TextEncoder();
 
@@ -49,6 +53,22 @@ export function stdio(): Io {
     stdoutIsTty: Deno.stdout.isTerminal(),
   };
   return io;
+}
+
+/**
+ * Why `--root` cannot be used, in systemd's words (its offline verbs say this when the unit
+ * search paths cannot be set up), or undefined. Nothing is read or made under a root that
+ * is not a directory.
+ */
+function missingRoot(root: string): string | undefined {
+  let reason: string;
+  try {
+    if (Deno.statSync(root).isDirectory) return undefined;
+    reason = strerror("ENOTDIR");
+  } catch (e) {
+    reason = strerror(errnoName(e) ?? "EIO");
+  }
+  return `Failed to initialize unit search paths for root directory ${resolve(root)}: ${reason}`;
 }
 
 /** Runs the program; returns the exit code. */
@@ -97,19 +117,38 @@ export async function main(argv: string[], io: Io = stdio()): Promise<number> {
       io.err("Too many arguments.\n");
       return 1;
     }
+    const rootError = pathArgumentError(options.root);
+    if (rootError) {
+      io.err(rootError + "\n");
+      return 1;
+    }
     const env = Deno.env.toObject();
+    const rootProblem = options.root === undefined ? undefined : missingRoot(options.root);
+    if (rootProblem !== undefined) {
+      io.err(rootProblem + "\n");
+      return 1;
+    }
+    const root = new RootMap(options.root);
+    const warn = (text: string) => {
+      if (!options.noWarn) io.err(text.endsWith("\n") ? text : text + "\n");
+    };
     const ctx: Context = {
-      options,
-      root: new RootMap(options.root),
+      options: options.extraVars.length
+        ? { ...options, extraVars: resolveExtraVars(options.extraVars, root, warn) }
+        : options,
+      root,
       scope: options.scope,
       env,
       io,
       prog,
       now: () => Date.now() * 1000,
-      warn(text) {
-        if (!options.noWarn) io.err(text.endsWith("\n") ? text : text + "\n");
-      },
+      warn,
     };
+    for (const name of options.ignored) {
+      const long = name.slice(name.indexOf("--") + 2);
+      const why = OPTION_TABLE.find((o) => o.long === long)?.ignoredBecause;
+      warn(`Option ${name} has no effect: ${why}.`);
+    }
     const handler = await loadHandler(spec);
     // --now makes enable/disable/mask start or stop units: they need the run class. So do
     // they while a manager runs (an init instance for /): as systemctl asks systemd's manager,
@@ -128,8 +167,7 @@ export async function main(argv: string[], io: Io = stdio()): Promise<number> {
     }
     return rc;
   } catch (e) {
-    const msg = e instanceof Error ? e.message : String(e);
-    io.err((debug && e instanceof Error && e.stack ? e.stack : msg) + "\n");
+    io.err((debug && e instanceof Error && e.stack ? e.stack : fallbackLine(e)) + "\n");
     return 1;
   } finally {
     io.flush();

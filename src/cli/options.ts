@@ -16,6 +16,8 @@ export interface OptionSpec {
   readonly arg?: string;
   /** Accepted with no effect (documented as such in --help). */
   readonly noEffect?: boolean;
+  /** Why an option of the older tool is ignored: given, it draws a warning saying so. */
+  readonly ignoredBecause?: string;
 }
 
 /** Every option systemctl accepts, in the order `--help` lists them. */
@@ -75,14 +77,41 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
   },
   { long: "lines", short: "n", kind: "string", arg: "INTEGER", help: "Number of journal entries" },
   { long: "iterations", kind: "string", arg: "N", help: "Elapses the calendar verb shows" },
+  {
+    long: "base-time",
+    kind: "string",
+    arg: "TIMESTAMP",
+    help: "Calculate calendar times relative to the specified time",
+  },
   { long: "output", short: "o", kind: "string", arg: "STRING", help: "Output mode (json, ...)" },
   { long: "timestamp", kind: "string", arg: "FORMAT", help: "Change format of printed timestamps" },
   { long: "dry-run", kind: "boolean", help: "Only print what would be done" },
-  { long: "init", short: "1", kind: "boolean", help: "Run the verb in init mode" },
-  { long: "exit", short: "0", kind: "boolean", help: "Leave init mode when no process is left" },
-  { long: "extra-vars", short: "e", kind: "list", arg: "NAME=VAL", help: "Extra environment" },
-  { long: "environment", kind: "list", arg: "NAME=VAL", help: "Same as --extra-vars" },
-  { long: "maxtimeout", kind: "string", arg: "SEC", help: "Cap for every timeout" },
+  {
+    long: "init",
+    short: "1",
+    kind: "boolean",
+    help: "Extension: run start/default (or no verb) as the init instance",
+  },
+  {
+    long: "exit",
+    short: "0",
+    kind: "boolean",
+    help: "Extension: leave init mode when no unit is active any more",
+  },
+  {
+    long: "extra-vars",
+    short: "e",
+    kind: "list",
+    arg: "NAME=VAL",
+    help: "Extension: extra environment (Environment= syntax, or @FILE) for started units",
+  },
+  { long: "environment", kind: "list", arg: "NAME=VAL", help: "Extension: same as -e" },
+  {
+    long: "maxtimeout",
+    kind: "string",
+    arg: "SEC",
+    help: "Extension: cap for every start/stop/lock timeout",
+  },
   { long: "verbose", short: "v", kind: "count", help: "Raise diagnostic verbosity" },
   { long: "debug", kind: "boolean", help: "Show internal errors with stack traces" },
   { long: "host", short: "H", kind: "string", arg: "HOST", help: "Not supported" },
@@ -98,9 +127,31 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
   { long: "marked", kind: "boolean", help: "Accepted; selects nothing" },
   { long: "mkdir", kind: "boolean", help: "Accepted", noEffect: true },
   { long: "read-only", kind: "boolean", help: "Accepted", noEffect: true },
-  { long: "ipv4", short: "4", kind: "boolean", help: "Accepted", noEffect: true },
-  { long: "ipv6", short: "6", kind: "boolean", help: "Accepted", noEffect: true },
-  { long: "config", short: "c", kind: "list", arg: "NAME=VAL", help: "Accepted", noEffect: true },
+  {
+    long: "ipv4",
+    short: "4",
+    kind: "boolean",
+    help: "Extension, ignored: the older tool rewrote /etc/hosts; we leave it alone",
+    noEffect: true,
+    ignoredBecause: "this program never rewrites /etc/hosts (the container runtime owns it)",
+  },
+  {
+    long: "ipv6",
+    short: "6",
+    kind: "boolean",
+    help: "Extension, ignored: the older tool rewrote /etc/hosts; we leave it alone",
+    noEffect: true,
+    ignoredBecause: "this program never rewrites /etc/hosts (the container runtime owns it)",
+  },
+  {
+    long: "config",
+    short: "c",
+    kind: "list",
+    arg: "NAME=VAL",
+    help: "Extension, ignored: the older tool's internal tunables do not exist here",
+    noEffect: true,
+    ignoredBecause: "the older tool's tunables (InitLoopSleep, …) do not exist here",
+  },
 ];
 
 /** Parsed options; list options are split at commas and accumulated. */
@@ -140,6 +191,8 @@ export interface Options {
   readonly lines: number;
   /** `calendar`: how many elapses to print (systemd-analyze's --iterations). */
   readonly iterations: number;
+  /** `calendar`: every --base-time= value given, in order (parsed by the verb). */
+  readonly baseTimes: readonly string[];
   readonly output: string | undefined;
   readonly timestamp: string | undefined;
   readonly dryRun: boolean;
@@ -149,4 +202,6 @@ export interface Options {
   readonly maxTimeout: number | undefined;
   readonly verbose: number;
   readonly debug: boolean;
+  /** Options of the older tool that were given and have no effect (`-4`, `-c`, …). */
+  readonly ignored: readonly string[];
 }

@@ -29,7 +29,7 @@ import { liveInit } from "../service/init_link.ts";
 import { currentBootKey, stateDirHost, unitState } from "../service/runtime.ts";
 import { onHeldSignal } from "../process/held_signals.ts";
 import { readStat } from "../process/procfs.ts";
-import { ignoreSignal, setChildSubreaper, setProcessName, trimMemory } from "../process/reaper.ts";
+import { setChildSubreaper, setProcessName, trimMemory } from "../process/reaper.ts";
 import { endLeftovers } from "./leftovers.ts";
 import { LogRelay } from "./relay.ts";
 import { reverseOrdering, runOrdered } from "./jobs.ts";
@@ -38,7 +38,6 @@ import { TimerScheduler } from "./timers.ts";
 import { StateWatch } from "./state_watch.ts";
 import { SocketManager } from "./sockets.ts";
 
-const SIGUSR1 = 10;
 /** Quiet time after which an idle init gives memory back. */
 const IDLE_TRIM_MS = 2000;
 /**
@@ -198,7 +197,6 @@ export class Init {
       this.fault("Unexpected error", e.error ?? e.message);
     });
     try {
-      ignoreSignal(SIGUSR1);
       if (Deno.pid !== 1) setChildSubreaper();
       else setProcessName("systemd");
     } catch (e) {

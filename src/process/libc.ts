@@ -99,6 +99,9 @@ const SYMBOLS = {
   posix_spawn_file_actions_addclosefrom_np: { parameters: ["buffer", "i32"], result: "i32" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
+/** The names of every C library function the program may bind. */
+export const LIBC_SYMBOL_NAMES: readonly string[] = Object.keys(SYMBOLS);
+
 /** The typed symbol table of the C library. */
 export type Libc = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
 

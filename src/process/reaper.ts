@@ -117,13 +117,3 @@ export function trimMemory(): void {
   gc?.({ type: "major", execution: "sync", flavor: "last-resort" });
   libc().malloc_trim(0n);
 }
-
-const SIG_IGN = 1n;
-
-/**
- * Ignores a signal at the C level (SIG_IGN). For SIGUSR1, which makes the
- * runtime open its inspector on 127.0.0.1:9229 even when a listener exists.
- */
-export function ignoreSignal(signo: number): void {
-  libc().signal(signo, SIG_IGN);
-}

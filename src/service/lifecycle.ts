@@ -66,6 +66,8 @@ export interface LifecycleEnv extends ExecEnvInput {
   readonly osRelease: Record<string, string>;
   /** Verbose diagnostics go here (may be a no-op). */
   debug(text: string): void;
+  /** `--maxtimeout` in microseconds: caps every start, stop and abort timeout. */
+  readonly maxTimeoutUSec?: number;
   /**
    * Set in the init instance: it reaps and records every main process's end, so start
    * does not watch for an immediate exit, and notify sockets stay open after READY=1.
@@ -104,6 +106,17 @@ function toMs(us: number): number {
   return us === Infinity ? Infinity : Math.ceil(us / 1000);
 }
 
+/** `--maxtimeout` (ref): no start, stop or abort timeout is longer than the cap. */
+function capTimeouts(s: ServiceSettings, cap: number | undefined): ServiceSettings {
+  if (cap === undefined) return s;
+  return {
+    ...s,
+    timeoutStartUSec: Math.min(s.timeoutStartUSec, cap),
+    timeoutStopUSec: Math.min(s.timeoutStopUSec, cap),
+    timeoutAbortUSec: Math.min(s.timeoutAbortUSec, cap),
+  };
+}
+
 /** A running activation: the record being written and its exec context. */
 class Activation {
   st: UnitState;
@@ -117,7 +130,7 @@ class Activation {
   constructor(se: LifecycleEnv, unit: LoadedUnit, st: UnitState) {
     this.se = se;
     this.unit = unit;
-    this.s = serviceSettings(unit.config);
+    this.s = capTimeouts(serviceSettings(unit.config), se.maxTimeoutUSec);
     this.st = st;
   }
 

@@ -87,6 +87,9 @@ export class Manager {
       scope: ctx.scope,
       env: ctx.env,
       extraVars: ctx.options.extraVars,
+      maxTimeoutUSec: ctx.options.maxTimeout !== undefined
+        ? ctx.options.maxTimeout * 1_000_000
+        : undefined,
       get managerEnv() {
         return readManagerState(stateDirHost({ root: ctx.root, scope: ctx.scope, env: ctx.env }))
           .Environment;
@@ -172,19 +175,19 @@ export class Manager {
   }
 }
 
-function isIgnored(name: string): boolean {
-  return BOOT_IGNORE.some((p) => globMatch(p, name));
-}
-
 /** The message printed when a unit cannot be acted on; undefined if it can. */
-function loadProblem(verb: string, unit: LoadedUnit): { text: string; code: number } | undefined {
+export function loadProblem(
+  verb: string,
+  unit: LoadedUnit,
+): { text: string; code: number } | undefined {
   const n = unit.requested;
   switch (unit.loadState) {
     case "loaded":
       return undefined;
     case "not-found":
       return verb === "start" || verb === "restart" || verb === "try-restart" ||
-          verb === "reload" || verb === "isolate"
+          verb === "reload" || verb === "reload-or-restart" || verb === "reload-or-try-restart" ||
+          verb === "isolate"
         ? { text: `Failed to ${verb} ${n}: Unit ${n} not found.`, code: 5 }
         : { text: `Failed to ${verb} ${n}: Unit ${n} not loaded.`, code: 5 };
     case "masked":
@@ -269,6 +272,7 @@ function compareNames(a: string, b: string): number {
 export function startTransaction(
   m: Manager,
   names: readonly string[],
+  opts: { ignore?: readonly string[] } = {},
 ): {
   order: LoadedUnit[];
   required: Map<string, Set<string>>;
@@ -284,6 +288,8 @@ export function startTransaction(
     named: true,
   }));
   const conflicts = new Set<string>();
+  const ignore = opts.ignore ?? BOOT_IGNORE;
+  const isIgnored = (name: string) => ignore.some((p) => globMatch(p, name));
   while (queue.length) {
     const { name, named } = queue.shift()!;
     if (!named && isIgnored(name)) continue;
@@ -711,9 +717,11 @@ export async function reloadUnits(
   const m = new Manager(ctx);
   m.canary();
   let rc = 0;
+  // systemd names the job type: `Failed to reload-or-try-restart x.service: …`.
+  const jobType = mode === "try-reload-or-restart" ? "reload-or-try-restart" : mode;
   for (const name of m.expand(args)) {
     const unit = m.loader.load(name);
-    const problem = loadProblem("reload", unit);
+    const problem = loadProblem(jobType, unit);
     if (problem) {
       ctx.io.err(problem.text + "\n");
       if (rc === 0) rc = problem.code;

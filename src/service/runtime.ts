@@ -364,11 +364,15 @@ export function needDaemonReload(se: StateEnv, unit: LoadedUnit): boolean {
   return Object.entries(loaded).some(([path, mtime]) => (now[path] ?? -1) !== mtime);
 }
 
-/** `Permission denied (/run/systemctl/units/x.json)` from a file-system error. */
+/**
+ * `Permission denied (/run/systemctl/units/x.json).` from a file-system error: the errno's
+ * text and the path, without Deno's `(os error N)` and operation name.
+ */
 export function reasonOf(e: unknown): string {
-  if (e instanceof Deno.errors.PermissionDenied || e instanceof Deno.errors.NotCapable) {
-    const path = /'([^']+)'/.exec((e as Error).message)?.[1];
-    return `Permission denied${path ? ` (${path})` : ""}.`;
-  }
-  return (e as Error).message ?? String(e);
+  const message = e instanceof Error ? e.message : String(e);
+  const path = /'([^']+)'/.exec(message)?.[1];
+  const where = path ? ` (${path})` : "";
+  if (e instanceof Deno.errors.NotCapable) return `Permission denied${where}.`;
+  const os = /^(.*?) \(os error \d+\)/.exec(message);
+  return os ? `${os[1]}${where}.` : message;
 }

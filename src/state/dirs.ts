@@ -25,3 +25,29 @@ export function inDir<T>(dir: string, fn: () => T): T {
     return fn();
   }
 }
+
+/**
+ * Why a new file cannot be made in `dir`, or undefined when one can: a file is created in it
+ * (or, while it does not exist, in its nearest existing parent, where it would be made) and
+ * removed again, so permissions, ACLs and read-only mounts answer as they would for a state
+ * record. Nothing is left behind, not even the directory.
+ */
+export function cannotWrite(dir: string): unknown {
+  let probe = dir;
+  for (;;) {
+    try {
+      if (Deno.statSync(probe).isDirectory) break;
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) return error;
+    }
+    const up = probe.slice(0, probe.lastIndexOf("/")) || "/";
+    if (up === probe) break;
+    probe = up;
+  }
+  try {
+    Deno.removeSync(Deno.makeTempFileSync({ dir: probe, prefix: ".probe-" }));
+    return undefined;
+  } catch (error) {
+    return error;
+  }
+}

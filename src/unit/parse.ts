@@ -4,6 +4,8 @@
  * @module
  */
 
+import { escapeInvalid, isUtf8Clean } from "./utf8.ts";
+
 /** One `Key=Value` line, with where it came from. */
 export interface Assignment {
   readonly section: string;
@@ -29,8 +31,9 @@ export interface ParsedFile {
   /** Each section header with its line, in file order. */
   readonly headers: Array<{ readonly name: string; readonly line: number }>;
   /**
-   * Why the file cannot be used (`Bad message` after an invalid section header), as
-   * `config_parse()` fails; parsing stopped at that line.
+   * Why the file cannot be used (`Bad message` after an invalid section header, `Invalid
+   * argument` after a line that is not UTF-8 clean), as `config_parse()` fails; parsing
+   * stopped at that line.
    */
   readonly error?: string;
 }
@@ -119,6 +122,15 @@ export function parseUnitText(text: string, file: string): ParsedFile {
 
   function handleLine(line: string, lineNo: number): void {
     if (line === "") return;
+    if (!isUtf8Clean(line)) {
+      diagnostics.push({
+        file,
+        line: lineNo,
+        message: `String is not UTF-8 clean, ignoring assignment: ${escapeInvalid(line)}`,
+      });
+      error = "Invalid argument";
+      return;
+    }
     if (line.startsWith("[")) {
       // `[]` is the section '' (unknown, so its lines are ignored), as in systemd.
       if (!line.endsWith("]") || line.length < 2) {

@@ -9,6 +9,8 @@
 interface ZoneType {
   readonly offset: number;
   readonly abbrev: string;
+  /** Whether this is a daylight saving type (tt_isdst). */
+  readonly isdst: boolean;
 }
 
 /** The transitions and local time types of a zone. */
@@ -58,9 +60,13 @@ export function parseTzif(bytes: Uint8Array): ZoneInfo | undefined {
   at += h.time * size;
   const typeAt = [...bytes.subarray(at, at + h.time)];
   at += h.time;
-  const raw: Array<{ offset: number; index: number }> = [];
+  const raw: Array<{ offset: number; isdst: boolean; index: number }> = [];
   for (let i = 0; i < h.type; i++) {
-    raw.push({ offset: view.getInt32(at + 6 * i), index: bytes[at + 6 * i + 5] });
+    raw.push({
+      offset: view.getInt32(at + 6 * i),
+      isdst: bytes[at + 6 * i + 4] !== 0,
+      index: bytes[at + 6 * i + 5],
+    });
   }
   at += h.type * 6;
   const chars = bytes.subarray(at, at + h.chars);
@@ -72,7 +78,7 @@ export function parseTzif(bytes: Uint8Array): ZoneInfo | undefined {
   return {
     at: times,
     typeAt,
-    types: raw.map((t) => ({ offset: t.offset, abbrev: abbrevOf(t.index) })),
+    types: raw.map((t) => ({ offset: t.offset, abbrev: abbrevOf(t.index), isdst: t.isdst })),
   };
 }
 
@@ -99,4 +105,33 @@ export function zoneAbbreviation(
   }
   const t = zone.types.find((t) => t.offset === offsetSec);
   return t?.abbrev || undefined;
+}
+
+/** A local time type as libc's `tzname` names it. */
+export interface ZoneName {
+  readonly abbrev: string;
+  /** Seconds east of UTC. */
+  readonly offset: number;
+}
+
+/**
+ * libc's `tzname[0]` and `tzname[1]` right after tzset() reads the file (glibc's
+ * `__tzfile_read`): the standard and the daylight type of the latest transitions to each,
+ * the one type of a zone without transitions, and the standard one twice for a zone that
+ * never had daylight saving time. systemd's parse_timestamp() accepts these after a time.
+ */
+export function libcTzname(zone: ZoneInfo): readonly [ZoneName, ZoneName] | undefined {
+  const found: [ZoneName | undefined, ZoneName | undefined] = [undefined, undefined];
+  for (let i = zone.at.length - 1; i >= 0; i--) {
+    const t = zone.types[zone.typeAt[i]];
+    const slot = t.isdst ? 1 : 0;
+    if (found[slot] !== undefined) continue;
+    found[slot] = { abbrev: t.abbrev, offset: t.offset };
+    if (found[1 - slot] !== undefined) break;
+  }
+  if (found[0] === undefined && zone.types.length > 0) {
+    found[0] = { abbrev: zone.types[0].abbrev, offset: zone.types[0].offset };
+  }
+  if (found[0] === undefined) return undefined;
+  return [found[0], found[1] ?? found[0]];
 }

@@ -20,9 +20,12 @@ import {
   unescapeName,
   unescapePath,
 } from "../unit/names.ts";
+import { builtinUnitText } from "../unit/builtins.ts";
 import { configDirs, type PathEnv, type RootMap, type Scope, searchPath } from "./paths.ts";
 import { UnitIndex } from "./index.ts";
-import { readRegularTextSync } from "./regular_file.ts";
+import { readRegularFileSync } from "./regular_file.ts";
+import { formatDiagnostic, parseUnitText } from "../unit/parse.ts";
+import { decodeUnitBytes, isUtf8Clean } from "../unit/utf8.ts";
 import { type PresetAnswer, type Presets, queryPreset, readPresets } from "./presets.ts";
 
 /** The unit-file states of systemd 252. */
@@ -79,7 +82,35 @@ export type InstallErrno =
   | "ENOLINK"
   | "EISDIR"
   | "ETXTBSY"
-  | "EIO";
+  | "EIO"
+  | "EACCES"
+  | "EPERM"
+  | "EROFS"
+  | "ENOTDIR"
+  | "ENOSPC"
+  | "EDQUOT"
+  | "ENAMETOOLONG";
+
+const FS_ERRNOS: ReadonlySet<string> = new Set<InstallErrno>([
+  "ENOENT",
+  "EEXIST",
+  "ELOOP",
+  "EISDIR",
+  "EIO",
+  "EACCES",
+  "EPERM",
+  "EROFS",
+  "ENOTDIR",
+  "ENOSPC",
+  "EDQUOT",
+  "ENAMETOOLONG",
+]);
+
+/** The errno of a file-system error (Deno's errors carry it as `code`); EIO when unknown. */
+export function errnoOf(e: unknown): InstallErrno {
+  const code = (e as { code?: unknown } | null | undefined)?.code;
+  return typeof code === "string" && FS_ERRNOS.has(code) ? code as InstallErrno : "EIO";
+}
 
 /** One change made (or refused), as systemd's InstallChange. Paths are host paths. */
 export type InstallChange =
@@ -608,12 +639,12 @@ function loadInstall(
   const path = info.path as string;
   let text: string;
   try {
-    text = readRegularTextSync(lp.host(path));
-  } catch {
-    return "EIO";
+    text = readUnitText(lp.host(path));
+  } catch (e) {
+    return e instanceof Deno.errors.NotFound ? "EIO" : errnoOf(e);
   }
   if (text === "") return "EMPTY";
-  applyInstallText(install, info.name, text, lp.host(path), ctx, warnings);
+  if (!applyInstallText(install, info.name, text, lp.host(path), ctx, warnings)) return "EINVAL";
   // Drop-ins of the name and of its template, first dir wins per file name.
   const names = [`${info.name}.d`];
   const t = templateOf(info.name);
@@ -636,16 +667,13 @@ function loadInstall(
   }
   for (const n of [...files.keys()].sort()) {
     const f = files.get(n) as string;
+    let dropIn: string;
     try {
-      applyInstallText(
-        install,
-        info.name,
-        readRegularTextSync(lp.host(f)),
-        lp.host(f),
-        ctx,
-        warnings,
-      );
-    } catch { /* unreadable drop-in: ignored */ }
+      dropIn = readUnitText(lp.host(f));
+    } catch {
+      continue; // unreadable drop-in: ignored
+    }
+    if (!applyInstallText(install, info.name, dropIn, lp.host(f), ctx, warnings)) return "EINVAL";
   }
   return install;
 }
@@ -760,6 +788,24 @@ function scanLines(
   }
 }
 
+/** A unit file's text; bytes that are not UTF-8 clean stay visible to {@link uncleanLine}. */
+function readUnitText(hostPath: string): string {
+  return decodeUnitBytes(readRegularFileSync(hostPath));
+}
+
+/**
+ * The first line that is not UTF-8 clean, with systemd's warning, or undefined. systemd's
+ * parser stops there and the file is bad (`Invalid argument`); comment lines do not count.
+ */
+function uncleanLine(text: string, file: string): { line: number; warning: string } | undefined {
+  if (isUtf8Clean(text)) return undefined;
+  const parsed = parseUnitText(text, file);
+  if (parsed.error !== "Invalid argument") return undefined;
+  const d = parsed.diagnostics[parsed.diagnostics.length - 1];
+  return { line: d.line, warning: formatDiagnostic(d) };
+}
+
+/** Applies a text's `[Install]` settings; false (after the warnings) when the text is bad. */
 function applyInstallText(
   install: InstallSection,
   name: string,
@@ -767,7 +813,16 @@ function applyInstallText(
   file: string,
   ctx: InstallContext | undefined,
   warnings: string[],
-): void {
+): boolean {
+  const unclean = uncleanLine(text, file);
+  if (unclean) {
+    // systemd read (and warned about) the lines before the bad one, then gave up.
+    const before = scanInstall(text).notes.filter((n) => n.line < unclean.line);
+    before.sort((x, y) => x.line - y.line);
+    for (const n of before) warnings.push(`${file}:${n.line}: ${n.text}`);
+    warnings.push(unclean.warning);
+    return false;
+  }
   const { assignments, notes } = scanInstall(text);
   for (const a of assignments) {
     const setList = (list: string[]): void => {
@@ -825,6 +880,7 @@ function applyInstallText(
   }
   notes.sort((x, y) => x.line - y.line);
   for (const n of notes) warnings.push(`${file}:${n.line}: ${n.text}`);
+  return true;
 }
 
 interface SearchFlags {
@@ -1121,7 +1177,7 @@ export function lookupState(
     info = ctx.discover(name, LOAD_FOLLOW);
   } catch (e) {
     if (e instanceof InstallError) return e.errno;
-    return "EIO";
+    return errnoOf(e);
   }
   const path = info.path as string;
   if (info.mode === "masked") {
@@ -1223,17 +1279,22 @@ function createSymlink(
   changes: InstallChange[],
 ): number {
   const hostNew = lp.host(newPath);
+  // A directory that could not be made explains the failed link better than its ENOENT.
+  let mkdirErrno: InstallErrno | undefined;
   try {
     Deno.mkdirSync(dirname(hostNew), { recursive: true });
-  } catch { /* reported by symlink */ }
+  } catch (e) {
+    mkdirErrno = errnoOf(e);
+  }
   try {
     Deno.symlinkSync(oldPath, hostNew);
     changes.push({ type: "symlink", path: hostNew, source: oldPath });
     return 1;
   } catch (e) {
     if (!(e instanceof Deno.errors.AlreadyExists)) {
-      changes.push({ type: "error", errno: "EIO", path: hostNew });
-      throw new InstallError("EIO");
+      const errno = e instanceof Deno.errors.NotFound && mkdirErrno ? mkdirErrno : errnoOf(e);
+      changes.push({ type: "error", errno, path: hostNew });
+      throw new InstallError(errno);
     }
   }
   let dest: string;
@@ -1249,8 +1310,16 @@ function createSymlink(
     throw new InstallError("EEXIST");
   }
   const tmp = `${dirname(hostNew)}/.#${basename(hostNew)}${crypto.randomUUID().slice(0, 8)}`;
-  Deno.symlinkSync(oldPath, tmp);
-  Deno.renameSync(tmp, hostNew);
+  try {
+    Deno.symlinkSync(oldPath, tmp);
+    Deno.renameSync(tmp, hostNew);
+  } catch (e) {
+    try {
+      Deno.removeSync(tmp);
+    } catch { /* never made */ }
+    changes.push({ type: "error", errno: errnoOf(e), path: hostNew });
+    throw new InstallError(errnoOf(e));
+  }
   changes.push({ type: "unlink", path: hostNew });
   changes.push({ type: "symlink", path: hostNew, source: oldPath });
   return 1;
@@ -1385,7 +1454,8 @@ function symlinkWants(
     const path = `${configPath}/${dst}${suffix}${n}`;
     const q = attempt(() => createSymlink(lp, info.path as string, path, true, changes));
     if ((typeof q === "string" && typeof r === "number") || r === 0) r = q;
-    if (!unitFileExists(lp, dst)) {
+    // A target this program provides itself (a minimal image ships no target files) is present.
+    if (builtinUnitText(dst) === undefined && !unitFileExists(lp, dst)) {
       changes.push({
         type: "destination-not-present",
         path: dst,
@@ -1534,21 +1604,24 @@ function removeMarkedSymlinks(
   configPath: string,
   changes: InstallChange[],
   dryRun = false,
-): void {
-  if (remove.size === 0) return;
+): InstallErrno | undefined {
+  if (remove.size === 0) return undefined;
   // A dry run leaves the links in place: each is reported once, however often the walk restarts.
   const reported = new Set<string>();
   const hostConfig = lp.host(configPath);
   try {
-    if (!Deno.statSync(hostConfig).isDirectory) return;
+    if (!Deno.statSync(hostConfig).isDirectory) return undefined;
   } catch {
-    return;
+    return undefined;
   }
+  // As systemd: a link that cannot be removed is reported, the walk goes on, the first error wins.
+  let failed: InstallErrno | undefined;
   let restart = true;
   while (restart) {
     restart = false;
     walk(hostConfig);
   }
+  return failed;
 
   function walk(hostDir: string): void {
     let it: Iterable<Deno.DirEntry>;
@@ -1581,7 +1654,8 @@ function removeMarkedSymlinks(
           Deno.removeSync(p);
         } catch (e) {
           if (!(e instanceof Deno.errors.NotFound)) {
-            changes.push({ type: "error", errno: "EIO", path: p });
+            changes.push({ type: "error", errno: errnoOf(e), path: p });
+            failed ??= errnoOf(e);
             continue;
           }
         }
@@ -1676,8 +1750,7 @@ function doDisable(
   }
   const remove = new Set<string>();
   markForRemoval(ctx, remove, changes);
-  removeMarkedSymlinks(lp, remove, configPath, changes, dryRun);
-  return { changes };
+  return { changes, error: removeMarkedSymlinks(lp, remove, configPath, changes, dryRun) };
 }
 
 /** `disable`: removes every link in the config dir that points to the units or their Also= units. */
@@ -1753,18 +1826,23 @@ export function unmaskUnits(
     if (!todo.includes(n)) todo.push(n);
   }
   const remove = new Set<string>();
+  let error: InstallErrno | undefined;
   for (const n of todo) {
     const path = `${configPath}/${n}`;
     try {
       Deno.removeSync(lp.host(path));
-    } catch {
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) {
+        changes.push({ type: "error", errno: errnoOf(e), path: lp.host(path) });
+        error ??= errnoOf(e);
+      }
       continue;
     }
     changes.push({ type: "unlink", path: lp.host(path) });
     remove.add(path);
   }
-  removeMarkedSymlinks(lp, remove, configPath, changes);
-  return { changes };
+  const q = removeMarkedSymlinks(lp, remove, configPath, changes);
+  return { changes, error: error ?? q };
 }
 
 /** `link`: absolute paths (inside the root) linked into the config dir by base name. */
@@ -1839,7 +1917,8 @@ function executePreset(
   if (mode !== "enable-only") {
     const remove = new Set<string>();
     markForRemoval(minus, remove, changes);
-    removeMarkedSymlinks(lp, remove, configPath, changes);
+    const q = removeMarkedSymlinks(lp, remove, configPath, changes);
+    if (q !== undefined) return q;
   }
   if (mode !== "disable-only") {
     const r = contextApply(plus, configPath, { load: true, followConfig: false }, {
@@ -1980,6 +2059,7 @@ export function revertUnits(lp: InstallLookup, names: readonly string[]): Instal
     }
   }
   const remove = new Set<string>();
+  let error: InstallErrno | undefined;
   for (const p of todo) {
     const host = lp.host(p);
     let files: string[] = [];
@@ -1988,16 +2068,20 @@ export function revertUnits(lp: InstallLookup, names: readonly string[]): Instal
     } catch { /* not a directory */ }
     try {
       Deno.removeSync(host, { recursive: true });
-    } catch {
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) {
+        changes.push({ type: "error", errno: errnoOf(e), path: host });
+        error ??= errnoOf(e);
+      }
       continue;
     }
     for (const f of files) changes.push({ type: "unlink", path: `${host}/${f}` });
     changes.push({ type: "unlink", path: host });
     remove.add(p);
   }
-  removeMarkedSymlinks(lp, remove, lp.runtimeConfig, changes);
-  removeMarkedSymlinks(lp, remove, lp.persistentConfig, changes);
-  return { changes };
+  const q = removeMarkedSymlinks(lp, remove, lp.runtimeConfig, changes);
+  const r = removeMarkedSymlinks(lp, remove, lp.persistentConfig, changes);
+  return { changes, error: error ?? q ?? r };
 }
 
 /** `set-default`: points `default.target` in the persistent config dir at the target's file. */

@@ -9,6 +9,7 @@
 import { hasTriggers, timerSettings } from "../unit/timer.ts";
 import { basename } from "node:path";
 import { type Diagnostic, formatDiagnostic, parseUnitText } from "../unit/parse.ts";
+import { decodeUnitBytes } from "../unit/utf8.ts";
 import type { Assignment } from "../unit/parse.ts";
 import { UnitConfig } from "../unit/config.ts";
 import { sectionProblems, validateAssignments } from "../unit/schema.ts";
@@ -82,12 +83,8 @@ function readText(hostPath: string): { text?: string; error?: string; isDir?: bo
     if (st.isDirectory) return { error: "Is a directory", isDir: true };
     // Never open a FIFO (it blocks until a writer comes), a socket or a device.
     if (!st.isFile) return { error: "No such file or directory" };
-    const bytes = Deno.readFileSync(hostPath);
-    try {
-      return { text: new TextDecoder("utf-8", { fatal: true }).decode(bytes) };
-    } catch {
-      return { error: "Invalid argument" };
-    }
+    // A line that is not UTF-8 clean fails the parse with file and line, as in systemd.
+    return { text: decodeUnitBytes(Deno.readFileSync(hostPath)) };
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) return { error: "No such file or directory" };
     if (e instanceof Deno.errors.PermissionDenied || e instanceof Deno.errors.NotCapable) {

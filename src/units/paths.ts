@@ -10,6 +10,43 @@ import { join, normalize } from "node:path";
 export type Scope = "system" | "user";
 
 /**
+ * Whether the launcher started the program from `/` because the caller's
+ * working directory was gone (scripts/launcher.ts sets this variable; Deno
+ * cannot start without a working directory).
+ */
+export function workingDirectoryLost(): boolean {
+  try {
+    return Deno.env.get("SYSTEMCTL_LOST_CWD") === "1";
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * `path` made absolute against the working directory, as systemd's
+ * `path_make_absolute_cwd()`; undefined when a relative path cannot be
+ * resolved because the working directory is gone.
+ */
+export function absoluteFromCwd(path: string): string | undefined {
+  if (path.startsWith("/")) return path;
+  if (workingDirectoryLost()) return undefined;
+  try {
+    return `${Deno.cwd()}/${path}`;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The error of a path option (`--root=PATH`) whose relative path cannot be
+ * made absolute, in systemd's words (`parse_path_argument()`), or undefined.
+ */
+export function pathArgumentError(path: string | undefined): string | undefined {
+  if (path === undefined || path === "" || absoluteFromCwd(path) !== undefined) return undefined;
+  return `Failed to parse path "${path}" and make it absolute: No such file or directory`;
+}
+
+/**
  * Maps paths as a unit file or systemd sees them ("/etc/x") to host paths
  * ("<root>/etc/x"). A path that already starts with the root is not prefixed
  * again; `//x` means the host path `/x`.

@@ -80,6 +80,8 @@ export interface SysvResult {
   readonly renamed: Array<{ from: string; to: string }>;
   readonly warnings: string[];
   readonly error?: string;
+  /** The file-system error behind `error`, for the verb to name its errno. */
+  readonly cause?: unknown;
 }
 
 /**
@@ -141,8 +143,7 @@ export function sysvToggle(
       Deno.renameSync(root.host(link), root.host(target));
       renamed.push({ from: link, to: target });
     } catch (e) {
-      const why = e instanceof Error ? e.message : String(e);
-      return { created, renamed, warnings, error: `cannot rename ${link}: ${why}` };
+      return { created, renamed, warnings, error: `cannot rename ${link}`, cause: e };
     }
   }
   return { created, renamed, warnings };

@@ -26,3 +26,27 @@ export function readLocalZone(tz = Deno.env.get("TZ")): ZoneInfo | undefined {
     return undefined;
   }
 }
+
+/**
+ * Whether `name` names a compiled zone file, as systemd's `timezone_is_valid()` checks:
+ * `UTC`, or letters, digits, `-_+` and single inner slashes naming a regular file under
+ * /usr/share/zoneinfo that starts with `TZif`.
+ */
+export function isZoneFile(name: string): boolean {
+  if (name === "UTC") return true;
+  if (!/^[A-Za-z0-9_+-]+(\/[A-Za-z0-9_+-]+)*$/.test(name)) return false;
+  const path = `${ZONEINFO}/${name}`;
+  try {
+    // stat first: opening a FIFO would block.
+    if (!Deno.statSync(path).isFile) return false;
+    const file = Deno.openSync(path);
+    try {
+      const magic = new Uint8Array(4);
+      return file.readSync(magic) === 4 && new TextDecoder().decode(magic) === "TZif";
+    } finally {
+      file.close();
+    }
+  } catch {
+    return false;
+  }
+}

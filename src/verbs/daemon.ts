@@ -1,6 +1,7 @@
 /**
  * `daemon-reload` / `daemon-reexec`: load every unit afresh and report each
- * unit-file problem, one line each. Always exit 0, as systemd does.
+ * unit-file problem, one line each. Exit 0, as systemd does; a non-root caller of the
+ * system manager is refused as systemd refuses it (`Reload daemon failed: Access denied`).
  * @module
  */
 
@@ -8,12 +9,22 @@ import type { Context } from "../cli/context.ts";
 import { unitDiagnostics, UnitLoader } from "../units/loader.ts";
 import { parseUnitName } from "../unit/names.ts";
 import { reloadInit, systemState } from "../service/init_link.ts";
+import { unlessDenied } from "./access.ts";
 
 /**
  * Loads all units and prints their problems on stderr; a running init instance re-reads
  * the unit files too.
  */
-export async function daemonReload(ctx: Context): Promise<number> {
+export function daemonReload(ctx: Context): Promise<number> {
+  return unlessDenied(ctx, "Reload daemon failed: Access denied", () => reload(ctx));
+}
+
+/** `daemon-reexec`: as `daemon-reload` (there is no manager binary to re-execute). */
+export function daemonReexec(ctx: Context): Promise<number> {
+  return unlessDenied(ctx, "Reexecute daemon failed: Access denied", () => reload(ctx));
+}
+
+async function reload(ctx: Context): Promise<number> {
   const loader = new UnitLoader(ctx);
   const seen = new Set<string>();
   for (const name of [...loader.knownNames()].sort()) {

@@ -6,6 +6,7 @@
  */
 
 import type { Context } from "../cli/context.ts";
+import { absoluteFromCwd } from "../units/paths.ts";
 import { globMatch, isValidUnitName, mangleUnitName } from "../unit/names.ts";
 import { BUILTIN_TARGETS } from "../unit/builtins.ts";
 import { formatTable } from "../output/table.ts";
@@ -15,9 +16,9 @@ import {
   disableUnits,
   ENABLED_STATES,
   enableUnits,
+  errnoOf,
   getDefaultTarget,
   type InstallChange,
-  type InstallErrno,
   InstallLookup,
   type InstallResult,
   linkUnitFiles,
@@ -38,23 +39,7 @@ import { sysvScripts } from "../units/sysv.ts";
 import { parseBoolean } from "../unit/values.ts";
 import { liveManager } from "./collect.ts";
 import { sysvIsEnabled, sysvScriptFor, sysvToggle } from "../units/sysv_rc.ts";
-
-const STRERROR: Record<InstallErrno, string> = {
-  ENOENT: "No such file or directory",
-  EEXIST: "File exists",
-  ERFKILL: "Operation not possible due to RF-kill",
-  EADDRNOTAVAIL: "Cannot assign requested address",
-  ELOOP: "Too many levels of symbolic links",
-  EXDEV: "Invalid cross-device link",
-  EUCLEAN: "Structure needs cleaning",
-  EIDRM: "Identifier removed",
-  EBADSLT: "Invalid slot",
-  EINVAL: "Invalid argument",
-  ENOLINK: "Link has been severed",
-  EISDIR: "Is a directory",
-  ETXTBSY: "Text file busy",
-  EIO: "Input/output error",
-};
+import { reasonText, strerror } from "./errors.ts";
 
 /** The notice `enable` prints when no unit had install rules (systemd 252's text). */
 export const NO_INSTALL_INFO_NOTICE =
@@ -134,7 +119,7 @@ function errorText(c: Extract<InstallChange, { type: "error" }>, verb: string): 
     case "ENOENT":
       return `Failed to ${verb} unit, unit ${c.path} does not exist.`;
     default:
-      return `Failed to ${verb} unit, file "${c.path}": ${STRERROR[c.errno]}`;
+      return `Failed to ${verb} unit, file "${c.path}": ${strerror(c.errno)}`;
   }
 }
 
@@ -169,7 +154,7 @@ function managerErrorText(c: Extract<InstallChange, { type: "error" }>): string 
     case "ENOENT":
       return `Unit file ${c.path} does not exist.`;
     default:
-      return `File ${c.path}: ${STRERROR[c.errno]}`;
+      return `File ${c.path}: ${strerror(c.errno)}`;
   }
 }
 
@@ -188,7 +173,7 @@ function dumpLiveChanges(
   const good = r.changes.filter((c) => c.type !== "error");
   if (r.error !== undefined || (errors.length > 0 && good.length === 0)) {
     const first = errors[0];
-    const why = first ? managerErrorText(first) : STRERROR[r.error ?? "EINVAL"];
+    const why = first ? managerErrorText(first) : strerror(r.error ?? "EINVAL");
     ctx.io.err(`${failed}: ${why}\n`);
     return 1;
   }
@@ -210,7 +195,7 @@ function dumpChanges(ctx: Context, r: InstallResult, verb: string, liveFailed?: 
     ctx.io.err(f.text + "\n");
   }
   if (r.error !== undefined) {
-    if (!logged) ctx.io.err(`Failed to ${verb}: ${STRERROR[r.error]}.\n`);
+    if (!logged) ctx.io.err(`Failed to ${verb}: ${strerror(r.error)}.\n`);
     return 1;
   }
   return 0;
@@ -227,11 +212,23 @@ function printPresetWarnings(ctx: Context, lp: InstallLookup): void {
   for (const w of lp.presets.warnings) ctx.io.err(w + "\n");
 }
 
+/**
+ * A unit-file path made absolute against the working directory; when that is
+ * gone (the launcher started the program from /), systemctl's words.
+ */
+function absoluteOrFail(path: string): string {
+  const abs = absoluteFromCwd(path);
+  if (abs === undefined) {
+    throw new Error(`Failed to mangle unit name or path '${path}': No such file or directory`);
+  }
+  return abs;
+}
+
 /** systemctl's mangle_names: paths made absolute, names escaped and given a suffix. */
 function mangleNames(ctx: Context, args: readonly string[], suffix = ".service"): string[] {
   return args.map((a) => {
     if (a.includes("/")) {
-      const abs = a.startsWith("/") ? a : `${Deno.cwd()}/${a}`;
+      const abs = absoluteOrFail(a);
       return abs.replace(/\/+/g, "/").replace(/\/\.(?=\/|$)/g, "").replace(/(.)\/$/, "$1");
     }
     const m = mangleUnitName(a, suffix, { allowGlobs: false });
@@ -247,7 +244,13 @@ function changeOptions(ctx: Context): { runtime: boolean; force: boolean } {
 async function runNow(ctx: Context, names: string[], action: "start" | "stop"): Promise<number> {
   // Loaded lazily: enable without --now never pays for the service manager.
   const mod = await import("../service/manager.ts");
-  return action === "start" ? await mod.startUnits(ctx, names) : await mod.stopUnits(ctx, names);
+  const { jobRefusal, whenPermitted } = await import("./access.ts");
+  return await whenPermitted(
+    ctx,
+    jobRefusal(action),
+    (m) => m.expand(names),
+    () => action === "start" ? mod.startUnits(ctx, names) : mod.stopUnits(ctx, names),
+  );
 }
 
 function unitNamesOf(names: readonly string[]): string[] {
@@ -302,7 +305,8 @@ function sysvCompat(
       for (const m of r.renamed) ctx.io.err(`Renamed ${m.from} → ${m.to}.\n`);
     }
     if (r.error !== undefined) {
-      ctx.io.err(`Failed to ${verb} ${name}: ${r.error}.\n`);
+      const why = r.cause === undefined ? "" : `: ${reasonText(r.cause)}`;
+      ctx.io.err(`Failed to ${verb} ${name}: ${r.error}${why}.\n`);
       return { names: left, enabled, failed: true };
     }
     if (native) left.push(name);
@@ -380,7 +384,7 @@ export function isEnabled(ctx: Context, args: string[]): Promise<number> {
   for (const name of sysv.names) {
     const r = lookupState(lp, name);
     if (typeof r === "string") {
-      ctx.io.err(`Failed to get unit file state for ${name}: ${STRERROR[r]}\n`);
+      ctx.io.err(`Failed to get unit file state for ${name}: ${strerror(r)}\n`);
       return Promise.resolve(1);
     }
     if (ENABLED_STATES.has(r.state)) enabled = true;
@@ -506,7 +510,7 @@ export function unmask(ctx: Context, args: string[]): Promise<number> {
 
 /** `link PATH…`: makes unit files outside the search path available. */
 export function link(ctx: Context, args: string[]): Promise<number> {
-  const files = args.map((a) => (a.startsWith("/") ? a : `${Deno.cwd()}/${a}`));
+  const files = args.map(absoluteOrFail);
   const r = linkUnitFiles(lookup(ctx), files, changeOptions(ctx));
   return Promise.resolve(dumpChanges(ctx, r, "link"));
 }
@@ -582,9 +586,9 @@ function setDefaultBuiltin(lp: InstallLookup, name: string): InstallResult {
     Deno.symlinkSync(target, link);
     changes.push({ type: "symlink", path: link, source: target });
     return { changes };
-  } catch {
-    changes.push({ type: "error", errno: "EIO", path: link });
-    return { changes, error: "EIO" };
+  } catch (e) {
+    changes.push({ type: "error", errno: errnoOf(e), path: link });
+    return { changes, error: errnoOf(e) };
   }
 }
 

@@ -8,8 +8,9 @@
 import type { Context } from "../cli/context.ts";
 import { managerEnvironment } from "../service/exec_context.ts";
 import { stateDirHost } from "../service/runtime.ts";
-import { readManagerState, updateManagerState } from "../state/manager.ts";
+import { type ManagerState, readManagerState, updateManagerState } from "../state/manager.ts";
 import { isValidEnvName } from "../unit/environment.ts";
+import { managerReason } from "./errors.ts";
 
 function block(ctx: Context): Record<string, string> {
   return readManagerState(stateDirHost(ctx)).Environment ?? {};
@@ -42,6 +43,21 @@ export function shellQuote(value: string): string {
   return `$'${out}'`;
 }
 
+/** Changes the manager block; a failure is one line in systemd's words. */
+async function updateBlock(
+  ctx: Context,
+  verb: "set" | "import",
+  change: (s: ManagerState) => ManagerState,
+): Promise<number> {
+  try {
+    await updateManagerState(stateDirHost(ctx), change);
+    return 0;
+  } catch (e) {
+    ctx.io.err(`Failed to ${verb} environment: ${managerReason(ctx.scope, e)}\n`);
+    return 1;
+  }
+}
+
 /** `show-environment`: the manager environment, sorted, `NAME=value`. */
 export function showEnvironment(ctx: Context): Promise<number> {
   const env = managerEnvironment({ ...ctx, managerEnv: block(ctx) });
@@ -61,12 +77,11 @@ export async function setEnvironment(ctx: Context, args: string[]): Promise<numb
     }
     pairs.push([a.slice(0, i), a.slice(i + 1)]);
   }
-  await updateManagerState(stateDirHost(ctx), (s) => {
+  return await updateBlock(ctx, "set", (s) => {
     const env = { ...(s.Environment ?? {}) };
     for (const [k, v] of pairs) env[k] = v;
     return { ...s, Environment: env };
   });
-  return 0;
 }
 
 /** `unset-environment NAME[=VALUE]...`: with `=VALUE`, only when the value matches. */
@@ -78,7 +93,7 @@ export async function unsetEnvironment(ctx: Context, args: string[]): Promise<nu
       return 1;
     }
   }
-  await updateManagerState(stateDirHost(ctx), (s) => {
+  return await updateBlock(ctx, "set", (s) => {
     const env = { ...(s.Environment ?? {}) };
     for (const a of args) {
       const i = a.indexOf("=");
@@ -87,7 +102,6 @@ export async function unsetEnvironment(ctx: Context, args: string[]): Promise<nu
     }
     return { ...s, Environment: env };
   });
-  return 0;
 }
 
 /** `import-environment [NAME...]`: copy the caller's values into the block. */
@@ -109,10 +123,9 @@ export async function importEnvironment(ctx: Context, args: string[]): Promise<n
     const v = ctx.env[n];
     if (v !== undefined) pairs.push([n, v]);
   }
-  await updateManagerState(stateDirHost(ctx), (s) => {
+  return await updateBlock(ctx, "import", (s) => {
     const env = { ...(s.Environment ?? {}) };
     for (const [k, v] of pairs) env[k] = v;
     return { ...s, Environment: env };
   });
-  return 0;
 }

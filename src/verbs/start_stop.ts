@@ -1,6 +1,7 @@
 /**
  * Unit control verbs: start, stop, restart, try-restart, reload and its
- * variants, isolate, kill, reset-failed, clean.
+ * variants, isolate, kill, reset-failed, clean. A caller that may not change
+ * units gets systemd's refusal for each unit it named, and nothing runs.
  * @module
  */
 
@@ -15,58 +16,115 @@ import {
   startUnits,
   stopUnits,
 } from "../service/manager.ts";
+import { callRefusal, jobRefusal, whenPermitted } from "./access.ts";
+
+/** Runs a job verb on the named units, or refuses each as systemd does. */
+function jobs(
+  ctx: Context,
+  verb: string,
+  args: string[],
+  run: () => Promise<number>,
+): Promise<number> {
+  return whenPermitted(ctx, jobRefusal(verb), (m) => m.expand(args), run);
+}
 
 /** `start UNIT...`. */
 export function start(ctx: Context, args: string[]): Promise<number> {
-  return startUnits(ctx, args);
+  return jobs(ctx, "start", args, () => startUnits(ctx, args));
 }
 
 /** `stop UNIT...`. */
 export function stop(ctx: Context, args: string[]): Promise<number> {
-  return stopUnits(ctx, args);
+  return jobs(ctx, "stop", args, () => stopUnits(ctx, args));
 }
 
 /** `restart UNIT...`. */
 export function restart(ctx: Context, args: string[]): Promise<number> {
-  return restartUnits(ctx, args, { onlyIfActive: false, verb: "restart" });
+  return jobs(
+    ctx,
+    "restart",
+    args,
+    () => restartUnits(ctx, args, { onlyIfActive: false, verb: "restart" }),
+  );
 }
 
 /** `try-restart UNIT...` (`condrestart`). */
 export function tryRestart(ctx: Context, args: string[]): Promise<number> {
-  return restartUnits(ctx, args, { onlyIfActive: true, verb: "try-restart" });
+  return jobs(
+    ctx,
+    "try-restart",
+    args,
+    () => restartUnits(ctx, args, { onlyIfActive: true, verb: "try-restart" }),
+  );
 }
 
 /** `reload UNIT...`. */
 export function reload(ctx: Context, args: string[]): Promise<number> {
-  return reloadUnits(ctx, args, "reload");
+  return jobs(ctx, "reload", args, () => reloadUnits(ctx, args, "reload"));
 }
 
 /** `reload-or-restart UNIT...`. */
 export function reloadOrRestart(ctx: Context, args: string[]): Promise<number> {
-  return reloadUnits(ctx, args, "reload-or-restart");
+  return jobs(
+    ctx,
+    "reload-or-restart",
+    args,
+    () => reloadUnits(ctx, args, "reload-or-restart"),
+  );
 }
 
 /** `try-reload-or-restart UNIT...` (`reload-or-try-restart`, `force-reload`). */
 export function tryReloadOrRestart(ctx: Context, args: string[]): Promise<number> {
-  return reloadUnits(ctx, args, "try-reload-or-restart");
+  // systemd's words name the job type, `reload-or-try-restart`.
+  return jobs(
+    ctx,
+    "reload-or-try-restart",
+    args,
+    () => reloadUnits(ctx, args, "try-reload-or-restart"),
+  );
 }
 
 /** `isolate TARGET`. */
 export function isolate(ctx: Context, args: string[]): Promise<number> {
-  return isolateTarget(ctx, args[0]);
+  return whenPermitted(
+    ctx,
+    jobRefusal("start"),
+    (m) => m.loader.expand([args[0]], ".target", (t) => ctx.warn(t)).slice(0, 1),
+    () => isolateTarget(ctx, args[0]),
+  );
 }
 
 /** `kill UNIT...`. */
 export function kill(ctx: Context, args: string[]): Promise<number> {
-  return killUnits(ctx, args);
+  return whenPermitted(
+    ctx,
+    callRefusal("Failed to kill unit"),
+    (m) => m.expand(args),
+    () => killUnits(ctx, args),
+  );
 }
 
 /** `reset-failed [UNIT...]`. */
 export function resetFailed(ctx: Context, args: string[]): Promise<number> {
-  return resetFailedUnits(ctx, args);
+  // Without names it is one call to the manager, refused as a whole.
+  const refusal = args.length > 0 ? callRefusal("Failed to reset failed state of unit") : {
+    lines: (_: string, reason: string) => [`Failed to execute operation: ${reason}`],
+    deniedCode: 1,
+  };
+  return whenPermitted(
+    ctx,
+    refusal,
+    (m) => args.length > 0 ? m.expand(args) : [""],
+    () => resetFailedUnits(ctx, args),
+  );
 }
 
 /** `clean UNIT...`. */
 export function clean(ctx: Context, args: string[]): Promise<number> {
-  return cleanUnits(ctx, args);
+  return whenPermitted(
+    ctx,
+    callRefusal("Failed to clean unit"),
+    (m) => m.expand(args),
+    () => cleanUnits(ctx, args),
+  );
 }

@@ -20,6 +20,8 @@ import { triggerTarget } from "../units/deps.ts";
 import { getDefaultTarget, InstallLookup } from "../units/install.ts";
 import { configDirs } from "../units/paths.ts";
 import { queryPreset } from "../units/presets.ts";
+import { managerReason } from "./errors.ts";
+import { jobRefusal, whenPermitted } from "./access.ts";
 
 const ACTIVE = new Set(["active", "activating", "reloading", "deactivating"]);
 
@@ -132,26 +134,37 @@ export function getPreset(ctx: Context, args: string[]): Promise<number> {
  * `halt`, `poweroff`: the init instance of this root shuts down (SIGTERM). Without one,
  * there is no machine to power off, so every active unit of this root stops.
  */
-export async function powerOff(ctx: Context, _args: string[]): Promise<number> {
-  if (await requestShutdown(ctx, "poweroff")) return 0;
-  return await stopAll(ctx);
+export function powerOff(ctx: Context, _args: string[]): Promise<number> {
+  return special(ctx, "poweroff.target", async () => {
+    if (await requestShutdown(ctx, "poweroff")) return 0;
+    return await stopAll(ctx);
+  });
 }
 
 /** `reboot`, `kexec`: the init instance stops every unit and boots again. */
-export async function reboot(ctx: Context, _args: string[]): Promise<number> {
-  if (await requestShutdown(ctx, "reboot")) return 0;
-  return await stopAll(ctx);
+export function reboot(ctx: Context, _args: string[]): Promise<number> {
+  return special(ctx, "reboot.target", async () => {
+    if (await requestShutdown(ctx, "reboot")) return 0;
+    return await stopAll(ctx);
+  });
 }
 
 /** `exit [CODE]`: the init instance shuts down and exits with CODE (default 0). */
-export async function exitManager(ctx: Context, args: string[]): Promise<number> {
+export function exitManager(ctx: Context, args: string[]): Promise<number> {
   const code = args.length ? Number(args[0]) : 0;
   if (!Number.isInteger(code) || code < 0 || code > 255) {
     ctx.io.err(`Invalid exit code: ${args[0]}\n`);
-    return 1;
+    return Promise.resolve(1);
   }
-  if (await requestShutdown(ctx, "exit", code)) return 0;
-  return await stopAll(ctx);
+  return special(ctx, "exit.target", async () => {
+    if (await requestShutdown(ctx, "exit", code)) return 0;
+    return await stopAll(ctx);
+  });
+}
+
+/** A verb that starts a special target, refused as a start of that target (systemd's words). */
+function special(ctx: Context, target: string, run: () => Promise<number>): Promise<number> {
+  return whenPermitted(ctx, jobRefusal("start"), () => [target], run);
 }
 
 async function stopAll(ctx: Context): Promise<number> {
@@ -193,18 +206,20 @@ export const serviceLogTarget = unitNotSupported("service-log-target");
  * (its transaction), and return.
  */
 export function startDefault(ctx: Context, _args: string[]): Promise<number> {
-  const lp = InstallLookup.open(ctx.root, ctx.scope, ctx.env, ctx.options.global);
-  return startUnits(ctx, [getDefaultTarget(lp) ?? "multi-user.target"]);
+  return special(ctx, "default.target", () => {
+    const lp = InstallLookup.open(ctx.root, ctx.scope, ctx.env, ctx.options.global);
+    return startUnits(ctx, [getDefaultTarget(lp) ?? "multi-user.target"]);
+  });
 }
 
 /** `rescue`: isolate rescue.target. */
 export function rescue(ctx: Context, _args: string[]): Promise<number> {
-  return isolate(ctx, "rescue.target");
+  return special(ctx, "rescue.target", () => isolate(ctx, "rescue.target"));
 }
 
 /** `emergency`: isolate emergency.target. */
 export function emergency(ctx: Context, _args: string[]): Promise<number> {
-  return isolate(ctx, "emergency.target");
+  return special(ctx, "emergency.target", () => isolate(ctx, "emergency.target"));
 }
 
 /** `list-automounts`: a container has no automount points. */
@@ -333,8 +348,7 @@ export function setProperty(ctx: Context, args: string[]): Promise<number> {
       Deno.renameSync(tmp, path);
     }
   } catch (e) {
-    const why = e instanceof Error ? e.message : String(e);
-    ctx.io.err(`Failed to set unit properties on ${unit.id}: ${why}\n`);
+    ctx.io.err(`Failed to set unit properties on ${unit.id}: ${managerReason(ctx.scope, e)}\n`);
     return Promise.resolve(1);
   }
   return Promise.resolve(0);

@@ -6,6 +6,7 @@
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { PERMISSION_FLAGS } from "../../src/process/self.ts";
+import { tempDir } from "../support/tmp.ts";
 
 /** The repository's entry point. */
 export const MOD = fileURLToPath(new URL("../../mod.ts", import.meta.url));
@@ -34,9 +35,12 @@ export async function systemctl(
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }
 
-/** Makes a temporary root with the given files (path → content; `->target` makes a symlink). */
+/**
+ * Makes a temporary root with the given files (path → content; `->target` makes a symlink),
+ * removed when the test module ends (tests/support/tmp.ts).
+ */
 export function makeTree(files: Record<string, string>): string {
-  const root = Deno.makeTempDirSync({ prefix: "sysctl-cli-" });
+  const root = tempDir("sysctl-cli-");
   for (const [path, content] of Object.entries(files)) {
     const host = join(root, path);
     Deno.mkdirSync(dirname(host), { recursive: true });

@@ -25,7 +25,9 @@ if (skip) console.log(`ansible_test: ignored: ${skip}`);
 
 async function waitRunning(ns: ClientNamespace): Promise<string> {
   let state = "";
-  for (let i = 0; i < 300; i++) {
+  // A bound for a loaded machine (two minutes), not an expected duration.
+  const deadline = Date.now() + 120_000;
+  while (Date.now() < deadline) {
     state = (await ns.systemctl("is-system-running")).stdout.trim();
     if (state === "running" || state === "degraded") return state;
     await new Promise((r) => setTimeout(r, 100));

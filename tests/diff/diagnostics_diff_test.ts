@@ -88,3 +88,56 @@ Deno.test({
     deepStrictEqual(theirs.length > 10, true);
   },
 });
+
+Deno.test({
+  name: "lines that are not UTF-8 clean get systemd-analyze verify's file:line warning",
+  ignore: reason !== undefined,
+  fn: async () => {
+    const root = makeTree({ "etc/systemd/system/.keep": "" });
+    try {
+      const enc = new TextEncoder();
+      const bytes = (...parts: Array<string | number>) =>
+        new Uint8Array(parts.flatMap((p) => typeof p === "number" ? [p] : [...enc.encode(p)]));
+      const etc = `${root}/etc/systemd/system`;
+      // Overlong, truncated, a surrogate, a noncharacter; the first bad line ends the file.
+      Deno.writeFileSync(
+        `${etc}/u8.service`,
+        bytes(
+          "[Unit]\nDescription=ok\n# ",
+          0xff,
+          "\nNoEquals\n[Service]\nExecStart=/bin/echo ",
+          0xc0,
+          0xaf,
+          0xe2,
+          0x82,
+          " ",
+          0xed,
+          0xa0,
+          0x80,
+          " ",
+          0xef,
+          0xbf,
+          0xbf,
+          "\nNice=bogus\n",
+        ),
+      );
+      Deno.mkdirSync(`${etc}/ok.service.d`);
+      Deno.writeFileSync(`${etc}/ok.service`, bytes("[Service]\nExecStart=/bin/true\n"));
+      Deno.writeFileSync(`${etc}/ok.service.d/x.conf`, bytes("[Service]\nEnvironment=A=", 0xe9));
+      const verify = new Deno.Command("systemd-analyze", {
+        args: ["verify", `--root=${root}`, "u8.service", "ok.service"],
+        stdout: "piped",
+        stderr: "piped",
+        env: { SYSTEMD_LOG_COLOR: "0" },
+      }).outputSync();
+      const theirs = new TextDecoder().decode(verify.stderr).split("\n")
+        .filter((l) => l.startsWith(`${etc}/`)).map((l) => l.slice(root.length)).sort();
+      const ours = (await systemctl([`--root=${root}`, "daemon-reload"])).stderr.split("\n")
+        .filter((l) => l.startsWith("/etc/systemd/system/")).sort();
+      deepStrictEqual(ours, theirs);
+      deepStrictEqual(theirs.length, 3);
+    } finally {
+      Deno.removeSync(root, { recursive: true });
+    }
+  },
+});

@@ -9,7 +9,7 @@
  */
 
 import assert from "node:assert/strict";
-import { copyRootfs, ensureRootfs, isRoot } from "../support/rootfs.ts";
+import { copyRootfs, ensureRootfs, isRoot, rootfsSkipReason } from "../support/rootfs.ts";
 import { linksOf } from "../support/links.ts";
 
 const MOD = new URL("../../mod.ts", import.meta.url).pathname;
@@ -115,7 +115,7 @@ const STEPS: string[][] = [
   ["is-enabled", "eps"],
 ];
 
-const SKIP = systemdReason();
+const SKIP = systemdReason() ?? await rootfsSkipReason();
 if (SKIP) console.log(`skipping SysV differential test: ${SKIP}`);
 
 Deno.test({

@@ -40,7 +40,7 @@ export const CONTAINER_ENV: Record<string, string> = {
 export async function run(
   cmd: string,
   args: string[],
-  timeoutMs = 30_000,
+  timeoutMs = 120_000,
   env: Record<string, string> = CONTAINER_ENV,
 ): Promise<Step> {
   const t0 = performance.now();
@@ -166,7 +166,9 @@ export async function startPid1(
   }).spawn();
   const status = child.status;
   let pid = 0;
-  for (let i = 0; i < 1000 && pid === 0; i++) {
+  // A bound for a loaded machine, not an expected duration.
+  const forked = Date.now() + 60_000;
+  while (pid === 0 && Date.now() < forked) {
     pid = childrenOf(child.pid)[0] ?? 0;
     if (pid === 0) await new Promise((r) => setTimeout(r, 5));
   }
@@ -181,7 +183,7 @@ export async function startPid1(
     await kill();
     throw new Error(`PID 1 did not start: ${readLog(logFile)}`);
   }
-  const exec = (args: string[], timeoutMs = 30_000) =>
+  const exec = (args: string[], timeoutMs = 120_000) =>
     run("nsenter", ["-t", String(pid), "-m", "-p", "-n", "-r", "-w", "--", ...args], timeoutMs);
   return {
     root,
@@ -216,7 +218,7 @@ export async function installInto(root: string): Promise<Step> {
 
 /** A private copy of `from` in a new temporary directory. */
 export async function copyTree(from: string): Promise<string> {
-  const to = await Deno.makeTempDir({ prefix: "systemctl-pid1-" });
+  const to = await Deno.makeTempDir({ prefix: "systemctl-pid1-" }); // removed by the caller
   const r = await run("cp", ["-a", `${from}/.`, to], 300_000);
   if (r.code !== 0) {
     await removeTree(to);

@@ -217,7 +217,8 @@ export async function runServiceScenario(c: ServiceCase, timeoutMs: number): Pro
 // ---------------------------------------------------------------------------------------------
 // The driver, inside the namespace.
 
-const STEP_TIMEOUT_MS = 25_000;
+/** A bound per step for a loaded machine, not an expected duration. */
+const STEP_TIMEOUT_MS = 120_000;
 
 async function run(cmd: string, args: string[]): Promise<Step> {
   const t0 = performance.now();
@@ -245,8 +246,8 @@ function systemctl(...args: string[]): Promise<Step> {
   return run(Deno.execPath(), ["run", ...PERMISSION_FLAGS, "--quiet", MOD, ...args]);
 }
 
-// A Type=simple service may still be binding its port when `start` returns: retry briefly.
-async function probe(c: ServiceCase, graceMs = 5000): Promise<Probe> {
+// A Type=simple service may still be binding its port when `start` returns: retry (bounded).
+async function probe(c: ServiceCase, graceMs = 60_000): Promise<Probe> {
   const t0 = performance.now();
   const pattern = new RegExp(c.expect, "m");
   for (let attempts = 1;; attempts++) {

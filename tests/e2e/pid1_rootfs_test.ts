@@ -18,8 +18,9 @@ import { type Pid1, run, startPid1, type Step } from "./_pid1.ts";
 import { copyTree, installInto } from "./_pid1.ts";
 import { namespaceSkipReason } from "./_pidns.ts";
 import { ensureServicesRootfs, removeTree } from "../support/services_rootfs.ts";
+import { rootfsSkipReason } from "../support/rootfs.ts";
 
-const SKIP = await namespaceSkipReason();
+const SKIP = await namespaceSkipReason() ?? await rootfsSkipReason();
 const NAME = "PID 1 in a bookworm rootfs: boots nginx, redis and mariadb, restarts, reaps, " +
   "degrades, shuts down";
 if (SKIP) console.log(`skipped: ${NAME}: ${SKIP}`);
@@ -112,7 +113,7 @@ function answer(step: Step): string {
   return (step.stdout + step.stderr).trim();
 }
 
-async function probe(ns: Pid1, unit: string, graceMs = 10_000): Promise<Step> {
+async function probe(ns: Pid1, unit: string, graceMs = 60_000): Promise<Step> {
   const p = PROBES[unit];
   let last: Step | undefined;
   await until(graceMs, async () => {
@@ -140,10 +141,7 @@ Deno.test({
   fn: async (t) => {
     const t0 = performance.now();
     const rootfs = await ensureServicesRootfs();
-    if (!rootfs.ok) {
-      console.log(`skipped: ${NAME}: ${rootfs.reason}`);
-      return;
-    }
+    if (!rootfs.ok) throw new Error(`no services rootfs: ${rootfs.reason}`);
     const tRootfs = performance.now();
     const root = await copyTree(rootfs.dir);
     const logDir = await Deno.makeTempDir({ prefix: "systemctl-pid1-log-" });
@@ -245,7 +243,7 @@ Deno.test({
           assert.ok(old > 1, `no MainPID: ${JSON.stringify(before)}`);
           const kill = await pid1.exec(["/bin/sh", "-c", `kill -9 ${old}`]);
           assert.equal(kill.code, 0, show(kill));
-          const after = await until(15_000, async () => {
+          const after = await until(60_000, async () => {
             const p = await showProps(pid1, "redis-server.service", [
               "MainPID",
               "NRestarts",
@@ -290,7 +288,8 @@ Deno.test({
         assert.equal(r.stdout.trim(), "1000", show(r));
         const tBurst = performance.now();
         let left: string[] = [];
-        await until(3_000, () => {
+        // A bound for a loaded machine: reaping is driven by SIGCHLD, not by a timer.
+        await until(60_000, () => {
           left = pid1.members()
             .filter((p) => p.state === "Z" || (p.comm === "sleep" && p.ppid === pidOf1))
             .map((p) => `${p.pid} ${p.comm} ${p.state} ppid ${p.ppid}`);
@@ -300,7 +299,7 @@ Deno.test({
           `orphans: ${adopted.size} seen adopted by PID 1, at most ${maxZombies} zombies at once,` +
             ` all gone ${ms(performance.now() - tBurst)} after the burst`,
         );
-        assert.deepEqual(left, [], "zombies or orphans left 3 s after the burst");
+        assert.deepEqual(left, [], "zombies or orphans left a minute after the burst");
         assert.ok(adopted.size > 0, "no orphan was seen re-parented to PID 1");
       });
 
@@ -321,23 +320,26 @@ Deno.test({
             .map((p) => `${p.pid} ${p.comm} ${p.state}`);
           await sleep(10);
         }
-        const s = await until(30_000, async () => exited ? await status : undefined, 50);
+        const s = await until(120_000, async () => exited ? await status : undefined, 50);
         const tDown = performance.now() - tTerm;
         console.log(`shutdown: ${ms(tDown)} from SIGTERM to PID 1's exit`);
-        assert.ok(s, `PID 1 did not exit within 30 s of SIGTERM\n${why()}`);
+        assert.ok(s, `PID 1 did not exit within 120 s of SIGTERM\n${why()}`);
         assert.equal(s.signal, null, why());
         assert.equal(s.code, 0, why());
         assert.deepEqual(lastAlive, [], `still running just before PID 1 exited\n${why()}`);
         assert.deepEqual(pid1.members(), [], "processes left in the namespace");
         // The service that ignores SIGTERM was killed at its TimeoutStopSec=2.
         assert.ok(tDown >= 2000, `shutdown took only ${ms(tDown)}: was proof-stubborn killed?`);
-        assert.ok(tDown < 20_000, `shutdown took ${ms(tDown)}`);
+        // A bound, not a speed: below the default TimeoutStopSec= (90 s), so the unit's own 2 s
+        // was the one used; its end is logged as a timeout.
+        assert.ok(tDown < 85_000, `shutdown took ${ms(tDown)}`);
         const log = pid1.log();
         for (const d of ["A high performance web server", "Advanced key-value store"]) {
           assert.match(log, new RegExp(`Stopped ${d}`), log);
         }
         assert.match(log, /Stopped MariaDB/, log);
         assert.match(log, /Stopped Proof service that ignores SIGTERM/, log);
+        assert.match(log, /^proof-stubborn\.service: Failed with result 'timeout'\.$/m, log);
       });
     } finally {
       if (ns) await ns.kill();

@@ -68,6 +68,20 @@ function socketInitTest(
   });
 }
 
+/**
+ * A FIFO under the root that a connection's input waits on (`cat FIFO; …`); the returned
+ * function releases it (opens it for writing and closes it: the reader sees end of file).
+ */
+function hold(root: string, name: string): () => Promise<void> {
+  const path = `${root}/${name}`;
+  const made = new Deno.Command("mkfifo", { args: [path] }).outputSync();
+  assert.equal(made.code, 0, new TextDecoder().decode(made.stderr));
+  return async () => {
+    const f = await Deno.open(path, { write: true });
+    f.close();
+  };
+}
+
 /** The Accept=no server: answers every connection with its activation variables. */
 const SERVER = `import os, socket, select
 n = int(os.environ["LISTEN_FDS"])
@@ -141,7 +155,7 @@ Deno.test({
         st0.stdout,
         /Listen: 127\.0\.0\.1:7001 \(Stream\)\n\s+\[::1\]:7002 \(Stream\)\n\s+\[::\]:7003 \(Stream\)\n\s+\/run\/echo\.sock \(Stream\)\n\s+@echo-abstract \(Stream\)/,
       );
-      const first = await pid1.sh("socat -t 5 - TCP:127.0.0.1:7001");
+      const first = await pid1.sh("socat -t 30 - TCP:127.0.0.1:7001");
       const m = /fds=(\d) pid=(\d+) self=(\d+) names=(\S+)/.exec(first.stdout);
       assert.ok(m, `${first.stdout}${first.stderr}\n${pid1.output()}`);
       assert.equal(m[1], "5");
@@ -157,7 +171,7 @@ Deno.test({
           "ABSTRACT-CONNECT:echo-abstract",
         ]
       ) {
-        const r = await pid1.sh(`socat -t 5 - ${target}`);
+        const r = await pid1.sh(`socat -t 30 - ${target}`);
         assert.match(r.stdout, new RegExp(`self=${m[3]} `), `${target}: ${r.stdout}${r.stderr}`);
       }
       const main = parseShow(
@@ -172,20 +186,20 @@ Deno.test({
           /active \(listening\)/.test((await pid1.systemctl("status", "echo.socket")).stdout)
         ),
       );
-      const again = await pid1.sh("socat -t 5 - TCP:127.0.0.1:7001");
+      const again = await pid1.sh("socat -t 30 - TCP:127.0.0.1:7001");
       const m2 = /self=(\d+)/.exec(again.stdout);
       assert.ok(m2 && m2[1] !== m[3], again.stdout + again.stderr);
 
       // Accept=no datagram socket: the first datagram starts the service, which reads it.
       assert.equal((await pid1.systemctl("is-active", "dgram.service")).stdout, "inactive\n");
-      const udp = await pid1.sh("echo ping | socat -t 5 - UDP:127.0.0.1:7030");
+      const udp = await pid1.sh("echo ping | socat -t 30 - UDP:127.0.0.1:7030");
       assert.equal(udp.stdout, "pong ping\n", udp.stderr + pid1.output());
       assert.equal((await pid1.systemctl("is-active", "dgram.service")).stdout, "active\n");
 
       // Accept=yes: one instance per connection, the connection on stdin/stdout and fd 3.
-      const h1 = await pid1.sh("echo one | socat -t 5 - TCP:127.0.0.1:7010");
+      const h1 = await pid1.sh("echo one | socat -t 30 - TCP:127.0.0.1:7010");
       assert.equal(h1.stdout, "hi fds=1 names=connection\ngot one\n", h1.stderr);
-      const h2 = await pid1.sh("echo two | socat -t 5 - TCP:127.0.0.1:7010");
+      const h2 = await pid1.sh("echo two | socat -t 30 - TCP:127.0.0.1:7010");
       assert.equal(h2.stdout, "hi fds=1 names=connection\ngot two\n", h2.stderr);
       const out = pid1.output();
       assert.match(out, /^Started Hello 0-127\.0\.0\.1:7010-127\.0\.0\.1:\d+\.$/m);
@@ -221,7 +235,7 @@ Deno.test({
       const closed = await pid1.sh("socat -t 1 - TCP:127.0.0.1:7010");
       assert.notEqual(closed.code, 0, "the port is closed");
       assert.equal((await pid1.systemctl("start", "hello.socket")).code, 0);
-      const h3 = await pid1.sh("echo three | socat -t 5 - TCP:127.0.0.1:7010");
+      const h3 = await pid1.sh("echo three | socat -t 30 - TCP:127.0.0.1:7010");
       assert.equal(h3.stdout, "hi fds=1 names=connection\ngot three\n", h3.stderr);
       pid1.signal("SIGTERM");
       assert.equal(await pid1.exited, 0);
@@ -260,7 +274,7 @@ Deno.test({
         pid1.output().indexOf("Listening on DB socket.") < pid1.output().indexOf("Starting DB..."),
       );
       assert.equal((await pid1.systemctl("is-active", "db.service")).stdout, "active\n");
-      const r = await pid1.sh("socat -t 5 - TCP:127.0.0.1:7040");
+      const r = await pid1.sh("socat -t 30 - TCP:127.0.0.1:7040");
       assert.match(r.stdout, /^fds=1 pid=(\d+) self=\1 names=db$/m, r.stderr + pid1.output());
       assert.match((await pid1.systemctl("status", "db.socket")).stdout, /active \(running\)/);
       // A client's restart and start (Ansible's state: restarted/started) go to the init,
@@ -269,13 +283,13 @@ Deno.test({
       const restarted = await pid1.systemctl("restart", "db.service");
       assert.equal(restarted.code, 0, restarted.stderr + pid1.output());
       assert.equal((await pid1.systemctl("is-active", "db.service")).stdout, "active\n");
-      const r2 = await pid1.sh("socat -t 5 - TCP:127.0.0.1:7040");
+      const r2 = await pid1.sh("socat -t 30 - TCP:127.0.0.1:7040");
       const m2 = /^fds=1 pid=(\d+) self=\1 names=db$/m.exec(r2.stdout);
       assert.ok(m2 && m2[1] !== first, r2.stdout + r2.stderr + pid1.output());
       assert.equal((await pid1.systemctl("stop", "db.service")).code, 0);
       const started = await pid1.systemctl("start", "db.service");
       assert.equal(started.code, 0, started.stderr + pid1.output());
-      const r3 = await pid1.sh("socat -t 5 - TCP:127.0.0.1:7040");
+      const r3 = await pid1.sh("socat -t 30 - TCP:127.0.0.1:7040");
       const m3 = /^fds=1 pid=(\d+) self=\1 names=db$/m.exec(r3.stdout);
       assert.ok(m3 && m3[1] !== m2[1], r3.stdout + r3.stderr + pid1.output());
       const main = parseShow((await pid1.systemctl("show", "-p", "MainPID", "db.service")).stdout);
@@ -321,9 +335,11 @@ socketInitTest(
       "ExecStart=/bin/sh -c 'echo hi; read line; echo bye'\n",
   },
   ["one.socket", "src.socket"],
-  async (pid1) => {
-    // The first connection stays open (its instance waits for a line).
-    const held = pid1.sh("(sleep 3; echo done) | socat -t 5 - TCP:127.0.0.1:7050");
+  async (pid1, root) => {
+    // The first connection stays open (its instance waits for a line) until the test
+    // releases it: a FIFO, not a sleep, so a slow machine cannot end it early.
+    const release1 = hold(root, "hold1");
+    const held = pid1.sh(`(cat ${root}/hold1; echo done) | socat -t 30 - TCP:127.0.0.1:7050`);
     assert.ok(
       await until(async () =>
         /Connected: 1;/.test((await pid1.systemctl("status", "one.socket")).stdout)
@@ -332,10 +348,9 @@ socketInitTest(
     );
     const dropped = await pid1.sh("socat -t 2 - TCP:127.0.0.1:7050 </dev/null");
     assert.equal(dropped.stdout, "", "the second connection is closed unanswered");
-    assert.match(
-      pid1.output(),
-      /^one\.socket: Too many incoming connections \(1\), dropping connection\.$/m,
-    );
+    // socat may give up before a slow init got to the connection: wait for its line.
+    const tooMany = /^one\.socket: Too many incoming connections \(1\), dropping connection\.$/m;
+    assert.ok(await until(() => tooMany.test(pid1.output())), pid1.output());
     assert.ok(
       await until(async () =>
         /^ {3}Accepted: 1; Connected: 1; {3}Refused: 1$/m.test(
@@ -348,11 +363,13 @@ socketInitTest(
       (await pid1.systemctl("show", "-p", "NAccepted,NRefused", "one.socket")).stdout,
       "NAccepted=1\nNRefused=1\n",
     );
+    await release1();
     assert.equal((await held).stdout, "hi\nbye\n");
 
     // MaxConnectionsPerSource=1: a second connection from 127.0.0.1 is dropped, one from
     // ::1 is served; once the first ends, 127.0.0.1 is served again.
-    const first = pid1.sh("(sleep 3; echo done) | socat -t 5 - TCP:127.0.0.1:7051");
+    const release2 = hold(root, "hold2");
+    const first = pid1.sh(`(cat ${root}/hold2; echo done) | socat -t 30 - TCP:127.0.0.1:7051`);
     assert.ok(
       await until(async () =>
         /Connected: 1;/.test((await pid1.systemctl("status", "src.socket")).stdout)
@@ -360,19 +377,19 @@ socketInitTest(
     );
     const same = await pid1.sh("socat -t 2 - TCP:127.0.0.1:7051 </dev/null");
     assert.equal(same.stdout, "");
-    assert.match(
-      pid1.output(),
-      /^src\.socket: Too many incoming connections \(2\) from source 127\.0\.0\.1, dropping connection\.$/m,
-    );
-    const other = await pid1.sh("echo x | socat -t 5 - TCP6:[::1]:7051");
+    const perSource =
+      /^src\.socket: Too many incoming connections \(2\) from source 127\.0\.0\.1, dropping connection\.$/m;
+    assert.ok(await until(() => perSource.test(pid1.output())), pid1.output());
+    const other = await pid1.sh("echo x | socat -t 30 - TCP6:[::1]:7051");
     assert.equal(other.stdout, "hi\nbye\n", other.stderr);
+    await release2();
     assert.equal((await first).stdout, "hi\nbye\n");
     assert.ok(
       await until(async () =>
         /Connected: 0;/.test((await pid1.systemctl("status", "src.socket")).stdout)
       ),
     );
-    const again = await pid1.sh("echo y | socat -t 5 - TCP:127.0.0.1:7051");
+    const again = await pid1.sh("echo y | socat -t 30 - TCP:127.0.0.1:7051");
     assert.equal(again.stdout, "hi\nbye\n", again.stderr);
   },
 );
@@ -435,8 +452,9 @@ socketInitTest(
     // The service fails at once and never accepts: the connection stays pending.
     "/etc/systemd/system/spin.socket": "[Socket]\nListenStream=127.0.0.1:7070\n",
     "/etc/systemd/system/spin.service": "[Service]\nExecStart=/bin/false\n",
+    // An interval no slow machine outlasts between the first and the fourth connection.
     "/etc/systemd/system/few.socket": "[Socket]\nListenStream=127.0.0.1:7071\nAccept=yes\n" +
-      "TriggerLimitIntervalSec=1min\nTriggerLimitBurst=3\n",
+      "TriggerLimitIntervalSec=1h\nTriggerLimitBurst=3\n",
     "/etc/systemd/system/few@.service": "[Service]\nStandardInput=socket\n" +
       "ExecStart=/bin/echo hi\n",
   },
@@ -464,7 +482,7 @@ socketInitTest(
     await pending;
 
     for (let i = 0; i < 3; i++) {
-      const r = await pid1.sh("socat -t 5 - TCP:127.0.0.1:7071 </dev/null");
+      const r = await pid1.sh("socat -t 30 - TCP:127.0.0.1:7071 </dev/null");
       assert.equal(r.stdout, "hi\n", r.stderr);
     }
     const fourth = await pid1.sh("socat -t 2 - TCP:127.0.0.1:7071 </dev/null");
@@ -502,7 +520,9 @@ Deno.test({
     // Something else holds 7020 inside the namespace before the init starts.
     const pid1 = await startPid1(root, ["init", "a.socket", "b.socket"], {
       net: true,
-      setup: "(socat TCP-LISTEN:7020,bind=127.0.0.1 /dev/null &) && sleep 0.3",
+      // Until the port is bound (ss lists it), not a fixed pause; bounded at 60 s.
+      setup: "(socat TCP-LISTEN:7020,bind=127.0.0.1 /dev/null &) && " +
+        "for i in $(seq 600); do ss -Hltn 'sport = :7020' | grep -q . && break; sleep 0.1; done",
     });
     try {
       assert.ok(await until(() => pid1.output().includes("Startup finished")), pid1.output());
@@ -548,12 +568,12 @@ Deno.test({
       assert.ok(await until(() => pid1.output().includes("Startup finished")), pid1.output());
       assert.match(pid1.output(), /^Listening on OpenBSD Secure Shell server socket\.$/m);
       assert.equal((await pid1.systemctl("is-active", "ssh.service")).stdout, "inactive\n");
-      const banner = await pid1.sh("socat -t 3 - TCP:127.0.0.1:22 </dev/null");
+      const banner = await pid1.sh("socat -t 30 - TCP:127.0.0.1:22 </dev/null");
       assert.match(banner.stdout, /^SSH-2\.0-OpenSSH/, banner.stderr + pid1.output());
       assert.equal((await pid1.systemctl("is-active", "ssh.service")).stdout, "active\n");
-      const v6 = await pid1.sh("socat -t 3 - TCP6:[::1]:22 </dev/null");
+      const v6 = await pid1.sh("socat -t 30 - TCP6:[::1]:22 </dev/null");
       assert.match(v6.stdout, /^SSH-2\.0-OpenSSH/, v6.stderr);
-      const inetd = await pid1.sh("socat -t 3 - TCP:127.0.0.1:2222 </dev/null");
+      const inetd = await pid1.sh("socat -t 30 - TCP:127.0.0.1:2222 </dev/null");
       assert.match(inetd.stdout, /^SSH-2\.0-OpenSSH/, inetd.stderr + pid1.output());
       assert.match(pid1.output(), /^Started SSH session 0-127\.0\.0\.1:2222-127\.0\.0\.1:\d+\.$/m);
       pid1.signal("SIGTERM");

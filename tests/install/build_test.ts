@@ -6,11 +6,11 @@ import assert from "node:assert/strict";
 import { PERMISSION_FLAGS, RUN_FLAGS } from "../../scripts/flags.ts";
 import {
   bundleLauncher,
-  compiledCompanionLauncher,
+  compiledLauncher,
   LAUNCHER_MARK,
   shQuote,
 } from "../../scripts/launcher.ts";
-import { hideLazyImports, parseBuildArgs } from "../../scripts/build.ts";
+import { hideLazyImports, parseBuildArgs, parseLdd } from "../../scripts/build.ts";
 
 const BUILD = new URL("../../scripts/build.ts", import.meta.url).pathname;
 
@@ -83,6 +83,88 @@ Deno.test("build compile falls back to the bundle with one line when DENORT_BIN 
   });
 });
 
+Deno.test("build bundle --with-runtime copies Deno and the C runtime ldd lists, and runs through it", async () => {
+  await withTemp(async (dir) => {
+    const r = await run(Deno.execPath(), [
+      "run",
+      "--allow-all",
+      BUILD,
+      "bundle",
+      "--with-runtime",
+      "--out",
+      dir,
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const ldd = parseLdd(
+      new TextDecoder().decode(
+        (await new Deno.Command("ldd", { args: [Deno.execPath()] }).output()).stdout,
+      ),
+    );
+    assert.ok(ldd);
+    const crt = [...Deno.readDirSync(`${dir}/crt`)].map((e) => e.name).sort();
+    assert.deepEqual(crt, [ldd.loader.name, ...ldd.libraries.map((l) => l.name)].sort());
+    for (const lib of ldd.libraries) {
+      assert.deepEqual(
+        await Deno.readFile(`${dir}/crt/${lib.name}`),
+        await Deno.readFile(lib.path),
+      );
+    }
+    const launcher = await Deno.readTextFile(`${dir}/systemctl`);
+    const exec = launcher.split("\n").find((l) => l.startsWith("exec "))!;
+    assert.ok(
+      exec.startsWith(
+        `exec "$crt/${ldd.loader.name}" --inhibit-cache --library-path "$crt" "$deno" run `,
+      ),
+      exec,
+    );
+    assert.doesNotMatch(launcher, /LD_LIBRARY_PATH|LD_PRELOAD/);
+    const v = await run(`${dir}/systemctl`, ["--version"]);
+    assert.equal(v.code, 0, v.stderr);
+    assert.match(v.stdout, /^systemd 252 /);
+
+    // --system-libc: no C runtime, the launcher runs Deno directly.
+    const sys = await run(Deno.execPath(), [
+      "run",
+      "--allow-all",
+      BUILD,
+      "bundle",
+      "--with-runtime",
+      "--system-libc",
+      "--out",
+      dir,
+    ]);
+    assert.equal(sys.code, 0, sys.stderr);
+    assert.ok(!(await exists(`${dir}/crt`)));
+    assert.match(await Deno.readTextFile(`${dir}/systemctl`), /^exec "\$deno" run /m);
+  });
+});
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+Deno.test("parseLdd reads the loader and the libraries and skips the vDSO", () => {
+  const text = `\tlinux-vdso.so.1 (0x00007ffd)
+\tlibdl.so.2 => /lib/x86_64-linux-gnu/libdl.so.2 (0x00007f46040a4000)
+\tlibc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x00007f45fdf3e000)
+\t/lib64/ld-linux-x86-64.so.2 (0x00007f46040bc000)
+`;
+  assert.deepEqual(parseLdd(text), {
+    loader: { name: "ld-linux-x86-64.so.2", path: "/lib64/ld-linux-x86-64.so.2" },
+    libraries: [
+      { name: "libdl.so.2", path: "/lib/x86_64-linux-gnu/libdl.so.2" },
+      { name: "libc.so.6", path: "/lib/x86_64-linux-gnu/libc.so.6" },
+    ],
+  });
+  assert.equal(parseLdd("\tnot a dynamic executable\n"), undefined);
+  assert.throws(() => parseLdd("\tlibfoo.so.1 => not found\n"), /libfoo\.so\.1 not found/);
+});
+
 Deno.test("build compile rejects a full deno given as DENORT_BIN: the result would not run", async () => {
   await withTemp(async (dir) => {
     const r = await build(dir, "compile", { DENORT_BIN: Deno.execPath() });
@@ -104,7 +186,9 @@ Deno.test("build rejects an unknown argument with usage and exit 2", async () =>
     mode: "compile",
     out: "/x",
     withRuntime: true,
+    systemLibc: false,
   });
+  assert.equal(parseBuildArgs(["bundle", "--system-libc"]).systemLibc, true);
 });
 
 Deno.test("the bundle launcher passes the permission list and the caller's arguments", () => {
@@ -120,8 +204,12 @@ Deno.test("the bundle launcher passes the permission list and the caller's argum
   );
   assert.ok(!/ -A | --allow-all/.test(text));
   assert.match(
-    compiledCompanionLauncher(["--journalctl"]),
-    /exec "\$here\/systemctl" --journalctl "\$@"/,
+    compiledLauncher({ prefixArgs: ["--journalctl"] }),
+    /^exec "\$lib\/deno-systemctl" --journalctl "\$@"$/m,
+  );
+  assert.match(
+    compiledLauncher({ crt: { loader: "ld-linux-x86-64.so.2", libraries: ["libc.so.6"] } }),
+    /^exec "\$crt\/ld-linux-x86-64\.so\.2" --inhibit-cache --library-path "\$crt" "\$lib\/deno-systemctl" "\$@"$/m,
   );
 });
 
@@ -148,28 +236,54 @@ Deno.test("shQuote leaves plain words alone and quotes the rest", () => {
   assert.equal(shQuote("it's"), `'it'\\''s'`);
 });
 
-Deno.test("the generated launchers and install.sh pass sh -n and shellcheck", async () => {
+/** The generated launchers, written into `dir`, and install.sh: the shell scripts we ship. */
+async function shellScripts(dir: string): Promise<string[]> {
+  const files = {
+    "bundle.sh": bundleLauncher({ fallbackDeno: "/opt/deno x/deno" }),
+    "compiled.sh": compiledLauncher({ prefixArgs: ["--journalctl"] }),
+    "compiled-crt.sh": compiledLauncher({
+      crt: { loader: "ld-linux-x86-64.so.2", libraries: ["libc.so.6", "libm.so.6"] },
+    }),
+    "bundle-crt.sh": bundleLauncher({
+      crt: { loader: "ld-linux-aarch64.so.1", libraries: ["libc.so.6"] },
+      prefixArgs: ["--journalctl"],
+    }),
+  };
+  for (const [name, text] of Object.entries(files)) {
+    await Deno.writeTextFile(`${dir}/${name}`, text);
+  }
+  const install = new URL("../../install.sh", import.meta.url).pathname;
+  return [...Object.keys(files).map((n) => `${dir}/${n}`), install];
+}
+
+Deno.test("the generated launchers and install.sh pass sh -n", async () => {
   await withTemp(async (dir) => {
-    const files = {
-      "bundle.sh": bundleLauncher({ fallbackDeno: "/opt/deno x/deno" }),
-      "companion.sh": compiledCompanionLauncher(["--journalctl"]),
-    };
-    for (const [name, text] of Object.entries(files)) {
-      await Deno.writeTextFile(`${dir}/${name}`, text);
-      const r = await run("sh", ["-n", `${dir}/${name}`]);
-      assert.equal(r.code, 0, r.stderr);
+    for (const path of await shellScripts(dir)) {
+      const r = await run("sh", ["-n", path]);
+      assert.equal(r.code, 0, `${path}: ${r.stderr}`);
     }
-    const install = new URL("../../install.sh", import.meta.url).pathname;
-    const paths = [...Object.keys(files).map((n) => `${dir}/${n}`), install];
-    let check: Result;
-    try {
-      check = await run("shellcheck", ["-s", "sh", ...paths]);
-    } catch {
-      console.log("skipped shellcheck: not installed (apt-get install -y shellcheck)");
-      return;
-    }
-    assert.equal(check.code, 0, check.stdout);
   });
+});
+
+const NO_SHELLCHECK = (() => {
+  try {
+    new Deno.Command("shellcheck", { args: ["--version"], stdout: "null" }).outputSync();
+    return undefined;
+  } catch {
+    return "shellcheck is not installed (apt-get install -y shellcheck; .ci/run installs it)";
+  }
+})();
+if (NO_SHELLCHECK) console.log(`build_test: shellcheck test ignored: ${NO_SHELLCHECK}`);
+
+Deno.test({
+  name: "the generated launchers and install.sh pass shellcheck",
+  ignore: NO_SHELLCHECK !== undefined,
+  fn: async () => {
+    await withTemp(async (dir) => {
+      const check: Result = await run("shellcheck", ["-s", "sh", ...await shellScripts(dir)]);
+      assert.equal(check.code, 0, check.stdout);
+    });
+  },
 });
 
 Deno.test("hideLazyImports turns literal chunk imports into ones Deno does not preload", () => {
@@ -177,4 +291,80 @@ Deno.test("hideLazyImports turns literal chunk imports into ones Deno does not p
     hideLazyImports('a(),import("./lifecycle-NOEZB3FS.js").then(x),import(y),import("node:fs")'),
     'a(),import(["./lifecycle-NOEZB3FS.js"][0]).then(x),import(y),import("node:fs")',
   );
+});
+
+/** A launcher beside a fake runtime and loader that print what they were started with. */
+async function fakeInstall(dir: string): Promise<string> {
+  const crt = { loader: "ld-fake.so.2", libraries: ["libc.so.6", "libm.so.6"] };
+  await Deno.mkdir(`${dir}/bin`, { recursive: true });
+  const lib = `${dir}/lib/deno-systemctl`;
+  await Deno.mkdir(`${lib}/crt`, { recursive: true });
+  await Deno.writeTextFile(`${dir}/bin/systemctl`, bundleLauncher({ crt }), { mode: 0o755 });
+  await Deno.writeTextFile(`${lib}/systemctl.js`, "");
+  await Deno.writeTextFile(`${lib}/deno`, "", { mode: 0o755 });
+  for (const name of crt.libraries) await Deno.writeTextFile(`${lib}/crt/${name}`, "");
+  await Deno.writeTextFile(
+    `${lib}/crt/ld-fake.so.2`,
+    '#!/bin/sh\necho "cwd=$(pwd) lost=${SYSTEMCTL_LOST_CWD:-} ld=${LD_LIBRARY_PATH:-}${LD_PRELOAD:-}"\necho "$@"\n',
+    { mode: 0o755 },
+  );
+  return `${dir}/bin/systemctl`;
+}
+
+async function runIn(cwd: string | undefined, cmd: string, args: string[]): Promise<Result> {
+  // sh cd's first: Deno cannot spawn a child into a directory that is gone.
+  const script = cwd
+    ? `cd "$1" && shift && ${cwd.endsWith("gone") ? 'rmdir "$PWD" && ' : ""}exec "$@"`
+    : 'exec "$@"';
+  return await run("sh", ["-c", script, "sh", ...(cwd ? [cwd] : []), cmd, ...args]);
+}
+
+Deno.test("the launcher starts the runtime through the bundled loader, with nothing in the environment", async () => {
+  await withTemp(async (dir) => {
+    const launcher = await fakeInstall(dir);
+    const r = await runIn(undefined, launcher, ["is-active", "x"]);
+    assert.equal(r.code, 0, r.stderr);
+    const [env, args] = r.stdout.trim().split("\n");
+    assert.match(env, /lost= ld=$/);
+    const lib = `${dir}/lib/deno-systemctl`;
+    assert.ok(
+      args.startsWith(`--inhibit-cache --library-path ${lib}/crt ${lib}/deno run --allow-read `),
+      args,
+    );
+    assert.ok(args.endsWith(`${lib}/systemctl.js is-active x`), args);
+  });
+});
+
+Deno.test("the launcher names a missing loader or library in one line, exit 127", async () => {
+  await withTemp(async (dir) => {
+    const launcher = await fakeInstall(dir);
+    for (const name of ["libm.so.6", "ld-fake.so.2"]) {
+      await Deno.remove(`${dir}/lib/deno-systemctl/crt/${name}`);
+      const r = await runIn(undefined, launcher, ["--version"]);
+      assert.equal(r.code, 127);
+      assert.equal(r.stdout, "");
+      assert.equal(
+        r.stderr,
+        `systemctl: ${dir}/lib/deno-systemctl/crt/${name} is missing; reinstall deno-systemctl (install.sh)\n`,
+      );
+    }
+  });
+});
+
+Deno.test("the launcher starts from / and says so when the working directory is gone", async () => {
+  await withTemp(async (dir) => {
+    const launcher = await fakeInstall(dir);
+    await Deno.mkdir(`${dir}/gone`);
+    const r = await runIn(`${dir}/gone`, launcher, ["--version"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^cwd=\/ lost=1 ld=$/m);
+    // A working directory that exists: left alone, and a stale flag from a caller is dropped.
+    const here = await run("sh", ["-c", `cd "${dir}" && exec "$0" --version`, launcher], {
+      SYSTEMCTL_LOST_CWD: "1",
+    });
+    assert.match(here.stdout, new RegExp(`^cwd=${dir} lost= ld=$`, "m"));
+    // Reached by a relative path: its parts are still found.
+    const rel = await run("sh", ["-c", `cd "${dir}" && exec bin/systemctl --version`]);
+    assert.equal(rel.code, 0, rel.stderr);
+  });
 });

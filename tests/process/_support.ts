@@ -37,7 +37,7 @@ export function procStatus(pid: number, key: string): string {
 }
 
 /** Polls `condition` every few milliseconds until it holds or `timeoutMs` passes. */
-export async function eventually(condition: () => boolean, timeoutMs = 5000): Promise<boolean> {
+export async function eventually(condition: () => boolean, timeoutMs = 60_000): Promise<boolean> {
   const deadline = performance.now() + timeoutMs;
   while (!condition()) {
     if (performance.now() > deadline) return false;

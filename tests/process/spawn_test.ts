@@ -106,7 +106,7 @@ Deno.test("only descriptors 0, 1 and 2 stay open, and SIGPIPE starts ignored", a
         return false;
       }
     };
-    await eventually(sleeping, 2000);
+    assert.ok(await eventually(sleeping), "the child reached its sleep");
     assert.deepEqual(openFds(), ["0", "1", "2"]);
     const ignored = BigInt(`0x${procStatus(child.pid, "SigIgn")}`);
     assert.equal(ignored & (1n << 12n), 1n << 12n);

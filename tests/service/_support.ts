@@ -79,7 +79,7 @@ export function parseShow(text: string): Record<string, string> {
 
 /** Creates a temporary root holding the given unit files. */
 export function makeRoot(units: Record<string, string> = {}): Root {
-  const path = Deno.makeTempDirSync({ prefix: "svc-test-" });
+  const path = Deno.makeTempDirSync({ prefix: "svc-test-" }); // removed by cleanupRoot()
   // Services running as other users write marker files under it.
   Deno.chmodSync(path, 0o755);
   const unitDir = join(path, "etc/systemd/system");
@@ -171,10 +171,13 @@ export function pidsMatching(needle: string): number[] {
   return processes().filter((p) => p.cmd.includes(needle) && p.pid !== Deno.pid).map((p) => p.pid);
 }
 
-/** Polls `condition` every few milliseconds until it holds or `timeoutMs` passes. */
+/**
+ * Polls `condition` every few milliseconds until it holds or `timeoutMs` passes (a bound for
+ * a loaded machine, not a duration a test relies on).
+ */
 export async function eventually(
   condition: () => boolean | Promise<boolean>,
-  timeoutMs = 5000,
+  timeoutMs = 60_000,
 ): Promise<boolean> {
   const deadline = performance.now() + timeoutMs;
   while (!(await condition())) {

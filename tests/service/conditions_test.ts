@@ -12,25 +12,12 @@ import {
   evaluateChecks,
   nativeArchitecture,
 } from "../../src/service/conditions.ts";
+import { tempDir } from "../support/tmp.ts";
 
-const tempDirs: string[] = [];
-
-/** A temporary directory, removed when the test module unloads. */
+/** A temporary directory, removed when the test module ends. */
 function tmp(prefix = "cond-"): string {
-  const dir = Deno.makeTempDirSync({ prefix });
-  tempDirs.push(dir);
-  return dir;
+  return tempDir(prefix);
 }
-
-globalThis.addEventListener("unload", () => {
-  for (const d of tempDirs) {
-    try {
-      Deno.removeSync(d, { recursive: true });
-    } catch {
-      // already gone
-    }
-  }
-});
 
 /** Parses `Name=|!value` into a check, like the unit model does. */
 function check(spec: string, kind: "Condition" | "Assert" = "Condition"): Check {

@@ -51,7 +51,7 @@ rootTest("KillMode=mixed with a child process stops inactive with Result=success
     service("KillMode=mixed\nExecStart=/bin/sh -c '/bin/sleep 3301 & /bin/sleep 3302; true'"),
   );
   strictEqual((await root.run("start", "mixed")).code, 0);
-  ok(await eventually(() => pidsRunning("/bin/sleep 3301").length === 1, 3000));
+  ok(await eventually(() => pidsRunning("/bin/sleep 3301").length === 1));
   const r = await root.run("stop", "mixed");
   strictEqual(r.code, 0, r.stderr);
   strictEqual(await state(root, "mixed"), "inactive/success");
@@ -123,7 +123,7 @@ rootTest("LimitAS=1 ends the service by SIGSEGV without a JavaScript trace", asy
   const r = await root.run("start", "lim");
   strictEqual(r.code, 0, r.stderr);
   strictEqual(r.stderr, "");
-  ok(await eventually(async () => (await state(root, "lim")) === "failed/signal", 5000));
+  ok(await eventually(async () => (await state(root, "lim")) === "failed/signal"));
   strictEqual((await root.show("lim", "ExecMainStatus")).ExecMainStatus, "11");
 });
 

@@ -83,7 +83,8 @@ rootTest(
     const stop = await root.run("stop", "a");
     ok0(stop, "stop");
     console.log(`stop of a Type=simple service took ${stop.ms} ms`);
-    ok(stop.ms < 5000, `stop took ${stop.ms} ms`);
+    // No wall-clock limit: Result=success below says SIGTERM ended it (a stop that ran into
+    // TimeoutStopSec= would have SIGKILLed it and recorded Result=timeout).
     ok(!alive(pid), "process gone after stop");
     const after = await root.show("a", "ActiveState", "SubState", "MainPID", "Result");
     deepStrictEqual(after, {
@@ -103,7 +104,7 @@ rootTest(
     root.unit("f.service", service("ExecStart=/bin/false"));
     ok0(await root.run("start", "f"));
     ok(
-      await eventually(async () => (await root.run("is-active", "f")).stdout === "failed\n", 5000),
+      await eventually(async () => (await root.run("is-active", "f")).stdout === "failed\n"),
       "becomes failed",
     );
     const ia = await root.run("is-active", "f");
@@ -144,7 +145,7 @@ rootTest("Type=exec with a missing binary fails the start with 203/EXEC", async 
 rootTest("Type=simple with a missing binary starts, then is failed with 203/EXEC", async (root) => {
   root.unit("x.service", service("ExecStart=/nonexistent"));
   ok0(await root.run("start", "x"));
-  ok(await eventually(async () => (await root.run("is-failed", "x")).code === 0, 5000));
+  ok(await eventually(async () => (await root.run("is-failed", "x")).code === 0));
   const s = await root.show("x", "ExecMainStatus", "ActiveState", "Result");
   deepStrictEqual(s, { ExecMainStatus: "203", ActiveState: "failed", Result: "exit-code" });
   match((await root.run("status", "x")).stdout, /status=203\/EXEC/);
@@ -167,7 +168,7 @@ rootTest("an unknown User= fails with 217/USER", async (root) => {
     /\nu\.service: Failed to determine user credentials: No such process\n/,
   );
   ok0(await root.run("start", "v"));
-  ok(await eventually(async () => (await root.run("is-failed", "v")).code === 0, 5000));
+  ok(await eventually(async () => (await root.run("is-failed", "v")).code === 0));
   strictEqual((await root.show("v", "ExecMainStatus")).ExecMainStatus, "217");
   // Type=simple: as systemd's forked child, a main process fails at the USER step.
   const st = (await root.run("status", "v")).stdout;
@@ -688,7 +689,9 @@ rootTest(
     console.log(`stop of a SIGTERM-ignoring service took ${r.ms} ms (TimeoutStopSec=1)`);
     ok0(r, "stop");
     ok(r.ms >= 1000, "waited for the timeout before SIGKILL");
-    ok(r.ms < 8000, `stop took ${r.ms} ms`);
+    // A bound, not a speed: well below the default TimeoutStopSec= (90 s), so the unit's 1 s
+    // was the one used.
+    ok(r.ms < 60_000, `stop took ${r.ms} ms`);
     ok(!alive(pid), "killed");
     deepStrictEqual(pidsMatching(": 3113"), []);
     // Spec 4.5 steps 4 and 7: SIGKILL after the timeout is an unclean end, Result timeout.

@@ -149,7 +149,7 @@ async function killClientWhen(root: Root, unit: string, ready: () => boolean): P
     stdout: "null",
     stderr: "null",
   }).spawn();
-  ok(await eventually(ready, 10000), "the service never started");
+  ok(await eventually(ready), "the service never started");
   child.kill("SIGKILL");
   await child.status;
 }

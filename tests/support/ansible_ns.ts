@@ -227,7 +227,7 @@ function parsePlaybook(step: Step): Omit<PlaybookRun, keyof Step | "facts"> {
 
 /** Builds the namespace and waits until PID 1 answers (our init: `is-system-running`). */
 export async function startClientNamespace(o: NamespaceOptions): Promise<ClientNamespace> {
-  const stage = await Deno.makeTempDir({ prefix: "systemctl-clients-" });
+  const stage = await Deno.makeTempDir({ prefix: "systemctl-clients-" }); // removed by close()
   for (const f of ["site.yml", "clients-web@.service", "clients-idle.target"]) {
     Deno.copyFileSync(join(CLIENT_FIXTURES, f), join(stage, f));
   }
@@ -244,7 +244,9 @@ export async function startClientNamespace(o: NamespaceOptions): Promise<ClientN
     stderr: "null",
   }).spawn();
   let pid = 0;
-  for (let i = 0; i < 1000 && pid === 0; i++) {
+  // Bounds for a loaded machine, not expected durations.
+  const forked = Date.now() + 60_000;
+  while (pid === 0 && Date.now() < forked) {
     pid = childrenOf(child.pid)[0] ?? 0;
     if (pid === 0) await new Promise((r) => setTimeout(r, 5));
   }
@@ -270,12 +272,15 @@ export async function startClientNamespace(o: NamespaceOptions): Promise<ClientN
       return "";
     }
   };
-  for (let i = 0; i < 3000 && pid && comm() !== "systemd"; i++) {
+  const named = Date.now() + 120_000;
+  while (pid && comm() !== "systemd" && Date.now() < named) {
     await new Promise((r) => setTimeout(r, 10));
   }
   if (!pid || !ns || comm() !== "systemd") {
     await kill();
-    throw new Error(`PID 1 did not start: ${logText()}`);
+    const log = logText();
+    await Deno.remove(stage, { recursive: true }).catch(() => {});
+    throw new Error(`PID 1 did not start: ${log}`);
   }
   const home = join(stage, "home");
   const exec = (args: string[], timeoutMs = 120_000, env: Record<string, string> = {}) =>

@@ -129,7 +129,9 @@ export async function bootSystemd(
     stderr: "null",
   }).spawn();
   let pid = 0;
-  for (let i = 0; i < 2000 && pid === 0; i++) {
+  // A bound for a loaded machine, not an expected duration.
+  const started = Date.now() + 60_000;
+  while (pid === 0 && Date.now() < started) {
     pid = descendants([child.pid]).find((p) => readComm(p) === "systemd") ?? 0;
     if (pid === 0) await new Promise((r) => setTimeout(r, 5));
   }

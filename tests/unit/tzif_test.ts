@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { parseTzif, zoneAbbreviation } from "../../src/unit/tzif.ts";
+import { libcTzname, parseTzif, zoneAbbreviation } from "../../src/unit/tzif.ts";
 
 /** A version-1 TZif file: two types (STD +1h, DST +2h) and two transitions. */
 function smallZone(): Uint8Array {
@@ -31,7 +31,10 @@ function smallZone(): Uint8Array {
 Deno.test("parseTzif reads transitions, offsets and abbreviations of a version-1 file", () => {
   const z = parseTzif(smallZone())!;
   assert.deepEqual(z.at, [1000, 2000]);
-  assert.deepEqual(z.types, [{ offset: 3600, abbrev: "STD" }, { offset: 7200, abbrev: "DST" }]);
+  assert.deepEqual(z.types, [
+    { offset: 3600, abbrev: "STD", isdst: false },
+    { offset: 7200, abbrev: "DST", isdst: true },
+  ]);
   assert.equal(zoneAbbreviation(z, 1500, 7200), "DST");
   assert.equal(zoneAbbreviation(z, 2500, 3600), "STD");
   // Before the first transition, or past the last: the type with the runtime's offset.
@@ -63,4 +66,32 @@ Deno.test({
     assert.equal(zoneAbbreviation(z, summer, 7200), "CEST");
     assert.ok(z.at.some((t) => t < -(2 ** 31)), "64-bit transitions");
   },
+});
+
+Deno.test("libcTzname gives glibc's tzname: the latest standard and daylight types", () => {
+  assert.deepEqual(libcTzname(parseTzif(smallZone())!), [
+    { abbrev: "STD", offset: 3600 },
+    { abbrev: "DST", offset: 7200 },
+  ]);
+  const read = (name: string) => {
+    try {
+      return parseTzif(Deno.readFileSync(`/usr/share/zoneinfo/${name}`));
+    } catch {
+      return undefined;
+    }
+  };
+  const names = (name: string) => {
+    const z = read(name);
+    return z && libcTzname(z)?.map((n) => `${n.abbrev}${n.offset / 3600}`).join(" ");
+  };
+  // Zones without the files here are left out (tzdata is installed with systemd).
+  const want: Record<string, string> = {
+    "Europe/Berlin": "CET1 CEST2",
+    "Asia/Tokyo": "JST9 JDT10",
+    "America/Sao_Paulo": "-03-3 -02-2",
+    "Etc/UTC": "UTC0 UTC0",
+  };
+  for (const [zone, expected] of Object.entries(want)) {
+    if (read(zone)) assert.equal(names(zone), expected, zone);
+  }
 });

@@ -8,9 +8,10 @@ import {
   tailLines,
 } from "../../src/units/journal_files.ts";
 import { RootMap } from "../../src/units/paths.ts";
+import { tempDir } from "../support/tmp.ts";
 
 function tmpFile(text: string): string {
-  const dir = Deno.makeTempDirSync({ prefix: "journal-files-" });
+  const dir = tempDir("journal-files-");
   const p = join(dir, "x.log");
   Deno.writeTextFileSync(p, text);
   return p;
@@ -62,7 +63,7 @@ Deno.test("tailLines reads big files from the end across chunk borders", () => {
 });
 
 Deno.test("loggedUnits lists unit names of .log files, sorted", () => {
-  const dir = Deno.makeTempDirSync({ prefix: "journal-files-" });
+  const dir = tempDir("journal-files-");
   for (const n of ["b.service.log", "a.socket.log", "notes.txt"]) {
     Deno.writeTextFileSync(join(dir, n), "");
   }
@@ -75,10 +76,12 @@ Deno.test("followFile reports appended lines and restarts after truncation", asy
   const seen: string[] = [];
   const ac = new AbortController();
   const done = followFile(p, (l) => seen.push(l), ac.signal, { pollMs: 20 });
+  // A bound for a loaded machine, not a duration the test relies on.
   const wait = async (n: number) => {
-    for (let i = 0; i < 200 && seen.length < n; i++) await new Promise((r) => setTimeout(r, 10));
+    const deadline = Date.now() + 60_000;
+    while (seen.length < n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
   };
-  await new Promise((r) => setTimeout(r, 60));
+  // The start offset is taken when followFile is called: no pause needed before appending.
   Deno.writeTextFileSync(p, "new 1\n", { append: true });
   await wait(1);
   Deno.writeTextFileSync(p, "");

@@ -7,6 +7,7 @@
 import { ok, strictEqual } from "node:assert/strict";
 import { join } from "node:path";
 import { systemctl } from "../cli/_cli.ts";
+import { tempDir } from "../support/tmp.ts";
 
 const SOURCE = "/lib/systemd/system";
 
@@ -44,7 +45,7 @@ Deno.test({
   name: "a root copied from the real /lib/systemd/system loads every unit without a crash",
   ignore: !available,
   fn: async () => {
-    const root = Deno.makeTempDirSync({ prefix: "sysctl-real-" });
+    const root = tempDir("sysctl-real-");
     const count = copyTree(SOURCE, join(root, "lib/systemd/system"));
     ok(count > 100, `only ${count} units copied`);
     const reload = await systemctl([`--root=${root}`, "daemon-reload"]);
@@ -69,6 +70,5 @@ Deno.test({
     const ids = show.stdout.split("\n").filter((l) => l.startsWith("Id="));
     strictEqual(ids.length, plain.length);
     ok(!show.stderr.includes("    at "));
-    Deno.removeSync(root, { recursive: true });
   },
 });

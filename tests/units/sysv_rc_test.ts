@@ -8,6 +8,7 @@ import {
   sysvScriptFor,
   sysvToggle,
 } from "../../src/units/sysv_rc.ts";
+import { tempDir } from "../support/tmp.ts";
 
 const HEADER = "#!/bin/sh\n### BEGIN INIT INFO\n# Provides: x\n" +
   "# Default-Start:     2 3 4 5\n# Default-Stop:      0 1 6\n### END INIT INFO\n";
@@ -29,7 +30,7 @@ Deno.test("defaultLevels reads Default-Start and Default-Stop inside the LSB blo
 });
 
 function tree(files: Record<string, string>): string {
-  const root = Deno.makeTempDirSync({ prefix: "sysvrc-" });
+  const root = tempDir("sysvrc-");
   for (const [path, content] of Object.entries(files)) {
     const full = `${root}/${path}`;
     Deno.mkdirSync(full.slice(0, full.lastIndexOf("/")), { recursive: true });
