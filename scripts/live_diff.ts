@@ -8,7 +8,12 @@
  * @module
  */
 
-import { ensureLiveImages, podmanProblem } from "../tests/support/live_podman.ts";
+import {
+  ensureLiveImages,
+  podmanProblem,
+  removeLeftovers,
+  removeStarted,
+} from "../tests/support/live_podman.ts";
 import { compareRuns, type Op, runScenario } from "../tests/support/live_diff.ts";
 
 const args = Deno.args.filter((a) => a !== "--raw");
@@ -22,6 +27,13 @@ if (problem) {
   console.error(`live-diff: ${problem}`);
   Deno.exit(2);
 }
+// An interrupted run removes its containers before it goes.
+for (const sig of ["SIGINT", "SIGTERM"] as const) {
+  Deno.addSignalListener(sig, () => {
+    removeStarted().finally(() => Deno.exit(130));
+  });
+}
+await removeLeftovers();
 const images = await ensureLiveImages();
 let ops = 0;
 let lines = 0;

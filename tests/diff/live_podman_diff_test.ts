@@ -10,7 +10,12 @@
 
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { bootProblem, ensureLiveImages, podmanProblem } from "../support/live_podman.ts";
+import {
+  bootProblem,
+  ensureLiveImages,
+  podmanProblem,
+  removeLeftovers,
+} from "../support/live_podman.ts";
 import { compareRuns, runScenario } from "../support/live_diff.ts";
 import { NORMALISATION_DOCS } from "../support/live_normalise.ts";
 
@@ -24,6 +29,8 @@ let skip = await podmanProblem();
 let images: { systemd: string; ours: string } | undefined;
 if (!skip) {
   try {
+    // Containers of an earlier run that was killed before its cleanup.
+    await removeLeftovers();
     images = await ensureLiveImages();
     skip = await bootProblem(images.systemd);
   } catch (e) {

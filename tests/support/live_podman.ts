@@ -212,6 +212,32 @@ function ulimits(): string[] {
 }
 
 let counter = 0;
+/** The containers this process started and has not removed yet. */
+const started = new Set<LiveContainer>();
+
+/** Removes every container this process started (for a signal handler). */
+export async function removeStarted(): Promise<void> {
+  await Promise.all([...started].map((c) => c.remove().catch(() => {})));
+}
+
+/**
+ * Removes the harness's containers that a process that is gone left behind (killed before
+ * its cleanup ran): their names carry the PID of the process that started them.
+ */
+export async function removeLeftovers(): Promise<string[]> {
+  const r = await podman("ps", "-a", "--format", "{{.Names}}");
+  const out: string[] = [];
+  for (const name of r.stdout.split("\n").map((l) => l.trim())) {
+    const m = new RegExp(`^${CONTAINER_PREFIX}(?:systemd|ours)-(\\d+)-\\d+$`).exec(name);
+    if (!m || Number(m[1]) === Deno.pid) continue;
+    try {
+      Deno.statSync(`/proc/${m[1]}`);
+      continue; // its process still runs (another test run): not ours to remove
+    } catch { /* gone */ }
+    if ((await podman("rm", "-f", "-t", "0", name)).code === 0) out.push(name);
+  }
+  return out;
+}
 
 /** One running container. */
 export class LiveContainer {
@@ -231,6 +257,7 @@ export class LiveContainer {
   static async start(image: string, side: Side, preBoot?: string): Promise<LiveContainer> {
     const name = `${CONTAINER_PREFIX}${side}-${Deno.pid}-${++counter}`;
     const c = new LiveContainer(name, side);
+    started.add(c);
     const created = await podman(
       "create",
       "--name",
@@ -327,6 +354,7 @@ export class LiveContainer {
       const r = await podman("rm", "-f", "-t", "0", this.name);
       if ((await podman("container", "exists", this.name)).code !== 0) {
         this.#removed = true;
+        started.delete(this);
         return;
       }
       last = r.stderr.trim();
