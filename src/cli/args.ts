@@ -59,6 +59,22 @@ const PRESET_MODES: Record<string, Options["presetMode"]> = {
   disable: "disable-only",
 };
 
+/** systemd's unit types and load states, the words `-t`/`--type=` accepts. */
+const UNIT_TYPES = [
+  "service",
+  "mount",
+  "swap",
+  "socket",
+  "target",
+  "device",
+  "automount",
+  "timer",
+  "path",
+  "slice",
+  "scope",
+];
+const LOAD_STATES = ["stub", "loaded", "not-found", "bad-setting", "error", "merged", "masked"];
+
 /**
  * Parses argv (without the program name). `prog` is used in error messages,
  * which follow getopt's wording.
@@ -179,6 +195,17 @@ export function parseCommandLine(argv: readonly string[], prog = "systemctl"): P
       return { ok: false, error: `Failed to parse --maxtimeout= argument: ${mt}` };
     }
   }
+  const types = list("type");
+  const badType = types.find((t) =>
+    t !== "help" && !UNIT_TYPES.includes(t) && !LOAD_STATES.includes(t)
+  );
+  if (badType !== undefined) {
+    return {
+      ok: false,
+      error:
+        `Unknown unit type or load state '${badType}'.\nUse -t help to see a list of allowed values.`,
+    };
+  }
   const valueProps = list("P");
   const states = list("state");
   if (flag("failed")) states.push("failed");
@@ -193,7 +220,7 @@ export function parseCommandLine(argv: readonly string[], prog = "systemctl"): P
     global: lastScope(tokens) === "global",
     runtime: flag("runtime"),
     root: str("root"),
-    types: list("type"),
+    types,
     states,
     properties: [...list("property"), ...valueProps],
     value: flag("value") || valueProps.length > 0,

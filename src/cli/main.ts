@@ -150,9 +150,22 @@ export async function main(argv: string[], io: Io = stdio()): Promise<number> {
       warn(`Option ${name} has no effect: ${why}.`);
     }
     const handler = await loadHandler(spec);
-    // --now makes enable/disable/mask start or stop units: they need the run class.
-    await dropPermissions(options.now && spec.access === "write" ? "run" : spec.access);
-    return await handler(ctx, args);
+    // --now makes enable/disable/mask start or stop units: they need the run class. So do
+    // they while a manager runs (an init instance for /): as systemctl asks systemd's manager,
+    // which then reloads and collects what no longer is referenced, we tell the init and
+    // collect (both read /proc through libc and signal).
+    let access = spec.access;
+    if (access === "write") {
+      const { liveManager } = await import("../verbs/collect.ts");
+      if (options.now || liveManager(ctx)) access = "run";
+    }
+    await dropPermissions(access);
+    const rc = await handler(ctx, args);
+    if (access === "run") {
+      const { collectAfterVerb } = await import("../verbs/collect.ts");
+      await collectAfterVerb(ctx, spec.access === "write");
+    }
+    return rc;
   } catch (e) {
     io.err((debug && e instanceof Error && e.stack ? e.stack : fallbackLine(e)) + "\n");
     return 1;

@@ -24,7 +24,7 @@ import { createTmpfiles } from "../units/tmpfiles.ts";
 import { serviceSettings, unitSettings } from "../unit/model.ts";
 import { formatTimespan } from "../unit/timespan.ts";
 import { readManagerState, updateManagerState } from "../state/manager.ts";
-import { Manager, runStart, runStop, startTransaction } from "../service/manager.ts";
+import { Manager, reloadRecords, runStart, runStop, startTransaction } from "../service/manager.ts";
 import { liveInit } from "../service/init_link.ts";
 import { currentBootKey, stateDirHost, unitState } from "../service/runtime.ts";
 import { onHeldSignal } from "../process/held_signals.ts";
@@ -278,7 +278,17 @@ export class Init {
     this.reload();
     // Changed timer settings take effect now, as after systemd's daemon-reload.
     this.timers.sync();
+    await this.#afterReload();
     await updateManagerState(dir, (m) => ({ ...m, Reloads: (m.Reloads ?? 0) + 1 }));
+  }
+
+  /**
+   * What a reload of systemd's manager forgets: the runs of ended commands (its serialization
+   * keeps ExecMain* and what still runs); then what is no longer referenced is collected.
+   */
+  async #afterReload(): Promise<void> {
+    await reloadRecords(this.m);
+    this.#collectSoon();
   }
 
   /** Asks the loop to shut down (the first request wins until the shutdown is done). */
@@ -418,6 +428,7 @@ export class Init {
    */
   checkDone(): void {
     this.#settleLater();
+    this.#collectSoon();
     if (this.stopping || (!this.named && !this.ctx.options.exitWhenIdle)) return;
     // While the boot runs, a unit that failed early is not the end: later ones may start.
     if (this.#booting) return;
@@ -447,6 +458,25 @@ export class Init {
       return st.ExecMainCode === 1 ? status : st.ExecMainCode ? 128 + status : 0;
     }
     return states.every((s) => (s.Result ?? "success") === "success") ? 0 : 1;
+  }
+
+  #collectQueued = false;
+
+  /**
+   * After a unit's job or end: the units systemd would now garbage-collect are forgotten
+   * (src/service/gc.ts). Not while booting or stopping, nor for `init UNIT…`, whose exit
+   * code is read from the records of the units it ran.
+   */
+  #collectSoon(): void {
+    if (this.#collectQueued || this.#booting || this.stopping || this.named) return;
+    if (this.ctx.options.exitWhenIdle) return;
+    this.#collectQueued = true;
+    setTimeout(() => {
+      this.#collectQueued = false;
+      if (this.stopping) return;
+      new Manager(this.ctx, this.loader, this.supervision).collect()
+        .catch((e) => this.fault("collect", e));
+    }, 0);
   }
 
   /** After a burst of work, once things are quiet, memory is given back. */

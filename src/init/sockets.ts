@@ -356,7 +356,7 @@ export class SocketManager implements SocketHost {
     }
     const rec = storedState(init.m.lenv, service.id);
     if (!ACTIVE.has(rec?.ActiveState ?? "inactive")) {
-      if (rec?.Result === "start-limit-hit") {
+      if (rec?.StartLimitHit) {
         // As systemd: a service that hit its start limit fails the sockets that trigger it
         // (else every pending connection would start it again at once, forever).
         for (const o of siblings) {

@@ -11,7 +11,7 @@ import type { LoadedUnit } from "../units/loader.ts";
 import { serviceSettings } from "../unit/model.ts";
 import { describeExit } from "../unit/values.ts";
 import { withUnitLock } from "../state/lock.ts";
-import { readUnitStates } from "../state/store.ts";
+import { readUnitStates, writeExitNote } from "../state/store.ts";
 import {
   applyNotifyMessage,
   mainProcessEnded,
@@ -180,6 +180,20 @@ export class Supervision implements Supervisor {
     const init = this.#init;
     const unit = init.loader.load(id);
     if (unit.type !== "service" || unit.loadState !== "loaded") return;
+    // A client is stopping the unit (ExecStop= ended the main process): it holds the lock
+    // and, not being the parent, learns how the process ended from this note.
+    const st = storedState(init.m.lenv, id);
+    if (st?.ActiveState === "deactivating" && st.MainPID === r.pid) {
+      try {
+        writeExitNote(stateDirHost(init.ctx), id, {
+          pid: r.pid,
+          startTime: r.startTime,
+          ...r.exit,
+        });
+      } catch (e) {
+        init.fault(`${id}: exit note`, e);
+      }
+    }
     const end = await this.#locked(
       id,
       "supervise",

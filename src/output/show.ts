@@ -134,6 +134,8 @@ export interface UnitView {
   readonly inheritedLimits?: Readonly<Record<string, { soft: number; hard: number }>>;
   /** Timer units: their values and elapses. */
   readonly timer?: TimerView;
+  /** A file the unit was loaded from changed since (NeedDaemonReload=). */
+  readonly needDaemonReload?: boolean;
 }
 
 /** A property: name and printed value; `undefined` = empty (omitted unless asked for). */
@@ -328,6 +330,8 @@ function unitProps(v: UnitView): Property[] {
   const p: Property[] = [
     ["Id", v.id],
     ["Names", v.names.join(" ")],
+    // The unit this one follows (devices, swaps): none here; printed when asked for.
+    ["Following", undefined],
   ];
   for (const k of REVERSE_KEYS[0]) p.push([k, deps(k)]);
   for (const k of REVERSE_KEYS[1]) p.push([k, deps(k)]);
@@ -378,7 +382,7 @@ function unitProps(v: UnitView): Property[] {
     ["OnSuccessJobMode", "fail"],
     ["OnFailureJobMode", "replace"],
     ["IgnoreOnIsolate", yn(u.ignoreOnIsolate)],
-    ["NeedDaemonReload", "no"],
+    ["NeedDaemonReload", yn(v.needDaemonReload ?? false)],
     ["JobTimeoutUSec", "infinity"],
     ["JobRunningTimeoutUSec", "infinity"],
     ["JobTimeoutAction", "none"],

@@ -340,7 +340,10 @@ export function formatStatus(view: UnitView, extras: StatusExtras): string {
   if (extras.members.length > 0) {
     lines.push(`      Tasks: ${new Set(extras.members.map((m) => m.pid)).size}`);
     lines.push(`     CGroup: ${extras.cgroupPath ?? cgroupPath(v.slice, v.id)}`);
-    for (const line of memberLines(extras.members, extras.full)) lines.push(line);
+    lines.push(...memberLines(extras.members, extras.full));
+  } else if (v.type === "socket" && r.activeState === "active" && v.slice) {
+    // systemd realizes an active socket's (empty) cgroup, and shows its path.
+    lines.push(`     CGroup: ${extras.cgroupPath ?? cgroupPath(v.slice, v.id)}`);
   }
   if (extras.withLog && extras.logLines.length > 0) lines.push("", ...extras.logLines);
   return lines.join("\n") + "\n";

@@ -128,6 +128,19 @@ export function waitChild(pid: number): Promise<ExitInfo> {
   });
 }
 
+/**
+ * Stops waiting for `pid` in this process: its pending `waitChild()` promises are dropped
+ * (they never settle) and no SIGCHLD reaps it here any more, so a client that exits
+ * leaves the child, or its zombie, to the process that inherits it (the init instance,
+ * which records the end). An explicit {@link reapChild} still reaps it.
+ */
+export function releaseChild(pid: number): void {
+  const child = children.get(pid);
+  if (!child || child.exit) return;
+  child.waiters.length = 0;
+  updateWatch();
+}
+
 /** Lets the program exit while `pid` is still being waited for. */
 export function unrefChild(pid: number): void {
   const child = children.get(pid);

@@ -13,6 +13,7 @@ import {
   childExit,
   type ExitInfo,
   reapChild,
+  releaseChild,
   spawnBegins,
   spawnEnds,
   trackChild,
@@ -111,6 +112,8 @@ export interface Spawned {
   execResult(): Promise<ExecResult>;
   /** Stops `status()` from keeping the program alive. */
   unref(): void;
+  /** Stops waiting for the process here: once this program exits, its end goes to the init. */
+  release(): void;
 }
 
 const POSIX_SPAWN_SETSIGDEF = 0x04;
@@ -631,6 +634,7 @@ export async function spawnProcess(spec: SpawnSpec): Promise<Spawned> {
       status: () => waitChild(direct),
       execResult: () => (exec ??= prologueDone(direct, script)),
       unref: () => unrefChild(direct),
+      release: () => releaseChild(direct),
     });
   }
   const request = toRequest(spec, tooLong);
@@ -644,6 +648,7 @@ export async function spawnProcess(spec: SpawnSpec): Promise<Spawned> {
     status: () => waitChild(pid),
     execResult: () => result,
     unref: () => unrefChild(pid),
+    release: () => releaseChild(pid),
   });
 }
 

@@ -6,8 +6,9 @@
  */
 
 import type { LoadedUnit } from "../units/loader.ts";
-import type { UnitState } from "../state/store.ts";
-import { writeUnitState } from "../state/store.ts";
+import type { ExitNote, UnitState } from "../state/store.ts";
+import { takeExitNote, writeUnitState } from "../state/store.ts";
+import { liveInit } from "./init_link.ts";
 import type { ExecCommand } from "../unit/exec.ts";
 import {
   type ServiceExecKey,
@@ -20,7 +21,7 @@ import { describeExit } from "../unit/values.ts";
 import { SOCKET_PHASES, type SocketExecKey, socketExecSlot } from "../unit/socket_address.ts";
 import type { UnitConfig } from "../unit/config.ts";
 import { type ExitInfo, type Spawned, spawnProcess } from "../process/spawn.ts";
-import { signalIdentified, stopSequence } from "../process/kill.ts";
+import { signalIdentified, type StopOutcome, stopSequence } from "../process/kill.ts";
 import { descendants, isAlive, readStat } from "../process/procfs.ts";
 import {
   type NotifyAuthorizer,
@@ -58,6 +59,7 @@ import {
   stampNow,
   stateDirHost,
   storedState,
+  unitFileStamps,
 } from "./runtime.ts";
 import { evaluateChecks } from "./conditions.ts";
 import { type ActivationFds, applyDescriptors, takeDescriptors } from "./socket_fds.ts";
@@ -157,6 +159,8 @@ class Activation {
     const next: UnitState = {
       ...this.st,
       ...patch,
+      // What the manager loaded the unit from, when the record begins (NeedDaemonReload=).
+      LoadedFiles: patch.LoadedFiles ?? this.st.LoadedFiles ?? unitFileStamps(this.se, this.unit),
       Boot: currentBootKey(),
       Writer: { pid: Deno.pid, time: now[0] },
     };
@@ -388,11 +392,17 @@ export async function startService(se: LifecycleEnv, unit: LoadedUnit): Promise<
   if (
     u.startLimitBurst > 0 && u.startLimitIntervalUSec > 0 && history.length >= u.startLimitBurst
   ) {
+    // As systemd's service_enter_dead(): a result is replaced only while it is `success`, so
+    // a unit that failed its way into the limit keeps its first failure (e.g. `exit-code`).
+    const result = !current.Result || current.Result === "success"
+      ? "start-limit-hit"
+      : current.Result;
     await a.save({
       ActiveState: "failed",
       SubState: "failed",
-      Result: "start-limit-hit",
+      Result: result,
       StartHistory: history,
+      StartLimitHit: true,
     });
     return { ok: false, result: "start-limit-hit" };
   }
@@ -447,6 +457,7 @@ export async function startService(se: LifecycleEnv, unit: LoadedUnit): Promise<
     Assert: now,
     FailedCondition: undefined,
     StartHistory: history,
+    StartLimitHit: undefined,
     MainPID: 0,
     ExecMainPID: 0,
     ExecMainCode: 0,
@@ -491,6 +502,19 @@ export async function startService(se: LifecycleEnv, unit: LoadedUnit): Promise<
     await a.save({ SubState: "start-post" });
     const postFailed = await runList(a, "ExecStartPost", timeoutStart, () => mainPidEnv(a.st));
     if (postFailed) return await failStart(a, resultOf(postFailed), postFailed);
+    // systemd reads a forking service's PID file again after ExecStartPost=: one that is
+    // gone (or names no live process) is waited for until the start timeout, as before it.
+    const pidFile = s.type === "forking" ? s.pidFile : undefined;
+    if (pidFile) {
+      const refuse = once((reason) => se.warn(`${a.unit.id}: ${reason}`));
+      const found = await waitFor(() => {
+        const pid = loadPidFile(se, a.st, pidFile, undefined, refuse);
+        if (pid) return pid;
+        return liveMembers(a.st).length ? undefined : 0;
+      }, Math.min(timeoutStart, 90_000));
+      if (found === undefined) return await failStart(a, "timeout", undefined);
+      if (found === 0) return await failStart(a, "protocol", undefined);
+    }
   }
   await a.save({
     ActiveState: "active",
@@ -802,23 +826,27 @@ async function startMain(a: Activation, timeoutMs: number): Promise<JobOutcome> 
       for (const pid of ours()) addSession(pid);
       await a.save({ Sessions: [...sessions], SessionStartTimes: { ...sessionStarts } });
       let main: number | undefined;
+      // As systemd's service_demand_pid_file(): the start waits for a PID file naming a
+      // process it may trust until the start timeout, which then fails it (result `timeout`).
+      let pidFileTimedOut = false;
       if (s.pidFile) {
         const pidFile = s.pidFile;
         const refuse = once((reason) => se.warn(`${a.unit.id}: ${reason}`));
-        main = await waitFor(() => {
+        const found = await waitFor(() => {
           const adopted = adoptedChildren(new Set([exit.pid]), before, a.st.InvocationID);
           const pid = loadPidFile(se, a.st, pidFile, ours, refuse);
           if (pid) return pid;
           // As systemd: no PID file and nothing of the service left: stop waiting (0).
           const gone = !adopted.length && !liveMembers(a.st).length;
           return gone ? 0 : undefined;
-        }, Math.min(timeoutMs, 90_000)) || undefined;
-        if (main === undefined) {
-          se.warn(`${a.unit.id}: New main PID could not be read from PID file ${pidFile}.`);
-        }
+        }, Math.min(timeoutMs, 90_000));
+        pidFileTimedOut = found === undefined;
+        main = found || undefined;
       }
       const adopted = adoptedChildren(new Set([exit.pid]), before, a.st.InvocationID);
-      if (main === undefined && s.guessMainPID && adopted.length === 1) main = adopted[0];
+      if (main === undefined && !s.pidFile && s.guessMainPID && adopted.length === 1) {
+        main = adopted[0];
+      }
       for (const p of adopted) addSession(p);
       if (main !== undefined) {
         addSession(main);
@@ -833,6 +861,8 @@ async function startMain(a: Activation, timeoutMs: number): Promise<JobOutcome> 
         SessionStartTimes: sessionStarts,
         PIDFile: s.pidFile,
       });
+      // What the daemon left running is recorded above, so the failed start stops it.
+      if (pidFileTimedOut) return await failStart(a, "timeout", undefined);
       if (main === undefined && adopted.length === 0 && !s.remainAfterExit) {
         // Nothing left running: the daemon exited right away.
         if (liveMembers(a.st).length === 0) {
@@ -875,10 +905,7 @@ async function startMain(a: Activation, timeoutMs: number): Promise<JobOutcome> 
             );
           }
           const left = deadline === Infinity ? 100 : Math.min(100, deadline - Date.now());
-          if (left <= 0) {
-            await killAll(a);
-            return await failStart(a, "timeout", undefined);
-          }
+          if (left <= 0) return await failStart(a, "timeout", undefined);
           const message = await listener.next(left);
           if (!message) continue;
           const msg = message.fields;
@@ -956,6 +983,9 @@ async function startMain(a: Activation, timeoutMs: number): Promise<JobOutcome> 
         new Promise<void>((r) => (timer = setTimeout(r, IMMEDIATE_EXIT_MS))),
       ]);
       clearTimeout(timer);
+      // A later end is not this client's to reap: left unreaped, it reaches the init
+      // instance (the main process's next parent), which records it as systemd would.
+      child.release();
       return { ok: true };
     }
   }
@@ -964,10 +994,10 @@ async function startMain(a: Activation, timeoutMs: number): Promise<JobOutcome> 
 /** How long `start` watches a Type=simple main process for an immediate exit (ms). */
 const IMMEDIATE_EXIT_MS = 50;
 
-async function killAll(a: Activation): Promise<void> {
+async function killAll(a: Activation): Promise<StopOutcome | undefined> {
   const members = liveMembers(a.st);
-  if (members.length === 0) return;
-  await stopSequence({
+  if (members.length === 0) return undefined;
+  return await stopSequence({
     ...recordedProcesses({ ...a.st, ControlPID: 0 }),
     ...recordedSessions(a.st),
     invocationId: a.st.InvocationID,
@@ -1021,9 +1051,22 @@ async function finishStop(
       } catch { /* a command that cannot be spawned does not fail the stop */ }
     }
   }
+  // A main process still running (a failed start: timeout, ExecStartPost=) is killed here;
+  // its end is recorded as systemd records the signal it died of.
+  const mainAtKill = alive(a.st.MainPID, a.st.MainPIDStartTime) ? a.st.MainPID! : 0;
   if (liveMembers(a.st).length) {
     await a.save({ ActiveState: "deactivating", SubState: "stop-sigterm" });
-    await killAll(a);
+    const outcome = await killAll(a);
+    if (mainAtKill && !isAlive(mainAtKill, a.st.MainPIDStartTime || undefined)) {
+      a.st = {
+        ...a.st,
+        ExecMainCode: 2,
+        ExecMainStatus: outcome?.finalSignaled.includes(mainAtKill)
+          ? s.finalKillSignal
+          : s.killSignal,
+        ExecMainExitTimestamp: stampNow(),
+      };
+    }
   }
   if (s.exec.ExecStopPost.length) {
     await a.save({ ActiveState: "deactivating", SubState: "stop-post" });
@@ -1161,10 +1204,16 @@ export async function stopService(
   // KillMode=none (or a process that ignores even the final signal) leaves the main
   // process running: systemd records no exit for it.
   if (mainAtStop && !isAlive(mainAtStop, current.MainPIDStartTime || undefined)) {
+    // Ended before the kill (ExecStop= stopped it): the init instance, its parent, notes how.
+    const note = mainSignal ? undefined : await exitNoteOf(se, unit.id, mainAtStop);
     a.st = {
       ...a.st,
-      ExecMainCode: mainSignal ? 2 : 1,
-      ExecMainStatus: mainSignal,
+      ExecMainCode: note
+        ? (note.code === "exited" ? 1 : note.code === "killed" ? 2 : 3)
+        : mainSignal
+        ? 2
+        : 1,
+      ExecMainStatus: note ? note.status : mainSignal,
       ExecMainExitTimestamp: stampNow(),
     };
   }
@@ -1196,6 +1245,20 @@ export async function stopService(
     await a.save({ ActiveState: "failed", SubState: "failed" });
   }
   return { ok: true };
+}
+
+/**
+ * How a main process that the init instance reaped ended (its exit note), waiting for the
+ * note a moment; undefined without an init instance or when none comes.
+ */
+async function exitNoteOf(
+  se: LifecycleEnv,
+  unit: string,
+  pid: number,
+): Promise<ExitNote | undefined> {
+  const init = liveInit(se);
+  if (!init || init.pid === Deno.pid) return undefined;
+  return await waitFor(() => takeExitNote(stateDirHost(se), unit, pid), 1000);
 }
 
 /** Reloads a service: ExecReload (or the reload signal for notify-reload). */
@@ -1355,6 +1418,22 @@ export async function setPassiveState(
       ? { ActiveState: "active", SubState: "active", Result: "success", InvocationID: randomId() }
       : { ActiveState: "inactive", SubState: "dead" },
   );
+}
+
+/**
+ * After the manager re-read the unit files (daemon-reload): the runs of the Exec commands
+ * are forgotten (`Process:` lines, the `pid=`/times of `ExecStart=` …), as systemd's
+ * reloaded units show them, keeping the main process's end (ExecMain*); the files the unit
+ * now comes from are noted. The caller holds the unit lock.
+ */
+export async function forgetEndedRuns(se: LifecycleEnv, unit: LoadedUnit): Promise<void> {
+  const current = storedState(se, unit.id);
+  if (!current) return;
+  // The files are loaded anew: NeedDaemonReload= compares with these from now on.
+  await new Activation(se, unit, current).save({
+    Exec: {},
+    LoadedFiles: unitFileStamps(se, unit),
+  });
 }
 
 /** Clears a failed state (reset-failed). */

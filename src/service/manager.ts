@@ -9,7 +9,7 @@
 import type { Context } from "../cli/context.ts";
 import { type LoadedUnit, UnitLoader } from "../units/loader.ts";
 import { forwardDependencies, linkedDependencies } from "../units/deps.ts";
-import { unitSettings } from "../unit/model.ts";
+import { serviceSettings, unitSettings } from "../unit/model.ts";
 import { globMatch, parseUnitName } from "../unit/names.ts";
 import { parseSignal } from "../unit/signals.ts";
 import { LockTimeoutError, withUnitLock } from "../state/lock.ts";
@@ -18,18 +18,38 @@ import { readManagerState } from "../state/manager.ts";
 import { type ProcessId, signalIdentified } from "../process/kill.ts";
 import { mkdirIn, removeIn } from "../process/rootfs.ts";
 import type { JobOutcome, LifecycleEnv, Supervisor } from "./lifecycle.ts";
+import { collectUnits, loadedUnits, mayCollect } from "./gc.ts";
 
 /** The lifecycle module loads only when a job runs: queries never pay for it. */
 const lifecycle = () => import("./lifecycle.ts");
 import {
   effectiveState,
   liveMemberIds,
+  needDaemonReload,
   reasonOf,
   recordedProcesses,
   stateDirHost,
   storedState,
   unitState,
 } from "./runtime.ts";
+
+/**
+ * What a reload of the manager does to the unit records: the runs of ended commands are
+ * forgotten and the files each unit now comes from are noted (lifecycle's
+ * forgetEndedRuns()). A unit whose lock is held (a job runs) is left as it is.
+ */
+export async function reloadRecords(m: Manager): Promise<void> {
+  const { forgetEndedRuns } = await lifecycle();
+  const dir = stateDirHost(m.lenv);
+  for (const name of m.stateNames()) {
+    try {
+      const unit = m.loader.load(name);
+      await withUnitLock(dir, name, { verb: "reload" }, () => forgetEndedRuns(m.lenv, unit), {
+        timeoutMs: 1000,
+      });
+    } catch { /* busy or unwritable */ }
+  }
+}
 
 /** Units that a container cannot run; skipped when pulled in as dependencies (§8.2). */
 export const BOOT_IGNORE: readonly string[] = [
@@ -95,9 +115,9 @@ export class Manager {
     };
   }
 
-  /** Resolves command-line arguments to unit names (globs include units with state). */
+  /** Resolves command-line arguments to unit names (globs match the loaded units only). */
   expand(args: readonly string[], suffix = ".service"): string[] {
-    return this.loader.expand(args, suffix, (t) => this.ctx.warn(t), this.stateNames());
+    return this.loader.expand(args, suffix, (t) => this.ctx.warn(t), [], () => this.loaded());
   }
 
   #stateNames?: string[];
@@ -111,6 +131,22 @@ export class Manager {
       } catch { /* no state yet */ }
     }
     return this.#stateNames;
+  }
+
+  #loaded?: Set<string>;
+  /** The units systemd would hold loaded now (see gc.ts); computed once per invocation. */
+  loaded(): Set<string> {
+    this.#loaded ??= loadedUnits(this.loader, this.lenv, this.stateNames());
+    return this.#loaded;
+  }
+
+  /** Forgets the units systemd would have collected (their records go); see gc.ts. */
+  async collect(): Promise<string[]> {
+    this.#stateNames = undefined;
+    this.#loaded = undefined;
+    const out = await collectUnits(this.loader, this.lenv, this.stateNames());
+    this.#stateNames = undefined;
+    return out;
   }
 
   /** Runs fn under the unit lock; lock timeouts become systemd-style errors. */
@@ -184,18 +220,42 @@ const RESULT_TEXT: Record<string, string> = {
   "exec-condition": "the control process exited with error code",
 };
 
-function jobFailed(ctx: Context, unit: string, outcome: JobOutcome): void {
+/**
+ * systemctl's words for a failed job (check_wait_response()): for a service they come
+ * from its Result as the manager holds it after the job
+ * (log_job_error_with_service_result()), which is the first failure of a run, not
+ * necessarily this job's (a start refused by the start limit after a failed run says
+ * why the run failed); a Result without an explanation (`success` after a failed reload)
+ * gives the short form. Other unit types get one line.
+ */
+function jobFailed(ctx: Context, m: Manager, unit: string, outcome: JobOutcome): void {
   if (outcome.message) {
     ctx.io.err(outcome.message + "\n");
     return;
   }
-  const why = RESULT_TEXT[outcome.result ?? "exit-code"] ??
-    "the control process exited with error code";
-  const verbHint = ctx.scope === "user" ? " --user" : "";
+  if (!unit.endsWith(".service")) {
+    ctx.io.err(`Job failed. See "journalctl -xe" for details.\n`);
+    return;
+  }
+  // A unit collected right after its job (CollectMode=inactive-or-failed, nothing refers to
+  // it) has no Result left to read.
+  const st = storedState(m.lenv, unit);
+  const collected = st !== undefined &&
+    mayCollect(m.loader.load(unit), effectiveState(st, unit)) &&
+    !loadedUnits(m.loader, m.lenv, m.stateNames()).has(unit);
+  const result = collected ? undefined : st?.Result ?? outcome.result;
+  const why = result ? RESULT_TEXT[result] : undefined;
+  const hint = ctx.scope === "user" ? " --user" : "";
   ctx.io.err(
-    `Job for ${unit} failed because ${why}.\n` +
-      `See "systemctl${verbHint} status ${unit}" and "journalctl${verbHint} -xeu ${unit}" for details.\n`,
+    `Job for ${unit} failed${why ? ` because ${why}` : ""}.\n` +
+      `See "systemctl${hint} status ${unit}" and "journalctl${hint} -xeu ${unit}" for details.\n`,
   );
+  if (result === "start-limit-hit") {
+    ctx.io.err(
+      `To force a start use "systemctl${hint} reset-failed ${unit}"\n` +
+        `followed by "systemctl${hint} start ${unit}" again.\n`,
+    );
+  }
 }
 
 function refusedManually(ctx: Context, verb: string, name: string, id: string): void {
@@ -429,10 +489,28 @@ export async function startUnits(
   return rc;
 }
 
+/**
+ * systemctl's warning when a unit it queued a job for was loaded from files that changed
+ * since (NeedDaemonReload=).
+ */
+export function warnIfChanged(m: Manager, unit: LoadedUnit): void {
+  if (!needDaemonReload(m.lenv, unit)) return;
+  m.ctx.io.err(
+    `Warning: The unit file, source configuration file or drop-ins of ${unit.id} changed on ` +
+      `disk. Run 'systemctl${m.ctx.scope === "user" ? " --user" : ""} daemon-reload' to reload ` +
+      "units.\n",
+  );
+}
+
 async function startOne(m: Manager, name: string, verb: string): Promise<number> {
   const ctx = m.ctx;
   if (parseUnitName(name)?.isTemplate) {
-    ctx.io.err(`Unit name ${name} is missing the instance name.\n`);
+    // The manager's error, with systemctl's hint (not for a missing or masked unit).
+    ctx.io.err(
+      `Failed to ${verb} ${name}: Unit name ${name} is missing the instance name.\n` +
+        `See system logs and 'systemctl${ctx.scope === "user" ? " --user" : ""} status ${name}' ` +
+        "for details.\n",
+    );
     return 1;
   }
   const unit = m.loader.load(name);
@@ -441,6 +519,7 @@ async function startOne(m: Manager, name: string, verb: string): Promise<number>
     ctx.io.err(problem.text + "\n");
     return problem.code;
   }
+  warnIfChanged(m, unit);
   const settings = unitSettings(unit.config);
   if (settings.refuseManualStart) {
     refusedManually(ctx, verb, name, unit.id);
@@ -451,6 +530,16 @@ async function startOne(m: Manager, name: string, verb: string): Promise<number>
       ctx.io.err(`A dependency job for ${unit.id} failed. See 'journalctl -xe' for details.\n`);
       return 1;
     }
+  }
+  // Type=dbus requires dbus.socket (we do not run the bus, but where there is none at all
+  // the transaction fails as systemd's does).
+  const svc = unit.type === "service" ? serviceSettings(unit.config) : undefined;
+  if (
+    svc?.type === "dbus" && unit.config.get("Service", "BusName") &&
+    m.loader.load("dbus.socket").loadState === "not-found"
+  ) {
+    ctx.io.err(`Failed to ${verb} ${unit.requested}: Unit dbus.socket not found.\n`);
+    return 5;
   }
   const tx = startTransaction(m, [unit.id]);
   // systemd refuses the whole transaction (NoSuchUnit, exit 5) before any job runs.
@@ -502,7 +591,7 @@ async function startOne(m: Manager, name: string, verb: string): Promise<number>
       failed.add(u.id);
       await triggerOnFailure(m, u);
       if (u.id === unit.id) {
-        jobFailed(ctx, unit.id, outcome);
+        jobFailed(ctx, m, unit.id, outcome);
         return 1;
       }
     }
@@ -558,7 +647,7 @@ export async function stopUnits(
   let rc = 0;
   for (const name of orderNamed(m, m.expand(args), true)) {
     const unit = m.loader.load(name);
-    if (unit.loadState !== "loaded" && !storedState(m.lenv, unit.id)) {
+    if (unit.loadState !== "loaded" && !m.loaded().has(unit.id)) {
       const problem = loadProblem(verb, unit);
       if (problem && unit.loadState !== "masked") {
         ctx.io.err(problem.text + "\n");
@@ -660,7 +749,7 @@ export async function reloadUnits(
     const outcome = await m.locked(unit.id, "reload", () => reloadService(m.lenv, unit));
     if (!outcome.ok) {
       if (outcome.message?.startsWith("Failed to reload")) ctx.io.err(outcome.message + "\n");
-      else jobFailed(ctx, unit.id, { ok: false, result: outcome.result });
+      else jobFailed(ctx, m, unit.id, { ok: false, result: outcome.result });
       if (rc === 0) rc = 1;
     }
   }
@@ -701,20 +790,24 @@ export async function killUnits(ctx: Context, args: readonly string[]): Promise<
   const sigText = ctx.options.signal ?? "SIGTERM";
   const sig = parseSignal(sigText);
   if (sig === undefined) {
-    ctx.io.err(`Failed to parse signal string ${sigText}.\n`);
+    ctx.io.err(`Failed to parse signal string "${sigText}".\n`);
     return 1;
   }
-  const whom = ctx.options.killWhom ?? "all";
-  if (!["main", "control", "all"].includes(whom)) {
-    ctx.io.err(`Unknown kill-whom setting: ${whom}\n`);
-    return 1;
-  }
+  // The manager checks the unit first, then --kill-whom= (its `-fail` forms included).
+  const whomText = ctx.options.killWhom ?? "all";
+  const whom = whomText.replace(/-fail$/, "");
   let rc = 0;
   for (const name of m.expand(args)) {
     const unit = m.loader.load(name);
     const st = effectiveState(storedState(m.lenv, unit.id), unit.id);
-    if (unit.loadState === "not-found" && !storedState(m.lenv, unit.id)) {
+    // KillUnit() asks for a loaded unit: one that was collected (or never loaded) is not.
+    if (!m.loaded().has(unit.id)) {
       ctx.io.err(`Failed to kill unit ${name}: Unit ${name} not loaded.\n`);
+      rc ||= 1;
+      continue;
+    }
+    if (!["main", "control", "all"].includes(whom)) {
+      ctx.io.err(`Failed to kill unit ${unit.id}: Invalid who argument ${whomText}\n`);
       rc ||= 1;
       continue;
     }
@@ -772,7 +865,8 @@ export async function resetFailedUnits(ctx: Context, args: readonly string[]): P
   let rc = 0;
   for (const name of names) {
     const unit = m.loader.load(name);
-    if (unit.loadState === "not-found" && !storedState(m.lenv, unit.id)) {
+    // ResetFailedUnit() asks for a loaded unit, as KillUnit() does.
+    if (!m.loaded().has(unit.id)) {
       if (args.length) {
         ctx.io.err(`Failed to reset failed state of unit ${name}: Unit ${name} not loaded.\n`);
         rc ||= 1;

@@ -361,6 +361,35 @@ export function toRuntimeView(st: UnitState): RuntimeView {
   };
 }
 
+/** The unit's files (fragment, drop-ins) with their mtimes in µs (-1: unreadable). */
+export function unitFileStamps(
+  se: Pick<StateEnv, "root">,
+  unit: LoadedUnit,
+): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const path of [unit.fragmentPath, ...unit.dropInPaths]) {
+    if (!path || path === "/dev/null") continue;
+    try {
+      out[path] = (Deno.statSync(se.root.host(path)).mtime?.getTime() ?? 0) * 1000;
+    } catch {
+      out[path] = -1;
+    }
+  }
+  return out;
+}
+
+/**
+ * NeedDaemonReload=: a file the manager loaded the unit from changed (or went) since, as
+ * systemd's unit_need_daemon_reload() compares the fragment's and drop-ins' mtimes with
+ * those it loaded (drop-ins added since are not noticed, as in systemd 252).
+ */
+export function needDaemonReload(se: StateEnv, unit: LoadedUnit): boolean {
+  const loaded = storedState(se, unit.id)?.LoadedFiles;
+  if (!loaded) return false;
+  const now = unitFileStamps(se, unit);
+  return Object.entries(loaded).some(([path, mtime]) => (now[path] ?? -1) !== mtime);
+}
+
 /**
  * `Permission denied (/run/systemctl/units/x.json).` from a file-system error: the errno's
  * text and the path, without Deno's `(os error N)` and operation name.

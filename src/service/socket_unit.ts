@@ -267,7 +267,8 @@ export async function startSocket(
       };
     }
     if (st.ActiveState === "active") return { ok: true };
-    return { ok: false, message: st.StatusText ?? `Job for ${unit.id} failed.` };
+    // The manager's reason went to its log; systemctl says only that the job failed.
+    return { ok: false, result: st.Result ?? "resources" };
   }
   const pre = await socketControl(se, unit, "ExecStartPre");
   if (pre) return await controlFailed(se, unit, pre);

@@ -18,7 +18,7 @@ import { DEPENDENCY_KEYS, LIMIT_KEYS, serviceSettings, unitSettings } from "../u
 import { NEVER_RAN, type RuntimeView, type UnitView } from "../output/show.ts";
 import { logDir } from "../units/paths.ts";
 import { InstallLookup, unitFilePreset, unitFileState } from "../units/install.ts";
-import { storedState, toRuntimeView, unitState } from "./runtime.ts";
+import { needDaemonReload, storedState, toRuntimeView, unitState } from "./runtime.ts";
 import { timerView } from "./timer_unit.ts";
 import { ownLimits } from "../process/procfs.ts";
 
@@ -38,6 +38,8 @@ const DEPENDENCY_PROPERTIES = new Set<string>([
   ...Object.values(REVERSE),
   "Triggers",
   "TriggeredBy",
+  // A timer's or path unit's Unit= is the unit it triggers.
+  "Unit",
 ]);
 
 /**
@@ -118,6 +120,7 @@ export async function unitView(
     journalPath: `${logDir(ctx.scope, ctx.env)}/${unit.id}.log`,
     slice: loaded ? sliceOf(unit) : undefined,
     config: unit.config,
+    needDaemonReload: needDaemonReload(ctx, unit),
     timer: loaded && unit.type === "timer"
       ? timerView(ctx, unit, storedState(ctx, unit.id))
       : undefined,

@@ -97,6 +97,13 @@ export interface UnitState {
   NRestarts?: number;
   /** Monotonic µs of recent starts (start rate limiting). */
   StartHistory?: number[];
+  /**
+   * The unit's files (fragment, drop-ins) and their mtimes (µs) when the manager loaded it:
+   * at its first record, again at each daemon-reload (NeedDaemonReload=).
+   */
+  LoadedFiles?: Record<string, number>;
+  /** The last start was refused by the start limit (the Result may name an earlier failure). */
+  StartLimitHit?: boolean;
   /** When a pending automatic restart is due (monotonic µs). */
   RestartAt?: number;
   /** The notify socket path. */
@@ -271,6 +278,8 @@ export async function removeUnitState(stateDirHost: string, unit: string): Promi
   await Deno.remove(unitStatePath(stateDirHost, unit)).catch((error) => {
     if (!(error instanceof Deno.errors.NotFound)) throw error;
   });
+  // An exit note nobody took goes with the record.
+  await Deno.remove(`${stateDirHost}/units/${unit}.exit`).catch(() => {});
 }
 
 /**
@@ -309,4 +318,48 @@ export async function listUnitStates(
     e.name.slice(0, -".json".length)
   );
   return await readUnitStates(stateDirHost, names, bootKey, onWarning);
+}
+
+/** How a unit's main process ended, as the init instance reaped it (see writeExitNote). */
+export interface ExitNote {
+  pid: number;
+  /** Its start time in clock ticks (0 when unknown). */
+  startTime: number;
+  code: "exited" | "killed" | "dumped";
+  status: number;
+}
+
+/**
+ * Notes the end of a unit's main process that the init instance reaped while a client was
+ * stopping the unit (the client, not its parent, cannot learn the exit status otherwise):
+ * `<stateDir>/units/<unit>.exit`, replaced atomically.
+ */
+export function writeExitNote(stateDirHost: string, unit: string, note: ExitNote): void {
+  const path = `${stateDirHost}/units/${unit}.exit`;
+  const temporary = `${path}.tmp.${Deno.pid}`;
+  inDir(
+    `${stateDirHost}/units`,
+    () => Deno.writeTextFileSync(temporary, JSON.stringify(note), { mode: 0o644 }),
+  );
+  Deno.renameSync(temporary, path);
+}
+
+/** Reads and removes the exit note of `pid` for a unit; undefined when there is none (yet). */
+export function takeExitNote(
+  stateDirHost: string,
+  unit: string,
+  pid: number,
+): ExitNote | undefined {
+  const path = `${stateDirHost}/units/${unit}.exit`;
+  let note: ExitNote;
+  try {
+    note = JSON.parse(Deno.readTextFileSync(path));
+  } catch {
+    return undefined;
+  }
+  if (note?.pid !== pid || !["exited", "killed", "dumped"].includes(note.code)) return undefined;
+  try {
+    Deno.removeSync(path);
+  } catch { /* another reader took it */ }
+  return note;
 }

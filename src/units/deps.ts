@@ -167,6 +167,11 @@ export function forwardDependencies(
     add("Wants", "tmp.mount");
     add("After", "tmp.mount", "systemd-tmpfiles-setup.service");
   }
+  // A D-Bus service needs the bus: systemd's service_setup_bus_name().
+  if (unit.type === "service" && svc?.type === "dbus" && unit.config.get("Service", "BusName")) {
+    add("Requires", "dbus.socket");
+    add("After", "dbus.socket");
+  }
   const target = triggerTarget(unit);
   if (target) {
     add("Triggers", target);

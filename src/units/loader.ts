@@ -173,13 +173,14 @@ export class UnitLoader {
 
   /**
    * Turns command-line arguments into unit names: adds the suffix, escapes
-   * invalid names (with systemd's warning), expands globs over known units.
+   * invalid names (with systemd's warning), expands globs over known units (or `globPool`).
    */
   expand(
     args: readonly string[],
     defaultSuffix: string,
     warn: (text: string) => void,
     extraNames: readonly string[] = [],
+    globPool?: () => Iterable<string>,
   ): string[] {
     // systemd mangles every name before acting on any, and an empty one cannot be mangled.
     if (args.includes("")) {
@@ -191,7 +192,11 @@ export class UnitLoader {
     for (const arg of args) {
       if (isGlob(arg)) {
         const pattern = /\.[a-z]+$/.test(arg) || arg.endsWith("*") ? arg : arg + defaultSuffix;
-        const pool = new Set([...this.knownNames({ builtins: true }), ...extraNames]);
+        // With a pool (the units a manager holds loaded), globs match only those, as
+        // systemctl's do (ListUnitsByPatterns); else every known unit.
+        const pool = new Set(
+          globPool ? globPool() : [...this.knownNames({ builtins: true }), ...extraNames],
+        );
         const matches = [...pool].filter((n) => globMatch(pattern, n)).sort();
         for (const n of matches) if (!parseUnitName(n)?.isTemplate) out.push(n);
         continue;

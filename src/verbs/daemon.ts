@@ -36,7 +36,11 @@ async function reload(ctx: Context): Promise<number> {
       if (!ctx.options.quiet) ctx.io.err(line + "\n");
     }
   }
-  await reloadInit(ctx);
+  // Without an init instance the client does to the records what a reload would.
+  if (!(await reloadInit(ctx))) {
+    const { Manager, reloadRecords } = await import("../service/manager.ts");
+    await reloadRecords(new Manager(ctx, loader));
+  }
   return 0;
 }
 
@@ -45,7 +49,13 @@ async function reload(ctx: Context): Promise<number> {
  * running, degraded, stopping), `offline` without one; only `running` exits 0.
  */
 export async function isSystemRunning(ctx: Context): Promise<number> {
-  const state = await systemState({ ...ctx, warn: (t) => ctx.warn(t) });
+  const se = { ...ctx, warn: (t: string) => ctx.warn(t) };
+  let state = await systemState(se);
+  // --wait: until the boot is done (systemd waits for its startup to finish).
+  while (ctx.options.wait && (state === "initializing" || state === "starting")) {
+    await new Promise((r) => setTimeout(r, 50));
+    state = await systemState(se);
+  }
   if (!ctx.options.quiet) ctx.io.out(state + "\n");
   return state === "running" ? 0 : 1;
 }

@@ -37,6 +37,7 @@ import {
 } from "../units/install.ts";
 import { sysvScripts } from "../units/sysv.ts";
 import { parseBoolean } from "../unit/values.ts";
+import { liveManager } from "./collect.ts";
 import { sysvIsEnabled, sysvScriptFor, sysvToggle } from "../units/sysv_rc.ts";
 import { reasonText, strerror } from "./errors.ts";
 
@@ -122,8 +123,70 @@ function errorText(c: Extract<InstallChange, { type: "error" }>, verb: string): 
   }
 }
 
+/**
+ * The manager's words for a failed change (install_error() of systemd's dbus-manager.c),
+ * which systemctl prints as `Failed to VERB unit: …` when a manager runs.
+ */
+function managerErrorText(c: Extract<InstallChange, { type: "error" }>): string {
+  switch (c.errno) {
+    case "EEXIST":
+      return c.source !== undefined
+        ? `File ${c.path} already exists and is a symlink to ${c.source}.`
+        : `File ${c.path} already exists.`;
+    case "ERFKILL":
+      return `Unit file ${c.path} is masked.`;
+    case "EADDRNOTAVAIL":
+      return `Unit ${c.path} is transient or generated.`;
+    case "ETXTBSY":
+      return `File ${c.path} is under the systemd unit hierarchy already.`;
+    case "EBADSLT":
+      return `Invalid specifier in ${c.path}.`;
+    case "EIDRM":
+      return `Destination unit ${c.path} is a non-template unit.`;
+    case "EUCLEAN":
+      return `"${c.path}" is not a valid unit name.`;
+    case "ELOOP":
+      return `Refusing to operate on alias name or linked unit file: ${c.path}`;
+    case "EXDEV":
+      return c.source !== undefined
+        ? `Cannot alias ${c.source} as ${c.path}.`
+        : `Invalid unit reference ${c.path}.`;
+    case "ENOENT":
+      return `Unit file ${c.path} does not exist.`;
+    default:
+      return `File ${c.path}: ${strerror(c.errno)}`;
+  }
+}
+
+/**
+ * Live: the manager makes the changes and answers with them, or with its first error
+ * when the call failed or nothing but errors came of it (then nothing else is printed);
+ * errors beside successful changes are not reported (reply_install_changes_and_free()).
+ */
+function dumpLiveChanges(
+  ctx: Context,
+  r: InstallResult,
+  verb: string,
+  failed = `Failed to ${verb} unit`,
+): number {
+  const errors = r.changes.filter((c) => c.type === "error");
+  const good = r.changes.filter((c) => c.type !== "error");
+  if (r.error !== undefined || (errors.length > 0 && good.length === 0)) {
+    const first = errors[0];
+    const why = first ? managerErrorText(first) : strerror(r.error ?? "EINVAL");
+    ctx.io.err(`${failed}: ${why}\n`);
+    return 1;
+  }
+  for (const c of good) {
+    const f = formatChange(c, verb, ctx.options.quiet);
+    if (f) ctx.io.err(f.text + "\n");
+  }
+  return 0;
+}
+
 /** Prints the changes and returns the exit code (1 when the result carries an error). */
-function dumpChanges(ctx: Context, r: InstallResult, verb: string): number {
+function dumpChanges(ctx: Context, r: InstallResult, verb: string, liveFailed?: string): number {
+  if (liveManager(ctx)) return dumpLiveChanges(ctx, r, verb, liveFailed);
   let logged = false;
   for (const c of r.changes) {
     const f = formatChange(c, verb, ctx.options.quiet);
@@ -422,7 +485,16 @@ export function presetAll(ctx: Context, _args: string[]): Promise<number> {
 /** `mask UNIT…`: links to /dev/null; `--now` stops the units afterwards. */
 export async function mask(ctx: Context, args: string[]): Promise<number> {
   const names = mangleNames(ctx, args);
-  const r = maskUnits(lookup(ctx), names, changeOptions(ctx));
+  const lp = lookup(ctx);
+  if (!ctx.options.quiet && liveManager(ctx)) {
+    // systemctl asks the manager first whether each unit exists (unit_exists()).
+    for (const name of names) {
+      if (lookupState(lp, name) === "ENOENT") {
+        ctx.io.err(`Unit ${name} does not exist, proceeding anyway.\n`);
+      }
+    }
+  }
+  const r = maskUnits(lp, names, changeOptions(ctx));
   const code = dumpChanges(ctx, r, "mask");
   if (code !== 0) return code;
   if (ctx.options.now) return await runNow(ctx, names, "stop");
@@ -466,7 +538,7 @@ function addDep(ctx: Context, args: string[], dep: "wants" | "requires"): Promis
   if (t.warning && !ctx.options.quiet) ctx.io.err(t.warning + "\n");
   const names = mangleNames(ctx, rest);
   const r = addDependency(lookup(ctx), t.name, names, dep, changeOptions(ctx));
-  return Promise.resolve(dumpChanges(ctx, r, "add dependency on"));
+  return Promise.resolve(dumpChanges(ctx, r, "add dependency on", "Failed to add dependency"));
 }
 
 // ---------------------------------------------------------------------------
@@ -492,7 +564,7 @@ export function setDefault(ctx: Context, args: string[]): Promise<number> {
   if (r.error === "ENOENT" && m.name in BUILTIN_TARGETS) {
     r = setDefaultBuiltin(lp, m.name);
   }
-  return Promise.resolve(dumpChanges(ctx, r, "set default"));
+  return Promise.resolve(dumpChanges(ctx, r, "set default", "Failed to set default target"));
 }
 
 /** A built-in target without a file: link to where systemd would ship it. */

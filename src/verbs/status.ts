@@ -6,7 +6,7 @@
 import { timerClock } from "../service/timer_unit.ts";
 import type { TimerView } from "../output/show_socket_timer.ts";
 import type { Context } from "../cli/context.ts";
-import { Manager } from "../service/manager.ts";
+import { Manager, warnIfChanged } from "../service/manager.ts";
 import { unitView } from "../service/view.ts";
 import { liveMembers, unitState } from "../service/runtime.ts";
 import { formatStatus, type StatusExtras } from "../output/status.ts";
@@ -22,19 +22,24 @@ import { listenEntries } from "../output/show_socket_timer.ts";
 export async function status(ctx: Context, args: string[]): Promise<number> {
   const m = new Manager(ctx);
   const names: string[] = [];
+  let pidFailed = false;
   for (const a of args) {
     if (/^\d+$/.test(a)) {
       const owner = unitOfPid(m, Number(a));
       if (owner) names.push(owner);
-      else {ctx.io.err(
+      else {
+        ctx.io.err(
           `Failed to get unit for PID ${a}: PID ${a} does not belong to any loaded unit.\n`,
-        );}
+        );
+        pidFailed = true;
+      }
       continue;
     }
     names.push(...m.expand([a]));
   }
   if (args.length === 0) return await systemStatus(ctx, m);
-  let rc = 0;
+  // A PID that belongs to no unit fails the verb (systemctl's status returns that error).
+  let rc = pidFailed ? 1 : 0;
   let first = true;
   for (const name of names) {
     // A bare template is no unit name to systemd 252's manager: the verb stops there, exit 1.
@@ -44,8 +49,8 @@ export async function status(ctx: Context, args: string[]): Promise<number> {
     }
     const unit = m.loader.load(name);
     const stored = unitState(m.lenv, unit);
-    const hasState = m.stateNames().includes(unit.id);
-    if (unit.loadState === "not-found" && !hasState) {
+    // A unit nothing loaded references is one systemd cannot find (or has collected).
+    if (unit.loadState === "not-found" && !m.loaded().has(unit.id)) {
       ctx.io.err(`Unit ${name} could not be found.\n`);
       rc = 4;
       continue;
@@ -115,6 +120,7 @@ export async function status(ctx: Context, args: string[]): Promise<number> {
     if (!first) ctx.io.out("\n");
     first = false;
     ctx.io.out(formatStatus(view, extras));
+    if (view.needDaemonReload) warnIfChanged(m, unit);
     const active = view.runtime.activeState;
     if (rc === 0 && !(active === "active" || active === "reloading")) rc = 3;
   }
@@ -145,16 +151,12 @@ async function systemStatus(ctx: Context, m: Manager): Promise<number> {
 export function listUnits(ctx: Context, args: string[]): Promise<number> {
   const m = new Manager(ctx);
   const o = ctx.options;
-  const withState = new Set(m.stateNames());
-  let pool: string[];
-  if (o.all > 0) {
-    pool = [...new Set([...m.loader.knownNames({ builtins: true }), ...withState])]
-      .filter((n) => !parseUnitName(n)?.isTemplate);
-  } else {
-    pool = [...withState, "-.slice", "system.slice"];
-  }
+  // The units systemd holds loaded: those that may not be collected and what they reference.
+  const loaded = m.loaded();
+  let pool = [...new Set([...loaded, "-.slice", "system.slice"])]
+    .filter((n) => !parseUnitName(n)?.isTemplate);
   if (args.length) {
-    const wanted = new Set(m.loader.expand(args, ".service", (t) => ctx.warn(t), [...withState]));
+    const wanted = new Set(m.loader.expand(args, ".service", (t) => ctx.warn(t), [...loaded]));
     pool = pool.filter((n) => wanted.has(n));
   }
   const rows: UnitRow[] = [];
@@ -163,7 +165,6 @@ export function listUnits(ctx: Context, args: string[]): Promise<number> {
     const unit = m.loader.load(name);
     if (seen.has(unit.id)) continue;
     seen.add(unit.id);
-    if (unit.loadState === "not-found" && !withState.has(unit.id)) continue;
     const st = unit.id === "-.slice" || unit.id === "system.slice"
       ? { ActiveState: "active", SubState: "active" }
       : unitState(m.lenv, unit);

@@ -25,9 +25,12 @@ import { jobRefusal, whenPermitted } from "./access.ts";
 
 const ACTIVE = new Set(["active", "activating", "reloading", "deactivating"]);
 
-/** The loaded, non-template units of a type, by pattern; only active ones unless --all. */
+/**
+ * The units of a type that the manager holds loaded (see service/gc.ts), by pattern; only
+ * active ones unless --all.
+ */
 function unitsOfType(ctx: Context, m: Manager, suffix: string, patterns: string[]): LoadedUnit[] {
-  const names = new Set([...m.loader.knownNames(), ...m.stateNames()]);
+  const names = m.loaded();
   const out: LoadedUnit[] = [];
   for (const name of [...names].sort()) {
     if (!name.endsWith(suffix) || parseUnitName(name)?.isTemplate) continue;

@@ -21,6 +21,15 @@ Deno.test("list-sockets: inactive sockets only with --all, sorted by address, wi
     plain.stdout,
     "LISTEN UNIT ACTIVATES\n\n0 sockets listed.\nPass --all to see loaded but inactive sockets, too.\n",
   );
+  // Socket units nothing loaded refers to are not loaded (systemd lists none of them).
+  const none = await systemctl([`--root=${root}`, "list-sockets", "--all", "--no-legend"]);
+  strictEqual(none.stdout, "");
+  // An active unit that refers to them (After= pulls nothing in) keeps them loaded.
+  Deno.writeTextFileSync(
+    `${root}/etc/systemd/system/hold.target`,
+    "[Unit]\nAfter=web.socket other.socket\n",
+  );
+  strictEqual((await systemctl([`--root=${root}`, "start", "hold.target"])).code, 0);
   const all = await systemctl([`--root=${root}`, "list-sockets", "--all", "--show-types"]);
   strictEqual(
     all.stdout,
@@ -84,6 +93,12 @@ Deno.test("list-timers: no timer elapses without an init instance, so times are 
     "NEXT LEFT LAST PASSED UNIT ACTIVATES\n\n0 timers listed.\n" +
       "Pass --all to see loaded but inactive timers, too.\n",
   );
+  // Loaded only while an active unit refers to them (After= pulls nothing in).
+  Deno.writeTextFileSync(
+    `${root}/etc/systemd/system/hold.target`,
+    "[Unit]\nAfter=tick.timer other.timer\n",
+  );
+  strictEqual((await systemctl([`--root=${root}`, "start", "hold.target"])).code, 0);
   const all = await systemctl([`--root=${root}`, "list-timers", "--all"]);
   strictEqual(
     all.stdout,

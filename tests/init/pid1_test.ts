@@ -127,11 +127,14 @@ Deno.test({
       );
       // A service a client started is supervised too: its clean exit is recorded.
       assert.equal((await pid1.systemctl("start", "late")).code, 0);
+      // (Inactive and referenced by nothing, it is then collected: show reads it fresh.)
       assert.ok(
         await until(async () => {
           const st = parseShow((await pid1.systemctl("show", "late")).stdout);
           return st.ActiveState === "inactive" && st.Result === "success" &&
-            st.ExecMainCode === "1" && st.ExecMainStatus === "0";
+            /late\.service: Main process exited, code=exited, status=0\/SUCCESS/.test(
+              pid1.output(),
+            ) && /late\.service: Deactivated successfully\./.test(pid1.output());
         }),
         "the exit of a client-started main process is recorded (inactive, success)",
       );
@@ -249,9 +252,9 @@ Deno.test("init with two units exits 0 once both ended with success; orphans are
     // systemd's unit_log_success() line for a service that ended well on its own.
     assert.match(r.stdout, /^a\.service: Deactivated successfully\.$/m);
     assert.doesNotMatch(r.stdout, /^Stopped a\.service\.$/m);
-    const st = JSON.parse(Deno.readTextFileSync(`${root}/run/systemctl/units/a.service.json`));
-    assert.equal(st.ActiveState, "inactive");
-    assert.equal(st.ExecMainStatus, 0);
+    assert.match(r.stdout, /^a\.service: Main process exited, code=exited, status=0\/SUCCESS$/m);
+    // Inactive and referenced by nothing: forgotten once the verb is done (systemd's GC).
+    assert.throws(() => Deno.statSync(`${root}/run/systemctl/units/a.service.json`));
   } finally {
     await Deno.remove(root, { recursive: true });
   }
@@ -426,6 +429,60 @@ Deno.test({
       assert.match(pid1.output(), /^Reloading\.$/m);
       // The init restarts the service from the file as it is now.
       assert.ok(await until(() => log().includes("v2")), log() + pid1.output());
+    } finally {
+      pid1.kill();
+      await pid1.exited.catch(() => {});
+      await Deno.remove(root, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "as PID 1, ends the init reaps are recorded: a clean end is collected, ExecStop='s kill",
+  ignore: skip !== undefined,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const root = makeTree({});
+    const note = `${root}/stopkill.exit`;
+    const files: Record<string, string> = {
+      // Exits cleanly after its client is gone: the init, its next parent, records the end.
+      "/etc/systemd/system/brief.service": "[Service]\nExecStart=/bin/sh -c 'sleep 1; exit 0'\n",
+      // ExecStop= ends the main process: the stopping client learns how from the init.
+      "/etc/systemd/system/stopkill.service": "[Service]\nExecStart=/bin/sleep 3501\n" +
+        "ExecStop=/bin/sh -c 'kill $MAINPID; sleep 0.5'\n" +
+        `ExecStopPost=/bin/sh -c 'echo $EXIT_CODE $EXIT_STATUS > ${note}'\n`,
+      // Keeps stopkill loaded once stopped (an active unit references it).
+      "/etc/systemd/system/holder.target": "[Unit]\nWants=stopkill.service\n",
+    };
+    Deno.mkdirSync(`${root}/etc/systemd/system`, { recursive: true });
+    for (const [path, text] of Object.entries(files)) Deno.writeTextFileSync(root + path, text);
+    const pid1 = await startPid1(root);
+    try {
+      assert.ok(
+        await until(async () =>
+          (await pid1.systemctl("is-system-running")).stdout !== "starting\n"
+        ),
+      );
+      assert.equal((await pid1.systemctl("start", "brief")).code, 0);
+      assert.ok(
+        await until(async () => (await pid1.systemctl("is-active", "brief")).code !== 0),
+        pid1.output(),
+      );
+      // Inactive and referenced by nothing: collected, as systemd does; not failed.
+      const brief = parseShow((await pid1.systemctl("show", "brief")).stdout);
+      assert.deepEqual([brief.ActiveState, brief.Result], ["inactive", "success"], pid1.output());
+      assert.equal(
+        (await pid1.systemctl("list-units", "--all", "--no-legend", "brief*")).stdout,
+        "",
+      );
+      assert.equal((await pid1.systemctl("start", "holder.target")).code, 0);
+      assert.equal((await pid1.systemctl("stop", "stopkill")).code, 0);
+      assert.equal(Deno.readTextFileSync(note), "killed TERM\n");
+      const sk = parseShow((await pid1.systemctl("show", "stopkill")).stdout);
+      assert.deepEqual([sk.ExecMainCode, sk.ExecMainStatus], ["2", "15"]);
+      pid1.signal("SIGTERM");
+      assert.equal(await pid1.exited, 0, pid1.output());
     } finally {
       pid1.kill();
       await pid1.exited.catch(() => {});

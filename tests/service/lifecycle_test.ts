@@ -195,6 +195,38 @@ rootTest("Type=forking with PIDFile takes the MainPID from the PID file", async 
   ok(!alive(Number(s.MainPID)), "daemon gone after stop");
 });
 
+rootTest(
+  "Type=forking whose PID file never appears fails with a timeout, as in systemd",
+  async (root) => {
+    // systemd's service_demand_pid_file(): the start waits for the file until TimeoutStartSec=,
+    // then fails (result timeout) and stops what the daemon left running.
+    const pidFile = root.file("never.pid");
+    const script = root.file("never.sh");
+    Deno.writeTextFileSync(script, `#!/bin/sh\n/bin/sleep 3109 &\n`);
+    Deno.chmodSync(script, 0o755);
+    root.unit(
+      "nv.service",
+      service(`Type=forking\nPIDFile=${pidFile}\nTimeoutStartSec=1\nExecStart=${script}`),
+    );
+    const r = await root.run("start", "nv");
+    strictEqual(r.code, 1, r.stderr);
+    strictEqual(r.stderr, jobFailed("nv.service", "a timeout was exceeded"));
+    const s = await root.show("nv", "ActiveState", "SubState", "Result", "MainPID");
+    deepStrictEqual(s, {
+      ActiveState: "failed",
+      SubState: "failed",
+      Result: "timeout",
+      MainPID: "0",
+    });
+    ok(
+      await eventually(() => pidsMatching("sleep 3109").length === 0, 5000),
+      "daemon left running",
+    );
+    strictEqual((await root.run("try-restart", "nv")).code, 0);
+    strictEqual((await root.show("nv", "ActiveState")).ActiveState, "failed");
+  },
+);
+
 rootTest("Type=forking without PIDFile guesses the main process", async (root) => {
   const script = root.file("fork.sh");
   Deno.writeTextFileSync(script, `#!/bin/sh\n/bin/sleep 3104 &\n`);
@@ -680,6 +712,9 @@ rootTest("ExecCondition= exiting 1 skips the start like a failed condition", asy
     "c.service",
     service(`ExecCondition=/bin/sh -c 'exit 1'\nExecStart=/bin/sleep 3133`),
   );
+  // Referenced by an active unit: c stays loaded, so its Result can be read after the skip.
+  root.unit("hold.target", "[Unit]\nAfter=c.service\n");
+  ok0(await root.run("start", "hold.target"));
   const r = await root.run("start", "c");
   deepStrictEqual([r.code, r.stderr], [0, ""]);
   deepStrictEqual(await root.show("c", "ActiveState", "Result", "ConditionResult"), {
@@ -761,11 +796,20 @@ rootTest(
       "l.service",
       service(`Type=oneshot\nExecStart=/bin/true`, "StartLimitBurst=2\nStartLimitIntervalSec=60"),
     );
+    // An active unit that refers to l (After= pulls nothing in) keeps it loaded between its
+    // runs, so its start history is kept (a collected unit starts afresh, as in systemd).
+    root.unit("hold.target", "[Unit]\nAfter=l.service\n");
+    ok0(await root.run("start", "hold.target"));
     ok0(await root.run("start", "l"));
     ok0(await root.run("start", "l"));
     const r = await root.run("start", "l");
     strictEqual(r.code, 1);
-    strictEqual(r.stderr, jobFailed("l.service", "start of the service was attempted too often"));
+    strictEqual(
+      r.stderr,
+      jobFailed("l.service", "start of the service was attempted too often") +
+        'To force a start use "systemctl reset-failed l.service"\n' +
+        'followed by "systemctl start l.service" again.\n',
+    );
     deepStrictEqual(await root.show("l", "ActiveState", "Result"), {
       ActiveState: "failed",
       Result: "start-limit-hit",
@@ -973,8 +1017,10 @@ rootTest(
     match(lu.stdout, /^ {2}run\.service +loaded active running Runner$/m);
     match(lu.stdout, /^● bad\.service +loaded failed failed +Bad$/m);
     ok(!lu.stdout.includes("idle.service"), lu.stdout);
+    // A unit that never ran and that nothing references is not loaded (systemd's manager).
     const all = await root.run("list-units", "--all");
-    match(all.stdout, /^ {2}idle\.service +loaded inactive dead +Idle$/m);
+    match(all.stdout, /^ {2}run\.service +loaded +active +running +Runner$/m);
+    ok(!all.stdout.includes("idle.service"), all.stdout);
     const failed = await root.run("list-units", "--state=failed", "--no-legend");
     strictEqual(failed.stdout.trim().split("\n").length, 1, failed.stdout);
     match(failed.stdout, /^● bad\.service +loaded failed failed Bad$/m);
