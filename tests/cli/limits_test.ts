@@ -20,21 +20,27 @@ function hostileRoot(): string {
       "end\n",
     [`${D}/env.service`]: "[Service]\nExecStart=/bin/true\n" +
       Array.from({ length: 200_000 }, (_, i) => `Environment=V${i}=x\n`).join(""),
-    [`${D}/ok.service`]: "[Service]\nExecStart=/bin/true\n",
+    // Active and referring to the others, so that they stay loaded (as systemd's manager holds
+    // a unit another loaded unit references) and list-units --all lists them.
+    [`${D}/ok.service`]: "[Unit]\nAfter=long.service cont.service env.service\n" +
+      "[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/true\n",
   });
 }
 
 Deno.test("list-units --all, show and daemon-reload finish on a root of hostile unit files", async () => {
   const root = hostileRoot();
   try {
+    const started = await systemctl([`--root=${root}`, "start", "ok.service"]);
+    deepStrictEqual([started.code, started.stderr], [0, ""]);
     const list = await systemctl([`--root=${root}`, "list-units", "--all", "--no-legend"]);
     strictEqual(list.stderr, "");
     strictEqual(list.code, 0);
     const rows = list.stdout.split("\n").filter((l) => /\.service/.test(l));
     match(rows.find((l) => l.includes("long.service")) ?? "", /long\.service\s+error\s+inactive/);
-    for (const name of ["cont", "env", "ok"]) {
+    for (const name of ["cont", "env"]) {
       match(rows.find((l) => l.includes(`${name}.service`)) ?? "", /\s+loaded\s+inactive/);
     }
+    match(rows.find((l) => l.includes("ok.service")) ?? "", /\s+loaded\s+active\s+exited/);
 
     const show = await systemctl([
       `--root=${root}`,
