@@ -2,13 +2,15 @@
  * The README and docs/ keep their promises about the repository: every relative link resolves to a
  * file (and its `#anchor` to a heading of that file), every repository path they name in backticks
  * exists, the README stays a README (at most 300 lines), and the documentation speaks to users
- * (no issue numbers). Pure file reads; needs only --allow-read.
+ * (no issue numbers). And the README's quick start for running services works with the permission
+ * list it prints. The checks of the text are pure file reads.
  * @module
  */
 
 import assert from "node:assert/strict";
 import { dirname, join, normalize, relative } from "node:path";
 import { fileURLToPath } from "node:url";
+import { makeTree, MOD, PERMS } from "./cli/_cli.ts";
 
 const REPO = fileURLToPath(new URL("..", import.meta.url));
 
@@ -145,4 +147,40 @@ Deno.test("link helpers: slugs, custom anchors, code is not a link", () => {
     "see [y](docs/y.md#a-b) and `[z](code.md)`\n";
   assert.deepEqual([...anchors(md)].sort(), ["a-b", "a-b-1", "times"]);
   assert.deepEqual(links(md).map((l) => l.target), ["docs/y.md#a-b"]);
+});
+
+Deno.test({
+  name: "the README quick start's permission list starts and stops a service and a socket unit",
+  sanitizeResources: false,
+  async fn() {
+    const readme = Deno.readTextFileSync(join(REPO, "README.md"));
+    const line = readme.match(/^P="([^"]+)"$/m);
+    assert.ok(line, 'no P="…" line in the README');
+    const flags = line[1].split(" ");
+    assert.ok(!flags.includes("--allow-all") && !flags.includes("-A"), line[1]);
+    const root = makeTree({
+      "etc/systemd/system/q.service": "[Service]\nExecStart=/bin/sleep 300\n",
+      "etc/systemd/system/k.socket": "[Socket]\nListenStream=/run/k.sock\n",
+      "etc/systemd/system/k.service": "[Service]\nExecStart=/bin/sleep 301\n",
+    });
+    const run = async (perms: readonly string[], args: string[]) => {
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "--quiet", ...perms, MOD, `--root=${root}`, ...args],
+        env: { NO_COLOR: "1" },
+        stdin: "null",
+      }).output();
+      const dec = new TextDecoder();
+      return { code: out.code, text: dec.decode(out.stdout) + dec.decode(out.stderr) };
+    };
+    try {
+      const start = await run(flags, ["start", "q.service", "k.socket"]);
+      assert.equal(start.code, 0, start.text);
+      const active = await run(flags, ["is-active", "q.service", "k.socket", "k.service"]);
+      assert.equal(active.text, "active\nactive\nactive\n");
+      const stop = await run(flags, ["stop", "q.service", "k.socket", "k.service"]);
+      assert.equal(stop.code, 0, stop.text);
+    } finally {
+      await run(PERMS, ["stop", "q.service", "k.socket", "k.service"]);
+    }
+  },
 });
