@@ -145,7 +145,7 @@ for (
 /**
  * --base-time forms read as parse_timestamp() reads them (glibc's strptime() and mktime()
  * included): each zone's standard and daylight abbreviations, the hours that are skipped or
- * repeated when clocks change (west of Greenwich; see the README for the east), refusals.
+ * repeated when clocks change (west of Greenwich; see docs/timers.md for the east), refusals.
  */
 const ABSOLUTE_BASES = [
   "2026-12-06 06:13:11",

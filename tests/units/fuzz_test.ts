@@ -3,7 +3,7 @@
  * through the real CLI entry point find no crash, no garbage value and no write outside
  * the root, also in roots whose /run, /var or /etc/systemd/system link out of them and
  * with generated services that name host paths (`//`, `/../..`, those links) started and
- * stopped. The bench runs a larger round (BENCH_SKIP=fuzz) for the README's counts.
+ * stopped. The bench runs a larger round (BENCH_SKIP=fuzz) for the counts in docs/security.md.
  */
 
 import assert from "node:assert/strict";
