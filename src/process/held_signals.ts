@@ -32,3 +32,13 @@ export function onHeldSignal(fn: (signal: Deno.Signal) => void): void {
   handler = fn;
   for (const signal of queued.splice(0)) fn(signal);
 }
+
+/**
+ * For a client that has just asked its init to shut down: the init's last broadcast
+ * (SIGTERM to every process left in the namespace) must not end this client while it is
+ * still on its way out (a slow exit under load made `systemctl poweroff` exit 143).
+ * Listeners do not keep the runtime alive, so the client still ends when its work is done.
+ */
+export function outliveShutdownBroadcast(): void {
+  for (const signal of ["SIGTERM", "SIGHUP"] as const) Deno.addSignalListener(signal, () => {});
+}

@@ -9,6 +9,7 @@ import { listUnitStates } from "../state/store.ts";
 import { readManagerState, updateManagerState } from "../state/manager.ts";
 import { isAlive } from "../process/procfs.ts";
 import { signalProcess } from "../process/kill.ts";
+import { outliveShutdownBroadcast } from "../process/held_signals.ts";
 import { currentBootKey, stateDirHost, type StateEnv } from "./runtime.ts";
 
 /** A live init instance. */
@@ -85,6 +86,8 @@ export async function requestShutdown(
 ): Promise<boolean> {
   const init = liveInit(se);
   if (!init) return false;
+  // Inside the init's namespace this client would get the init's final SIGTERM too.
+  outliveShutdownBroadcast();
   if (action === "poweroff") return signalProcess(init.pid, SIGTERM);
   await updateManagerState(stateDirHost(se), (m) => ({ ...m, Request: { action, code } }));
   // Checked again: the record names the same live process.
