@@ -28,7 +28,14 @@ import {
   unlinkAt,
 } from "./fsat.ts";
 import { Errno, errno, libc, O, strerror } from "./libc.ts";
-import { ReadinessWaiter } from "./sockets.ts";
+import {
+  AF_UNIX,
+  ReadinessWaiter,
+  SOCK_CLOEXEC,
+  SOCK_DGRAM,
+  SOCK_NONBLOCK,
+  SOL_SOCKET,
+} from "./sockets.ts";
 import { setLongTimeout } from "./timer.ts";
 
 /** The longest path that fits in `sockaddr_un.sun_path` with its NUL. */
@@ -105,11 +112,6 @@ export function notifySocketPath(stateDir: string, unit: string): string {
   return `${stateDir}/notify/${sha256Hex(unit).slice(0, 16)}`;
 }
 
-const AF_UNIX = 1;
-const SOCK_DGRAM = 2;
-const SOCK_NONBLOCK = 0o4000;
-const SOCK_CLOEXEC = 0o2000000;
-const SOL_SOCKET = 1;
 const SO_PASSCRED = 16;
 const SCM_RIGHTS = 1;
 const SCM_CREDENTIALS = 2;

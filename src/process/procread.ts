@@ -6,7 +6,7 @@
  * @module
  */
 
-import { cstr, libc, O } from "./libc.ts";
+import { concatBytes, cstr, libc, O } from "./libc.ts";
 
 let direct: boolean | undefined;
 
@@ -20,17 +20,6 @@ function useDeno(): boolean {
     }
   }
   return direct;
-}
-
-function concat(chunks: Uint8Array[], total: number): Uint8Array {
-  if (chunks.length === 1) return chunks[0];
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return out;
 }
 
 /** One read buffer for every procfs read (reads are synchronous; the data is copied out). */
@@ -54,12 +43,12 @@ export function readProcBytes(path: string): Uint8Array | undefined {
     const buffer = readBuffer ??= new Uint8Array(65536);
     while (true) {
       const n = Number(c.read(fd, buffer, BigInt(buffer.length)));
-      if (n < 0) return total ? concat(chunks, total) : undefined;
+      if (n < 0) return total ? concatBytes(chunks, total) : undefined;
       if (n === 0) break;
       chunks.push(buffer.slice(0, n));
       total += n;
     }
-    return concat(chunks, total);
+    return concatBytes(chunks, total);
   } finally {
     c.close(fd);
   }

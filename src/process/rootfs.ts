@@ -19,7 +19,7 @@
  * @module
  */
 
-import { AT, cstr, Errno, errno, F, libc, O, strerror } from "./libc.ts";
+import { AT, concatBytes, cstr, Errno, errno, F, libc, O, strerror } from "./libc.ts";
 
 /** A failed step, with its errno; the message is the C library's text for it. */
 export class RootFsError extends Error {
@@ -299,13 +299,7 @@ export function readFileIn(
       total += n;
       if (total > max) fail(path, E2BIG);
     }
-    const out = new Uint8Array(total);
-    let offset = 0;
-    for (const chunk of chunks) {
-      out.set(chunk, offset);
-      offset += chunk.length;
-    }
-    return out;
+    return concatBytes(chunks, total);
   } finally {
     libc().close(fd);
   }

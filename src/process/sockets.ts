@@ -59,15 +59,15 @@ export class SocketError extends Error {
   }
 }
 
-const AF_UNIX = 1;
+export const AF_UNIX = 1;
 const AF_INET = 2;
 const AF_INET6 = 10;
 const SOCK_STREAM = 1;
-const SOCK_DGRAM = 2;
+export const SOCK_DGRAM = 2;
 const SOCK_SEQPACKET = 5;
-const SOCK_NONBLOCK = 0o4000;
-const SOCK_CLOEXEC = 0o2000000;
-const SOL_SOCKET = 1;
+export const SOCK_NONBLOCK = 0o4000;
+export const SOCK_CLOEXEC = 0o2000000;
+export const SOL_SOCKET = 1;
 const SO_REUSEADDR = 2;
 const SO_REUSEPORT = 15;
 const SO_PEERCRED = 17;
