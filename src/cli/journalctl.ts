@@ -290,12 +290,8 @@ export async function journalctlMain(argv: string[], io: Io = defaultIo()): Prom
   try {
     // It only reads: everything else goes before a file is opened, as for systemctl's queries.
     await dropPermissions("read");
-    if (a.help) {
-      io.out(USAGE);
-      return 0;
-    }
-    if (a.version) {
-      io.out(versionText());
+    if (a.help || a.version) {
+      io.out(a.help ? USAGE : versionText());
       return 0;
     }
     const rootError = pathArgumentError(a.root);
