@@ -277,23 +277,22 @@ function lastScope(
   return scope;
 }
 
-/** Accepted `-o` values. */
+/** Accepted `-o` values, systemctl's and journalctl's (systemd's output_mode_table order). */
 export const OUTPUT_MODES: readonly string[] = [
-  "json",
-  "json-pretty",
-  "json-short",
-  "json-seq",
-  "json-sse",
   "short",
   "short-full",
   "short-iso",
   "short-iso-precise",
   "short-precise",
   "short-monotonic",
-  "short-unix",
   "short-delta",
+  "short-unix",
   "verbose",
   "export",
+  "json",
+  "json-pretty",
+  "json-sse",
+  "json-seq",
   "cat",
   "with-unit",
 ];

@@ -4,16 +4,16 @@
  */
 
 import { OPTION_TABLE } from "./options.ts";
-import { findVerb, VERBS } from "./registry.ts";
+import type { VerbSpec } from "./verb_row.ts";
 
 function pad(s: string, n: number): string {
   return s.length >= n ? s + " " : s + " ".repeat(n - s.length);
 }
 
-/** The usage text; with a verb, just that verb's synopsis and help. */
-export function usage(verb?: string): string {
+/** The usage text of the verb table `verbs`; with a verb, just that verb's synopsis and help. */
+export function usage(verbs: readonly VerbSpec[], verb?: string): string {
   if (verb !== undefined) {
-    const v = findVerb(verb);
+    const v = verbs.find((v) => v.name === verb || v.aliases?.includes(verb));
     if (v) {
       const aliases = v.aliases?.length ? `\nAliases: ${v.aliases.join(", ")}\n` : "";
       return `systemctl [OPTIONS...] ${v.name} ${v.usage}\n\n${v.help}\n${aliases}`;
@@ -25,7 +25,7 @@ export function usage(verb?: string): string {
     "Query or send control commands to the system manager (no daemon needed).",
   ];
   let group = "";
-  for (const v of VERBS) {
+  for (const v of verbs) {
     if (v.group !== group) {
       group = v.group;
       lines.push("", `${group}:`);

@@ -20,13 +20,12 @@
 
 import { parseArgs } from "node:util";
 import type { Io } from "./context.ts";
-import { logDir, pathArgumentError, RootMap, type Scope } from "../units/paths.ts";
-import { followFile, loggedUnits, logPath, readTail } from "../units/journal_files.ts";
-import { globMatch, isGlob, mangleUnitName } from "../unit/names.ts";
+import { pathArgumentError, RootMap } from "../units/paths.ts";
 import { parseTimespan } from "../unit/timespan.ts";
-import { formatJson } from "../output/json.ts";
+import { type JournalQuery, printJournal } from "../verbs/journal.ts";
 import { versionText } from "../version.ts";
 import { dropPermissions } from "./permissions.ts";
+import { OUTPUT_MODES } from "./args.ts";
 
 const PROG = "journalctl";
 
@@ -58,25 +57,6 @@ const OPTIONS = {
   version: { type: "boolean" },
 } as const;
 
-const OUTPUT_MODES = new Set([
-  "short",
-  "short-full",
-  "short-iso",
-  "short-iso-precise",
-  "short-precise",
-  "short-monotonic",
-  "short-delta",
-  "short-unix",
-  "verbose",
-  "export",
-  "cat",
-  "with-unit",
-  "json",
-  "json-pretty",
-  "json-sse",
-  "json-seq",
-]);
-
 const USAGE = `${PROG} [OPTIONS...] [MATCHES...]
 
 Query the unit log files written by systemctl (plain text, one file per unit).
@@ -104,19 +84,8 @@ Options:
 `;
 
 /** What the command line asked for. */
-interface JournalArgs {
-  units: string[];
-  userUnits: string[];
-  lines: { from: "tail" | "head"; n: number } | undefined;
-  follow: boolean;
-  noTail: boolean;
-  pagerEnd: boolean;
-  reverse: boolean;
-  output: string;
-  sinceUs: number | undefined;
-  quiet: boolean;
+interface JournalArgs extends JournalQuery {
   root: string | undefined;
-  scope: Scope;
   help: boolean;
   version: boolean;
 }
@@ -237,7 +206,9 @@ function parseJournalArgs(
     else return { ok: false, error: `Failed to parse lines '${linesRaw}'` };
   }
   const output = str("output") ?? "short";
-  if (!OUTPUT_MODES.has(output)) return { ok: false, error: `Unknown output format '${output}'.` };
+  if (!OUTPUT_MODES.includes(output)) {
+    return { ok: false, error: `Unknown output format '${output}'.` };
+  }
   const boot = str("boot");
   if (boot !== undefined && !["", "0", "-0", "+0", "all"].includes(boot)) {
     return {
@@ -275,43 +246,6 @@ function parseJournalArgs(
       version: values.version === true,
     },
   };
-}
-
-/** A log file to print: its unit and host path. */
-interface Source {
-  unit: string;
-  path: string;
-}
-
-function selectSources(a: JournalArgs, root: RootMap, env: Record<string, string>): Source[] {
-  const dir = root.resolve(logDir(a.scope, env));
-  const present = loggedUnits(dir);
-  const wanted = [...a.units, ...a.userUnits];
-  const names: string[] = [];
-  if (wanted.length === 0) names.push(...present);
-  for (const w of wanted) {
-    const name = mangleUnitName(w, ".service").name;
-    if (isGlob(name)) names.push(...present.filter((u) => globMatch(name, u)));
-    else names.push(name);
-  }
-  return [...new Set(names)].map((unit) => ({ unit, path: logPath(root, a.scope, env, unit) }));
-}
-
-function mtimeOf(path: string): number {
-  try {
-    return Deno.statSync(path).mtime?.getTime() ?? 0;
-  } catch {
-    return -1;
-  }
-}
-
-/** Formats one line in the chosen output mode (with the newline). */
-function render(a: JournalArgs, prefixUnit: boolean, unit: string, line: string): string {
-  if (a.output.startsWith("json")) {
-    return formatJson({ _SYSTEMD_UNIT: unit, MESSAGE: line }, a.output);
-  }
-  const prefix = a.output === "with-unit" || (prefixUnit && a.output !== "cat");
-  return prefix ? `${unit}: ${line}\n` : `${line}\n`;
 }
 
 function defaultIo(): Io {
@@ -356,12 +290,8 @@ export async function journalctlMain(argv: string[], io: Io = defaultIo()): Prom
   try {
     // It only reads: everything else goes before a file is opened, as for systemctl's queries.
     await dropPermissions("read");
-    if (a.help) {
-      io.out(USAGE);
-      return 0;
-    }
-    if (a.version) {
-      io.out(versionText());
+    if (a.help || a.version) {
+      io.out(a.help ? USAGE : versionText());
       return 0;
     }
     const rootError = pathArgumentError(a.root);
@@ -371,63 +301,11 @@ export async function journalctlMain(argv: string[], io: Io = defaultIo()): Prom
     }
     const env = Deno.env.toObject();
     const root = new RootMap(a.root);
-    const sources = selectSources(a, root, env);
-    const prefixUnit = a.units.length === 0 && a.userUnits.length === 0;
-    const lines = a.lines ??
-      (a.pagerEnd ? { from: "tail", n: 1000 } : a.follow && !a.noTail ? { from: "tail", n: 10 } : {
-        from: "tail",
-        n: Infinity,
-      });
-    const tails = sources
-      .map((s) => ({ ...s, mtime: mtimeOf(s.path) }))
-      .filter((s) => a.sinceUs === undefined || s.mtime < 0 || s.mtime * 1000 >= a.sinceUs)
-      .sort((x, y) => x.mtime - y.mtime || (x.unit < y.unit ? -1 : 1))
-      .map((s) => ({ ...s, tail: readTail(s.path, lines.from === "tail" ? lines.n : Infinity) }));
-    let entries = tails.flatMap((t) => t.tail.lines.map((line) => ({ unit: t.unit, line })));
-    if (lines.from === "head") entries = entries.slice(0, lines.n);
-    else if (Number.isFinite(lines.n)) {
-      entries = entries.slice(Math.max(entries.length - lines.n, 0));
-    }
-    if (a.reverse) entries.reverse();
-    for (const e of entries) io.out(render(a, prefixUnit, e.unit, e.line));
-    if (!a.follow) {
-      if (entries.length === 0 && !a.quiet) io.out("-- No entries --\n");
-      return 0;
-    }
-    io.flush();
-    await followAll(
-      tails.map((t) => ({ unit: t.unit, path: t.path, start: t.tail.exists ? t.tail.end : 0 })),
-      (unit, line) => {
-        io.out(render(a, prefixUnit, unit, line));
-        io.flush();
-      },
-    );
-    return 0;
+    return await printJournal(a, root, env, io);
   } catch (e) {
     io.err(`${PROG}: ${e instanceof Error ? e.message : String(e)}\n`);
     return 1;
   } finally {
     io.flush();
-  }
-}
-
-/** Follows several files until SIGINT or SIGTERM. */
-async function followAll(
-  files: Array<{ unit: string; path: string; start: number }>,
-  onLine: (unit: string, line: string) => void,
-): Promise<void> {
-  const ac = new AbortController();
-  const stop = () => ac.abort();
-  const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
-  for (const s of signals) Deno.addSignalListener(s, stop);
-  // Signal listeners do not keep the event loop alive; the poll timers do.
-  try {
-    await Promise.all(
-      files.map((f) =>
-        followFile(f.path, (line) => onLine(f.unit, line), ac.signal, { start: f.start })
-      ),
-    );
-  } finally {
-    for (const s of signals) Deno.removeSignalListener(s, stop);
   }
 }

@@ -6,7 +6,7 @@
 
 import { parseCommandLine } from "./args.ts";
 import type { Context, Io } from "./context.ts";
-import { findVerb, loadHandler, type VerbSpec } from "./registry.ts";
+import { findVerb, loadHandler, VERBS, type VerbSpec } from "./registry.ts";
 import { pathArgumentError, RootMap } from "../units/paths.ts";
 import { readLocalZone } from "../units/timezone.ts";
 import { setLocalZoneSource } from "../unit/timespan.ts";
@@ -93,7 +93,7 @@ export async function main(argv: string[], io: Io = stdio()): Promise<number> {
       args = verbName ? [verbName] : [];
       verbName = "help";
       const { usage } = await import("./help.ts");
-      io.out(usage(args[0]));
+      io.out(usage(VERBS, args[0]));
       return 0;
     }
     // PID 1 (the container's init) boots; `--init` turns `start`/`default` into init mode.

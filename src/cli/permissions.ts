@@ -23,7 +23,7 @@
  * @module
  */
 
-import type { Access } from "./registry.ts";
+import type { Access } from "./verb_row.ts";
 
 /**
  * A permission name; `import` (remote module hosts) is known to the runtime

@@ -6,51 +6,35 @@
  */
 
 import type { VerbHandler } from "./context.ts";
+import { EXTENSION_VERBS } from "./extension_verbs.ts";
+import { usage } from "./help.ts";
+import { INF, type VerbSpec } from "./verb_row.ts";
 
-/**
- * What a verb may do; the program drops every other permission before the
- * handler runs: `read` queries unit files, `inspect` also reads /proc
- * (through libc, since Deno gates /proc behind --allow-all), `write` changes
- * unit files, `run` manages processes.
- */
-export type Access = "read" | "inspect" | "write" | "run";
-
-/** One row of the verb table. */
-export interface VerbSpec {
-  readonly name: string;
-  readonly aliases?: readonly string[];
-  /** Minimum and maximum number of arguments after the verb. */
-  readonly min: number;
-  readonly max: number;
-  readonly access: Access;
-  /** Group heading in `--help`. */
-  readonly group: string;
-  /** Argument synopsis, e.g. `UNIT...`. */
-  readonly usage: string;
-  readonly help: string;
-  /** Loads the module that holds the handler. */
-  readonly load: () => Promise<Record<string, unknown>>;
-  /** The handler's export name in that module. */
-  readonly fn: string;
-}
+export type { Access, VerbSpec } from "./verb_row.ts";
 
 const unitFiles = () => import("../verbs/enable.ts");
 const showCat = () => import("../verbs/show_cat.ts");
-const info = () => import("../verbs/info.ts");
 const deps = () => import("../verbs/dependencies.ts");
 const daemon = () => import("../verbs/daemon.ts");
 const environment = () => import("../verbs/environment.ts");
-const journal = () => import("../verbs/journal.ts");
 const control = () => import("../verbs/start_stop.ts");
 const isState = () => import("../verbs/is_state.ts");
 const statusVerbs = () => import("../verbs/status.ts");
 const system = () => import("../verbs/system.ts");
-const refVerbs = () => import("../verbs/ref_verbs.ts");
 
-/** The `--help` heading of the verbs systemctl does not have. */
-export const EXTENSIONS = "Extensions (not systemctl verbs)";
-
-const INF = Number.POSITIVE_INFINITY;
+/**
+ * The `help` verb gets the usage text and the verb lookup from here: the table loads
+ * `verbs/info.ts`, which imports nothing of the table.
+ */
+const helpVerb = async () => {
+  const { helpVerb } = await import("../verbs/info.ts");
+  return {
+    help: helpVerb({
+      usage: (verb?: string) => usage(VERBS, verb),
+      isVerb: (name: string) => findVerb(name) !== undefined,
+    }),
+  };
+};
 
 /** Every verb, in `--help` order. */
 export const VERBS: readonly VerbSpec[] = [
@@ -252,7 +236,7 @@ export const VERBS: readonly VerbSpec[] = [
     group: "Unit Commands",
     usage: "[PATTERN...|PID...]",
     help: "Show manual for one or more units",
-    load: info,
+    load: helpVerb,
     fn: "help",
   },
   {
@@ -735,126 +719,7 @@ export const VERBS: readonly VerbSpec[] = [
     load: system,
     fn: "containerNotSupported",
   },
-  // Extensions: verbs systemctl does not have (most kept from docker-systemctl-replacement,
-  // spec §1.5). They never change what a systemctl verb prints.
-  {
-    name: "init",
-    min: 0,
-    max: INF,
-    access: "run",
-    group: EXTENSIONS,
-    usage: "[UNIT...]",
-    help: "Run as the init instance: boot the default target, or run the units given",
-    // The init runs only for a caller that may change units (src/verbs/access.ts).
-    load: async () => {
-      const [{ initVerb }, { permittedInit }] = await Promise.all([
-        import("../init/init.ts"),
-        import("../verbs/access.ts"),
-      ]);
-      return { initVerb: permittedInit(initVerb) };
-    },
-    fn: "initVerb",
-  },
-  {
-    name: "version",
-    min: 0,
-    max: 0,
-    access: "read",
-    group: EXTENSIONS,
-    usage: "",
-    help: "Show the program version (same as --version)",
-    load: info,
-    fn: "version",
-  },
-  {
-    name: "log",
-    aliases: ["logs"],
-    min: 1,
-    max: INF,
-    access: "read",
-    group: EXTENSIONS,
-    usage: "UNIT...",
-    help: "Print the log file of units (-n N: last N lines, -f: follow)",
-    load: journal,
-    fn: "log",
-  },
-  {
-    name: "default-services",
-    min: 0,
-    max: 1,
-    access: "read",
-    group: EXTENSIONS,
-    usage: "[TARGET]",
-    help: "List the services a boot of the default target (or TARGET) starts (--all: none skipped)",
-    load: refVerbs,
-    fn: "defaultServices",
-  },
-  {
-    name: "environment",
-    min: 1,
-    max: 1,
-    access: "inspect", // EnvironmentFile= is read on descriptors inside the root (libc)
-    group: EXTENSIONS,
-    usage: "UNIT",
-    help: "Print the environment a new process of the unit gets",
-    load: refVerbs,
-    fn: "environment",
-  },
-  {
-    name: "command",
-    min: 1,
-    max: 1,
-    access: "read",
-    group: EXTENSIONS,
-    usage: "UNIT",
-    help: "Print the unit's ExecStart= commands (-p ExecStop...: those)",
-    load: refVerbs,
-    fn: "command",
-  },
-  {
-    name: "list-start-dependencies",
-    min: 1,
-    max: INF,
-    access: "read",
-    group: EXTENSIONS,
-    usage: "UNIT...",
-    help: "List the units a start pulls in, in start order, with the reason",
-    load: refVerbs,
-    fn: "listStartDependencies",
-  },
-  {
-    name: "listen",
-    min: 1,
-    max: INF,
-    access: "run",
-    group: EXTENSIONS,
-    usage: "UNIT...",
-    help: "Start socket units and serve them in the foreground until a signal",
-    load: () => import("../init/listen.ts"),
-    fn: "listenVerb",
-  },
-  {
-    name: "reap-zombies",
-    min: 0,
-    max: 0,
-    access: "inspect",
-    group: EXTENSIONS,
-    usage: "",
-    help: "Reap this process's zombie children once; print the processes left",
-    load: refVerbs,
-    fn: "reapZombies",
-  },
-  {
-    name: "calendar",
-    min: 1,
-    max: INF,
-    access: "read",
-    group: EXTENSIONS,
-    usage: "EXPRESSION...",
-    help: "Check calendar expressions and show their next elapses (as systemd-analyze)",
-    load: () => import("../verbs/calendar.ts"),
-    fn: "calendar",
-  },
+  ...EXTENSION_VERBS,
 ];
 
 const INDEX = new Map<string, VerbSpec>();

@@ -39,6 +39,7 @@ import { Supervision } from "./supervise.ts";
 import { TimerScheduler } from "./timers.ts";
 import { StateWatch } from "./state_watch.ts";
 import { SocketManager } from "./sockets.ts";
+import type { InitPort } from "./port.ts";
 
 /** Quiet time after which an idle init gives memory back. */
 const IDLE_TRIM_MS = 2000;
@@ -120,7 +121,7 @@ export async function initVerb(ctx: Context, args: string[]): Promise<number> {
 }
 
 /** One init instance. */
-export class Init {
+export class Init implements InitPort {
   readonly ctx: Context;
   /** The units given to `init UNIT…`; undefined for a boot of the default target. */
   readonly named: string[] | undefined;
@@ -154,6 +155,11 @@ export class Init {
     this.m = new Manager(ctx, this.loader, this.supervision);
   }
 
+  /** A job context that reads the unit state names afresh (for `ctx`, default the init's). */
+  freshManager(ctx: Context = this.ctx): Manager {
+    return new Manager(ctx, this.loader, this.supervision);
+  }
+
   /** Prints a lifecycle line on stdout. */
   say(line: string): void {
     writeOut(encoder.encode(line + "\n"));
@@ -179,7 +185,7 @@ export class Init {
   /** Re-reads unit files (SIGHUP, daemon-reload): running processes are untouched. */
   reload(): void {
     this.loader = new UnitLoader(this.ctx);
-    this.m = new Manager(this.ctx, this.loader, this.supervision);
+    this.m = this.freshManager();
   }
 
   async run(): Promise<number> {
@@ -436,7 +442,7 @@ export class Init {
     this.supervision.reapNow();
     if (this.supervision.busy()) return;
     // The state names are read afresh: another invocation may have started units.
-    this.m = new Manager(this.ctx, this.loader, this.supervision);
+    this.m = this.freshManager();
     const watched = this.named
       ? this.m.expand(this.named).map((n) => this.loader.load(n))
       : this.activeUnits();
@@ -474,7 +480,7 @@ export class Init {
     setTimeout(() => {
       this.#collectQueued = false;
       if (this.stopping) return;
-      new Manager(this.ctx, this.loader, this.supervision).collect()
+      this.freshManager().collect()
         .catch((e) => this.fault("collect", e));
     }, 0);
   }
@@ -497,7 +503,7 @@ export class Init {
     this.timers.disarm();
     await this.#setState("stopping");
     this.supervision.cancelRestarts();
-    this.m = new Manager(this.ctx, this.loader, this.supervision);
+    this.m = this.freshManager();
     const units = this.activeUnits();
     const ids = units.map((u) => u.id);
     const byId = new Map(units.map((u) => [u.id, u]));

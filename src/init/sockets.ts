@@ -21,7 +21,7 @@ import type { LoadedUnit } from "../units/loader.ts";
 import { type SocketSettings, socketSettings } from "../unit/socket_address.ts";
 import { connectionInstance, connectionSource } from "../unit/socket_address.ts";
 import { readUnitStates, removeUnitState } from "../state/store.ts";
-import { unitLockPath, withUnitLock } from "../state/lock.ts";
+import { unitLockPath } from "../state/lock.ts";
 import type { JobOutcome } from "../service/lifecycle.ts";
 import { saveUnitState } from "../service/lifecycle.ts";
 import { currentBootKey, stateDirHost, type StateEnv, storedState } from "../service/runtime.ts";
@@ -48,7 +48,7 @@ import {
   connectionPeer,
   ReadinessWaiter,
 } from "../process/sockets.ts";
-import type { Init } from "./init.ts";
+import { type InitPort, locked } from "./port.ts";
 
 /** A socket unit this instance holds. */
 interface Held {
@@ -93,7 +93,7 @@ function recorded(lenv: StateEnv, id: string): string {
 
 /** The init instance's socket host. */
 export class SocketManager implements SocketHost {
-  readonly #init: Init;
+  readonly #init: InitPort;
   readonly #held = new Map<string, Held>();
   /** Socket units whose records changed since requests were last served. */
   readonly #requests = new Set<string>();
@@ -107,7 +107,7 @@ export class SocketManager implements SocketHost {
   #idle?: () => void;
   #unwatch?: () => void;
 
-  constructor(init: Init) {
+  constructor(init: InitPort) {
     this.#init = init;
   }
 
@@ -540,9 +540,9 @@ export class SocketManager implements SocketHost {
   /** Removes the record of a finished instance, under its lock (its last writes are done). */
   async #forget(name: string): Promise<void> {
     const dir = stateDirHost(this.#init.m.lenv);
-    await withUnitLock(dir, name, { verb: "collect" }, async () => {
+    await locked(this.#init, name, async () => {
       if (recorded(this.#init.m.lenv, name) === "inactive") await removeUnitState(dir, name);
-    });
+    }, { verb: "collect" });
     await Deno.remove(unitLockPath(dir, name)).catch(() => {});
   }
 

@@ -10,7 +10,6 @@
 import type { LoadedUnit } from "../units/loader.ts";
 import { serviceSettings } from "../unit/model.ts";
 import { describeExit } from "../unit/values.ts";
-import { withUnitLock } from "../state/lock.ts";
 import { readUnitStates, writeExitNote } from "../state/store.ts";
 import {
   applyNotifyMessage,
@@ -23,7 +22,7 @@ import { currentBootKey, stateDirHost, storedState } from "../service/runtime.ts
 import { childExit, onReapReleased } from "../process/spawn.ts";
 import { type NotifyListener, type NotifySender, openNotifySocket } from "../process/notify.ts";
 import { type Reaped, reapZombies } from "../process/reaper.ts";
-import type { Init } from "./init.ts";
+import { type InitPort, locked } from "./port.ts";
 
 /** The backstop for coalesced or lost SIGCHLDs; idle work is one waitid call. */
 const BACKSTOP_MS = 5000;
@@ -33,7 +32,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** The init instance's supervisor. */
 export class Supervision implements Supervisor {
-  readonly #init: Init;
+  readonly #init: InitPort;
   /** Main processes this instance spawned or learned of, by PID. */
   readonly #mains = new Map<number, string>();
   readonly #notify = new Map<string, NotifyListener>();
@@ -47,7 +46,7 @@ export class Supervision implements Supervisor {
   #unwatch?: () => void;
   #sigchld = () => this.reapSoon();
 
-  constructor(init: Init) {
+  constructor(init: InitPort) {
     this.#init = init;
   }
 
@@ -172,10 +171,6 @@ export class Supervision implements Supervisor {
     return map;
   }
 
-  #locked<T>(unit: string, verb: string, fn: () => Promise<T>, timeoutMs?: number): Promise<T> {
-    return withUnitLock(stateDirHost(this.#init.ctx), unit, { verb }, fn, { timeoutMs });
-  }
-
   async #mainEnded(id: string, r: Reaped): Promise<void> {
     const init = this.#init;
     const unit = init.loader.load(id);
@@ -194,10 +189,11 @@ export class Supervision implements Supervisor {
         init.fault(`${id}: exit note`, e);
       }
     }
-    const end = await this.#locked(
+    const end = await locked(
+      init,
       id,
-      "supervise",
       () => mainProcessEnded(init.m.lenv, unit, r.pid, r.startTime, r.exit),
+      { verb: "supervise" },
     );
     if (!end) return;
     init.say(`${id}: Main process exited, ${describeExit(r.exit)}`);
@@ -229,7 +225,9 @@ export class Supervision implements Supervisor {
     const init = this.#init;
     if (init.stopping) return;
     const unit = init.loader.load(id);
-    const n = await this.#locked(id, "restart", () => noteRestart(init.m.lenv, unit));
+    const n = await locked(init, id, () => noteRestart(init.m.lenv, unit), {
+      verb: "restart",
+    });
     if (n === undefined) {
       init.checkDone();
       return;
@@ -249,12 +247,10 @@ export class Supervision implements Supervisor {
     for await (const msg of listener) {
       try {
         const unit = init.loader.load(id);
-        const moved = await this.#locked(
-          id,
-          "notify",
-          () => applyNotifyMessage(init.m.lenv, unit, msg),
-          NOTIFY_LOCK_MS,
-        );
+        const moved = await locked(init, id, () => applyNotifyMessage(init.m.lenv, unit, msg), {
+          verb: "notify",
+          timeoutMs: NOTIFY_LOCK_MS,
+        });
         if (moved) this.mainProcess(id, moved);
       } catch (e) {
         if ((e as Error).name !== "LockTimeoutError") init.fault(`${id}: notify`, e);

@@ -9,14 +9,16 @@
 
 import type { LoadedUnit } from "../units/loader.ts";
 import { triggerTarget } from "../units/deps.ts";
-import { withUnitLock } from "../state/lock.ts";
 import type { Clock } from "../unit/clock.ts";
 import { randomDelay, timerSettings } from "../unit/timer.ts";
-import { Manager, runStart } from "../service/manager.ts";
-import { stateDirHost, storedState } from "../service/runtime.ts";
+import { runStart } from "../service/manager.ts";
+import { storedState } from "../service/runtime.ts";
 import { rearmTimer, recordTrigger, timerClock } from "../service/timer_unit.ts";
 import { setLongTimeout } from "../process/timer.ts";
-import type { Init } from "./init.ts";
+import { type InitPort, locked } from "./port.ts";
+
+/** How a timer takes its unit's lock (it waits at most 5 s). */
+const TIMER_LOCK = { verb: "timer", timeoutMs: 5000 };
 
 /**
  * Calls `fn` once the clock reads `at` (µs); with a test clock the real wait is scaled,
@@ -43,7 +45,7 @@ interface Armed {
 
 /** Arms and fires the timers of one init instance. */
 export class TimerScheduler {
-  readonly #init: Init;
+  readonly #init: InitPort;
   readonly #armed = new Map<string, Armed>();
   readonly #clock: Clock;
   /** When this init instance started, on the timer clock (OnBootSec=, OnStartupSec=). */
@@ -55,7 +57,7 @@ export class TimerScheduler {
   #targets = new Set<string>();
   #closed = false;
 
-  constructor(init: Init) {
+  constructor(init: InitPort) {
     this.#init = init;
     this.#clock = timerClock(init.ctx);
     this.boot = this.#clock.now();
@@ -108,7 +110,7 @@ export class TimerScheduler {
 
   async #syncAll(): Promise<void> {
     const init = this.#init;
-    const m = new Manager(init.ctx, init.loader, init.supervision);
+    const m = init.freshManager();
     const seen = new Set<string>();
     const targets = new Set<string>();
     for (const name of m.stateNames()) {
@@ -129,18 +131,14 @@ export class TimerScheduler {
     }
   }
 
-  #locked<T>(id: string, fn: () => Promise<T>): Promise<T> {
-    return withUnitLock(stateDirHost(this.#init.ctx), id, { verb: "timer" }, fn, {
-      timeoutMs: 5000,
-    });
-  }
-
   async #arm(unit: LoadedUnit): Promise<void> {
     if (this.#closed || this.#init.stopping) return;
     const se = this.#init.m.lenv;
-    const next = await this.#locked(
+    const next = await locked(
+      this.#init,
       unit.id,
       () => rearmTimer(se, unit, this.#clock, this.boot),
+      TIMER_LOCK,
     );
     const old = this.#armed.get(unit.id);
     if (next === undefined) {
@@ -166,7 +164,7 @@ export class TimerScheduler {
     const unit = init.loader.load(id);
     const st = storedState(init.m.lenv, id);
     if (unit.loadState !== "loaded" || st?.ActiveState !== "active") return;
-    await this.#locked(id, () => recordTrigger(init.m.lenv, unit, firedAt));
+    await locked(init, id, () => recordTrigger(init.m.lenv, unit, firedAt), TIMER_LOCK);
     this.onFire?.(id, scheduled, firedAt);
     const target = triggerTarget(unit);
     if (target) {
@@ -176,11 +174,10 @@ export class TimerScheduler {
         `TRIGGER_TIMER_MONOTONIC_USEC=${Math.round(firedAt - this.boot)}`,
       ];
       const ctx = init.ctx;
-      const sub = new Manager(
-        { ...ctx, options: { ...ctx.options, extraVars: [...ctx.options.extraVars, ...vars] } },
-        init.loader,
-        init.supervision,
-      );
+      const sub = init.freshManager({
+        ...ctx,
+        options: { ...ctx.options, extraVars: [...ctx.options.extraVars, ...vars] },
+      });
       const tu = init.loader.load(target);
       if (tu.loadState !== "loaded") {
         init.say(`${id}: Failed to queue unit startup job: Unit ${target} not found.`);

@@ -17,79 +17,7 @@
 
 import { cstr, cstrArray, Errno, errno, F, libc, O, strerror } from "./libc.ts";
 import { chdirIn, openIn, RootFsError } from "./rootfs.ts";
-
-/** Where a standard stream of the command goes (see `StdioTarget` in spawn.ts). */
-export interface HelperStdio {
-  /** Target kind (`fd`: a duplicate of descriptor `fd`, e.g. 3 = the accepted connection). */
-  kind: "null" | "inherit" | "file" | "append" | "truncate" | "log" | "fd";
-  /** File path for file, append, truncate and log. */
-  path?: string;
-  /** The descriptor for `fd`. */
-  fd?: number;
-}
-
-/** What the spawner sends the helper, as one JSON argument. */
-export interface HelperRequest {
-  /** Executable path. */
-  path: string;
-  /** Argument vector, argv[0] included. */
-  argv: string[];
-  /** The complete environment. */
-  env: Record<string, string>;
-  /** Names of variables set to the command's own PID (SYSTEMD_EXEC_PID, LISTEN_PID). */
-  pidEnv?: string[];
-  /**
-   * A host directory (`--root`): stdio file paths, the failure log and the working
-   * directory (unless `rootDirectory` is set) are inside it, resolved as chroot would.
-   */
-  pathRoot?: string;
-  /** Working directory (inside `rootDirectory` when set, else `pathRoot`); default `/`. */
-  cwd?: string;
-  /** Whether a missing working directory is tolerated. */
-  cwdOptional?: boolean;
-  /** Credentials to switch to. */
-  user?: { uid: number; gid: number; groups: number[] };
-  /** File mode creation mask. */
-  umask?: number;
-  /** Scheduling priority. */
-  nice?: number;
-  /** Value for /proc/self/oom_score_adj. */
-  oomScoreAdjust?: number;
-  /** Resource limits by name; a null value is RLIM_INFINITY. */
-  rlimits?: Record<string, { soft: number | null; hard: number | null }>;
-  /** chroot target. */
-  rootDirectory?: string;
-  /** Standard input. */
-  stdin: HelperStdio;
-  /** Standard output. */
-  stdout: HelperStdio;
-  /** Standard error. */
-  stderr: HelperStdio;
-  /** Whether SIGPIPE starts ignored (default true). */
-  ignoreSigpipe?: boolean;
-  /** Set PR_SET_NO_NEW_PRIVS before exec. */
-  noNewPrivileges?: boolean;
-  /** Unit name for the failure line. */
-  unitName: string;
-  /** File the failure line is appended to. */
-  failureLog?: string;
-  /**
-   * A setup step the spawner already knows fails (an unknown User=, say): the helper
-   * fails at it as a forked child of systemd would, so the unit gets a real main process
-   * that exits with the step's status.
-   */
-  failAt?: { step: string; error: string };
-  /**
-   * The spawner found the argument list and environment too large for execve (`argv`
-   * and `env` were left out): every step runs, and the exec fails with E2BIG as the
-   * kernel would have failed it.
-   */
-  argumentsTooLong?: boolean;
-  /** Descriptors 3..3+passFds-1 are kept open for the command (socket activation). */
-  passFds: number;
-  /** The report pipe's descriptor (= 3 + passFds). */
-  reportFd: number;
-}
+import type { HelperRequest, StdioTarget } from "./exec_request.ts";
 
 /** A failure record sent to the spawner. */
 export interface HelperFailure {
@@ -436,7 +364,8 @@ function openOnto(
   libc().close(fd);
 }
 
-const OUTPUT_FLAGS: Record<HelperStdio["kind"], number> = {
+/** open(2) flags of each output target. */
+export const OUTPUT_FLAGS: Record<StdioTarget["kind"], number> = {
   null: O.WRONLY,
   inherit: 0,
   fd: 0,
@@ -446,14 +375,14 @@ const OUTPUT_FLAGS: Record<HelperStdio["kind"], number> = {
   truncate: O.WRONLY | O.CREAT | O.TRUNC,
 };
 
-function dupOnto(target: number, stdio: HelperStdio, step: Step): void {
+function dupOnto(target: number, stdio: StdioTarget, step: Step): void {
   if (libc().dup2(stdio.fd ?? -1, target) < 0) fail(step);
 }
 
 function openOutput(
   request: HelperRequest,
   target: number,
-  stdio: HelperStdio,
+  stdio: StdioTarget,
   step: Step,
 ): void {
   if (stdio.kind === "inherit") return;

@@ -1,7 +1,8 @@
 /**
- * File-system calls relative to descriptors (`openat`, `statx`, `readlinkat`,
- * `unlinkat`, `fchmodat`): what a path walk needs so that no component can be
- * swapped for a symlink between a check and its use.
+ * File-system calls on descriptors (`openat`, `statx`, `unlinkat`, `fchmodat`) for host
+ * paths the program owns (the notify socket directory), so that no component can be
+ * swapped for a symlink between a check and its use. Paths inside a root are walked by
+ * rootfs.ts.
  * @module
  */
 
@@ -69,14 +70,6 @@ export function statFd(fd: number): FileStat {
 export function openAt(dirFd: number, name: string, flags: number, mode = 0): number {
   const fd = libc().openat(dirFd, cstr(name), flags | O.CLOEXEC, mode);
   return fd >= 0 ? fd : -errno();
-}
-
-/** The target of the symlink an O_PATH|O_NOFOLLOW descriptor refers to. */
-export function readLinkFd(fd: number): string {
-  const buffer = new Uint8Array(4096);
-  const n = Number(libc().readlinkat(fd, EMPTY, buffer, BigInt(buffer.length)));
-  if (n < 0) throw new FsError(errno(), "readlinkat");
-  return new TextDecoder().decode(buffer.subarray(0, n));
 }
 
 /** Reads up to `max` bytes from a descriptor. */

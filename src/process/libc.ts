@@ -227,6 +227,18 @@ export function strerror(code: number): string {
 
 const encoder = new TextEncoder();
 
+/** The chunks of a read, `total` bytes in all, as one array (the only chunk itself). */
+export function concatBytes(chunks: Uint8Array[], total: number): Uint8Array {
+  if (chunks.length === 1) return chunks[0];
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return out;
+}
+
 /** A NUL-terminated UTF-8 copy of `text`. */
 export function cstr(text: string): Uint8Array<ArrayBuffer> {
   const bytes = encoder.encode(text);

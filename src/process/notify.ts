@@ -28,7 +28,7 @@ import {
   unlinkAt,
 } from "./fsat.ts";
 import { Errno, errno, libc, O, strerror } from "./libc.ts";
-import { ReadinessWaiter } from "./sockets.ts";
+import { AF, ReadinessWaiter, SOCK, SOL_SOCKET } from "./sockets.ts";
 import { setLongTimeout } from "./timer.ts";
 
 /** The longest path that fits in `sockaddr_un.sun_path` with its NUL. */
@@ -105,21 +105,14 @@ export function notifySocketPath(stateDir: string, unit: string): string {
   return `${stateDir}/notify/${sha256Hex(unit).slice(0, 16)}`;
 }
 
-const AF_UNIX = 1;
-const SOCK_DGRAM = 2;
-const SOCK_NONBLOCK = 0o4000;
-const SOCK_CLOEXEC = 0o2000000;
-const SOL_SOCKET = 1;
 const SO_PASSCRED = 16;
-const SCM_RIGHTS = 1;
-const SCM_CREDENTIALS = 2;
-const MSG_DONTWAIT = 0x40;
-const MSG_TRUNC = 0x20;
-const MSG_CMSG_CLOEXEC = 0x40000000;
+/** Control message types and recvmsg flags (linux/socket.h). */
+const SCM = { RIGHTS: 1, CREDENTIALS: 2 } as const;
+const MSG = { DONTWAIT: 0x40, TRUNC: 0x20, CMSG_CLOEXEC: 0x40000000 } as const;
 
 function socketAddress(path: string): Uint8Array<ArrayBuffer> {
   const bytes = new Uint8Array(128);
-  new DataView(bytes.buffer).setUint16(0, AF_UNIX, true);
+  new DataView(bytes.buffer).setUint16(0, AF.UNIX, true);
   bytes.set(new TextEncoder().encode(path), 2);
   return bytes;
 }
@@ -187,7 +180,7 @@ function bindNotifySocket(path: string, authorize?: NotifyAuthorizer): NotifyLis
   }
   const dirFd = openOwnDirectory(dir);
   const c = libc();
-  const fd = c.socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  const fd = c.socket(AF.UNIX, SOCK.DGRAM | SOCK.NONBLOCK | SOCK.CLOEXEC, 0);
   if (fd < 0) {
     closeFd(dirFd);
     throw new Error(`socket: ${strerror(errno())}`);
@@ -261,7 +254,7 @@ function receive(fd: number): Datagram | undefined {
   header.setBigUint64(40, BigInt(rx.control.length), true);
   header.setInt32(48, 0, true);
   for (;;) {
-    const n = Number(libc().recvmsg(fd, rx.header, MSG_DONTWAIT | MSG_CMSG_CLOEXEC));
+    const n = Number(libc().recvmsg(fd, rx.header, MSG.DONTWAIT | MSG.CMSG_CLOEXEC));
     if (n >= 0) return parseDatagram(n, header);
     if (errno() !== Errno.EINTR) return undefined;
   }
@@ -277,9 +270,9 @@ function parseDatagram(n: number, header: DataView): Datagram {
     if (length < 16 || at + length > controlLength) break;
     const level = control.getInt32(at + 8, true);
     const type = control.getInt32(at + 12, true);
-    if (level === SOL_SOCKET && type === SCM_RIGHTS) {
+    if (level === SOL_SOCKET && type === SCM.RIGHTS) {
       for (let p = at + 16; p + 4 <= at + length; p += 4) closeFd(control.getInt32(p, true));
-    } else if (level === SOL_SOCKET && type === SCM_CREDENTIALS && length >= 28) {
+    } else if (level === SOL_SOCKET && type === SCM.CREDENTIALS && length >= 28) {
       sender = {
         pid: control.getInt32(at + 16, true),
         uid: control.getUint32(at + 20, true),
@@ -291,7 +284,7 @@ function parseDatagram(n: number, header: DataView): Datagram {
   return {
     bytes: rx.data.slice(0, Math.min(n, MAX_MESSAGE + 1)),
     sender,
-    truncated: n > MAX_MESSAGE || (flags & MSG_TRUNC) !== 0,
+    truncated: n > MAX_MESSAGE || (flags & MSG.TRUNC) !== 0,
   };
 }
 

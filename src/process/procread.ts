@@ -6,7 +6,7 @@
  * @module
  */
 
-import { cstr, libc, O } from "./libc.ts";
+import { concatBytes, cstr, libc, O } from "./libc.ts";
 
 let direct: boolean | undefined;
 
@@ -22,15 +22,13 @@ function useDeno(): boolean {
   return direct;
 }
 
-function concat(chunks: Uint8Array[], total: number): Uint8Array {
-  if (chunks.length === 1) return chunks[0];
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.length;
+/** What `read` returns, or `fallback` when it throws (a process gone, a file unreadable). */
+function orElse<T, F>(read: () => T, fallback: F): T | F {
+  try {
+    return read();
+  } catch {
+    return fallback;
   }
-  return out;
 }
 
 /** One read buffer for every procfs read (reads are synchronous; the data is copied out). */
@@ -38,13 +36,7 @@ let readBuffer: Uint8Array | undefined;
 
 /** Reads a /proc file as bytes; undefined if it cannot be read. */
 export function readProcBytes(path: string): Uint8Array | undefined {
-  if (useDeno()) {
-    try {
-      return Deno.readFileSync(path);
-    } catch {
-      return undefined;
-    }
-  }
+  if (useDeno()) return orElse(() => Deno.readFileSync(path), undefined);
   const c = libc();
   const fd = c.open(cstr(path), O.RDONLY | O.CLOEXEC, 0);
   if (fd < 0) return undefined;
@@ -54,12 +46,12 @@ export function readProcBytes(path: string): Uint8Array | undefined {
     const buffer = readBuffer ??= new Uint8Array(65536);
     while (true) {
       const n = Number(c.read(fd, buffer, BigInt(buffer.length)));
-      if (n < 0) return total ? concat(chunks, total) : undefined;
+      if (n < 0) return total ? concatBytes(chunks, total) : undefined;
       if (n === 0) break;
       chunks.push(buffer.slice(0, n));
       total += n;
     }
-    return concat(chunks, total);
+    return concatBytes(chunks, total);
   } finally {
     c.close(fd);
   }
@@ -78,13 +70,7 @@ const DIRENT_NAME_OFFSET = 19;
 
 /** The entry names of a /proc directory (without `.` and `..`); empty if unreadable. */
 export function readProcDir(path: string): string[] {
-  if (useDeno()) {
-    try {
-      return [...Deno.readDirSync(path)].map((entry) => entry.name);
-    } catch {
-      return [];
-    }
-  }
+  if (useDeno()) return orElse(() => [...Deno.readDirSync(path)].map((entry) => entry.name), []);
   const c = libc();
   const dir = c.opendir(cstr(path));
   if (dir === null) return [];
@@ -104,13 +90,7 @@ export function readProcDir(path: string): string[] {
 
 /** The target of a /proc symlink (e.g. /proc/PID/exe); undefined if unreadable. */
 export function readProcLink(path: string): string | undefined {
-  if (useDeno()) {
-    try {
-      return Deno.readLinkSync(path);
-    } catch {
-      return undefined;
-    }
-  }
+  if (useDeno()) return orElse(() => Deno.readLinkSync(path), undefined);
   const buffer = new Uint8Array(4096);
   const n = Number(libc().readlink(cstr(path), buffer, BigInt(buffer.length)));
   return n < 0 ? undefined : decoder.decode(buffer.subarray(0, n));

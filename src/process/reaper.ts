@@ -18,12 +18,10 @@ import { type ExitInfo, holdBackReap, reapChild } from "./_children.ts";
 import { cstr, errno, libc, strerror } from "./libc.ts";
 import { listStats, readStat } from "./procfs.ts";
 
-const PR_SET_NAME = 15;
-const PR_SET_CHILD_SUBREAPER = 36;
+/** prctl(2) options, waitid(2)'s idtype and options (linux/prctl.h, linux/wait.h). */
+const PR = { SET_NAME: 15, SET_CHILD_SUBREAPER: 36 } as const;
 const P_ALL = 0;
-const WNOHANG = 1;
-const WEXITED = 4;
-const WNOWAIT = 0x01000000;
+const W = { NOHANG: 1, EXITED: 4, NOWAIT: 0x01000000 } as const;
 /** Offset of `si_pid` in `siginfo_t` (x86_64 and aarch64). */
 const SI_PID = 16;
 /** The most zombies one pass collects, so a flood cannot starve the event loop. */
@@ -39,7 +37,7 @@ export interface Reaped {
 
 function peekZombie(info: Uint8Array<ArrayBuffer>): number {
   info.fill(0);
-  const r = libc().waitid(P_ALL, 0, info, WEXITED | WNOHANG | WNOWAIT);
+  const r = libc().waitid(P_ALL, 0, info, W.EXITED | W.NOHANG | W.NOWAIT);
   if (r !== 0) return 0;
   return new DataView(info.buffer).getInt32(SI_PID, true);
 }
@@ -88,20 +86,20 @@ export function reapOrphans(exclude: ReadonlySet<number>): Reaped[] {
   return reaped;
 }
 
-/** Makes this process adopt orphaned descendants (PR_SET_CHILD_SUBREAPER). */
+/** Makes this process adopt orphaned descendants (PR.SET_CHILD_SUBREAPER). */
 export function setChildSubreaper(): void {
-  if (libc().prctl(PR_SET_CHILD_SUBREAPER, 1n, 0n, 0n, 0n) !== 0) {
+  if (libc().prctl(PR.SET_CHILD_SUBREAPER, 1n, 0n, 0n, 0n) !== 0) {
     throw new Error(`cannot become a child subreaper: ${strerror(errno())}`);
   }
 }
 
-/** Sets this thread's command name (PR_SET_NAME; at most 15 bytes are kept). */
+/** Sets this thread's command name (PR.SET_NAME; at most 15 bytes are kept). */
 export function setProcessName(name: string): void {
   const bytes = cstr(name.slice(0, 15));
   const buffer = new Uint8Array(256);
   buffer.set(bytes);
   const pointer = BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(buffer)));
-  if (libc().prctl(PR_SET_NAME, pointer, 0n, 0n, 0n) !== 0) {
+  if (libc().prctl(PR.SET_NAME, pointer, 0n, 0n, 0n) !== 0) {
     throw new Error(`cannot set the process name: ${strerror(errno())}`);
   }
 }

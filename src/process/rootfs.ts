@@ -19,7 +19,7 @@
  * @module
  */
 
-import { AT, cstr, Errno, errno, F, libc, O, strerror } from "./libc.ts";
+import { AT, concatBytes, cstr, Errno, errno, F, libc, O, strerror } from "./libc.ts";
 
 /** A failed step, with its errno; the message is the C library's text for it. */
 export class RootFsError extends Error {
@@ -44,6 +44,8 @@ export interface RootStat {
   readonly size: number;
   /** Hard links to it. */
   readonly nlink: number;
+  /** Device and inode (`major:minor:ino`): which object it is. */
+  readonly id: string;
 }
 
 /** Where a walk ended: the directory that holds the object and the object's name. */
@@ -52,6 +54,8 @@ export interface Walked {
   readonly dir: number;
   /** The last component ("." when the path is a directory already open: the root, or after `..`). */
   readonly name: string;
+  /** What the walk found at the last component, when it looked (`follow` or `mkdir`). */
+  readonly leaf?: RootStat;
   /** Closes every descriptor of the walk. */
   close(): void;
 }
@@ -110,6 +114,7 @@ function statAt(fd: number, name: string, flags: number): RootStat | undefined {
     gid: view.getUint32(24, true),
     size: Number(view.getBigUint64(40, true)),
     nlink: view.getUint32(16, true),
+    id: `${view.getUint32(136, true)}:${view.getUint32(140, true)}:${view.getBigUint64(32, true)}`,
   };
 }
 
@@ -148,7 +153,12 @@ export function walk(root: string, path: string, options: WalkOptions = {}): Wal
   const close = () => {
     for (const fd of stack.splice(0)) c.close(fd);
   };
-  const done = (name: string): Walked => ({ dir: stack[stack.length - 1], name, close });
+  const done = (name: string, leaf?: RootStat): Walked => ({
+    dir: stack[stack.length - 1],
+    name,
+    leaf,
+    close,
+  });
   try {
     const follow = options.follow === true || /\/\.?$/.test(path);
     const rootStat = options.safe ? statFd(stack[0], path) : undefined;
@@ -209,7 +219,7 @@ export function walk(root: string, path: string, options: WalkOptions = {}): Wal
       }
       if (last) {
         c.close(fd);
-        return done(name);
+        return done(name, info);
       }
       if (info.kind !== "dir") {
         c.close(fd);
@@ -289,16 +299,39 @@ export function readFileIn(
       total += n;
       if (total > max) fail(path, E2BIG);
     }
-    const out = new Uint8Array(total);
-    let offset = 0;
-    for (const chunk of chunks) {
-      out.set(chunk, offset);
-      offset += chunk.length;
-    }
-    return out;
+    return concatBytes(chunks, total);
   } finally {
     libc().close(fd);
   }
+}
+
+/**
+ * Opens the regular file at `path` inside `root` for reading, as systemd's chase() and
+ * then open: the object opened is the one the walk checked (same device and inode, else
+ * EAGAIN), so a file swapped in after the walk is never read. Not a regular file: EINVAL
+ * (EISDIR for the root itself). With `safe`, CHASE_SAFE's ENOLINK. The caller closes `fd`.
+ */
+export function openFileIn(
+  root: string,
+  path: string,
+  safe: boolean,
+): { fd: number; stat: RootStat } {
+  return withWalk(root, path, { follow: true, safe }, (w) => {
+    if (w.name === ".") fail(path, Errno.EISDIR);
+    if (w.leaf === undefined) fail(path, Errno.ENOENT);
+    if (w.leaf.kind !== "file") fail(path, Errno.EINVAL);
+    const flags = O.RDONLY | O.NOFOLLOW | O.NONBLOCK | O.NOCTTY | O.CLOEXEC;
+    const fd = libc().openat(w.dir, cstr(w.name), flags, 0);
+    if (fd < 0) fail(path);
+    try {
+      const stat = statFd(fd, path);
+      if (stat.id !== w.leaf.id) fail(path, Errno.EAGAIN);
+      return { fd, stat };
+    } catch (e) {
+      libc().close(fd);
+      throw e;
+    }
+  });
 }
 
 /** How {@link writeFileIn} opens the file. */

@@ -59,21 +59,13 @@ export class SocketError extends Error {
   }
 }
 
-const AF_UNIX = 1;
-const AF_INET = 2;
-const AF_INET6 = 10;
-const SOCK_STREAM = 1;
-const SOCK_DGRAM = 2;
-const SOCK_SEQPACKET = 5;
-const SOCK_NONBLOCK = 0o4000;
-const SOCK_CLOEXEC = 0o2000000;
-const SOL_SOCKET = 1;
-const SO_REUSEADDR = 2;
-const SO_REUSEPORT = 15;
-const SO_PEERCRED = 17;
-const IPPROTO_IP = 0;
+/** Address families, socket types and flags, options (linux/socket.h, linux/in.h, in6.h). */
+export const AF = { UNIX: 1, INET: 2, INET6: 10 } as const;
+export const SOCK = { STREAM: 1, DGRAM: 2, SEQPACKET: 5, NONBLOCK: 0o4000, CLOEXEC: 0o2000000 };
+export const SOL_SOCKET = 1;
+const SO = { REUSEADDR: 2, REUSEPORT: 15, PEERCRED: 17 } as const;
+const IPPROTO = { IP: 0, IPV6: 41 } as const;
 const IP_FREEBIND = 15;
-const IPPROTO_IPV6 = 41;
 const IPV6_V6ONLY = 26;
 const POLLIN = 1;
 
@@ -91,13 +83,13 @@ function sockaddr(a: ListenRequest): { bytes: Uint8Array<ArrayBuffer>; length: n
   const bytes = new Uint8Array(128);
   const view = new DataView(bytes.buffer);
   if (a.family === "inet") {
-    view.setUint16(0, AF_INET, true);
+    view.setUint16(0, AF.INET, true);
     view.setUint16(2, a.port ?? 0, false);
     bytes.set(a.host ?? [0, 0, 0, 0], 4);
     return { bytes, length: 16 };
   }
   if (a.family === "inet6") {
-    view.setUint16(0, AF_INET6, true);
+    view.setUint16(0, AF.INET6, true);
     view.setUint16(2, a.port ?? 0, false);
     bytes.set(a.host ?? new Array(16).fill(0), 8);
     if (a.scope) {
@@ -107,7 +99,7 @@ function sockaddr(a: ListenRequest): { bytes: Uint8Array<ArrayBuffer>; length: n
     }
     return { bytes, length: 28 };
   }
-  view.setUint16(0, AF_UNIX, true);
+  view.setUint16(0, AF.UNIX, true);
   const name = new TextEncoder().encode(a.path ?? "");
   if (a.abstract) {
     bytes.set(name, 3);
@@ -119,10 +111,10 @@ function sockaddr(a: ListenRequest): { bytes: Uint8Array<ArrayBuffer>; length: n
 
 function socketType(type: string): number {
   return type === "Datagram"
-    ? SOCK_DGRAM
+    ? SOCK.DGRAM
     : type === "SequentialPacket"
-    ? SOCK_SEQPACKET
-    : SOCK_STREAM;
+    ? SOCK.SEQPACKET
+    : SOCK.STREAM;
 }
 
 function placeOf(a: ListenRequest): { root: string; path: string } {
@@ -159,23 +151,23 @@ export function openListener(a: ListenRequest, opts: BindOptions): number {
   if (a.family !== "inet" && a.family !== "inet6" && a.family !== "unix") {
     throw new SocketError(97); // EAFNOSUPPORT
   }
-  const family = a.family === "inet" ? AF_INET : a.family === "inet6" ? AF_INET6 : AF_UNIX;
+  const family = a.family === "inet" ? AF.INET : a.family === "inet6" ? AF.INET6 : AF.UNIX;
   const type = socketType(a.type);
   if (a.family === "unix" && !a.abstract) prepareUnixPath(a, opts.directoryMode);
-  const fd = c.socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  const fd = c.socket(family, type | SOCK.NONBLOCK | SOCK.CLOEXEC, 0);
   if (fd < 0) fail();
   try {
     if (a.family !== "unix") {
-      setInt(fd, SOL_SOCKET, SO_REUSEADDR, 1);
-      if (opts.reusePort) setInt(fd, SOL_SOCKET, SO_REUSEPORT, 1);
-      if (opts.freeBind) setInt(fd, IPPROTO_IP, IP_FREEBIND, 1);
-      if (family === AF_INET6 && opts.bindIPv6Only !== "default") {
-        setInt(fd, IPPROTO_IPV6, IPV6_V6ONLY, opts.bindIPv6Only === "ipv6-only" ? 1 : 0);
+      setInt(fd, SOL_SOCKET, SO.REUSEADDR, 1);
+      if (opts.reusePort) setInt(fd, SOL_SOCKET, SO.REUSEPORT, 1);
+      if (opts.freeBind) setInt(fd, IPPROTO.IP, IP_FREEBIND, 1);
+      if (family === AF.INET6 && opts.bindIPv6Only !== "default") {
+        setInt(fd, IPPROTO.IPV6, IPV6_V6ONLY, opts.bindIPv6Only === "ipv6-only" ? 1 : 0);
       }
     }
     const addr = sockaddr(a);
     if (c.bind(fd, addr.bytes, addr.length) !== 0) fail();
-    if (type !== SOCK_DGRAM && c.listen(fd, opts.backlog) !== 0) fail();
+    if (type !== SOCK.DGRAM && c.listen(fd, opts.backlog) !== 0) fail();
     if (a.family === "unix" && !a.abstract) applyOwnerAndMode(a, opts);
     return fd;
   } catch (e) {
@@ -222,7 +214,7 @@ export function closeSocket(fd: number): void {
  */
 export function acceptConnection(fd: number): number | undefined {
   for (;;) {
-    const conn = libc().accept4(fd, null, null, SOCK_CLOEXEC);
+    const conn = libc().accept4(fd, null, null, SOCK.CLOEXEC);
     if (conn >= 0) return conn;
     const code = errno();
     if (code === Errno.EINTR) continue;
@@ -250,21 +242,21 @@ function readName(fd: number, peer: boolean): { family: number; end?: InetEnd } 
   const view = new DataView(buf.buffer);
   const family = view.getUint16(0, true);
   const port = view.getUint16(2, false);
-  if (family === AF_INET) return { family, end: { host: [...buf.slice(4, 8)], port } };
-  if (family === AF_INET6) return { family, end: { host: [...buf.slice(8, 24)], port } };
+  if (family === AF.INET) return { family, end: { host: [...buf.slice(4, 8)], port } };
+  if (family === AF.INET6) return { family, end: { host: [...buf.slice(8, 24)], port } };
   return { family };
 }
 
 /** The local and remote addresses (inet) or the peer's credentials (unix) of a connection. */
 export function connectionPeer(fd: number): ConnectionPeer {
   const local = readName(fd, false);
-  if (local.family === AF_UNIX) {
+  if (local.family === AF.UNIX) {
     const cred = new Int32Array(3);
     const len = new Uint32Array([12]);
     const ok = libc().getsockopt(
       fd,
       SOL_SOCKET,
-      SO_PEERCRED,
+      SO.PEERCRED,
       new Uint8Array(cred.buffer),
       new Uint8Array(len.buffer),
     ) === 0;
@@ -275,7 +267,7 @@ export function connectionPeer(fd: number): ConnectionPeer {
   }
   const remote = readName(fd, true);
   return {
-    family: local.family === AF_INET ? "inet" : "inet6",
+    family: local.family === AF.INET ? "inet" : "inet6",
     local: local.end!,
     remote: remote.end!,
   };

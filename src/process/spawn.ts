@@ -20,80 +20,16 @@ import {
   unrefChild,
   waitChild,
 } from "./_children.ts";
-import { type HelperFailure, type HelperRequest, RLIMIT } from "./exec_helper.ts";
+import { type HelperFailure, OUTPUT_FLAGS, RLIMIT } from "./exec_helper.ts";
+import type { HelperRequest, SpawnSpec, StdioTarget } from "./exec_request.ts";
 import { cstr, cstrArray, errno, F, libc, O, strerror } from "./libc.ts";
 import { isAlive, readCmdline, readStat } from "./procfs.ts";
 import { openIn, RootFsError } from "./rootfs.ts";
 import { selfCommand } from "./self.ts";
 
 export type { ExitInfo } from "./_children.ts";
+export type { SpawnSpec, StdioTarget } from "./exec_request.ts";
 export { childExit, isTrackedChild, onReapReleased, reapChild } from "./_children.ts";
-
-/** Where a standard stream of a command goes. */
-export interface StdioTarget {
-  /**
-   * `null` (/dev/null), `inherit` (the spawner's descriptor; for stderr: the
-   * same as stdout), `file` (open for writing, no truncation; for stdin: read),
-   * `append`, `truncate`, or `log` (append to the unit log file at `path`).
-   */
-  kind: "null" | "inherit" | "file" | "append" | "truncate" | "log" | "fd";
-  /** The file for file, append, truncate and log. */
-  path?: string;
-  /** For `fd`: a descriptor of the command (3 = the first passed descriptor). */
-  fd?: number;
-}
-
-/** Everything needed to start one Exec command. */
-export interface SpawnSpec {
-  /** Absolute executable path (resolved by the caller). */
-  path: string;
-  /** Argument vector, argv[0] included. */
-  argv: string[];
-  /** The complete environment (nothing is inherited). */
-  env: Record<string, string>;
-  /** Variables to set to the command's own PID, e.g. `SYSTEMD_EXEC_PID`, `LISTEN_PID`. */
-  pidEnv?: string[];
-  /**
-   * A host directory (`--root`): the stdio file paths, the failure log and the working
-   * directory (unless `rootDirectory` is set) are paths inside it, opened and entered as
-   * `chroot` would resolve them, on descriptors (rootfs.ts). Unset: host paths.
-   */
-  pathRoot?: string;
-  /** Working directory (relative to `rootDirectory` when set, else to `pathRoot`); default `/`. */
-  cwd?: string;
-  /** `-` prefix: a missing working directory falls back to `/`. */
-  cwdOptional?: boolean;
-  /** Credentials, resolved by the caller: setgroups, setgid, setuid in that order. */
-  user?: { uid: number; gid: number; groups: number[] };
-  /** File mode creation mask; default 0o022. */
-  umask?: number;
-  /** Nice level. */
-  nice?: number;
-  /** OOM score adjustment. */
-  oomScoreAdjust?: number;
-  /** Resource limits keyed like `NOFILE`, `NPROC`, `CORE`; `Infinity` = RLIM_INFINITY. */
-  rlimits?: Record<string, { soft: number; hard: number }>;
-  /** chroot before the working directory is entered. */
-  rootDirectory?: string;
-  /** Standard input. */
-  stdin: StdioTarget;
-  /** Standard output. */
-  stdout: StdioTarget;
-  /** Standard error (`inherit` = same as stdout). */
-  stderr: StdioTarget;
-  /** Start with SIGPIPE ignored; default true. */
-  ignoreSigpipe?: boolean;
-  /** Set no_new_privs before exec. */
-  noNewPrivileges?: boolean;
-  /** Descriptors of this process passed as 3, 4, ... (socket activation). */
-  passFds?: number[];
-  /** Unit name for the failure line. */
-  unitName: string;
-  /** File that gets `<unit>: Failed at step <STEP> spawning <path>: <error>` on a setup failure. */
-  failureLog?: string;
-  /** Make the helper fail at this step with this error, as a forked child would. */
-  failAt?: { step: string; error: string };
-}
 
 /** The outcome of the exec: success, or the systemd step that failed. */
 export type ExecResult =
@@ -241,6 +177,21 @@ function dupHigh(fd: number): number {
   return copy;
 }
 
+/**
+ * Starts `attr` and `actions` as every spawn has them: a session of its own (setsid),
+ * every signal at its default disposition and none blocked.
+ */
+function initSpawn(attr: Uint8Array, actions: Uint8Array): void {
+  const c = libc();
+  check(c.posix_spawnattr_init(attr), "posix_spawnattr_init");
+  check(c.posix_spawn_file_actions_init(actions), "posix_spawn_file_actions_init");
+  const everySignal = new Uint8Array(128).fill(0xff, 0, 8);
+  check(c.posix_spawnattr_setsigdefault(attr, everySignal), "posix_spawnattr_setsigdefault");
+  check(c.posix_spawnattr_setsigmask(attr, new Uint8Array(128)), "posix_spawnattr_setsigmask");
+  const flags = POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK;
+  check(c.posix_spawnattr_setflags(attr, flags), "posix_spawnattr_setflags");
+}
+
 interface Launch {
   pid: number;
   reportFd: number;
@@ -305,13 +256,7 @@ function launchHelper(spec: SpawnSpec, request: HelperRequest): Launch {
       scratch.push(copy);
       return copy;
     });
-    check(c.posix_spawnattr_init(attr), "posix_spawnattr_init");
-    check(c.posix_spawn_file_actions_init(actions), "posix_spawn_file_actions_init");
-    const everySignal = new Uint8Array(128).fill(0xff, 0, 8);
-    check(c.posix_spawnattr_setsigdefault(attr, everySignal), "posix_spawnattr_setsigdefault");
-    check(c.posix_spawnattr_setsigmask(attr, new Uint8Array(128)), "posix_spawnattr_setsigmask");
-    const flags = POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK;
-    check(c.posix_spawnattr_setflags(attr, flags), "posix_spawnattr_setflags");
+    initSpawn(attr, actions);
     const devNull = cstr("/dev/null");
     for (const [fd, target] of [spec.stdin, spec.stdout, spec.stderr].entries()) {
       if (target.kind === "inherit") continue;
@@ -481,16 +426,6 @@ function canSpawnDirect(spec: SpawnSpec): boolean {
   return isExecutableFile(spec.path) && isExecutableFile(SHELL);
 }
 
-const OUTPUT_FLAGS: Record<StdioTarget["kind"], number> = {
-  null: O.WRONLY,
-  inherit: 0,
-  fd: 0,
-  file: O.WRONLY | O.CREAT,
-  append: O.WRONLY | O.CREAT | O.APPEND,
-  log: O.WRONLY | O.CREAT | O.APPEND,
-  truncate: O.WRONLY | O.CREAT | O.TRUNC,
-};
-
 /** The buffers of spawns in flight (referenced so that no collection frees them). */
 const inFlight = new Set<unknown[]>();
 
@@ -533,19 +468,12 @@ async function launchDirect(spec: SpawnSpec): Promise<number | undefined> {
     check(c.posix_spawn_file_actions_addopen(actions, fd, p, flags | O.NOCTTY, 0o666), "addopen");
   };
   try {
-    check(c.posix_spawnattr_init(attr), "posix_spawnattr_init");
-    check(c.posix_spawn_file_actions_init(actions), "posix_spawn_file_actions_init");
-    const everySignal = new Uint8Array(128).fill(0xff, 0, 8);
-    check(c.posix_spawnattr_setsigdefault(attr, everySignal), "posix_spawnattr_setsigdefault");
-    check(c.posix_spawnattr_setsigmask(attr, new Uint8Array(128)), "posix_spawnattr_setsigmask");
-    const flags = POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK;
-    check(c.posix_spawnattr_setflags(attr, flags), "posix_spawnattr_setflags");
+    initSpawn(attr, actions);
     // Socket activation: the descriptors land on 3, 4, ... (dup2 clears close-on-exec).
     const passed = spec.passFds ?? [];
     passed.forEach((fd, index) => {
       setBlocking(fd);
-      const copy = libc().fcntl(fd, F.DUPFD_CLOEXEC, HIGH_FD);
-      if (copy < 0) throw new Error(`cannot duplicate descriptor ${fd}: ${strerror(errno())}`);
+      const copy = dupHigh(fd);
       scratch.push(copy);
       check(c.posix_spawn_file_actions_adddup2(actions, copy, 3 + index), "adddup2");
     });

@@ -3,9 +3,7 @@
  * @module
  */
 
-import type { Context } from "../cli/context.ts";
-import { usage } from "../cli/help.ts";
-import { findVerb } from "../cli/registry.ts";
+import type { Context, VerbHandler } from "../cli/context.ts";
 import { versionText } from "../version.ts";
 
 /** `version`: same as `--version`. */
@@ -14,15 +12,27 @@ export function version(ctx: Context): Promise<number> {
   return Promise.resolve(0);
 }
 
+/** What the `help` verb asks of the verb table (given by the table, which this module does not import). */
+export interface VerbTable {
+  /** The usage text; with a verb, that verb's synopsis and help. */
+  usage(verb?: string): string;
+  /** Whether `name` is a verb or an alias. */
+  isVerb(name: string): boolean;
+}
+
 /** `help`: the usage text; `help VERB` that verb; with units, their Documentation= entries. */
-export async function help(ctx: Context, args: string[]): Promise<number> {
+export function helpVerb(table: VerbTable): VerbHandler {
+  return (ctx, args) => help(ctx, args, table);
+}
+
+async function help(ctx: Context, args: string[], table: VerbTable): Promise<number> {
   if (args.length === 0) {
-    ctx.io.out(usage());
+    ctx.io.out(table.usage());
     return 0;
   }
   // `help VERB` describes a verb; any other argument is a unit whose docs are listed.
-  if (args.length === 1 && findVerb(args[0])) {
-    ctx.io.out(usage(args[0]));
+  if (args.length === 1 && table.isVerb(args[0])) {
+    ctx.io.out(table.usage(args[0]));
     return 0;
   }
   const { loadUnits } = await import("../units/loader.ts");

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { openFileInRoot, readPidFileIn } from "../../src/process/safe_open.ts";
-import { FsError } from "../../src/process/fsat.ts";
+import { readPidFileIn } from "../../src/process/safe_open.ts";
+import { openFileIn, RootFsError } from "../../src/process/rootfs.ts";
 import { rootTest } from "./_support.ts";
 
 const NOBODY = 65534;
@@ -17,7 +17,7 @@ function errnoOf(fn: () => unknown): number | undefined {
   try {
     fn();
   } catch (e) {
-    if (e instanceof FsError) return e.code;
+    if (e instanceof RootFsError) return e.code;
     throw e;
   }
   return undefined;
@@ -54,7 +54,7 @@ Deno.test("only a regular file is read: a FIFO, a directory or a link loop is no
     Deno.symlinkSync("loop", join(root, "run/svc/loop"));
     assert.equal(readPidFileIn(root, "/run/svc/fifo"), undefined);
     assert.equal(readPidFileIn(root, "/run/svc"), undefined);
-    assert.equal(errnoOf(() => openFileInRoot(root, "/run/svc/loop", false)), 40); // ELOOP
+    assert.equal(errnoOf(() => openFileIn(root, "/run/svc/loop", false)), 40); // ELOOP
     Deno.writeTextFileSync(join(root, "run/svc/junk"), "12abc\n");
     assert.deepEqual(readPidFileIn(root, "/run/svc/junk"), {
       pid: undefined,
@@ -86,7 +86,7 @@ rootTest(
         const link = join(root, "run/svc/link.pid");
         Deno.symlinkSync(target, link);
         new Deno.Command("chown", { args: ["-h", `${NOBODY}:${NOBODY}`, link] }).outputSync();
-        assert.equal(errnoOf(() => openFileInRoot(root, "/run/svc/link.pid", true)), 67);
+        assert.equal(errnoOf(() => openFileIn(root, "/run/svc/link.pid", true)), 67);
         assert.deepEqual(readPidFileIn(root, "/run/svc/link.pid"), {
           pid: 77,
           ownerUid: 0,
