@@ -152,10 +152,12 @@ Deno.test({
       const stopped = count();
       await new Promise((r) => setTimeout(r, 5000));
       assert.ok(count() <= stopped + 1, `a stopped timer does not fire: ${stopped} -> ${count()}`);
+      // The stopped timer is collected (inactive, nothing refers to it): its record goes, as
+      // systemd unloads it, and it reads as inactive.
       assert.equal(
         (await pid1.systemctl("is-active", "tick.timer")).stdout,
         "inactive\n",
-        `${Deno.readTextFileSync(`${root}/run/systemctl/units/tick.timer.json`)}\n${pid1.output()}`,
+        pid1.output(),
       );
     } finally {
       pid1.kill();
