@@ -21,7 +21,7 @@
 import { parseArgs } from "node:util";
 import type { Io } from "./context.ts";
 import { logDir, pathArgumentError, RootMap, type Scope } from "../units/paths.ts";
-import { followFile, loggedUnits, logPath, readTail } from "../units/journal_files.ts";
+import { followFile, loggedUnits, logPath, readTail, shownLine } from "../units/journal_files.ts";
 import { globMatch, isGlob, mangleUnitName } from "../unit/names.ts";
 import { parseTimespan } from "../unit/timespan.ts";
 import { formatJson } from "../output/json.ts";
@@ -89,6 +89,7 @@ Options:
      --no-tail             Show all lines, even in follow mode
   -e --pager-end           Jump to the end (implies -n1000)
   -r --reverse             Show the newest lines first
+  -a --all                 Show lines with control characters as they are
   -o --output=STRING       short (raw lines), cat, with-unit (prefix "UNIT: "), json, ...
   -S --since=DATE          Skip log files last written before this date
   -U --until=DATE          Accepted; lines carry no time stamps, so nothing is dropped
@@ -115,6 +116,8 @@ interface JournalArgs {
   output: string;
   sinceUs: number | undefined;
   quiet: boolean;
+  /** `-a`: lines with control characters printed as they are, not as `[N blob data]`. */
+  all: boolean;
   root: string | undefined;
   scope: Scope;
   help: boolean;
@@ -267,6 +270,7 @@ function parseJournalArgs(
       output,
       sinceUs,
       quiet: values.quiet === true,
+      all: values.all === true,
       root: str("root"),
       scope: values.user === true || (userUnits.length > 0 && values.system !== true)
         ? "user"
@@ -311,6 +315,8 @@ function render(a: JournalArgs, prefixUnit: boolean, unit: string, line: string)
     return formatJson({ _SYSTEMD_UNIT: unit, MESSAGE: line }, a.output);
   }
   const prefix = a.output === "with-unit" || (prefixUnit && a.output !== "cat");
+  // -o cat and export print the message as it is, as journalctl's output_cat() does.
+  if (a.output !== "cat" && a.output !== "export") line = shownLine(line, a.all);
   return prefix ? `${unit}: ${line}\n` : `${line}\n`;
 }
 

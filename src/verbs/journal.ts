@@ -5,7 +5,7 @@
 
 import type { Context } from "../cli/context.ts";
 import { logDir } from "../units/paths.ts";
-import { followFile, loggedUnits, logPath, readTail } from "../units/journal_files.ts";
+import { followFile, loggedUnits, logPath, readTail, shownLine } from "../units/journal_files.ts";
 import { UnitLoader } from "../units/loader.ts";
 import { globMatch, isGlob, mangleUnitName } from "../unit/names.ts";
 
@@ -39,11 +39,12 @@ function unitNames(ctx: Context, args: string[]): string[] {
 export async function log(ctx: Context, args: string[]): Promise<number> {
   const n = ctx.options.lines;
   const follow = ctx.options.force > 0;
+  const all = ctx.options.all > 0;
   const files: Array<{ path: string; start: number }> = [];
   for (const unit of unitNames(ctx, args)) {
     const path = logPath(ctx.root, ctx.scope, ctx.env, unit);
     const tail = readTail(path, n);
-    for (const line of tail.lines) ctx.io.out(line + "\n");
+    for (const line of tail.lines) ctx.io.out(shownLine(line, all) + "\n");
     if (!tail.exists && !follow && !ctx.options.quiet) ctx.io.out("-- No entries --\n");
     files.push({ path, start: tail.exists ? tail.end : 0 });
   }
@@ -58,7 +59,7 @@ export async function log(ctx: Context, args: string[]): Promise<number> {
       followFile(
         f.path,
         (line) => {
-          ctx.io.out(line + "\n");
+          ctx.io.out(shownLine(line, all) + "\n");
           ctx.io.flush();
         },
         ac.signal,
