@@ -20,7 +20,7 @@ import {
   unrefChild,
   waitChild,
 } from "./_children.ts";
-import { type HelperFailure, type HelperRequest, RLIMIT } from "./exec_helper.ts";
+import { type HelperFailure, type HelperRequest, LOG_MODE, RLIMIT } from "./exec_helper.ts";
 import { cstr, cstrArray, errno, F, libc, O, strerror } from "./libc.ts";
 import { isAlive, readCmdline, readStat } from "./procfs.ts";
 import { openIn, RootFsError } from "./rootfs.ts";
@@ -523,14 +523,15 @@ async function launchDirect(spec: SpawnSpec): Promise<number | undefined> {
   /** Opens a target onto `fd`: /dev/null (kind `null`) is the host's, a file the spec's. */
   const open = (fd: number, target: StdioTarget, flags: number) => {
     const path = target.kind === "null" ? "/dev/null" : target.path ?? "/dev/null";
+    const mode = target.kind === "log" ? LOG_MODE : 0o666;
     if (spec.pathRoot !== undefined && target.kind !== "null") {
-      const file = openHigh(path, flags | O.NOCTTY, 0o666);
+      const file = openHigh(path, flags | O.NOCTTY, mode);
       check(c.posix_spawn_file_actions_adddup2(actions, file, fd), "adddup2");
       return;
     }
     const p = cstr(path);
     keep.push(p);
-    check(c.posix_spawn_file_actions_addopen(actions, fd, p, flags | O.NOCTTY, 0o666), "addopen");
+    check(c.posix_spawn_file_actions_addopen(actions, fd, p, flags | O.NOCTTY, mode), "addopen");
   };
   try {
     check(c.posix_spawnattr_init(attr), "posix_spawnattr_init");

@@ -76,3 +76,22 @@ Deno.test("status, log and journalctl show a control-character line as blob data
     Deno.removeSync(root, { recursive: true });
   }
 });
+
+Deno.test("a unit's UMask= does not make its log file writable by every user", async () => {
+  const root = makeTree({
+    "etc/systemd/system/um.service":
+      "[Service]\nType=oneshot\nUMask=0000\nExecStart=/bin/echo hi\nExecStart=/bin/sh -c 'echo sh'\n",
+    "etc/systemd/system/umf.service":
+      "[Service]\nType=oneshot\nUMask=0000\nStandardOutput=file:/out\nExecStart=/bin/echo hi\n",
+  });
+  try {
+    strictEqual((await systemctl(["--root", root, "start", "um.service", "umf.service"])).code, 0);
+    const log = Deno.statSync(join(root, "var/log/journal/um.service.log"));
+    strictEqual((log.mode! & 0o777).toString(8), "644");
+    strictEqual(Deno.readTextFileSync(join(root, "var/log/journal/um.service.log")), "hi\nsh\n");
+    // A file the unit names is the command's, created with its UMask= as systemd does.
+    strictEqual((Deno.statSync(join(root, "out")).mode! & 0o777).toString(8), "666");
+  } finally {
+    Deno.removeSync(root, { recursive: true });
+  }
+});
