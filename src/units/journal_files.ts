@@ -231,6 +231,9 @@ export async function followFile(
         startLine += LINE_MAX;
       }
       pending = data.slice(startLine);
+      // The next read on a later turn of the event loop: a service that writes faster than
+      // this reads must not keep SIGINT (or anything else) from being handled.
+      await sleep(0, signal);
       continue;
     }
     await sleep(pollMs, signal);
