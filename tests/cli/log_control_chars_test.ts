@@ -95,3 +95,34 @@ Deno.test("a unit's UMask= does not make its log file writable by every user", a
     Deno.removeSync(root, { recursive: true });
   }
 });
+
+Deno.test("status escapes the control characters a service put in its argv and comm", async () => {
+  const root = makeTree({
+    "etc/systemd/system/argv.service": "[Service]\nUser=nobody\nExecStart=/bin/bash -c " +
+      `'exec -a "$(printf "\\\\033]0;owned\\\\007\\\\033[2Jx")" /bin/sleep 60'\n`,
+    "etc/systemd/system/comm.service": "[Service]\nUser=nobody\nExecStart=/bin/sh -c " +
+      `'printf "\\\\033[2Jz" > /proc/$$$$/comm; /bin/sleep 61'\n`,
+  });
+  Deno.copyFileSync("/etc/passwd", join(root, "etc/passwd"));
+  Deno.copyFileSync("/etc/group", join(root, "etc/group"));
+  try {
+    strictEqual((await systemctl(["--root", root, "start", "argv.service"])).code, 0);
+    let out = "";
+    const deadline = Date.now() + 60_000; // a bound: bash execs the sleep at once
+    while (!out.includes("60") && Date.now() < deadline) {
+      out = (await systemctl(["--root", root, "status", "argv.service"])).stdout;
+    }
+    ok(!out.includes("\x1b") && !out.includes("\x07"), JSON.stringify(out));
+    ok(out.includes("\\x1b]0;owned\\x07\\x1b[2Jx 60"), out);
+    // comm, set by the main process itself: `Main PID: N (comm)`.
+    strictEqual((await systemctl(["--root", root, "start", "comm.service"])).code, 0);
+    let comm = "";
+    while (!comm.includes("\\x1b[2Jz)") && Date.now() < deadline) {
+      comm = (await systemctl(["--root", root, "status", "comm.service"])).stdout;
+    }
+    ok(!comm.includes("\x1b") && comm.includes("\\x1b[2Jz)"), JSON.stringify(comm));
+  } finally {
+    await systemctl(["--root", root, "stop", "argv.service", "comm.service"]);
+    Deno.removeSync(root, { recursive: true });
+  }
+});
