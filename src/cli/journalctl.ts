@@ -69,6 +69,7 @@ Options:
      --no-tail             Show all lines, even in follow mode
   -e --pager-end           Jump to the end (implies -n1000)
   -r --reverse             Show the newest lines first
+  -a --all                 Show lines with control characters as they are
   -o --output=STRING       short (raw lines), cat, with-unit (prefix "UNIT: "), json, ...
   -S --since=DATE          Skip log files last written before this date
   -U --until=DATE          Accepted; lines carry no time stamps, so nothing is dropped
@@ -238,6 +239,7 @@ function parseJournalArgs(
       output,
       sinceUs,
       quiet: values.quiet === true,
+      all: values.all === true,
       root: str("root"),
       scope: values.user === true || (userUnits.length > 0 && values.system !== true)
         ? "user"

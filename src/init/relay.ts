@@ -8,7 +8,10 @@
  * @module
  */
 
+import { LINE_MAX } from "../units/journal_files.ts";
+
 const NEWLINE = 0x0a;
+const LINE_END = new Uint8Array([NEWLINE]);
 const PARTIAL_FLUSH_MS = 1000;
 const READ_CHUNK = 1 << 16;
 
@@ -108,7 +111,10 @@ export class LogRelay {
       }
       tail.offset += got;
       this.#emit(tail, buffer.subarray(0, got));
-      if (tail.offset < st.size) queueMicrotask(() => this.pump(path));
+      // The rest on a later turn of the event loop: a service that writes faster than this
+      // reads must not keep the init from its signals, children and jobs (a chain of
+      // microtasks would run before any of them).
+      if (tail.offset < st.size) setTimeout(() => this.pump(path), 0);
     } catch {
       /* read error: try again on the next event */
     } finally {
@@ -124,13 +130,24 @@ export class LogRelay {
       data.set(bytes, tail.partial.length);
       tail.partial = undefined;
     }
-    const last = data.lastIndexOf(NEWLINE);
-    if (last < data.length - 1) {
-      tail.partial = data.slice(last + 1);
+    // A line longer than LINE_MAX is copied in pieces of LINE_MAX, as journald stores it:
+    // what is kept for the next read stays below that, however long a line grows.
+    const parts: Uint8Array[] = [];
+    let from = 0, lineStart = 0;
+    for (let i = 0; i < data.length; i++) {
+      if (data[i] === NEWLINE) lineStart = i + 1;
+      else if (i - lineStart === LINE_MAX) {
+        parts.push(data.subarray(from, i), LINE_END);
+        from = lineStart = i;
+      }
+    }
+    parts.push(data.subarray(from, lineStart));
+    if (lineStart < data.length) {
+      tail.partial = data.slice(lineStart);
       this.#armPartialTimer();
     }
-    if (last < 0) return;
-    this.#out(prefixLines(tail.prefix, data.subarray(0, last + 1)));
+    const complete = parts.length === 1 ? parts[0] : concat(parts);
+    if (complete.length > 0) this.#out(prefixLines(tail.prefix, complete));
   }
 
   #armPartialTimer(): void {
@@ -189,6 +206,16 @@ export function prefixLines(prefix: Uint8Array, lines: Uint8Array): Uint8Array {
     out.set(lines.subarray(start, i + 1), o);
     o += i + 1 - start;
     start = i + 1;
+  }
+  return out;
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
   }
   return out;
 }

@@ -351,10 +351,11 @@ function openOnto(
   flags: number,
   step: Step,
   request?: HelperRequest,
+  mode = 0o666,
 ): void {
   const fd = request
-    ? openPath(request, path, flags | O.NOCTTY, 0o666)
-    : libc().open(cstr(path), flags | O.NOCTTY | O.CLOEXEC, 0o666);
+    ? openPath(request, path, flags | O.NOCTTY, mode)
+    : libc().open(cstr(path), flags | O.NOCTTY | O.CLOEXEC, mode);
   if (fd < 0) fail(step, request ? failedWith : errno());
   if (fd === target) {
     libc().fcntl(fd, F.SETFD, 0);
@@ -363,6 +364,12 @@ function openOnto(
   if (libc().dup2(fd, target) < 0) fail(step);
   libc().close(fd);
 }
+
+/**
+ * The unit log is the manager's file, read by status and journalctl, not one the command
+ * names: a UMask=0000 of the unit must not make it writable by every local user.
+ */
+export const LOG_MODE = 0o644;
 
 /** open(2) flags of each output target. */
 export const OUTPUT_FLAGS: Record<StdioTarget["kind"], number> = {
@@ -395,6 +402,7 @@ function openOutput(
     OUTPUT_FLAGS[stdio.kind],
     step,
     stdio.kind === "null" ? undefined : request,
+    stdio.kind === "log" ? LOG_MODE : 0o666,
   );
 }
 

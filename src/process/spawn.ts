@@ -20,7 +20,7 @@ import {
   unrefChild,
   waitChild,
 } from "./_children.ts";
-import { type HelperFailure, OUTPUT_FLAGS, RLIMIT } from "./exec_helper.ts";
+import { type HelperFailure, LOG_MODE, OUTPUT_FLAGS, RLIMIT } from "./exec_helper.ts";
 import type { HelperRequest, SpawnSpec, StdioTarget } from "./exec_request.ts";
 import { cstr, cstrArray, errno, F, libc, O, strerror } from "./libc.ts";
 import { isAlive, readCmdline, readStat } from "./procfs.ts";
@@ -458,14 +458,15 @@ async function launchDirect(spec: SpawnSpec): Promise<number | undefined> {
   /** Opens a target onto `fd`: /dev/null (kind `null`) is the host's, a file the spec's. */
   const open = (fd: number, target: StdioTarget, flags: number) => {
     const path = target.kind === "null" ? "/dev/null" : target.path ?? "/dev/null";
+    const mode = target.kind === "log" ? LOG_MODE : 0o666;
     if (spec.pathRoot !== undefined && target.kind !== "null") {
-      const file = openHigh(path, flags | O.NOCTTY, 0o666);
+      const file = openHigh(path, flags | O.NOCTTY, mode);
       check(c.posix_spawn_file_actions_adddup2(actions, file, fd), "adddup2");
       return;
     }
     const p = cstr(path);
     keep.push(p);
-    check(c.posix_spawn_file_actions_addopen(actions, fd, p, flags | O.NOCTTY, 0o666), "addopen");
+    check(c.posix_spawn_file_actions_addopen(actions, fd, p, flags | O.NOCTTY, mode), "addopen");
   };
   try {
     initSpawn(attr, actions);

@@ -24,7 +24,28 @@ export function processInfo(pid: number): ProcessInfo | undefined {
   const cmdline = argv.length
     ? argv.map((a) => (/\s/.test(a) ? `"${a}"` : a)).join(" ")
     : `[${st.comm}]`;
-  return { pid, ppid: st.ppid, comm: readComm(pid) ?? st.comm, cmdline };
+  return {
+    pid,
+    ppid: st.ppid,
+    comm: escapeNonPrintable(readComm(pid) ?? st.comm),
+    cmdline: escapeNonPrintable(cmdline),
+  };
+}
+
+const encoder = new TextEncoder();
+// deno-lint-ignore no-control-regex -- the control characters are what is replaced
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+
+/**
+ * systemd's `utf8_escape_non_printable()` (and `cellescape()` for comm): a control character
+ * (C0 but tab and newline, DEL, C1) becomes `\xHH` per byte. A process sets its own argv and
+ * comm: a service must not drive the terminal of the administrator who runs `status`.
+ */
+export function escapeNonPrintable(s: string): string {
+  return s.replace(
+    CONTROL,
+    (c) => Array.from(encoder.encode(c), (b) => `\\x${b.toString(16).padStart(2, "0")}`).join(""),
+  );
 }
 
 /** The unit whose recorded processes include `pid`. */

@@ -44,6 +44,40 @@ const decoder = new TextDecoder();
  */
 export const LINE_MAX = 48 * 1024;
 
+/**
+ * systemd's `utf8_is_printable()`: no C0 control character but tab and newline, no DEL
+ * and no C1 control (`unichar_is_control()`), no replacement of a byte that was not UTF-8.
+ */
+export function isPrintableLine(line: string): boolean {
+  // deno-lint-ignore no-control-regex -- the control characters are what is looked for
+  return !/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\ufffd]/.test(line);
+}
+
+/** systemd's `FORMAT_BYTES()` (IEC, one digit below the point, a trailing B below 1 KiB). */
+export function formatBytes(t: number): string {
+  const units: Array<[string, number]> = [["G", 1024 ** 3], ["M", 1024 ** 2], ["K", 1024]];
+  for (let i = 0; i < units.length; i++) {
+    const [suffix, factor] = units[i];
+    if (t < factor) continue;
+    const tenth = i !== units.length - 1
+      ? Math.floor(Math.floor(t / units[i + 1][1]) * 10 / 1024) % 10
+      : Math.floor(t * 10 / factor) % 10;
+    return `${Math.floor(t / factor)}.${tenth}${suffix}`;
+  }
+  return `${t}B`;
+}
+
+/**
+ * A log line as journalctl and `systemctl status` show it: a line a service wrote with
+ * terminal control sequences (or bytes that are not UTF-8) becomes `[N blob data]`
+ * unless `all` (`-a`), as systemd's `output_short()` does, so a service cannot drive the
+ * terminal of the administrator who reads its log.
+ */
+export function shownLine(line: string, all: boolean): string {
+  if (all || isPrintableLine(line)) return line;
+  return `[${formatBytes(new TextEncoder().encode(line).length)} blob data]`;
+}
+
 /** The most a follower reads at once; the rest comes on the next round. */
 const FOLLOW_READ_MAX = 1024 * 1024;
 
@@ -197,6 +231,9 @@ export async function followFile(
         startLine += LINE_MAX;
       }
       pending = data.slice(startLine);
+      // The next read on a later turn of the event loop: a service that writes faster than
+      // this reads must not keep SIGINT (or anything else) from being handled.
+      await sleep(0, signal);
       continue;
     }
     await sleep(pollMs, signal);

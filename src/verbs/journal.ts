@@ -6,7 +6,7 @@
 
 import type { Context, Io } from "../cli/context.ts";
 import { logDir, type RootMap, type Scope } from "../units/paths.ts";
-import { followFile, loggedUnits, logPath, readTail } from "../units/journal_files.ts";
+import { followFile, loggedUnits, logPath, readTail, shownLine } from "../units/journal_files.ts";
 import type { UnitLoader } from "../units/loader.ts";
 import { globMatch, isGlob, mangleUnitName } from "../unit/names.ts";
 import { formatJson } from "../output/json.ts";
@@ -42,19 +42,20 @@ function unitNames(ctx: Context, args: string[], Loader: typeof UnitLoader): str
 export async function log(ctx: Context, args: string[]): Promise<number> {
   const n = ctx.options.lines;
   const follow = ctx.options.force > 0;
+  const all = ctx.options.all > 0;
   const files: Followed[] = [];
   const { UnitLoader } = await import("../units/loader.ts");
   for (const unit of unitNames(ctx, args, UnitLoader)) {
     const path = logPath(ctx.root, ctx.scope, ctx.env, unit);
     const tail = readTail(path, n);
-    for (const line of tail.lines) ctx.io.out(line + "\n");
+    for (const line of tail.lines) ctx.io.out(shownLine(line, all) + "\n");
     if (!tail.exists && !follow && !ctx.options.quiet) ctx.io.out("-- No entries --\n");
     files.push({ unit, path, start: tail.exists ? tail.end : 0 });
   }
   if (!follow || files.length === 0) return 0;
   ctx.io.flush();
   await followAll(files, (_unit, line) => {
-    ctx.io.out(line + "\n");
+    ctx.io.out(shownLine(line, all) + "\n");
     ctx.io.flush();
   });
   return 0;
@@ -72,6 +73,8 @@ export interface JournalQuery {
   output: string;
   sinceUs: number | undefined;
   quiet: boolean;
+  /** `-a`: lines with control characters printed as they are, not as `[N blob data]`. */
+  all: boolean;
   scope: Scope;
 }
 
@@ -109,6 +112,8 @@ function render(a: JournalQuery, prefixUnit: boolean, unit: string, line: string
     return formatJson({ _SYSTEMD_UNIT: unit, MESSAGE: line }, a.output);
   }
   const prefix = a.output === "with-unit" || (prefixUnit && a.output !== "cat");
+  // -o cat and export print the message as it is, as journalctl's output_cat() does.
+  if (a.output !== "cat" && a.output !== "export") line = shownLine(line, a.all);
   return prefix ? `${unit}: ${line}\n` : `${line}\n`;
 }
 

@@ -11,7 +11,7 @@ import { unitView } from "../service/view.ts";
 import { liveMembers, unitState } from "../service/runtime.ts";
 import { formatStatus, type StatusExtras } from "../output/status.ts";
 import { compareUnitNames, formatListUnits, type UnitRow } from "../output/units_table.ts";
-import { logPath, tailLines } from "../units/journal_files.ts";
+import { logPath, shownLine, tailLines } from "../units/journal_files.ts";
 import { processInfo, unitOfPid } from "../service/processes.ts";
 import { notAUnitName, parseUnitName } from "../unit/names.ts";
 import { SERVICE_EXEC_KEYS, type ServiceExecKey, socketExecCommands } from "../unit/model.ts";
@@ -80,7 +80,10 @@ export async function status(ctx: Context, args: string[]): Promise<number> {
       });
     }
     const lines = ctx.options.lines;
-    const log = lines > 0 ? tailLines(logPath(ctx.root, ctx.scope, ctx.env, unit.id), lines) : [];
+    const log = lines > 0
+      ? tailLines(logPath(ctx.root, ctx.scope, ctx.env, unit.id), lines)
+        .map((line) => shownLine(line, ctx.options.all > 0))
+      : [];
     const failed = stored.FailedCondition;
     const refs = (list: readonly string[] | undefined) =>
       (list ?? []).map((n) => ({

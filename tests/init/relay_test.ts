@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { LogRelay, prefixLines } from "../../src/init/relay.ts";
+import { LINE_MAX } from "../../src/units/journal_files.ts";
+import { tempDir } from "../support/tmp.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -60,3 +62,52 @@ Deno.test("the relay never reads a log file that is a link (to a host file)", as
   }
   assert.equal(chunks.join(""), "ok.service: fine\n");
 });
+
+Deno.test("a service's endless line neither grows the relay nor keeps the init from its events", async () => {
+  const dir = tempDir("relay-test-");
+  const chunks: Uint8Array[] = [];
+  let copied = 0;
+  const relay = new LogRelay(dir, (b) => {
+    chunks.push(b);
+    copied += b.length;
+  });
+  const path = `${dir}/spam.service.log`;
+  const size = 8 * 1024 * 1024;
+  try {
+    const bytes = new Uint8Array(size + 4).fill(0x78);
+    bytes.set(enc.encode("\nend\n"), size - 1);
+    Deno.writeFileSync(path, bytes);
+    relay.pump(path); // the first part now, the rest on later turns of the event loop
+    let copiedAtTimer = -1;
+    setTimeout(() => copiedAtTimer = copied, 0);
+    const deadline = Date.now() + 60_000; // a bound, not a measurement
+    while (
+      !dec.decode(chunks[chunks.length - 1] ?? new Uint8Array()).endsWith("spam.service: end\n")
+    ) {
+      assert.ok(Date.now() < deadline, "the relay copies the whole file");
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    // A timer set after the first read ran before the relay was through (signals, child
+    // exits and jobs of the init are such events too).
+    assert.ok(copiedAtTimer >= 0 && copiedAtTimer < size, `timer ran at ${copiedAtTimer}`);
+    // The line comes out in pieces of LINE_MAX, as journald stores it.
+    const prefix = "spam.service: ".length;
+    const lines = dec.decode(concat(chunks)).split("\n").slice(0, -1);
+    for (const line of lines) assert.ok(line.length <= prefix + LINE_MAX, `${line.length}`);
+    assert.equal(lines.length, Math.ceil((size - 1) / LINE_MAX) + 1);
+    assert.equal(lines.map((l) => l.slice(prefix)).join(""), "x".repeat(size - 1) + "end");
+  } finally {
+    relay.close();
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}

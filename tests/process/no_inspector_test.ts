@@ -35,6 +35,16 @@ function listening(pid: number): string[] {
   return found;
 }
 
+/** Whether `pid` ignores SIGUSR1 (bit 9 of the SigIgn mask in its /proc status). */
+function ignoresUsr1(pid: number): boolean {
+  try {
+    const m = /^SigIgn:\s*([0-9a-f]+)$/m.exec(Deno.readTextFileSync(`/proc/${pid}/status`));
+    return m !== null && (BigInt(`0x${m[1]}`) & (1n << 9n)) !== 0n;
+  } catch {
+    return false;
+  }
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
@@ -43,6 +53,13 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * runs and that nothing in its network namespace listens.
  */
 async function assertNoInspector(pid: number, what: string, output: () => string) {
+  // A signal that comes before the program's first statement has run ends it (SIGUSR1's
+  // default action, as for any program): on a loaded machine start-up takes longer than
+  // any fixed wait, so the signal goes only once the process ignores it at the C level.
+  assert.ok(
+    await until(() => ignoresUsr1(pid) || !alive(pid), 60_000),
+    `${what} ignores SIGUSR1\n${output()}`,
+  );
   await sleep(700);
   for (let i = 0; i < 3; i++) {
     Deno.kill(pid, "SIGUSR1");

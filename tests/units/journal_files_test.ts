@@ -137,3 +137,28 @@ Deno.test("a line longer than LINE_MAX comes out in pieces, in tails and when fo
     Deno.removeSync(join(p, ".."), { recursive: true });
   }
 });
+
+Deno.test("followFile reads a fast-growing log on turns of the event loop (SIGINT gets through)", async () => {
+  const p = tmpFile("");
+  try {
+    const ac = new AbortController();
+    let bytes = 0;
+    // Starts at offset 0: the 8 MiB below are all "appended" (FOLLOW_READ_MAX is 1 MiB).
+    const done = followFile(p, (l) => bytes += l.length + 1, ac.signal, { start: 0, pollMs: 20 });
+    Deno.writeTextFileSync(p, ("y".repeat(1023) + "\n").repeat(8 * 1024));
+    // Timers (and signal listeners) of the same loop run between the reads.
+    let atTimer = -1;
+    await new Promise((r) => setTimeout(r, 25));
+    setTimeout(() => atTimer = bytes, 0);
+    const deadline = Date.now() + 60_000; // a bound for a loaded machine
+    while (bytes < 8 * 1024 * 1024 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    ac.abort();
+    await done;
+    strictEqual(bytes, 8 * 1024 * 1024);
+    ok(atTimer >= 0 && atTimer < bytes, `the timer ran at ${atTimer} of ${bytes}`);
+  } finally {
+    Deno.removeSync(p);
+  }
+});
