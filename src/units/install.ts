@@ -245,6 +245,7 @@ export class InstallLookup {
   readonly #allDirs: readonly string[];
   #index: UnitIndex | undefined;
   #links: LinkMaps | undefined;
+  readonly #linksByName = new Map<string, LinkMaps>();
   #presets: Presets | undefined;
   readonly #installCache = new Map<
     string,
@@ -304,16 +305,23 @@ export class InstallLookup {
     return this.#index;
   }
 
+  /** The scan of the search path when one was made or given already (none is made). */
+  get scanned(): UnitIndex | undefined {
+    return this.#index;
+  }
+
   /** Uses an existing scan instead of making one. */
   useIndex(index: UnitIndex): void {
     this.#index = index;
     this.#links = undefined;
+    this.#linksByName.clear();
   }
 
   /** Forgets cached scans (after the file system was changed). */
   invalidate(): void {
     this.#index = undefined;
     this.#links = undefined;
+    this.#linksByName.clear();
     this.#installCache.clear();
     this.#dirNames.clear();
   }
@@ -333,6 +341,21 @@ export class InstallLookup {
   get links(): LinkMaps {
     if (!this.#links) this.#links = buildLinkMaps(this);
     return this.#links;
+  }
+
+  /**
+   * The symlink maps as far as `name` needs them: with the search-path digest and a name
+   * that is no template, its links in `.wants`-like subdirs are looked up by name (a query
+   * about one unit then reads no subdir of any size); else {@link links}.
+   */
+  linksFor(name: string): LinkMaps {
+    if (this.#links || !this.#index?.digested || isTemplate(name)) return this.links;
+    let maps = this.#linksByName.get(name);
+    if (!maps) {
+      maps = buildLinkMaps(this, name);
+      this.#linksByName.set(name, maps);
+    }
+    return maps;
   }
 
   /**
@@ -414,6 +437,19 @@ export class InstallLookup {
   /** The kind of a directory entry from the cached listing (read-only lookups only). */
   listedKind(dir: string, name: string): "file" | "symlink" | "dir" | "other" | "none" | undefined {
     if (!this.readOnly) return undefined;
+    // From the search-path digest: its special entries, and regular files by name, so that
+    // a query about one unit does not list directories of any size.
+    const index = this.#index;
+    const special = index?.digested ? index.specialEntries(dir) : undefined;
+    if (special) {
+      const kind = special.get(name);
+      if (kind !== undefined) return kind;
+      try {
+        return Deno.lstatSync(`${this.host(dir)}/${name}`).isFile ? "file" : "none";
+      } catch {
+        return "none";
+      }
+    }
     let m = this.#dirNames.get(dir);
     if (!m) {
       m = new Map();
@@ -449,7 +485,11 @@ function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
   else m.set(k, [v]);
 }
 
-function buildLinkMaps(lp: InstallLookup): LinkMaps {
+/**
+ * The link maps; with `only` (a unit name that is no template), only its own entries of the
+ * `.wants`-like subdirs, each looked up by name instead of listing the subdirs.
+ */
+function buildLinkMaps(lp: InstallLookup, only?: string): LinkMaps {
   const maps: LinkMaps = {
     wantsByName: new Map(),
     wantsByTemplate: new Map(),
@@ -457,18 +497,35 @@ function buildLinkMaps(lp: InstallLookup): LinkMaps {
     topByDest: new Map(),
   };
   lp.searchPath.forEach((dir, i) => {
-    let entries: Deno.DirEntry[];
+    let entries: { name: string; isDirectory: boolean; isSymlink: boolean }[];
     const hostDir = lp.host(dir);
-    try {
-      entries = [...Deno.readDirSync(hostDir)];
-    } catch {
-      return;
+    // Only links and directories matter here: the scan's list of them, when there is one.
+    const special = lp.scanned?.specialEntries(dir);
+    if (special) {
+      entries = [];
+      for (const [name, kind] of special) {
+        entries.push({ name, isDirectory: kind === "dir", isSymlink: kind === "symlink" });
+      }
+    } else {
+      try {
+        entries = [...Deno.readDirSync(hostDir)];
+      } catch {
+        return;
+      }
     }
     for (const e of entries) {
       if (e.isDirectory) {
         const dot = e.name.lastIndexOf(".");
         const suffix = dot < 0 ? "" : e.name.slice(dot);
         if (suffix !== ".wants" && suffix !== ".requires" && suffix !== ".upholds") continue;
+        if (only !== undefined) {
+          try {
+            if (Deno.lstatSync(`${hostDir}/${e.name}/${only}`).isSymlink) {
+              push(maps.wantsByName, only, i);
+            }
+          } catch { /* not linked here */ }
+          continue;
+        }
         let sub: Deno.DirEntry[];
         try {
           sub = [...Deno.readDirSync(`${hostDir}/${e.name}`)];
@@ -1142,7 +1199,7 @@ function findSymlinksInScope(
   info: Info,
   matchName: boolean,
 ): UnitFileState | undefined {
-  const maps = lp.links;
+  const maps = lp.linksFor(info.name);
   const path = info.path as string;
   let ignoreSameName = false;
   let enabledInRuntime = false;
