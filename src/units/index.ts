@@ -5,7 +5,7 @@
  * @module
  */
 
-import { dirname, isAbsolute, join, normalize } from "node:path";
+import { dirname, isAbsolute, join, normalize } from "../unit/posix_path.ts";
 import type { RootMap } from "./paths.ts";
 
 /** What a directory entry in the search path is. */

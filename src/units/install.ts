@@ -11,7 +11,7 @@
  * @module
  */
 
-import { dirname, isAbsolute, join, normalize } from "node:path";
+import { dirname, isAbsolute, join, normalize } from "../unit/posix_path.ts";
 import {
   instanceName,
   isValidUnitName,

@@ -7,7 +7,7 @@
  */
 
 import { hasTriggers, timerSettings } from "../unit/timer.ts";
-import { basename } from "node:path";
+import { basename } from "../unit/posix_path.ts";
 import {
   type Diagnostic,
   formatDiagnostic,
