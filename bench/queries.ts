@@ -3,7 +3,7 @@
  * run, with the installed artifact (install.sh --bundle).
  *
  * - The floor: `deno run` of a one-line script, timed in the same hyperfine run as ours.
- * - `--version`, `is-active`, `show -p`, `status` of one unit on a root of 300 units and on
+ * - `--version`, `is-active`, `show -p`, `is-enabled`, `status` of one unit on a root of 300 units and on
  *   one of BENCH_QUERY_UNITS (100,000) units: each figure with the floor, the ratio to it,
  *   and the ratio of the big root to the small one (target ≤ 1.5).
  * - `list-unit-files` on BENCH_LUF_SIZES (5000,20000) units: the slope per 10,000 units.
@@ -139,6 +139,12 @@ export async function runQueryCases(c: QueryConfig): Promise<string[]> {
       big: q(big, "show", "-p", "ActiveState,UnitFileState", big.probe),
     },
     {
+      name: "is-enabled",
+      target: 1.4,
+      small: q(small, "is-enabled", small.probe),
+      big: q(big, "is-enabled", big.probe),
+    },
+    {
       name: "status",
       target: 1.4,
       small: q(small, "status", small.probe),
@@ -149,7 +155,8 @@ export async function runQueryCases(c: QueryConfig): Promise<string[]> {
   await check(cases[0].small, [0], /^systemd 252\b/m);
   for (const k of cases.slice(1)) {
     for (const cmd of [k.small, k.big!]) {
-      await check(cmd, k.name === "show -p ActiveState,UnitFileState" ? [0] : [3], /inactive/);
+      if (k.name === "is-enabled") await check(cmd, [0], /^enabled$/m);
+      else await check(cmd, k.name.startsWith("show") ? [0] : [3], /inactive/);
     }
   }
   const cmds = [floorCmd, ...cases.flatMap((k) => k.big ? [k.small, k.big] : [k.small])];

@@ -1,7 +1,7 @@
 /**
  * POSIX path strings, with the results of `node:path`'s posix functions (which the program
  * used until its start-up cost showed: loading `node:path` pulls in the runtime's Node
- * assertion and error modules). Pure: no Deno.* here.
+ * assertion and error modules). Pure: strings in, strings out.
  * @module
  */
 

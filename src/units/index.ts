@@ -86,6 +86,24 @@ export class UnitIndex {
     searchDirs: readonly string[],
     options: { digest?: string; now?: number } = {},
   ): UnitIndex {
+    return UnitIndex.#open(root, searchDirs, options, false)!;
+  }
+
+  /** The index from the digest when it holds; undefined (nothing scanned) when it does not. */
+  static fromDigest(
+    root: RootMap,
+    searchDirs: readonly string[],
+    digest: string,
+  ): UnitIndex | undefined {
+    return UnitIndex.#open(root, searchDirs, { digest }, true);
+  }
+
+  static #open(
+    root: RootMap,
+    searchDirs: readonly string[],
+    options: { digest?: string; now?: number },
+    digestOnly: boolean,
+  ): UnitIndex | undefined {
     const seenReal = new Set<string>();
     const dirs: string[] = [];
     const hostDirs = new Map<string, string>();
@@ -119,6 +137,7 @@ export class UnitIndex {
         return index;
       }
     }
+    if (digestOnly) return undefined;
     for (const d of dirs) index.#scanDir(d);
     if (digest !== undefined) {
       writeDigest(root, digest, searchDirs, stamps, index.#special, options.now ?? Date.now());

@@ -21,8 +21,15 @@ import {
   unescapePath,
 } from "../unit/names.ts";
 import { builtinUnitText } from "../unit/builtins.ts";
-import { configDirs, type PathEnv, type RootMap, type Scope, searchPath } from "./paths.ts";
-import { UnitIndex } from "./index.ts";
+import {
+  configDirs,
+  type PathEnv,
+  type RootMap,
+  type Scope,
+  searchPath,
+  stateDir,
+} from "./paths.ts";
+import { UNIT_INDEX_FILE, UnitIndex } from "./index.ts";
 import { readRegularTextChunks } from "./regular_file.ts";
 import { LineReader, LONG_LINE_MAX, UnitTextParser } from "../unit/parse.ts";
 import { escapeInvalid, isUtf8Clean } from "../unit/utf8.ts";
@@ -243,6 +250,9 @@ export class InstallLookup {
   readonly generators: readonly string[];
   readonly #searchSet: Set<string>;
   readonly #allDirs: readonly string[];
+  /** The search path as given, and where its digest lives (none for the global dirs). */
+  readonly #scanDirs: readonly string[];
+  readonly #digest: string | undefined;
   #index: UnitIndex | undefined;
   #links: LinkMaps | undefined;
   readonly #linksByName = new Map<string, LinkMaps>();
@@ -291,6 +301,9 @@ export class InstallLookup {
     this.searchPath = dirs;
     // Membership checks use the whole list: systemd 252 keeps missing dirs in it.
     this.#allDirs = [...new Set(all)];
+    // The loader's scan of the same list: one digest for both (its key is the list).
+    this.#scanDirs = all;
+    this.#digest = global ? undefined : `${stateDir(scope, env)}/${UNIT_INDEX_FILE}`;
     this.#searchSet = new Set([...dirs, ...all]);
   }
 
@@ -301,13 +314,25 @@ export class InstallLookup {
 
   /** The one scan of the search path (made on first use). */
   get index(): UnitIndex {
-    if (!this.#index) this.#index = UnitIndex.scan(this.root, this.searchPath);
+    if (!this.#index) {
+      this.#index = UnitIndex.scan(this.root, this.#scanDirs, { digest: this.#digest });
+    }
     return this.#index;
   }
 
   /** The scan of the search path when one was made or given already (none is made). */
   get scanned(): UnitIndex | undefined {
     return this.#index;
+  }
+
+  /**
+   * Uses the search-path digest when it holds (then one-unit lookups read no directory of
+   * any size); without one, nothing changes. For read-only lookups.
+   */
+  useDigest(): void {
+    if (this.#index || this.#digest === undefined) return;
+    const index = UnitIndex.fromDigest(this.root, this.#scanDirs, this.#digest);
+    if (index) this.useIndex(index);
   }
 
   /** Uses an existing scan instead of making one. */

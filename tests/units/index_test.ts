@@ -104,10 +104,19 @@ Deno.test(
         });
       });
     const plain = describe(new UnitLoader(env));
+    const states = () =>
+      names.map((n) => {
+        const lp = InstallLookup.open(root, "system");
+        lp.readOnly = true;
+        lp.useDigest();
+        return JSON.stringify(lookupState(lp, n));
+      });
+    const plainStates = states();
     UnitIndex.scan(root, searchPath("system", {}), { digest: DIGEST, now: LATER() });
     const digested = new UnitLoader(env);
     assert.equal(digested.index.digested, true);
     assert.deepEqual(describe(digested), plain);
+    assert.deepEqual(states(), plainStates);
     assert.equal(digested.index.digested, true, "no lookup needed a full scan");
     Deno.removeSync(`${dir}${DIGEST}`);
   }),
@@ -132,6 +141,12 @@ Deno.test(
       assert.deepEqual(lookupState(lp, "a.service"), { state: "enabled" });
       forwardDependencies(loader, u);
       reverseLinkDependencies(loader, u.id);
+      // is-enabled's own lookup, without a loader.
+      const own = InstallLookup.open(root, "system");
+      own.readOnly = true;
+      own.useDigest();
+      assert.deepEqual(lookupState(own, "gen-7.service"), { state: "static" });
+      assert.deepEqual(lookupState(own, "u@k.service"), { state: "enabled" });
     });
     assert.equal(n, 0);
     // Without the digest the same lookups list it.
