@@ -30,8 +30,10 @@
  * Settings: BENCH_RUNS (10), BENCH_WARMUP (1), BENCH_REF_TIMEOUT (120 s),
  * BENCH_CASE_BUDGET (30 s: slow cases run fewer times, at least 3),
  * BENCH_REF_CACHE (<repo>/.cache/ref), BENCH_OUT (bench/RESULTS.md),
- * BENCH_SKIP (comma list of: units, scale, service, install, safety, pid1, clients,
+ * BENCH_SKIP (comma list of: units, scale, service, install, queries, safety, pid1, clients,
  * timers, sockets, fuzz, parse);
+ * queries (bench/queries.ts, issue 23): BENCH_QUERY_UNITS (100000: the big root of the
+ * one-unit queries, beside a root of 300), BENCH_LUF_SIZES (5000,20000: list-unit-files slope);
  * sockets (bench/sockets.ts, issue 11): BENCH_SOCKET_CONNECTIONS (50);
  * fuzz (bench/fuzz.ts, issue 9): BENCH_FUZZ_FILES (5000), BENCH_FUZZ_ARGV (2500),
  * BENCH_FUZZ_SEED (2026), BENCH_FUZZ_PATH_ROOTS (40: roots where generated services
@@ -78,6 +80,7 @@ import { mb, python3Cost, treeBytes } from "./image_cost.ts";
 import { cpuPair } from "./cpu.ts";
 import { ensureRootfs } from "../tests/support/rootfs.ts";
 import { runParseCases } from "./parse.ts";
+import { runQueryCases } from "./queries.ts";
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
 const REPO = dirname(BENCH);
@@ -581,6 +584,21 @@ async function main(): Promise<number> {
         );
       }
       for (const line of lines) log(line);
+      notes.push(...lines);
+    }
+
+    if (!skip.has("queries")) {
+      log("issue 23: queries against the floor and the number of units");
+      const installed = await installImage(join(work, "q-image"));
+      const lines = await runQueryCases({
+        installed,
+        deno: DENO,
+        work,
+        runs: Math.max(settings.runs, 10),
+        units: envList("BENCH_QUERY_UNITS", [100000])[0],
+        lufSizes: envList("BENCH_LUF_SIZES", [5000, 20000]),
+        log,
+      });
       notes.push(...lines);
     }
 

@@ -5,7 +5,6 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
 import { OPTION_TABLE, type Options, type OptionSpec } from "./options.ts";
 
 /** The result of parsing argv. */
@@ -23,19 +22,82 @@ const BY_SHORT = new Map(
   OPTION_TABLE.filter((o) => o.short !== undefined).map((o) => [o.short as string, o]),
 );
 
-function nodeOptions(): Record<
-  string,
-  { type: "string" | "boolean"; short?: string; multiple?: boolean }
-> {
-  const out: Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean }> =
-    {};
-  for (const o of OPTION_TABLE) {
-    const type = o.kind === "string" || o.kind === "list" ? "string" : "boolean";
-    out[o.long] = { type, multiple: true, ...(o.short ? { short: o.short } : {}) };
-  }
-  return out;
+/** One word of the command line, as `node:util`'s `parseArgs` (`strict: false`) reads it. */
+export type Token =
+  | { readonly kind: "positional"; readonly value: string }
+  | { readonly kind: "option"; readonly name: string; readonly rawName: string; value?: string }
+  | { readonly kind: "option-terminator" };
+
+/** Whether the option with this long name takes a value. */
+function takesValue(long: string): boolean {
+  const o = BY_LONG.get(long);
+  return o !== undefined && (o.kind === "string" || o.kind === "list");
 }
-const NODE_OPTIONS = nodeOptions();
+
+/** The long name of a short option; the letter itself for an unknown one. */
+function longOf(short: string): string {
+  return BY_SHORT.get(short)?.long ?? short;
+}
+
+/**
+ * Splits argv into tokens with the rules of `node:util`'s `parseArgs` in its non-strict
+ * mode (the program used it until its start-up cost showed: the `node:util` module graph
+ * is about a quarter of a query's start): `--` ends the options; `-x` and `--name` take the
+ * next word as their value when they take one, whatever it looks like; `-abc` is a group
+ * of flags up to the first option that takes a value, which takes the rest; `-xVALUE` and
+ * `--name=VALUE` carry theirs. Pure.
+ */
+export function tokenize(argv: readonly string[]): Token[] {
+  const tokens: Token[] = [];
+  const rest = [...argv];
+  while (rest.length > 0) {
+    const arg = rest.shift()!;
+    if (arg === "--") {
+      tokens.push({ kind: "option-terminator" });
+      for (const a of rest) tokens.push({ kind: "positional", value: a });
+      break;
+    }
+    if (arg.length === 2 && arg[0] === "-" && arg[1] !== "-") {
+      const name = longOf(arg[1]);
+      const t: Token = { kind: "option", name, rawName: arg };
+      if (takesValue(name) && rest.length > 0) t.value = rest.shift();
+      tokens.push(t);
+      continue;
+    }
+    if (arg.length > 2 && arg[0] === "-" && arg[1] !== "-") {
+      const name = longOf(arg[1]);
+      if (takesValue(name)) {
+        tokens.push({ kind: "option", name, rawName: `-${arg[1]}`, value: arg.slice(2) });
+        continue;
+      }
+      const expanded: string[] = [];
+      for (let i = 1; i < arg.length; i++) {
+        if (!takesValue(longOf(arg[i])) || i === arg.length - 1) expanded.push(`-${arg[i]}`);
+        else {
+          expanded.push(`-${arg.slice(i)}`);
+          break;
+        }
+      }
+      rest.unshift(...expanded);
+      continue;
+    }
+    if (arg.length > 2 && arg.startsWith("--")) {
+      const eq = arg.indexOf("=", 3);
+      if (eq < 0) {
+        const name = arg.slice(2);
+        const t: Token = { kind: "option", name, rawName: arg };
+        if (takesValue(name) && rest.length > 0) t.value = rest.shift();
+        tokens.push(t);
+      } else {
+        const name = arg.slice(2, eq);
+        tokens.push({ kind: "option", name, rawName: `--${name}`, value: arg.slice(eq + 1) });
+      }
+      continue;
+    }
+    tokens.push({ kind: "positional", value: arg });
+  }
+  return tokens;
+}
 
 /** Expands an unambiguous prefix of a long option (`--no-pa` → `--no-pager`). */
 function expandLongPrefix(arg: string): string | { error: string } {
@@ -92,18 +154,7 @@ export function parseCommandLine(argv: readonly string[], prog = "systemctl"): P
     if (typeof e !== "string") return { ok: false, error: `${prog}: ${e.error}` };
     pre.push(e);
   }
-  let tokens;
-  try {
-    tokens = parseArgs({
-      args: pre,
-      options: NODE_OPTIONS,
-      allowPositionals: true,
-      strict: false,
-      tokens: true,
-    }).tokens ?? [];
-  } catch (e) {
-    return { ok: false, error: `${prog}: ${(e as Error).message}` };
-  }
+  const tokens = tokenize(pre);
   const positionals: string[] = [];
   const values = new Map<string, string[]>();
   const counts = new Map<string, number>();

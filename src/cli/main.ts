@@ -15,7 +15,7 @@ import { dropPermissions } from "./permissions.ts";
 import { resolveExtraVars } from "./extra_vars.ts";
 import { OPTION_TABLE } from "./options.ts";
 import { errnoName, fallbackLine, strerror } from "../verbs/errors.ts";
-import { resolve } from "node:path";
+import { resolve } from "../unit/posix_path.ts";
 
 const encoder = new TextEncoder();
 
@@ -68,7 +68,9 @@ function missingRoot(root: string): string | undefined {
   } catch (e) {
     reason = strerror(errnoName(e) ?? "EIO");
   }
-  return `Failed to initialize unit search paths for root directory ${resolve(root)}: ${reason}`;
+  return `Failed to initialize unit search paths for root directory ${
+    resolve([root], () => Deno.cwd())
+  }: ${reason}`;
 }
 
 /** Runs the program; returns the exit code. */

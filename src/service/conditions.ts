@@ -21,7 +21,7 @@
  * @module
  */
 
-import { isAbsolute, join } from "node:path";
+import { isAbsolute, join } from "../unit/posix_path.ts";
 import type { Check } from "../unit/model.ts";
 import type { RootMap } from "../units/paths.ts";
 import { lookupGroup, lookupUser } from "../units/host_info.ts";

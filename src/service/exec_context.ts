@@ -5,7 +5,7 @@
  * @module
  */
 
-import { dirname, resolve } from "node:path";
+import { dirname, resolve } from "../unit/posix_path.ts";
 import type { ExecCommand } from "../unit/exec.ts";
 import { expandExecArgs } from "../unit/exec.ts";
 import { parseEnvironmentFile } from "../unit/environment.ts";
@@ -495,7 +495,7 @@ export function spawnSpecFor(
   const rootDirectory = !cmd.privileged && s.rootDirectory
     ? p.root.resolve(s.rootDirectory)
     : p.sysv && p.root.root
-    ? resolve(p.root.root)
+    ? resolve([p.root.root], () => Deno.cwd())
     : undefined;
   return {
     path,

@@ -232,11 +232,14 @@ export function reverseLinkDependencies(
     if (!m) continue;
     for (const searchDir of loader.index.dirsWith(dirName)) {
       let hit = false;
-      try {
-        for (const e of Deno.readDirSync(loader.root.resolve(`${searchDir}/${dirName}`))) {
-          if (e.name === name || (t && e.name === t)) hit = true;
-        }
-      } catch { /* unreadable */ }
+      // Each name looked up, not the directory listed: it may hold thousands of links.
+      const dir = loader.root.resolve(`${searchDir}/${dirName}`);
+      for (const n of t ? [name, t] : [name]) {
+        try {
+          Deno.lstatSync(`${dir}/${n}`);
+          hit = true;
+        } catch { /* not there, or unreadable */ }
+      }
       if (!hit) continue;
       const key =
         REVERSE[m[2] === "wants" ? "Wants" : m[2] === "requires" ? "Requires" : "Upholds"];

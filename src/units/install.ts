@@ -11,7 +11,7 @@
  * @module
  */
 
-import { dirname, isAbsolute, join, normalize } from "node:path";
+import { dirname, isAbsolute, join, normalize } from "../unit/posix_path.ts";
 import {
   instanceName,
   isValidUnitName,
@@ -21,8 +21,15 @@ import {
   unescapePath,
 } from "../unit/names.ts";
 import { builtinUnitText } from "../unit/builtins.ts";
-import { configDirs, type PathEnv, type RootMap, type Scope, searchPath } from "./paths.ts";
-import { UnitIndex } from "./index.ts";
+import {
+  configDirs,
+  type PathEnv,
+  type RootMap,
+  type Scope,
+  searchPath,
+  stateDir,
+} from "./paths.ts";
+import { UNIT_INDEX_FILE, UnitIndex } from "./index.ts";
 import { readRegularTextChunks } from "./regular_file.ts";
 import { LineReader, LONG_LINE_MAX, UnitTextParser } from "../unit/parse.ts";
 import { escapeInvalid, isUtf8Clean } from "../unit/utf8.ts";
@@ -243,8 +250,12 @@ export class InstallLookup {
   readonly generators: readonly string[];
   readonly #searchSet: Set<string>;
   readonly #allDirs: readonly string[];
+  /** The search path as given, and where its digest lives (none for the global dirs). */
+  readonly #scanDirs: readonly string[];
+  readonly #digest: string | undefined;
   #index: UnitIndex | undefined;
   #links: LinkMaps | undefined;
+  readonly #linksByName = new Map<string, LinkMaps>();
   #presets: Presets | undefined;
   readonly #installCache = new Map<
     string,
@@ -290,6 +301,9 @@ export class InstallLookup {
     this.searchPath = dirs;
     // Membership checks use the whole list: systemd 252 keeps missing dirs in it.
     this.#allDirs = [...new Set(all)];
+    // The loader's scan of the same list: one digest for both (its key is the list).
+    this.#scanDirs = all;
+    this.#digest = global ? undefined : `${stateDir(scope, env)}/${UNIT_INDEX_FILE}`;
     this.#searchSet = new Set([...dirs, ...all]);
   }
 
@@ -300,20 +314,39 @@ export class InstallLookup {
 
   /** The one scan of the search path (made on first use). */
   get index(): UnitIndex {
-    if (!this.#index) this.#index = UnitIndex.scan(this.root, this.searchPath);
+    if (!this.#index) {
+      this.#index = UnitIndex.scan(this.root, this.#scanDirs, { digest: this.#digest });
+    }
     return this.#index;
+  }
+
+  /** The scan of the search path when one was made or given already (none is made). */
+  get scanned(): UnitIndex | undefined {
+    return this.#index;
+  }
+
+  /**
+   * Uses the search-path digest when it holds (then one-unit lookups read no directory of
+   * any size); without one, nothing changes. For read-only lookups.
+   */
+  useDigest(): void {
+    if (this.#index || this.#digest === undefined) return;
+    const index = UnitIndex.fromDigest(this.root, this.#scanDirs, this.#digest);
+    if (index) this.useIndex(index);
   }
 
   /** Uses an existing scan instead of making one. */
   useIndex(index: UnitIndex): void {
     this.#index = index;
     this.#links = undefined;
+    this.#linksByName.clear();
   }
 
   /** Forgets cached scans (after the file system was changed). */
   invalidate(): void {
     this.#index = undefined;
     this.#links = undefined;
+    this.#linksByName.clear();
     this.#installCache.clear();
     this.#dirNames.clear();
   }
@@ -333,6 +366,21 @@ export class InstallLookup {
   get links(): LinkMaps {
     if (!this.#links) this.#links = buildLinkMaps(this);
     return this.#links;
+  }
+
+  /**
+   * The symlink maps as far as `name` needs them: with the search-path digest and a name
+   * that is no template, its links in `.wants`-like subdirs are looked up by name (a query
+   * about one unit then reads no subdir of any size); else {@link links}.
+   */
+  linksFor(name: string): LinkMaps {
+    if (this.#links || !this.#index?.digested || isTemplate(name)) return this.links;
+    let maps = this.#linksByName.get(name);
+    if (!maps) {
+      maps = buildLinkMaps(this, name);
+      this.#linksByName.set(name, maps);
+    }
+    return maps;
   }
 
   /**
@@ -414,6 +462,19 @@ export class InstallLookup {
   /** The kind of a directory entry from the cached listing (read-only lookups only). */
   listedKind(dir: string, name: string): "file" | "symlink" | "dir" | "other" | "none" | undefined {
     if (!this.readOnly) return undefined;
+    // From the search-path digest: its special entries, and regular files by name, so that
+    // a query about one unit does not list directories of any size.
+    const index = this.#index;
+    const special = index?.digested ? index.specialEntries(dir) : undefined;
+    if (special) {
+      const kind = special.get(name);
+      if (kind !== undefined) return kind;
+      try {
+        return Deno.lstatSync(`${this.host(dir)}/${name}`).isFile ? "file" : "none";
+      } catch {
+        return "none";
+      }
+    }
     let m = this.#dirNames.get(dir);
     if (!m) {
       m = new Map();
@@ -449,7 +510,11 @@ function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
   else m.set(k, [v]);
 }
 
-function buildLinkMaps(lp: InstallLookup): LinkMaps {
+/**
+ * The link maps; with `only` (a unit name that is no template), only its own entries of the
+ * `.wants`-like subdirs, each looked up by name instead of listing the subdirs.
+ */
+function buildLinkMaps(lp: InstallLookup, only?: string): LinkMaps {
   const maps: LinkMaps = {
     wantsByName: new Map(),
     wantsByTemplate: new Map(),
@@ -457,18 +522,35 @@ function buildLinkMaps(lp: InstallLookup): LinkMaps {
     topByDest: new Map(),
   };
   lp.searchPath.forEach((dir, i) => {
-    let entries: Deno.DirEntry[];
+    let entries: { name: string; isDirectory: boolean; isSymlink: boolean }[];
     const hostDir = lp.host(dir);
-    try {
-      entries = [...Deno.readDirSync(hostDir)];
-    } catch {
-      return;
+    // Only links and directories matter here: the scan's list of them, when there is one.
+    const special = lp.scanned?.specialEntries(dir);
+    if (special) {
+      entries = [];
+      for (const [name, kind] of special) {
+        entries.push({ name, isDirectory: kind === "dir", isSymlink: kind === "symlink" });
+      }
+    } else {
+      try {
+        entries = [...Deno.readDirSync(hostDir)];
+      } catch {
+        return;
+      }
     }
     for (const e of entries) {
       if (e.isDirectory) {
         const dot = e.name.lastIndexOf(".");
         const suffix = dot < 0 ? "" : e.name.slice(dot);
         if (suffix !== ".wants" && suffix !== ".requires" && suffix !== ".upholds") continue;
+        if (only !== undefined) {
+          try {
+            if (Deno.lstatSync(`${hostDir}/${e.name}/${only}`).isSymlink) {
+              push(maps.wantsByName, only, i);
+            }
+          } catch { /* not linked here */ }
+          continue;
+        }
         let sub: Deno.DirEntry[];
         try {
           sub = [...Deno.readDirSync(`${hostDir}/${e.name}`)];
@@ -1142,7 +1224,7 @@ function findSymlinksInScope(
   info: Info,
   matchName: boolean,
 ): UnitFileState | undefined {
-  const maps = lp.links;
+  const maps = lp.linksFor(info.name);
   const path = info.path as string;
   let ignoreSameName = false;
   let enabledInRuntime = false;

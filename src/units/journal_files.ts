@@ -4,7 +4,7 @@
  * @module
  */
 
-import { join } from "node:path";
+import { join } from "../unit/posix_path.ts";
 import { logDir, type PathEnv, type RootMap, type Scope } from "./paths.ts";
 
 /** The host path of a unit's log file: `<root>/var/log/journal/<unit>.log` (system scope). */

@@ -7,7 +7,7 @@
  */
 
 import { hasTriggers, timerSettings } from "../unit/timer.ts";
-import { basename } from "node:path";
+import { basename } from "../unit/posix_path.ts";
 import {
   type Diagnostic,
   formatDiagnostic,
@@ -33,8 +33,8 @@ import { expandExecSpecifiers, parseExecLine } from "../unit/exec.ts";
 import { expandEnvironmentSpecifiers } from "../unit/environment.ts";
 import { SERVICE_EXEC_KEYS } from "../unit/model.ts";
 import { socketSettingProblem } from "../unit/socket_address.ts";
-import { type PathEnv, type RootMap, type Scope, searchPath } from "./paths.ts";
-import { type UnitFileEntry, UnitIndex } from "./index.ts";
+import { type PathEnv, type RootMap, type Scope, searchPath, stateDir } from "./paths.ts";
+import { UNIT_INDEX_FILE, type UnitFileEntry, UnitIndex } from "./index.ts";
 import { type HostFacts, readHostFacts } from "./host_info.ts";
 import { sysvScripts, sysvUnitText } from "./sysv.ts";
 
@@ -124,7 +124,9 @@ export class UnitLoader {
 
   /** The search-path scan (done once). */
   get index(): UnitIndex {
-    this.#index ??= UnitIndex.scan(this.root, searchPath(this.scope, this.env));
+    this.#index ??= UnitIndex.scan(this.root, searchPath(this.scope, this.env), {
+      digest: `${stateDir(this.scope, this.env)}/${UNIT_INDEX_FILE}`,
+    });
     return this.#index;
   }
 
@@ -147,7 +149,7 @@ export class UnitLoader {
     if (!this.#aliases) {
       this.#aliases = new Map();
       const idx = this.index;
-      for (const name of idx.names()) {
+      for (const name of idx.linkNames()) {
         const e = idx.first(name);
         if (!e || e.kind !== "symlink" || !e.resolved || e.masked) continue;
         const target = basename(e.resolved);

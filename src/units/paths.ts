@@ -4,7 +4,7 @@
  * @module
  */
 
-import { normalize } from "node:path";
+import { normalize } from "../unit/posix_path.ts";
 
 /** Manager scope. */
 export type Scope = "system" | "user";

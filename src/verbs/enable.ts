@@ -379,6 +379,8 @@ export function listUnitFiles(ctx: Context, args: string[]): Promise<number> {
 /** `is-enabled UNIT…`: one state word per unit; exit 0 if any is an "enabled" state. */
 export function isEnabled(ctx: Context, args: string[]): Promise<number> {
   const lp = lookup(ctx, true);
+  // A query about a few units: by name, from the search-path digest when it holds.
+  lp.useDigest();
   const sysv = sysvCompat(ctx, lp, "is-enabled", mangleNames(ctx, args));
   let enabled = sysv.enabled;
   for (const name of sysv.names) {
