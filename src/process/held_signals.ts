@@ -7,6 +7,10 @@
  * @module
  */
 
+import { libc } from "./libc.ts";
+
+const SIG_IGN = 1n;
+
 /** The signals an init must hold from the first statement on. */
 export const INIT_SIGNALS: readonly Deno.Signal[] = ["SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT"];
 
@@ -36,9 +40,15 @@ export function onHeldSignal(fn: (signal: Deno.Signal) => void): void {
 /**
  * For a client that has just asked its init to shut down: the init's last broadcast
  * (SIGTERM to every process left in the namespace) must not end this client while it is
- * still on its way out (a slow exit under load made `systemctl poweroff` exit 143).
- * Listeners do not keep the runtime alive, so the client still ends when its work is done.
+ * still on its way out (`systemctl poweroff` exited 143). A JS listener is not enough: the
+ * runtime drops it while it exits and then acts on the signal as the default would. So, as
+ * for SIGUSR1 (no_inspector.ts), the listener makes the runtime's registry own the signal
+ * and SIG_IGN at the C level discards it. The client spawns nothing after this.
  */
 export function outliveShutdownBroadcast(): void {
-  for (const signal of ["SIGTERM", "SIGHUP"] as const) Deno.addSignalListener(signal, () => {});
+  if (Deno.permissions.querySync({ name: "ffi" }).state !== "granted") return;
+  for (const [name, number] of [["SIGTERM", 15], ["SIGHUP", 1]] as const) {
+    Deno.addSignalListener(name, () => {});
+    libc().signal(number, SIG_IGN);
+  }
 }
