@@ -26,6 +26,7 @@ import type { Check } from "../unit/model.ts";
 import type { RootMap } from "../units/paths.ts";
 import { lookupGroup, lookupUser } from "../units/host_info.ts";
 import { allWords, parseBoolean, parseSize, scanWord, wordScanner } from "../unit/values.ts";
+import { compileFnmatch, fnmatch, fnmatchSteps } from "../unit/glob.ts";
 import { readProcText } from "../process/procread.ts";
 
 /** What the checks are evaluated against. */
@@ -146,154 +147,6 @@ function hostPathOf(env: ConditionEnv, path: string, followLast: boolean): strin
 
 // ---------------------------------------------------------------------------
 // fnmatch(3) and glob(3)
-
-function bracketClass(name: string): string | undefined {
-  const classes: Record<string, string> = {
-    alpha: "a-zA-Z",
-    digit: "0-9",
-    alnum: "a-zA-Z0-9",
-    upper: "A-Z",
-    lower: "a-z",
-    space: " \\t\\n\\r\\f\\v",
-    blank: " \\t",
-    punct: "!-\\/:-@\\[-`{-~",
-    xdigit: "0-9A-Fa-f",
-    cntrl: "\\x00-\\x1f\\x7f",
-    print: "\\x20-\\x7e",
-    graph: "\\x21-\\x7e",
-  };
-  return classes[name];
-}
-
-function escapeRe(c: string): string {
-  return c.replace(/[.*+?^${}()|[\]\\\/]/g, "\\$&");
-}
-
-function escapeClass(c: string): string {
-  return c.replace(/[\\\]\[^-]/g, "\\$&");
-}
-
-/** One element of an fnmatch(3) pattern: `*`, or a test of one character. */
-type FnToken = "*" | RegExp;
-
-/**
- * Splits an fnmatch(3) pattern into `*` and one-character tests (each a regular
- * expression for a single character, so none can backtrack). With `pathname`, wildcards
- * do not match `/` (FNM_PATHNAME).
- */
-function fnmatchTokens(pattern: string, pathname: boolean, casefold: boolean): FnToken[] {
-  const any = pathname ? "[^/]" : "[\\s\\S]";
-  const flags = casefold ? "iu" : "u";
-  const one = (re: string) => new RegExp(`^${re}$`, flags);
-  const out: FnToken[] = [];
-  const chars = Array.from(pattern);
-  for (let i = 0; i < chars.length; i++) {
-    const c = chars[i];
-    if (c === "*") {
-      if (out.at(-1) !== "*") out.push("*");
-    } else if (c === "?") out.push(one(any));
-    else if (c === "\\" && i + 1 < chars.length) out.push(one(escapeRe(chars[++i])));
-    else if (c === "[") {
-      let j = i + 1;
-      let negate = false;
-      if (chars[j] === "!" || chars[j] === "^") {
-        negate = true;
-        j++;
-      }
-      let body = "";
-      let first = true;
-      let closed = false;
-      while (j < chars.length) {
-        const d = chars[j];
-        if (d === "]" && !first) {
-          closed = true;
-          break;
-        }
-        first = false;
-        if (d === "[" && chars[j + 1] === ":") {
-          const end = chars.indexOf(":", j + 2);
-          if (end > 0 && chars[end + 1] === "]") {
-            const cls = bracketClass(chars.slice(j + 2, end).join(""));
-            if (cls !== undefined) {
-              body += cls;
-              j = end + 2;
-              continue;
-            }
-          }
-        }
-        if (d === "\\" && j + 1 < chars.length) {
-          body += escapeClass(chars[++j]);
-        } else if (chars[j + 1] === "-" && chars[j + 2] !== undefined && chars[j + 2] !== "]") {
-          body += `${escapeClass(d)}-${escapeClass(chars[j + 2])}`;
-          j += 2;
-        } else {
-          body += escapeClass(d);
-        }
-        j++;
-      }
-      if (!closed) {
-        out.push(one("\\["));
-        continue;
-      }
-      const neg = negate ? (pathname ? "^/" : "^") : "";
-      out.push(one(`[${neg}${body}]`));
-      i = j;
-    } else out.push(one(escapeRe(c)));
-  }
-  return out;
-}
-
-/**
- * Matches text against tokens. Every token but `*` takes one character, so a `*` only
- * ever retries from the last one: time is at most the product of the two lengths, where
- * a regular expression of many stars backtracked without end.
- */
-function fnmatchTokensTest(t: readonly FnToken[], text: string, pathname: boolean): boolean {
-  return fnmatchTokensSteps(t, text, pathname).matched;
-}
-
-function fnmatchTokensSteps(
-  t: readonly FnToken[],
-  text: string,
-  pathname: boolean,
-): { matched: boolean; steps: number } {
-  const s = Array.from(text);
-  let ti = 0;
-  let si = 0;
-  let starTi = -1;
-  let starSi = 0;
-  let steps = 0;
-  while (si < s.length) {
-    steps++;
-    const tok = t[ti];
-    if (tok === "*") {
-      starTi = ++ti;
-      starSi = si;
-      continue;
-    }
-    if (tok !== undefined && tok.test(s[si])) {
-      ti++;
-      si++;
-      continue;
-    }
-    // The last `*` takes one more character; under FNM_PATHNAME never a `/`.
-    if (starTi < 0 || (pathname && s[starSi] === "/")) return { matched: false, steps };
-    ti = starTi;
-    si = ++starSi;
-  }
-  while (t[ti] === "*") ti++;
-  return { matched: ti === t.length, steps };
-}
-
-/** fnmatch(3) with the number of steps taken (for tests of its bound). */
-function fnmatchSteps(pattern: string, text: string): { matched: boolean; steps: number } {
-  return fnmatchTokensSteps(fnmatchTokens(pattern, false, false), text, false);
-}
-
-/** fnmatch(3) with flags 0 (or FNM_CASEFOLD). */
-function fnmatch(pattern: string, text: string, casefold = false): boolean {
-  return fnmatchTokensTest(fnmatchTokens(pattern, false, casefold), text, false);
-}
 
 function hasGlobMagic(s: string): boolean {
   return /[*?[]/.test(s);
@@ -418,7 +271,7 @@ function globWalk(
   }
   if (i === comps.length) return exists(inRoot(root, dir, false));
   const comp = comps[i];
-  const tokens = fnmatchTokens(comp, true, false);
+  const matcher = compileFnmatch(comp, { pathname: true });
   let entries: Deno.DirEntry[];
   try {
     entries = [...Deno.readDirSync(inRoot(root, dir) ?? "")];
@@ -430,7 +283,7 @@ function globWalk(
   const last = i + 1 === comps.length;
   for (const e of entries) {
     if (e.name.startsWith(".") && !comp.startsWith(".")) continue;
-    if (!fnmatchTokensTest(tokens, e.name, true)) continue;
+    if (!matcher.test(e.name)) continue;
     const path = `${dir}/${e.name}`;
     if (path.length > PATH_MAX) continue;
     if (!last && statOf(inRoot(root, path))?.isDirectory !== true) continue;
@@ -754,7 +607,7 @@ function checkHost(env: ConditionEnv, value: string): boolean {
     if (env.machineId === undefined) throw new CheckError("no machine ID");
     return env.machineId.toLowerCase().replaceAll("-", "") === m;
   }
-  return fnmatch(value, env.hostname, true);
+  return fnmatch(value, env.hostname, { casefold: true });
 }
 
 /** The architecture names systemd 252 knows. */
@@ -1284,4 +1137,10 @@ export function describeFailedCheck(c: Check): string {
 }
 
 /** @internal For tests: the fnmatch(3) emulation and the glob existence test. */
-export const _internal = { fnmatch, fnmatchSteps, globExists, expandBraces };
+export const _internal = {
+  fnmatch: (pattern: string, text: string, casefold = false) =>
+    fnmatch(pattern, text, { casefold }),
+  fnmatchSteps: (pattern: string, text: string) => fnmatchSteps(pattern, text),
+  globExists,
+  expandBraces,
+};

@@ -263,6 +263,8 @@ export interface SplitResult {
   error?: string;
   /** Non-fatal problems (unknown escapes kept verbatim). */
   warnings: string[];
+  /** With `max`: the text after the last word taken, from its first non-separator. */
+  rest?: string;
 }
 
 /**
@@ -275,6 +277,8 @@ export interface SplitResult {
  * (`Invalid syntax, ignoring: <value>`), as `Environment=` does. `retainEscape: true`
  * makes a backslash an ordinary character (`EXTRACT_RETAIN_ESCAPE`, no unescaping), and
  * `partial: true` keeps the words before an error, as `config_parse_strv()` does.
+ * `max: n` takes at most n words and returns the text after them as `rest`, as
+ * `extract_many_words()` leaves its input.
  */
 export function splitWords(
   s: string,
@@ -284,6 +288,7 @@ export function splitWords(
     strict?: boolean;
     retainEscape?: boolean;
     partial?: boolean;
+    max?: number;
   } = {},
 ): SplitResult {
   const flags: ExtractFlags = {
@@ -296,6 +301,7 @@ export function splitWords(
   const warnings: string[] = [];
   const sc = wordScanner(s);
   for (;;) {
+    if (words.length === opts.max) return { words, warnings, rest: s.slice(sc.pos) };
     const r = scanWordAndWarn(sc, flags, warnings, opts.strict ?? false);
     if ("error" in r) {
       const error = opts.strict
