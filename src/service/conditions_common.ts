@@ -71,26 +71,18 @@ export function readText(path: string): string | undefined {
   }
 }
 
-export function statOf(path: string | undefined): Deno.FileInfo | undefined {
+/** stat(2) of a path (lstat(2) with `follow` false), or undefined when it fails. */
+export function statOf(path: string | undefined, follow = true): Deno.FileInfo | undefined {
   if (path === undefined) return undefined;
   try {
-    return Deno.statSync(path);
-  } catch {
-    return undefined;
-  }
-}
-
-export function lstatOf(path: string | undefined): Deno.FileInfo | undefined {
-  if (path === undefined) return undefined;
-  try {
-    return Deno.lstatSync(path);
+    return follow ? Deno.statSync(path) : Deno.lstatSync(path);
   } catch {
     return undefined;
   }
 }
 
 export function exists(path: string | undefined): boolean {
-  return lstatOf(path) !== undefined;
+  return statOf(path, false) !== undefined;
 }
 
 export function procPath(env: ConditionEnv, rel: string): string {

@@ -11,7 +11,6 @@ import {
   type ConditionEnv,
   exists,
   hostPathOf,
-  lstatOf,
   procPath,
   readText,
   statOf,
@@ -182,7 +181,7 @@ export function checkPathIsDirectory(env: ConditionEnv, value: string): boolean 
 }
 
 export function checkPathIsSymbolicLink(env: ConditionEnv, value: string): boolean {
-  return lstatOf(hostPathOf(env, value, false))?.isSymlink === true;
+  return statOf(hostPathOf(env, value, false), false)?.isSymlink === true;
 }
 
 /** One mountinfo line: the mount point (host path) and whether it is read-only. */

@@ -82,30 +82,40 @@ function nameSpecifier(c: string, name: string): string | undefined {
   }
 }
 
+/** The directory specifiers and the prefix each names. */
+const DIR_SPECIFIERS: Readonly<Record<string, keyof SpecifierContext["dirs"]>> = {
+  t: "runtime",
+  S: "state",
+  C: "cache",
+  L: "logs",
+  E: "config",
+  T: "tmp",
+  V: "varTmp",
+};
+
+/** The os-release specifiers and the field each gives (empty when missing). */
+const OS_RELEASE_SPECIFIERS: Readonly<Record<string, string>> = {
+  o: "ID",
+  w: "VERSION_ID",
+  W: "VARIANT_ID",
+  B: "BUILD_ID",
+  M: "IMAGE_ID",
+  A: "IMAGE_VERSION",
+};
+
 /** The value of one specifier character, or undefined when it is unknown or fails. */
 function resolve(c: string, ctx: SpecifierContext): string | undefined {
   if (NAME_SPECIFIERS.includes(c)) return nameSpecifier(c, ctx.unitName);
   const name = ctx.unitName;
-  const os = (k: string) => ctx.osRelease?.[k] ?? "";
+  if (Object.hasOwn(DIR_SPECIFIERS, c)) return ctx.dirs[DIR_SPECIFIERS[c]];
+  if (Object.hasOwn(OS_RELEASE_SPECIFIERS, c)) {
+    return ctx.osRelease?.[OS_RELEASE_SPECIFIERS[c]] ?? "";
+  }
   switch (c) {
     case "y":
       return ctx.fragmentPath;
     case "Y":
       return ctx.fragmentPath === undefined ? undefined : parentDir(ctx.fragmentPath);
-    case "t":
-      return ctx.dirs.runtime;
-    case "S":
-      return ctx.dirs.state;
-    case "C":
-      return ctx.dirs.cache;
-    case "L":
-      return ctx.dirs.logs;
-    case "E":
-      return ctx.dirs.config;
-    case "T":
-      return ctx.dirs.tmp;
-    case "V":
-      return ctx.dirs.varTmp;
     case "d":
       return ctx.credentialsDir ?? `${ctx.dirs.runtime}/credentials/${name}`;
     case "h":
@@ -134,18 +144,6 @@ function resolve(c: string, ctx: SpecifierContext): string | undefined {
       return ctx.kernelRelease ?? "";
     case "a":
       return ctx.architecture ?? "";
-    case "o":
-      return os("ID");
-    case "w":
-      return os("VERSION_ID");
-    case "W":
-      return os("VARIANT_ID");
-    case "B":
-      return os("BUILD_ID");
-    case "M":
-      return os("IMAGE_ID");
-    case "A":
-      return os("IMAGE_VERSION");
     default:
       return undefined;
   }

@@ -65,21 +65,7 @@ export class UnitIndex {
 
   /** Scans the given search directories under the root. */
   static scan(root: RootMap, searchDirs: readonly string[]): UnitIndex {
-    const seenReal = new Set<string>();
-    const dirs: string[] = [];
-    for (const d of searchDirs) {
-      let real: string;
-      try {
-        // Resolved inside the root: an absolute link there must not lead to the host.
-        real = root.safe(d, true);
-        Deno.statSync(real);
-      } catch {
-        continue;
-      }
-      if (seenReal.has(real)) continue;
-      seenReal.add(real);
-      dirs.push(d);
-    }
+    const dirs = existingDirs(root, searchDirs);
     const index = new UnitIndex(root, dirs);
     for (const d of dirs) index.#scanDir(d);
     return index;
@@ -185,4 +171,27 @@ export class UnitIndex {
     const dir = dirname(path);
     return this.dirs.includes(dir);
   }
+}
+
+/**
+ * The search dirs that exist under the root, each real directory once (the first name
+ * wins), in order.
+ */
+export function existingDirs(root: RootMap, searchDirs: readonly string[]): string[] {
+  const seenReal = new Set<string>();
+  const dirs: string[] = [];
+  for (const d of searchDirs) {
+    let real: string;
+    try {
+      // Resolved inside the root: an absolute link there must not lead to the host.
+      real = root.safe(d, true);
+      Deno.statSync(real);
+    } catch {
+      continue;
+    }
+    if (seenReal.has(real)) continue;
+    seenReal.add(real);
+    dirs.push(d);
+  }
+  return dirs;
 }

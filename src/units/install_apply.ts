@@ -312,12 +312,7 @@ export function contextApply(
   changes: InstallChange[],
 ): number | InstallErrno {
   let r: number | InstallErrno = 0;
-  for (;;) {
-    const first = ctx.willProcess.entries().next();
-    if (first.done) break;
-    const [name, i] = first.value;
-    ctx.willProcess.delete(name);
-    ctx.haveProcessed.set(name, i);
+  for (let i = ctx.next(); i !== undefined; i = ctx.next()) {
     try {
       ctx.traverse(i, flags);
     } catch (e) {
@@ -346,12 +341,7 @@ export function markForRemoval(
   remove: Set<string>,
   changes: InstallChange[],
 ): void {
-  for (;;) {
-    const first = ctx.willProcess.entries().next();
-    if (first.done) break;
-    const [name, i] = first.value;
-    ctx.willProcess.delete(name);
-    ctx.haveProcessed.set(name, i);
+  for (let i = ctx.next(); i !== undefined; i = ctx.next()) {
     try {
       ctx.traverse(i, LOAD_FOLLOW);
     } catch (e) {

@@ -34,6 +34,16 @@ export class InstallContext {
     this.lp = lp;
   }
 
+  /** Takes the next unit to process (moved to the processed ones), or undefined. */
+  next(): Info | undefined {
+    const first = this.willProcess.entries().next();
+    if (first.done) return undefined;
+    const [name, i] = first.value;
+    this.willProcess.delete(name);
+    this.haveProcessed.set(name, i);
+    return i;
+  }
+
   find(name: string): Info | undefined {
     return this.haveProcessed.get(name) ?? this.willProcess.get(name);
   }
@@ -57,14 +67,7 @@ export class InstallContext {
     if (lp.listedKind(dirname(path), basename(path)) === "file" && flags.load) {
       // Known regular file: reading it tells emptiness, no lstat needed.
       info.path = path;
-      const r = lp.installOf(info, (n) => this.add(n, undefined, true));
-      if (r === "EMPTY") {
-        info.mode = "masked";
-        return;
-      }
-      if (typeof r === "string") throw new InstallError(r);
-      info.install = r;
-      info.mode = "regular";
+      this.#load(info);
       return;
     }
     const st = lstatIn(lp, path);
@@ -90,15 +93,19 @@ export class InstallContext {
     }
     if (!st.isFile) throw new InstallError("EIO");
     info.path = path;
-    if (flags.load) {
-      const r = lp.installOf(info, (n) => this.add(n, undefined, true));
-      if (r === "EMPTY") {
-        info.mode = "masked";
-        return;
-      }
-      if (typeof r === "string") throw new InstallError(r);
-      info.install = r;
+    if (flags.load) this.#load(info);
+    else info.mode = "regular";
+  }
+
+  /** Reads the `[Install]` of a regular file: masked when it is empty. */
+  #load(info: Info): void {
+    const r = this.lp.installOf(info, (n) => this.add(n, undefined, true));
+    if (r === "EMPTY") {
+      info.mode = "masked";
+      return;
     }
+    if (typeof r === "string") throw new InstallError(r);
+    info.install = r;
     info.mode = "regular";
   }
 

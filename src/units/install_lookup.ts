@@ -7,7 +7,7 @@
 import { dirname, isAbsolute, join, normalize } from "node:path";
 import { templateOf } from "../unit/names.ts";
 import { configDirs, type PathEnv, type RootMap, type Scope, searchPath } from "./paths.ts";
-import { UnitIndex } from "./index.ts";
+import { existingDirs, UnitIndex } from "./index.ts";
 import { type Presets, readPresets } from "./presets.ts";
 import { loadInstall } from "./install_file.ts";
 import {
@@ -70,21 +70,7 @@ export class InstallLookup {
       `${runtimeDir}/generator`,
       `${runtimeDir}/generator.late`,
     ];
-    const seen = new Set<string>();
-    const dirs: string[] = [];
-    for (const d of all) {
-      let real: string;
-      try {
-        // Resolved inside the root: an absolute link there must not lead to the host.
-        real = root.safe(d, true);
-        Deno.statSync(real);
-      } catch {
-        continue;
-      }
-      if (seen.has(real)) continue;
-      seen.add(real);
-      dirs.push(d);
-    }
+    const dirs = existingDirs(root, all);
     this.searchPath = dirs;
     // Membership checks use the whole list: systemd 252 keeps missing dirs in it.
     this.#allDirs = [...new Set(all)];

@@ -69,12 +69,13 @@ function executePreset(
   return undefined;
 }
 
-/** `preset UNIT…`: applies the preset policy to the named units. */
-export function presetUnits(
+/** Prepares each name (failures in `ignored` are passed over), then applies the policy. */
+function runPreset(
   lp: InstallLookup,
-  names: readonly string[],
+  names: Iterable<string>,
+  ignored: ReadonlySet<InstallErrno>,
   mode: PresetMode,
-  opts: ChangeOptions = {},
+  opts: ChangeOptions,
 ): InstallResult {
   const changes: InstallChange[] = [];
   const plus = new InstallContext(lp);
@@ -83,12 +84,22 @@ export function presetUnits(
     try {
       presetPrepareOne(lp, plus, minus, n, changes);
     } catch (e) {
-      if (e instanceof InstallError) return { changes, error: e.errno };
-      throw e;
+      if (!(e instanceof InstallError)) throw e;
+      if (!ignored.has(e.errno)) return { changes, error: e.errno };
     }
   }
   const error = executePreset(lp, plus, minus, configPathOf(lp, opts), mode, opts, changes);
   return { changes, error };
+}
+
+/** `preset UNIT…`: applies the preset policy to the named units. */
+export function presetUnits(
+  lp: InstallLookup,
+  names: readonly string[],
+  mode: PresetMode,
+  opts: ChangeOptions = {},
+): InstallResult {
+  return runPreset(lp, names, new Set(), mode, opts);
 }
 
 const PRESET_ALL_IGNORED = new Set<InstallErrno>([
@@ -103,15 +114,8 @@ const PRESET_ALL_IGNORED = new Set<InstallErrno>([
   "EXDEV",
 ]);
 
-/** `preset-all`: applies the preset policy to every unit file in the search path. */
-export function presetAllUnits(
-  lp: InstallLookup,
-  mode: PresetMode,
-  opts: ChangeOptions = {},
-): InstallResult {
-  const changes: InstallChange[] = [];
-  const plus = new InstallContext(lp);
-  const minus = new InstallContext(lp);
+/** The unit files and links of the search path, dir by dir, as `preset-all` visits them. */
+function* unitFileNames(lp: InstallLookup): Generator<string> {
   for (const dir of lp.searchPath) {
     let entries: Deno.DirEntry[];
     try {
@@ -120,15 +124,16 @@ export function presetAllUnits(
       continue;
     }
     for (const de of entries) {
-      if (!isValidUnitName(de.name) || !(de.isFile || de.isSymlink)) continue;
-      try {
-        presetPrepareOne(lp, plus, minus, de.name, changes);
-      } catch (e) {
-        if (!(e instanceof InstallError)) throw e;
-        if (!PRESET_ALL_IGNORED.has(e.errno)) return { changes, error: e.errno };
-      }
+      if (isValidUnitName(de.name) && (de.isFile || de.isSymlink)) yield de.name;
     }
   }
-  const error = executePreset(lp, plus, minus, configPathOf(lp, opts), mode, opts, changes);
-  return { changes, error };
+}
+
+/** `preset-all`: applies the preset policy to every unit file in the search path. */
+export function presetAllUnits(
+  lp: InstallLookup,
+  mode: PresetMode,
+  opts: ChangeOptions = {},
+): InstallResult {
+  return runPreset(lp, unitFileNames(lp), PRESET_ALL_IGNORED, mode, opts);
 }
