@@ -203,11 +203,8 @@ export function symlinkWants(
   }
   let r: number | InstallErrno = 0;
   for (const s of list) {
-    let dst: string;
-    try {
-      dst = installPrintf(info.name, s, info.install.defaultInstance);
-    } catch {
-      changes.push({ type: "error", errno: "EBADSLT", path: s });
+    const dst = printed(info, s, changes);
+    if (dst === undefined) {
       if (typeof r === "number") r = "EBADSLT";
       continue;
     }
@@ -241,6 +238,16 @@ export function symlinkWants(
   return r;
 }
 
+/** An [Install] value with its specifiers expanded, or undefined (an EBADSLT change made). */
+function printed(info: Info, value: string, changes: InstallChange[]): string | undefined {
+  try {
+    return installPrintf(info.name, value, info.install.defaultInstance);
+  } catch {
+    changes.push({ type: "error", errno: "EBADSLT", path: value });
+    return undefined;
+  }
+}
+
 export function installInfoApply(
   lp: InstallLookup,
   info: Info,
@@ -258,11 +265,8 @@ export function installInfoApply(
   }
   let r: number | InstallErrno = 0;
   for (const s of info.install.aliases) {
-    let dst: string;
-    try {
-      dst = installPrintf(info.name, s, info.install.defaultInstance);
-    } catch {
-      changes.push({ type: "error", errno: "EBADSLT", path: s });
+    const dst = printed(info, s, changes);
+    if (dst === undefined) {
       if (typeof r === "number") r = "EBADSLT";
       continue;
     }
