@@ -5,6 +5,8 @@
  * @module
  */
 
+import { fnmatch, fnmatchSteps } from "./glob.ts";
+
 /** The unit types this program knows, in systemd's order. */
 export const UNIT_TYPES: readonly string[] = [
   "service",
@@ -263,106 +265,18 @@ export function mangleUnitName(
   return result;
 }
 
-/** One element of a glob: `*`, or a test of one character. */
-type GlobToken = "*" | ((ch: string) => boolean);
-
-/** A `[...]` class at `start` as a test, and where it ends; undefined without a `]`. */
-function classToken(
-  p: readonly string[],
-  start: number,
-): { test: GlobToken; next: number } | undefined {
-  let i = start + 1;
-  let negate = false;
-  if (p[i] === "!" || p[i] === "^") {
-    negate = true;
-    i++;
-  }
-  const ranges: Array<[string, string]> = [];
-  let first = true;
-  while (i < p.length) {
-    let c = p[i];
-    if (c === "]" && !first) {
-      const test = (ch: string) => ranges.some(([lo, hi]) => ch >= lo && ch <= hi) !== negate;
-      return { test, next: i + 1 };
-    }
-    first = false;
-    if (c === "\\" && i + 1 < p.length) c = p[++i];
-    if (p[i + 1] === "-" && p[i + 2] !== undefined && p[i + 2] !== "]") {
-      let hi = p[i + 2];
-      i += 2;
-      if (hi === "\\" && i + 1 < p.length) hi = p[++i];
-      ranges.push([c, hi]);
-    } else ranges.push([c, c]);
-    i++;
-  }
-  return undefined;
-}
-
-function globTokens(pattern: string): GlobToken[] {
-  const p = Array.from(pattern);
-  const out: GlobToken[] = [];
-  for (let i = 0; i < p.length;) {
-    const c = p[i];
-    if (c === "*") {
-      if (out.at(-1) !== "*") out.push("*");
-      i++;
-    } else if (c === "?") {
-      out.push(() => true);
-      i++;
-    } else if (c === "[" && classToken(p, i) !== undefined) {
-      const cls = classToken(p, i)!;
-      out.push(cls.test);
-      i = cls.next;
-    } else {
-      // A backslash makes the next character literal; "[" without "]" is one itself.
-      const lit = c === "\\" && i + 1 < p.length ? p[++i] : c;
-      out.push((ch) => ch === lit);
-      i++;
-    }
-  }
-  return out;
-}
-
 /**
  * fnmatch(3) without flags: `*` and `?` match any character including `/`,
  * `[...]` and `[!...]` (also `[^...]`) are character classes with ranges,
- * and a backslash makes the next character literal. Time is at most the product of
- * the two lengths (a `*` retries only from the last one, as every other element takes
- * one character), so a pattern such as `*a*a*a*…b` cannot stall it.
+ * and a backslash makes the next character literal (the one engine, `glob.ts`).
  */
 export function globMatch(pattern: string, name: string): boolean {
-  return globMatchSteps(pattern, name).matched;
+  return fnmatch(pattern, name);
 }
 
 /** {@link globMatch} with the number of steps it took (for tests of its bound). */
 export function globMatchSteps(pattern: string, name: string): { matched: boolean; steps: number } {
-  const t = globTokens(pattern);
-  const s = Array.from(name);
-  let ti = 0;
-  let si = 0;
-  let starTi = -1;
-  let starSi = 0;
-  let steps = 0;
-  while (si < s.length) {
-    steps++;
-    const tok = t[ti];
-    if (tok === "*") {
-      starTi = ++ti;
-      starSi = si;
-      if (ti === t.length) return { matched: true, steps };
-      continue;
-    }
-    if (tok !== undefined && tok(s[si])) {
-      ti++;
-      si++;
-      continue;
-    }
-    if (starTi < 0) return { matched: false, steps };
-    ti = starTi;
-    si = ++starSi;
-  }
-  while (t[ti] === "*") ti++;
-  return { matched: ti === t.length, steps };
+  return fnmatchSteps(pattern, name);
 }
 
 /**

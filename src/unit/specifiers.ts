@@ -46,17 +46,18 @@ function parentDir(p: string): string {
   return i === 0 ? "/" : p.slice(0, i);
 }
 
-/** The value of one specifier character, or undefined when it is unknown or fails. */
-function resolve(c: string, ctx: SpecifierContext): string | undefined {
-  const parts = parseUnitName(ctx.unitName);
-  const name = ctx.unitName;
+/** The specifiers taken from the unit name. */
+const NAME_SPECIFIERS = "nNpPiIjJf";
+
+/** The value of one specifier taken from the unit name, or undefined when it fails. */
+function nameSpecifier(c: string, name: string): string | undefined {
+  const parts = parseUnitName(name);
   const prefix = parts?.prefix ?? name.replace(/\.[^.]*$/, "");
   const instance = parts?.instance ?? "";
   const last = () => {
     const dash = prefix.lastIndexOf("-");
     return dash >= 0 ? prefix.slice(dash + 1) : prefix;
   };
-  const os = (k: string) => ctx.osRelease?.[k] ?? "";
   switch (c) {
     case "n":
       return name;
@@ -76,24 +77,45 @@ function resolve(c: string, ctx: SpecifierContext): string | undefined {
       return unescapeName(last());
     case "f":
       return unescapePath(parts?.instance ? instance : prefix);
+    default:
+      return undefined;
+  }
+}
+
+/** The directory specifiers and the prefix each names. */
+const DIR_SPECIFIERS: Readonly<Record<string, keyof SpecifierContext["dirs"]>> = {
+  t: "runtime",
+  S: "state",
+  C: "cache",
+  L: "logs",
+  E: "config",
+  T: "tmp",
+  V: "varTmp",
+};
+
+/** The os-release specifiers and the field each gives (empty when missing). */
+const OS_RELEASE_SPECIFIERS: Readonly<Record<string, string>> = {
+  o: "ID",
+  w: "VERSION_ID",
+  W: "VARIANT_ID",
+  B: "BUILD_ID",
+  M: "IMAGE_ID",
+  A: "IMAGE_VERSION",
+};
+
+/** The value of one specifier character, or undefined when it is unknown or fails. */
+function resolve(c: string, ctx: SpecifierContext): string | undefined {
+  if (NAME_SPECIFIERS.includes(c)) return nameSpecifier(c, ctx.unitName);
+  const name = ctx.unitName;
+  if (Object.hasOwn(DIR_SPECIFIERS, c)) return ctx.dirs[DIR_SPECIFIERS[c]];
+  if (Object.hasOwn(OS_RELEASE_SPECIFIERS, c)) {
+    return ctx.osRelease?.[OS_RELEASE_SPECIFIERS[c]] ?? "";
+  }
+  switch (c) {
     case "y":
       return ctx.fragmentPath;
     case "Y":
       return ctx.fragmentPath === undefined ? undefined : parentDir(ctx.fragmentPath);
-    case "t":
-      return ctx.dirs.runtime;
-    case "S":
-      return ctx.dirs.state;
-    case "C":
-      return ctx.dirs.cache;
-    case "L":
-      return ctx.dirs.logs;
-    case "E":
-      return ctx.dirs.config;
-    case "T":
-      return ctx.dirs.tmp;
-    case "V":
-      return ctx.dirs.varTmp;
     case "d":
       return ctx.credentialsDir ?? `${ctx.dirs.runtime}/credentials/${name}`;
     case "h":
@@ -122,34 +144,21 @@ function resolve(c: string, ctx: SpecifierContext): string | undefined {
       return ctx.kernelRelease ?? "";
     case "a":
       return ctx.architecture ?? "";
-    case "o":
-      return os("ID");
-    case "w":
-      return os("VERSION_ID");
-    case "W":
-      return os("VARIANT_ID");
-    case "B":
-      return os("BUILD_ID");
-    case "M":
-      return os("IMAGE_ID");
-    case "A":
-      return os("IMAGE_VERSION");
     default:
       return undefined;
   }
 }
 
 /**
- * Replaces the `%` specifiers of a value. `%%` gives `%`, and a lone `%` at the end stays.
- * An unknown specifier, or one that cannot be resolved (`%f` of a name that is not a valid
- * escaped path, `%y` without a fragment), fails the whole value with
- * `Failed to resolve unit specifiers in '<value>', ignoring.`
+ * systemd's `specifier_printf()`: `%%` gives `%`, a lone `%` at the end stays, and every
+ * other `%c` is `lookup(c)`; undefined from it (an unknown or failing specifier) fails the
+ * whole value.
  */
-export function expandSpecifiers(
+function specifierPrintf(
   value: string,
-  ctx: SpecifierContext,
-): { value: string } | { error: string } {
-  if (!value.includes("%")) return { value };
+  lookup: (c: string) => string | undefined,
+): string | undefined {
+  if (!value.includes("%")) return value;
   let out = "";
   for (let i = 0; i < value.length; i++) {
     const c = value[i];
@@ -166,11 +175,56 @@ export function expandSpecifiers(
       out += "%";
       continue;
     }
-    const v = resolve(s, ctx);
-    if (v === undefined) {
-      return { error: `Failed to resolve unit specifiers in '${value}', ignoring.` };
-    }
+    const v = lookup(s);
+    if (v === undefined) return undefined;
     out += v;
   }
-  return { value: out };
+  return out;
+}
+
+/**
+ * Replaces the `%` specifiers of a value. `%%` gives `%`, and a lone `%` at the end stays.
+ * An unknown specifier, or one that cannot be resolved (`%f` of a name that is not a valid
+ * escaped path, `%y` without a fragment), fails the whole value with
+ * `Failed to resolve unit specifiers in '<value>', ignoring.`
+ */
+export function expandSpecifiers(
+  value: string,
+  ctx: SpecifierContext,
+): { value: string } | { error: string } {
+  const out = specifierPrintf(value, (c) => resolve(c, ctx));
+  return out === undefined
+    ? { error: `Failed to resolve unit specifiers in '${value}', ignoring.` }
+    : { value: out };
+}
+
+/**
+ * The specifiers of `[Install]` values, as systemd 252's `install_name_printf()` takes them
+ * from the unit name: `%n`, `%N`, `%p`, `%i`, `%j`. A template's `%i` is its
+ * `DefaultInstance=`, and its `%N` the prefix with that instance. Any other specifier
+ * (also `%P`, `%I`, `%f`, which `[Install]` does not know) gives undefined: systemd's
+ * `EBADSLT`. The host's specifiers (`%H`, `%m`, `%u`, …) are not taken yet.
+ */
+export function expandInstallSpecifiers(
+  value: string,
+  name: string,
+  defaultInstance?: string,
+): string | undefined {
+  const parts = parseUnitName(name);
+  return specifierPrintf(value, (c) => {
+    switch (c) {
+      case "i":
+        return parts?.instance || (defaultInstance ?? "");
+      case "N": {
+        const base = name.replace(/\.[^.]*$/, "");
+        return base.endsWith("@") && defaultInstance !== undefined ? base + defaultInstance : base;
+      }
+      case "n":
+      case "p":
+      case "j":
+        return nameSpecifier(c, name);
+      default:
+        return undefined;
+    }
+  });
 }

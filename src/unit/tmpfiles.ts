@@ -7,6 +7,7 @@
  */
 
 import { LineReader } from "./parse.ts";
+import { splitWords } from "./values.ts";
 
 /** One tmpfiles.d entry. */
 export interface TmpfilesEntry {
@@ -22,32 +23,6 @@ export interface TmpfilesEntry {
   readonly argument?: string;
   /** `file:line`, for messages. */
   readonly where: string;
-}
-
-function splitWords(line: string): string[] {
-  const words: string[] = [];
-  let i = 0;
-  while (i < line.length) {
-    while (i < line.length && /\s/.test(line[i])) i++;
-    if (i >= line.length) break;
-    // Only the first six fields are words; the argument is the rest of the line.
-    if (words.length === 6) {
-      words.push(line.slice(i));
-      break;
-    }
-    let word = "";
-    let quote = "";
-    while (i < line.length && (quote || !/\s/.test(line[i]))) {
-      const ch = line[i];
-      if (quote && ch === quote) quote = "";
-      else if (!quote && (ch === '"' || ch === "'")) quote = ch;
-      else if (ch === "\\" && i + 1 < line.length) word += line[++i];
-      else word += ch;
-      i++;
-    }
-    words.push(word);
-  }
-  return words;
 }
 
 const dash = (w: string | undefined) => (w === undefined || w === "-" || w === "" ? undefined : w);
@@ -67,7 +42,15 @@ function parseTmpfilesLine(
 ): TmpfilesEntry | undefined {
   const line = raw.trim();
   if (!line || line.startsWith("#")) return undefined;
-  const [typeWord, path, mode, user, group, _age, argument] = splitWords(line);
+  // systemd-tmpfiles 252 takes six words with quotes removed and a backslash taking the next
+  // character as it is (no C escapes: `\x41` is `x41`); the argument is the rest of the line.
+  const split = splitWords(line, { cunescape: false, strict: true, max: 6 });
+  if (split.error !== undefined) {
+    warn(`${where}: Failed to parse line: Invalid argument`);
+    return undefined;
+  }
+  const [typeWord, path, mode, user, group] = split.words;
+  const argument = split.rest;
   const type = typeWord?.[0];
   if (!type || !path) {
     warn(`${where}: Syntax error.`);

@@ -33,6 +33,8 @@ export interface ExtractFlags {
   unescapeRelax?: boolean;
   /** Accept unbalanced quotes and a trailing backslash (`EXTRACT_RELAX`). */
   relax?: boolean;
+  /** A backslash is an ordinary character (`EXTRACT_RETAIN_ESCAPE`). */
+  retainEscape?: boolean;
   /** Separator characters; whitespace by default. */
   separators?: string;
 }
@@ -169,7 +171,7 @@ function extractAt(
   let i = from;
   for (; i < text.length; i++) {
     const c = text[i];
-    if (c === "\\" || ((c === "'" || c === '"') && flags.unquote)) break;
+    if ((c === "\\" && !flags.retainEscape) || ((c === "'" || c === '"') && flags.unquote)) break;
     if (seps.includes(c)) return { word: text.slice(from, i), next: skipSeparators(text, i, seps) };
   }
   if (i >= text.length) return { word: text.slice(from), next: text.length };
@@ -204,7 +206,7 @@ function extractSlow(
       return finish();
     }
     const c = charAt(i);
-    if (c === "\\") {
+    if (c === "\\" && !flags.retainEscape) {
       i++;
       if (i >= text.length) {
         if (flags.unescapeRelax && (quote === "" || flags.relax)) {
@@ -261,6 +263,8 @@ export interface SplitResult {
   error?: string;
   /** Non-fatal problems (unknown escapes kept verbatim). */
   warnings: string[];
+  /** With `max`: the text after the last word taken, from its first non-separator. */
+  rest?: string;
 }
 
 /**
@@ -270,27 +274,40 @@ export interface SplitResult {
  * unbalanced quotes fail with `Unbalanced quoting, ignoring: "<value>"`.
  * `cunescape: false` leaves backslash escapes undecoded (the next character is taken
  * literally); `relax: true` accepts unbalanced quotes; `strict: true` refuses unknown escapes
- * (`Invalid syntax, ignoring: <value>`), as `Environment=` does.
+ * (`Invalid syntax, ignoring: <value>`), as `Environment=` does. `retainEscape: true`
+ * makes a backslash an ordinary character (`EXTRACT_RETAIN_ESCAPE`, no unescaping), and
+ * `partial: true` keeps the words before an error, as `config_parse_strv()` does.
+ * `max: n` takes at most n words and returns the text after them as `rest`, as
+ * `extract_many_words()` leaves its input.
  */
 export function splitWords(
   s: string,
-  opts: { cunescape?: boolean; relax?: boolean; strict?: boolean } = {},
+  opts: {
+    cunescape?: boolean;
+    relax?: boolean;
+    strict?: boolean;
+    retainEscape?: boolean;
+    partial?: boolean;
+    max?: number;
+  } = {},
 ): SplitResult {
   const flags: ExtractFlags = {
     unquote: true,
-    cunescape: opts.cunescape ?? true,
+    cunescape: (opts.cunescape ?? true) && !opts.retainEscape,
     relax: opts.relax ?? false,
+    retainEscape: opts.retainEscape ?? false,
   };
   const words: string[] = [];
   const warnings: string[] = [];
   const sc = wordScanner(s);
   for (;;) {
+    if (words.length === opts.max) return { words, warnings, rest: s.slice(sc.pos) };
     const r = scanWordAndWarn(sc, flags, warnings, opts.strict ?? false);
     if ("error" in r) {
       const error = opts.strict
         ? `Invalid syntax, ignoring: ${s}`
         : `Unbalanced quoting, ignoring: "${s}"`;
-      return { words: [], error, warnings };
+      return { words: opts.partial ? words : [], error, warnings };
     }
     if (r.word === undefined) return { words, warnings };
     words.push(r.word);

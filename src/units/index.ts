@@ -104,25 +104,13 @@ export class UnitIndex {
     options: { digest?: string; now?: number },
     digestOnly: boolean,
   ): UnitIndex | undefined {
-    const seenReal = new Set<string>();
     const dirs: string[] = [];
     const hostDirs = new Map<string, string>();
     const stamps: DirStamp[] = [];
-    for (const d of searchDirs) {
-      let real: string;
-      let info: Deno.FileInfo;
-      try {
-        // Resolved inside the root: an absolute link there must not lead to the host.
-        real = root.safe(d, true);
-        info = Deno.statSync(real);
-      } catch {
-        continue;
-      }
-      if (seenReal.has(real)) continue;
-      seenReal.add(real);
-      dirs.push(d);
-      hostDirs.set(d, real);
-      stamps.push(stampOf(d, real, info));
+    for (const { dir, real, info } of existingDirInfos(root, searchDirs)) {
+      dirs.push(dir);
+      hostDirs.set(dir, real);
+      stamps.push(stampOf(dir, real, info));
     }
     const index = new UnitIndex(root, dirs, hostDirs);
     const digest = options.digest;
@@ -447,4 +435,33 @@ function writeDigest(
       } catch { /* gone */ }
     }
   }
+}
+
+/** The search dirs that exist under the root, each real directory once (the first name wins). */
+function existingDirInfos(
+  root: RootMap,
+  searchDirs: readonly string[],
+): { dir: string; real: string; info: Deno.FileInfo }[] {
+  const seenReal = new Set<string>();
+  const out: { dir: string; real: string; info: Deno.FileInfo }[] = [];
+  for (const dir of searchDirs) {
+    let real: string;
+    let info: Deno.FileInfo;
+    try {
+      // Resolved inside the root: an absolute link there must not lead to the host.
+      real = root.safe(dir, true);
+      info = Deno.statSync(real);
+    } catch {
+      continue;
+    }
+    if (seenReal.has(real)) continue;
+    seenReal.add(real);
+    out.push({ dir, real, info });
+  }
+  return out;
+}
+
+/** The search dirs that exist under the root, each real directory once, in order. */
+export function existingDirs(root: RootMap, searchDirs: readonly string[]): string[] {
+  return existingDirInfos(root, searchDirs).map((d) => d.dir);
 }

@@ -32,6 +32,7 @@ const STRERROR: Readonly<Record<string, string>> = {
   EIDRM: "Identifier removed",
   ENOLINK: "Link has been severed",
   ENOBUFS: "No buffer space available",
+  EBADMSG: "Bad message",
   E2BIG: "Argument list too long",
   EBADSLT: "Invalid slot",
   EADDRINUSE: "Address already in use",

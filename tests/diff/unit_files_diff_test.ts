@@ -271,6 +271,39 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name: "[Install] is read by the unit parser with systemd 252's words, specifiers and errors",
+  ignore: SKIP !== undefined,
+  fn() {
+    const dir = Deno.makeTempDirSync({ prefix: "uftree-" });
+    const lib = `${dir}/root/usr/lib/systemd/system`;
+    try {
+      Deno.mkdirSync(lib, { recursive: true });
+      Deno.mkdirSync(`${dir}/root/etc/systemd/system`, { recursive: true });
+      const units: Record<string, string> = {
+        // A continued line is reported at its last line; an unknown section is named.
+        "cont.service":
+          "[Unit]\nDescription=x\n[Install]\nWantedBy=a.target \\\n  b.target\nFoo=bar \\\n# c\n baz\n[Bogus]\nX=1\n",
+        // WantedBy= keeps backslashes and the words before unbalanced quotes.
+        "strv.service": '[Install]\nWantedBy=x.target "b\n',
+        "esc.service": "[Install]\nWantedBy=a\\ b.target\n",
+        // Specifiers that [Install] does not know, and a template's DefaultInstance in %N.
+        "a-b.service": "[Install]\nWantedBy=%P.target\n",
+        "p@.service": "[Install]\nDefaultInstance=one\nWantedBy=%N-%i.target\n",
+        "also1.service": "[Install]\nWantedBy=a.target\nAlso=%P.service\n",
+        "also2.service": "[Install]\nWantedBy=a.target\nAlso=q\\ r.service\n",
+        "hdr.service": "[Install]\nWantedBy=a.target\n[Install\nWantedBy=b.target\n",
+        "pct.service": "[Install]\nWantedBy=c%%-%n-%j-%p.target\n",
+      };
+      for (const [n, text] of Object.entries(units)) Deno.writeTextFileSync(`${lib}/${n}`, text);
+      compare(`${dir}/root`, ["list-unit-files"]);
+      for (const n of Object.keys(units)) compare(`${dir}/root`, ["enable", n]);
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
+    }
+  },
+});
+
 function hostTree(): string | undefined {
   try {
     if (!Deno.statSync("/lib/systemd/system").isDirectory) return undefined;

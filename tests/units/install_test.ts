@@ -46,6 +46,16 @@ Deno.test("specifiers in [Install] expand from the unit name", () => {
   assert.throws(() => installPrintf("a.service", "%Q"));
 });
 
+Deno.test("[Install] knows install_name_printf's set only: no %P %I %J %f; %N with DefaultInstance", () => {
+  for (const s of ["%P", "%I", "%J", "%f"]) {
+    assert.throws(() => installPrintf("a-b@c.service", s), /EBADSLT/);
+  }
+  assert.equal(installPrintf("t@.service", "%N", "one"), "t@one");
+  assert.equal(installPrintf("t@x.service", "%N-%i", "one"), "t@x-x");
+  // A stray % at the end stays, as specifier_printf leaves it.
+  assert.equal(installPrintf("a.service", "50%"), "50%");
+});
+
 Deno.test(
   "unit file states follow systemd's vocabulary",
   withRoot((_root, open) => {

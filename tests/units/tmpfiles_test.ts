@@ -31,6 +31,22 @@ Deno.test("parseTmpfiles reads type, path, mode, owner and the rest of the line 
   ]);
 });
 
+Deno.test("tmpfiles.d words split as systemd-tmpfiles 252 does: quotes, backslashes, bad quoting", () => {
+  const warnings: string[] = [];
+  const entries = parseTmpfiles(
+    ['d "/x 0755 - - -', "d /y\\x41 0755 - - -", 'f /z 0644 - - - arg "q w'].join("\n"),
+    "/etc/tmpfiles.d/a.conf",
+    (w) => warnings.push(w),
+  );
+  // Checked against `systemd-tmpfiles --root=DIR --create`: `\x41` makes `x41`, and the
+  // argument is the rest of the line as written.
+  assert.deepEqual(entries.map((e) => [e.path, e.argument]), [["/yx41", undefined], [
+    "/z",
+    'arg "q w',
+  ]]);
+  assert.deepEqual(warnings, ["/etc/tmpfiles.d/a.conf:1: Failed to parse line: Invalid argument"]);
+});
+
 Deno.test("createTmpfiles makes the directories packages expect in a fresh /run, inside the root", () => {
   const root = makeTree({
     "/etc/passwd": "root:x:0:0::/root:/bin/sh\nmysql:x:101:102::/nonexistent:/bin/false\n",
