@@ -12,7 +12,7 @@ import { readProcText } from "../process/procread.ts";
 import { isAlive, readStat } from "../process/procfs.ts";
 import { monotonicMicros } from "../process/timer.ts";
 import { isUnitMember, type ProcessId, unitMemberIds, unitMembers } from "../process/kill.ts";
-import { NEVER_RAN, type RuntimeView, type Stamp } from "../output/show.ts";
+import { NEVER_RAN, type RuntimeView, type Stamp } from "../unit/runtime_view.ts";
 import type { ServiceExecKey } from "../unit/model.ts";
 
 /** What a runtime query needs from the invocation. */

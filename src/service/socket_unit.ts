@@ -237,12 +237,12 @@ async function waitForInit(
 
 /**
  * Starts a socket unit. `startService` runs the start job (with its transaction) of
- * the service an eager activation starts, returning the exit code.
+ * the service an eager activation starts, returning whether it started.
  */
 export async function startSocket(
   se: LifecycleEnv,
   unit: LoadedUnit,
-  startService: (id: string) => Promise<number>,
+  startService: (id: string) => Promise<boolean>,
 ): Promise<JobOutcome> {
   if (host) return await host.start(unit);
   const current = effectiveState(storedState(se, unit.id), unit.id);
@@ -309,8 +309,7 @@ export async function startSocket(
       fds: r.bound.map((b) => b.fd),
       names: r.bound.map(() => s.fileDescriptorName),
     });
-    const code = await startService(s.service);
-    if (code !== 0) se.debug(`${unit.id}: ${s.service} did not start (exit ${code}).`);
+    if (!await startService(s.service)) se.debug(`${unit.id}: ${s.service} did not start.`);
     return { ok: true };
   } finally {
     withdrawDescriptors(s.service);

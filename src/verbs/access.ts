@@ -11,6 +11,7 @@ import { Manager } from "../service/manager.ts";
 import { stateDirHost } from "../service/runtime.ts";
 import { cannotWrite } from "../state/dirs.ts";
 import { deniedCaller, isAccessError, reasonText } from "./errors.ts";
+import { EXIT_FAILURE, EXIT_NOPERMISSION } from "../unit/exit_codes.ts";
 
 /** How a verb words a refusal for each unit it was asked about. */
 export interface Refusal {
@@ -29,13 +30,13 @@ export function jobRefusal(verb: string): Refusal {
         unit.startsWith("-") ? " --" : ""
       } ${unit}' for details.`,
     ],
-    deniedCode: 4,
+    deniedCode: EXIT_NOPERMISSION,
   };
 }
 
 /** A refusal of one line per unit (`Failed to kill unit X: Access denied`), exit 1. */
 export function callRefusal(prefix: string): Refusal {
-  return { lines: (unit, reason) => [`${prefix} ${unit}: ${reason}`], deniedCode: 1 };
+  return { lines: (unit, reason) => [`${prefix} ${unit}: ${reason}`], deniedCode: EXIT_FAILURE };
 }
 
 /**

@@ -18,18 +18,18 @@ import type { ExecCommand } from "../unit/exec.ts";
 import { BOOT_IGNORE, Manager, startTransaction } from "../service/manager.ts";
 import { buildEnvironment, ExecSetupError, serviceDirectories } from "../service/exec_context.ts";
 import { reapOnce } from "../service/zombies.ts";
+import { EXIT_PROGRAM_OR_SERVICES_STATUS_UNKNOWN } from "../unit/exit_codes.ts";
 
 /**
  * Resolves one unit argument for a query verb; prints systemd's line and returns the exit
  * code when it cannot be used: a template without instance (1), an unknown unit (4, as
  * `status`), a masked unit (1).
  */
-function queryUnit(m: Manager, arg: string): LoadedUnit | number {
-  const ctx = m.ctx;
+function queryUnit(ctx: Context, m: Manager, arg: string): LoadedUnit | number {
   const [name] = m.expand([arg]);
   if (name === undefined) {
     ctx.io.err(`Unit ${arg} could not be found.\n`);
-    return 4;
+    return EXIT_PROGRAM_OR_SERVICES_STATUS_UNKNOWN;
   }
   if (parseUnitName(name)?.isTemplate) {
     ctx.io.err(`Unit name ${name} is missing the instance name.\n`);
@@ -38,7 +38,7 @@ function queryUnit(m: Manager, arg: string): LoadedUnit | number {
   const unit = m.loader.load(name);
   if (unit.loadState === "not-found") {
     ctx.io.err(`Unit ${name} could not be found.\n`);
-    return 4;
+    return EXIT_PROGRAM_OR_SERVICES_STATUS_UNKNOWN;
   }
   if (unit.loadState === "masked") {
     ctx.io.err(`Unit ${name} is masked.\n`);
@@ -77,7 +77,7 @@ export function defaultServices(ctx: Context, args: string[]): Promise<number> {
     const unit = m.loader.load(n);
     if (args.length && unit.loadState === "not-found") {
       ctx.io.err(`Unit ${n} could not be found.\n`);
-      return Promise.resolve(4);
+      return Promise.resolve(EXIT_PROGRAM_OR_SERVICES_STATUS_UNKNOWN);
     }
     if (unit.loadState === "masked") {
       ctx.io.err(`Unit ${n} is masked.\n`);
@@ -101,7 +101,7 @@ export function defaultServices(ctx: Context, args: string[]): Promise<number> {
  */
 export function environment(ctx: Context, args: string[]): Promise<number> {
   const m = new Manager(ctx);
-  const unit = queryUnit(m, args[0]);
+  const unit = queryUnit(ctx, m, args[0]);
   if (typeof unit === "number") return Promise.resolve(unit);
   const s = execSettings(unit);
   const vars: Record<string, string | undefined> = {};
@@ -157,7 +157,7 @@ function quoteArg(word: string): string {
  */
 export function command(ctx: Context, args: string[]): Promise<number> {
   const m = new Manager(ctx);
-  const unit = queryUnit(m, args[0]);
+  const unit = queryUnit(ctx, m, args[0]);
   if (typeof unit === "number") return Promise.resolve(unit);
   const exec = execSettings(unit).exec;
   const keys = ctx.options.properties.length ? ctx.options.properties : ["ExecStart"];
@@ -185,7 +185,7 @@ export function listStartDependencies(ctx: Context, args: string[]): Promise<num
   const m = new Manager(ctx);
   const named: string[] = [];
   for (const a of args) {
-    const unit = queryUnit(m, a);
+    const unit = queryUnit(ctx, m, a);
     if (typeof unit === "number") return Promise.resolve(unit);
     named.push(unit.id);
   }

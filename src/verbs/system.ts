@@ -8,7 +8,9 @@
 
 import type { Context } from "../cli/context.ts";
 import type { LoadedUnit } from "../units/loader.ts";
-import { isolate, Manager, startUnits, stopUnits } from "../service/manager.ts";
+import { Manager } from "../service/manager.ts";
+import { isolate, startUnits, stopUnits } from "../service/jobs.ts";
+import { said } from "./job_words.ts";
 import { requestShutdown } from "../service/init_link.ts";
 import { storedState, unitState } from "../service/runtime.ts";
 import { timerClock, timerView } from "../service/timer_unit.ts";
@@ -172,7 +174,7 @@ async function stopAll(ctx: Context): Promise<number> {
   const active = m.stateNames().filter((n) =>
     ACTIVE.has(unitState(m.lenv, m.loader.load(n)).ActiveState)
   );
-  const code = active.length ? await stopUnits(ctx, active) : 0;
+  const code = active.length ? await said(ctx, (r) => stopUnits(ctx, active, r)) : 0;
   ctx.io.err("No init instance is running; stopped all units.\n");
   return code;
 }
@@ -208,18 +210,22 @@ export const serviceLogTarget = unitNotSupported("service-log-target");
 export function startDefault(ctx: Context, _args: string[]): Promise<number> {
   return special(ctx, "default.target", () => {
     const lp = InstallLookup.open(ctx.root, ctx.scope, ctx.env, ctx.options.global);
-    return startUnits(ctx, [getDefaultTarget(lp) ?? "multi-user.target"]);
+    return said(ctx, (r) => startUnits(ctx, [getDefaultTarget(lp) ?? "multi-user.target"], r));
   });
 }
 
 /** `rescue`: isolate rescue.target. */
 export function rescue(ctx: Context, _args: string[]): Promise<number> {
-  return special(ctx, "rescue.target", () => isolate(ctx, "rescue.target"));
+  return special(ctx, "rescue.target", () => said(ctx, (r) => isolate(ctx, "rescue.target", r)));
 }
 
 /** `emergency`: isolate emergency.target. */
 export function emergency(ctx: Context, _args: string[]): Promise<number> {
-  return special(ctx, "emergency.target", () => isolate(ctx, "emergency.target"));
+  return special(
+    ctx,
+    "emergency.target",
+    () => said(ctx, (r) => isolate(ctx, "emergency.target", r)),
+  );
 }
 
 /** `list-automounts`: a container has no automount points. */
