@@ -10,7 +10,7 @@ import type { LoadedUnit } from "../units/loader.ts";
 import type { UnitState } from "../state/store.ts";
 import { writeUnitState } from "../state/store.ts";
 import type { ExecCommand } from "../unit/exec.ts";
-import { type ServiceExecKey, type ServiceSettings, serviceSettings } from "../unit/model.ts";
+import type { ServiceExecKey, ServiceSettings } from "../unit/model.ts";
 import { signalName } from "../unit/signals.ts";
 import { type ExitInfo, type Spawned, spawnProcess } from "../process/spawn.ts";
 import { type StopOutcome, stopSequence } from "../process/kill.ts";
@@ -46,6 +46,8 @@ import { type ActivationFds, applyDescriptors } from "./socket_fds.ts";
 import { lookupUser } from "../units/host_info.ts";
 import { judgeMainPid, notifyRefusal } from "./notify_access.ts";
 import { once } from "./daemons.ts";
+import { serviceSettingsOf } from "../units/settings.ts";
+import { CLD_KILLED } from "./runtime.ts";
 
 /** Everything the lifecycle needs from the invocation. */
 export interface LifecycleEnv extends ExecEnvInput {
@@ -120,7 +122,7 @@ export class Activation {
   constructor(se: LifecycleEnv, unit: LoadedUnit, st: UnitState) {
     this.se = se;
     this.unit = unit;
-    this.s = capTimeouts(serviceSettings(unit.config), se.maxTimeoutUSec);
+    this.s = capTimeouts(serviceSettingsOf(unit), se.maxTimeoutUSec);
     this.st = st;
   }
 
@@ -460,7 +462,7 @@ export async function finishStop(
     if (mainAtKill && !isAlive(mainAtKill, a.st.MainPIDStartTime || undefined)) {
       a.st = {
         ...a.st,
-        ExecMainCode: 2,
+        ExecMainCode: CLD_KILLED,
         ExecMainStatus: outcome?.finalSignaled.includes(mainAtKill)
           ? s.finalKillSignal
           : s.killSignal,

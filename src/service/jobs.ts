@@ -7,11 +7,11 @@
  */
 
 import type { LoadedUnit } from "../units/loader.ts";
-import { unitSettings } from "../unit/model.ts";
 import { unitState } from "./runtime.ts";
 import { isActive, jobFailure, Manager, runStop, startOne, startTransaction } from "./manager.ts";
 import type { JobContext, JobFailure, Report } from "./outcome.ts";
 import { reverseOrdering, sortStable, startOrdering } from "./order.ts";
+import { unitSettingsOf } from "../units/settings.ts";
 
 /** A manager for one job verb, reporting to `report`. */
 function managerFor(ctx: JobContext, report: Report): Manager {
@@ -28,7 +28,7 @@ function boundUnits(m: Manager, id: string, keys: readonly string[]): LoadedUnit
     if (name === id) continue;
     const u = m.loader.load(name);
     if (u.loadState !== "loaded" || !isActive(m, u)) continue;
-    const deps = unitSettings(u.config).deps as Record<string, string[]>;
+    const deps = unitSettingsOf(u).deps as Record<string, string[]>;
     if (keys.some((k) => (deps[k] ?? []).includes(id))) out.push(u);
   }
   return out;
@@ -90,7 +90,7 @@ export async function stopUnits(
       fail({ kind: "load", verb, unit });
       continue;
     }
-    if (unitSettings(unit.config).refuseManualStop) {
+    if (unitSettingsOf(unit).refuseManualStop) {
       fail({ kind: "refused-manual", verb, name, id: unit.id });
       continue;
     }
@@ -208,7 +208,7 @@ export async function isolate(
     report(f);
     return f;
   }
-  if (unit.loadState === "not-found" || !unitSettings(unit.config).allowIsolate) {
+  if (unit.loadState === "not-found" || !unitSettingsOf(unit).allowIsolate) {
     const f: JobFailure = { kind: "not-isolatable", id: unit.id };
     report(f);
     return f;
@@ -217,7 +217,7 @@ export async function isolate(
   for (const other of m.stateNames()) {
     const ou = m.loader.load(other);
     if (keep.has(ou.id) || !isActive(m, ou)) continue;
-    if (unitSettings(ou.config).ignoreOnIsolate) continue;
+    if (unitSettingsOf(ou).ignoreOnIsolate) continue;
     await runStop(m, ou);
   }
   return await startUnits(ctx, [unit.id], report);

@@ -8,7 +8,6 @@
 
 import type { LoadedUnit } from "../units/loader.ts";
 import type { UnitState } from "../state/store.ts";
-import { serviceSettings } from "../unit/model.ts";
 import { describeExit } from "../unit/values.ts";
 import { SOCKET_PHASES, type SocketExecKey, socketExecSlot } from "../unit/socket_address.ts";
 import type { UnitConfig } from "../unit/config.ts";
@@ -35,6 +34,7 @@ import {
   runList,
   toMs,
 } from "./activation.ts";
+import { serviceSettingsOf } from "../units/settings.ts";
 
 /**
  * Runs one Exec list of a socket unit in the socket's exec context: `serviceLike` presents
@@ -157,7 +157,7 @@ export function notifyRefusalFor(
 ): string | undefined {
   const current = storedState(se, unit.id);
   if (!current) return `Cannot find unit for notify message of PID ${sender.pid}, ignoring.`;
-  return notifyRefusal(serviceSettings(unit.config).notifyAccess, current, sender);
+  return notifyRefusal(serviceSettingsOf(unit).notifyAccess, current, sender);
 }
 
 /**

@@ -8,7 +8,6 @@
 
 import { type LoadedUnit, UnitLoader } from "../units/loader.ts";
 import { linkedDependencies } from "../units/deps.ts";
-import { serviceSettings, unitSettings } from "../unit/model.ts";
 import { globMatch, parseUnitName } from "../unit/names.ts";
 import { LockTimeoutError, withUnitLock } from "../state/lock.ts";
 import { readManagerState } from "../state/manager.ts";
@@ -28,6 +27,8 @@ import {
   storedState,
   unitState,
 } from "./runtime.ts";
+import { serviceSettingsOf, unitSettingsOf } from "../units/settings.ts";
+import { exitCodeWord } from "./runtime.ts";
 
 /**
  * What a reload of the manager does to the unit records: the runs of ended commands are
@@ -205,7 +206,7 @@ export function startTransaction(
     if (!named && unit.loadState !== "loaded") continue;
     units.set(unit.id, unit);
     if (unit.loadState !== "loaded") continue;
-    const own = unitSettings(unit.config).deps;
+    const own = unitSettingsOf(unit).deps;
     // Default dependencies order jobs but pull nothing in: a container has no early boot.
     const linked = linkedDependencies(loader, unit.id);
     for (const key of ["Requires", "BindsTo"] as const) {
@@ -355,7 +356,7 @@ export async function startOne(
   const unit = m.loader.load(name);
   if (unit.loadState !== "loaded") return fail({ kind: "load", verb, unit });
   noteIfChanged(m, unit);
-  const settings = unitSettings(unit.config);
+  const settings = unitSettingsOf(unit);
   if (settings.refuseManualStart) {
     return fail({ kind: "refused-manual", verb, name, id: unit.id });
   }
@@ -364,7 +365,7 @@ export async function startOne(
   }
   // Type=dbus requires dbus.socket (we do not run the bus, but where there is none at all
   // the transaction fails as systemd's does).
-  const svc = unit.type === "service" ? serviceSettings(unit.config) : undefined;
+  const svc = unit.type === "service" ? serviceSettingsOf(unit) : undefined;
   if (
     svc?.type === "dbus" && unit.config.get("Service", "BusName") &&
     m.loader.load("dbus.socket").loadState === "not-found"
@@ -392,7 +393,7 @@ export async function startOne(
   for (const other of m.stateNames()) {
     const ou = m.loader.load(other);
     if (ou.loadState !== "loaded") continue;
-    if (unitSettings(ou.config).deps.Conflicts.includes(unit.id) && isActive(m, ou)) {
+    if (unitSettingsOf(ou).deps.Conflicts.includes(unit.id) && isActive(m, ou)) {
       await runStop(m, ou);
     }
   }
@@ -428,14 +429,12 @@ export async function startOne(
 
 /** Starts the OnFailure= units of a unit that just failed, with the MONITOR_* variables. */
 async function triggerOnFailure(m: Manager, unit: LoadedUnit): Promise<void> {
-  const targets = unitSettings(unit.config).deps.OnFailure;
+  const targets = unitSettingsOf(unit).deps.OnFailure;
   if (targets.length === 0) return;
   const st = unitState(m.lenv, unit);
   const monitor = [
     `MONITOR_SERVICE_RESULT=${st.Result}`,
-    `MONITOR_EXIT_CODE=${
-      st.ExecMainCode === 2 ? "killed" : st.ExecMainCode === 3 ? "dumped" : "exited"
-    }`,
+    `MONITOR_EXIT_CODE=${exitCodeWord(st.ExecMainCode)}`,
     `MONITOR_EXIT_STATUS=${st.ExecMainStatus ?? 0}`,
     `MONITOR_INVOCATION_ID=${st.InvocationID ?? ""}`,
     `MONITOR_UNIT=${unit.id}`,

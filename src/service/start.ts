@@ -8,7 +8,7 @@
 import type { LoadedUnit } from "../units/loader.ts";
 import type { UnitState } from "../state/store.ts";
 import type { ExecCommand } from "../unit/exec.ts";
-import { type ServiceSettings, unitSettings } from "../unit/model.ts";
+import type { ServiceSettings } from "../unit/model.ts";
 import type { ExitInfo } from "../process/spawn.ts";
 import { descendants, readStat } from "../process/procfs.ts";
 import { type NotifyListener, notifySocketPath, openNotifySocket } from "../process/notify.ts";
@@ -41,6 +41,8 @@ import {
   toMs,
   waitFor,
 } from "./activation.ts";
+import { unitSettingsOf } from "../units/settings.ts";
+import { execMainCode } from "./runtime.ts";
 export async function startService(se: LifecycleEnv, unit: LoadedUnit): Promise<JobOutcome> {
   const stored = storedState(se, unit.id);
   const current = effectiveState(stored, unit.id);
@@ -53,7 +55,7 @@ export async function startService(se: LifecycleEnv, unit: LoadedUnit): Promise<
     }
     return { ok: true };
   }
-  const u = unitSettings(unit.config);
+  const u = unitSettingsOf(unit);
   const a = new Activation(se, unit, {
     ...current,
     Sessions: [],
@@ -316,7 +318,7 @@ async function mainExited(
   const clean = isCleanExit(a.s, exit, true);
   const code = exit.code;
   await a.save({
-    ExecMainCode: code === "exited" ? 1 : code === "killed" ? 2 : 3,
+    ExecMainCode: execMainCode(code),
     ExecMainStatus: exit.status,
     ExecMainExitTimestamp: stampNow(),
     MainPID: 0,
@@ -403,7 +405,7 @@ async function startMain(a: Activation, timeoutMs: number): Promise<JobOutcome> 
           ...a.st,
           ExecMainPID: exit.pid,
           ExecMainStartTimestamp: [started, Math.max(0, now[1] - (now[0] - started))],
-          ExecMainCode: exit.code === "exited" ? 1 : exit.code === "killed" ? 2 : 3,
+          ExecMainCode: execMainCode(exit.code),
           ExecMainStatus: exit.status,
           ExecMainExitTimestamp: now,
         };

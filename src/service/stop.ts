@@ -32,6 +32,7 @@ import {
   toMs,
   waitFor,
 } from "./activation.ts";
+import { execMainCode } from "./runtime.ts";
 export async function stopService(
   se: LifecycleEnv,
   unit: LoadedUnit,
@@ -129,11 +130,7 @@ export async function stopService(
     const note = mainSignal ? undefined : await exitNoteOf(se, unit.id, mainAtStop);
     a.st = {
       ...a.st,
-      ExecMainCode: note
-        ? (note.code === "exited" ? 1 : note.code === "killed" ? 2 : 3)
-        : mainSignal
-        ? 2
-        : 1,
+      ExecMainCode: note ? execMainCode(note.code) : mainSignal ? 2 : 1,
       ExecMainStatus: note ? note.status : mainSignal,
       ExecMainExitTimestamp: stampNow(),
     };

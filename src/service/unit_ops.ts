@@ -4,7 +4,6 @@
  * @module
  */
 
-import { serviceSettings } from "../unit/model.ts";
 import { parseSignal } from "../unit/signals.ts";
 import { writeUnitState } from "../state/store.ts";
 import { type ProcessId, signalIdentified } from "../process/kill.ts";
@@ -19,6 +18,7 @@ import {
   storedState,
   unitState,
 } from "./runtime.ts";
+import { serviceSettingsOf } from "../units/settings.ts";
 
 /** kill UNIT...: signal the unit's processes (--kill-whom, --signal). */
 export async function killUnits(
@@ -161,7 +161,7 @@ export async function cleanUnits(
     }
     if (unit.type !== "service") continue;
     const { serviceDirectories } = await import("./exec_context.ts");
-    const s = serviceSettings(unit.config);
+    const s = serviceSettingsOf(unit);
     await m.locked(unit.id, "clean", () => {
       for (const d of serviceDirectories(ctx.scope, ctx.env, s)) {
         if (!what.has(d.kind)) continue;

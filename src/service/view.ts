@@ -13,7 +13,7 @@ import {
   sliceOf,
   triggeringUnits,
 } from "../units/deps.ts";
-import { DEPENDENCY_KEYS, LIMIT_KEYS, serviceSettings, unitSettings } from "../unit/model.ts";
+import { DEPENDENCY_KEYS, LIMIT_KEYS } from "../unit/model.ts";
 import type { UnitView } from "../output/show.ts";
 import { NEVER_RAN, type RuntimeView } from "../unit/runtime_view.ts";
 import { logDir } from "../units/paths.ts";
@@ -27,6 +27,7 @@ import {
 } from "./runtime.ts";
 import { timerView } from "./timer_unit.ts";
 import { ownLimits } from "../process/procfs.ts";
+import { serviceSettingsOf, unitSettingsOf } from "../units/settings.ts";
 
 /** What gathering a view needs of the invocation (the CLI's context has it). */
 export interface ViewContext extends StateEnv {
@@ -66,7 +67,7 @@ export async function unitView(
   const wants = (names: Iterable<string>) =>
     properties.length === 0 || [...names].some((n) => properties.includes(n));
   const loaded = unit.loadState === "loaded";
-  const settings = unitSettings(unit.config);
+  const settings = unitSettingsOf(unit);
   const needDeps = wants(DEPENDENCY_PROPERTIES);
   const deps = loaded && needDeps ? forwardDependencies(loader, unit) : {};
   const reverse = needDeps ? reverseLinkDependencies(loader, unit.id) : {};
@@ -85,7 +86,7 @@ export async function unitView(
       }
     }
   }
-  const service = unit.type === "service" ? serviceSettings(unit.config) : undefined;
+  const service = unit.type === "service" ? serviceSettingsOf(unit) : undefined;
   const merged = {
     ...settings,
     deps: { ...settings.deps, ...deps },
