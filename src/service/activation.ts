@@ -48,6 +48,7 @@ import { judgeMainPid, notifyRefusal } from "./notify_access.ts";
 import { once } from "./daemons.ts";
 import { serviceSettingsOf } from "../units/settings.ts";
 import { CLD_KILLED } from "./runtime.ts";
+import type { JobRefusal } from "./outcome.ts";
 
 /** Everything the lifecycle needs from the invocation. */
 export interface LifecycleEnv extends ExecEnvInput {
@@ -80,20 +81,28 @@ export interface JobOutcome {
   readonly ok: boolean;
   /** systemd's Result on failure (exit-code, timeout, resources, ...). */
   readonly result?: string;
-  /** A complete message to print instead of the generic job-failed lines. */
+  /**
+   * Why the job was refused, when the manager says so itself (the client gets these words
+   * instead of the generic job-failed lines).
+   */
+  readonly refusal?: JobRefusal;
+  /** The unit's log line that says why (a socket that could not bind, ...), printed as is. */
   readonly message?: string;
   /** The start was skipped by a failed condition (still ok). */
   readonly skipped?: boolean;
 }
 
+/** One second in µs. */
 export const SEC = 1_000_000;
 
+/** A new InvocationID= (128 random bits in hex). */
 export function randomId(): string {
   const b = new Uint8Array(16);
   crypto.getRandomValues(b);
   return [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
 }
 
+/** µs to ms, rounded up (infinity stays). */
 export function toMs(us: number): number {
   return us === Infinity ? Infinity : Math.ceil(us / 1000);
 }
@@ -319,12 +328,14 @@ export function isCleanExit(s: ServiceSettings, exit: ExitInfo, main: boolean): 
   return main && s.type !== "oneshot" && [1, 2, 13, 15].includes(exit.status);
 }
 
+/** systemd's Result for a failed run: timeout, exit-code, core-dump or signal. */
 export function resultOf(exit: ExitInfo & { timedOut?: boolean }): string {
   if (exit.timedOut) return "timeout";
   if (exit.code === "exited") return "exit-code";
   return exit.code === "dumped" ? "core-dump" : "signal";
 }
 
+/** `$SERVICE_RESULT`, `$EXIT_CODE` and `$EXIT_STATUS` for ExecStopPost=. */
 export function exitEnv(exit: ExitInfo | undefined, result: string): Record<string, string> {
   const env: Record<string, string> = { SERVICE_RESULT: result };
   if (exit) {
@@ -336,6 +347,7 @@ export function exitEnv(exit: ExitInfo | undefined, result: string): Record<stri
   return env;
 }
 
+/** Polls `probe` with a growing delay until it answers or `timeoutMs` passes. */
 export async function waitFor<T>(
   probe: () => T | undefined,
   timeoutMs: number,
@@ -351,10 +363,7 @@ export async function waitFor<T>(
   }
 }
 
-/**
- * Starts a service. The caller holds the lock. An active unit is a no-op.
- */
-
+/** `$MAINPID` for a control command, while the main process lives. */
 export function mainPidEnv(st: UnitState): Record<string, string> {
   return alive(st.MainPID, st.MainPIDStartTime) ? { MAINPID: String(st.MainPID) } : {};
 }
@@ -396,6 +405,7 @@ export function newMainPid(a: Activation, message: NotifyMessage): Partial<UnitS
   return { MainPID: pid, MainPIDStartTime: readStat(pid)?.startTime ?? 0 };
 }
 
+/** Stops every live process of the unit by its KillMode= (the kill sequence). */
 export async function killAll(a: Activation): Promise<StopOutcome | undefined> {
   const members = liveMembers(a.st);
   if (members.length === 0) return undefined;
@@ -494,6 +504,7 @@ export async function finishStop(
   });
 }
 
+/** What a stopped run leaves behind goes: runtime directories, the PID file. */
 export function cleanupAfterStop(a: Activation, restarting: boolean): void {
   const se = a.se;
   const keep = a.s.runtimeDirectoryPreserve === "yes" ||
@@ -512,8 +523,6 @@ export function cleanupAfterStop(a: Activation, restarting: boolean): void {
   }
 }
 
-/** Stops a service. The caller holds the lock. Not running → no-op. */
-
 /** Applies a patch to a unit's record (state stamps as for any transition). */
 export async function saveUnitState(
   se: LifecycleEnv,
@@ -524,5 +533,3 @@ export async function saveUnitState(
   await a.save(patch);
   return a.st;
 }
-
-/** Marks a target (or other passive unit) active or inactive. */

@@ -182,11 +182,8 @@ export async function reloadUnits(
     const { reloadService } = await import("./lifecycle.ts");
     const outcome = await m.locked(unit.id, "reload", () => reloadService(m.lenv, unit));
     if (!outcome.ok) {
-      fail(
-        outcome.message?.startsWith("Failed to reload")
-          ? { kind: "job-failed", id: unit.id, message: outcome.message }
-          : jobFailure(m, unit.id, { ok: false, result: outcome.result }),
-      );
+      // The manager's refusal in its words; else the Result, not the journal line.
+      fail(outcome.refusal ?? jobFailure(m, unit.id, { ok: false, result: outcome.result }));
     }
   }
   return first;

@@ -86,6 +86,7 @@ export async function runSocketExec(
   };
 }
 
+/** Marks a target (or other passive unit) active or inactive. */
 export async function setPassiveState(
   se: LifecycleEnv,
   unit: LoadedUnit,

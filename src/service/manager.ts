@@ -107,9 +107,11 @@ export class Manager {
         return loader.facts.osRelease;
       },
       warn: (t) => ctx.warn(t),
-      // The -v trace goes where the caller's diagnostics go.
+      // The -v trace goes to the report; without one (the init's own jobs), to warnings.
       debug: (t) => {
-        if (ctx.options.verbose > 0) ctx.warn(t);
+        if (ctx.options.verbose === 0) return;
+        if (this.report === QUIET) ctx.warn(t);
+        else this.report({ kind: "trace", text: t });
       },
       supervisor,
     };
@@ -323,6 +325,7 @@ export function isActive(m: Manager, unit: LoadedUnit): boolean {
  * job (CollectMode=inactive-or-failed, nothing refers to it).
  */
 export function jobFailure(m: Manager, unit: string, outcome: JobOutcome): JobFailure {
+  if (outcome.refusal) return outcome.refusal;
   if (outcome.message || !unit.endsWith(".service")) {
     return { kind: "job-failed", id: unit, message: outcome.message };
   }

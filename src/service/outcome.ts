@@ -29,6 +29,17 @@ export interface LoadFacts {
   readonly loadError?: string;
 }
 
+/** A job the manager refused with its own error (the client prints that error). */
+export type JobRefusal =
+  /** AssertX= failed. */
+  | { readonly kind: "assert-failed"; readonly id: string }
+  /** reload on a unit that cannot reload. */
+  | { readonly kind: "reload-not-applicable"; readonly id: string }
+  /** reload on a unit that is not active. */
+  | { readonly kind: "reload-inactive"; readonly id: string }
+  /** The init instance that runs the job did not answer. */
+  | { readonly kind: "init-silent"; readonly verb: string; readonly id: string };
+
 /** A unit the job could not act on, or a job that failed: what a message needs. */
 export type JobFailure =
   /** The unit is not found, masked, or failed to load. */
@@ -55,7 +66,7 @@ export type JobFailure =
   | { readonly kind: "busy"; readonly verb: string; readonly id: string; readonly reason: string }
   /**
    * The job ran and failed: `result` is the Result the manager holds after it (undefined
-   * when the unit was collected), `message` the manager's own error text when it has one.
+   * when the unit was collected), `message` the unit's log line when it says why.
    */
   | {
     readonly kind: "job-failed";
@@ -63,8 +74,8 @@ export type JobFailure =
     readonly result?: string;
     readonly message?: string;
   }
-  /** reload on a unit that cannot reload. */
-  | { readonly kind: "reload-not-applicable"; readonly id: string }
+  /** The manager refused the job with its own error. */
+  | JobRefusal
   /** isolate of a target that does not allow it. */
   | { readonly kind: "not-isolatable"; readonly id: string }
   /** kill --signal= that is no signal. */
@@ -87,7 +98,9 @@ export type JobFailure =
 /** Something the caller is told that fails nothing. */
 export type JobNotice =
   /** The unit's files changed since they were loaded (NeedDaemonReload=). */
-  { readonly kind: "changed-on-disk"; readonly id: string };
+  | { readonly kind: "changed-on-disk"; readonly id: string }
+  /** A line of the -v trace (what a job did that the client is not otherwise told). */
+  | { readonly kind: "trace"; readonly text: string };
 
 /** Where the service layer reports failures and notices as they happen. */
 export type Report = (o: JobFailure | JobNotice) => void;

@@ -20,19 +20,16 @@ import {
   succeeded,
   toMs,
 } from "./activation.ts";
+/** Reloads a service: ExecReload (or the reload signal for notify-reload). */
 export async function reloadService(se: LifecycleEnv, unit: LoadedUnit): Promise<JobOutcome> {
   const current = effectiveState(storedState(se, unit.id), unit.id);
   const a = new Activation(se, unit, current);
   const s = a.s;
   if (s.exec.ExecReload.length === 0 && s.type !== "notify-reload") {
-    return {
-      ok: false,
-      message:
-        `Failed to reload ${unit.id}: Job type reload is not applicable for unit ${unit.id}.`,
-    };
+    return { ok: false, refusal: { kind: "reload-not-applicable", id: unit.id } };
   }
   if (!["active", "reloading"].includes(current.ActiveState)) {
-    return { ok: false, message: `Failed to reload ${unit.id}: Unit ${unit.id} is not active.` };
+    return { ok: false, refusal: { kind: "reload-inactive", id: unit.id } };
   }
   a.prepare();
   await a.save({
@@ -95,7 +92,5 @@ export async function reloadService(se: LifecycleEnv, unit: LoadedUnit): Promise
     SubState: "running",
     ReloadResult: ok ? "success" : "exit-code",
   });
-  return ok
-    ? { ok: true }
-    : { ok: false, result: "exit-code", message: `Job for ${unit.id} failed.` };
+  return ok ? { ok: true } : { ok: false, result: "exit-code" };
 }

@@ -261,10 +261,7 @@ export async function startSocket(
     });
     const st = await waitForInit(se, unit, (s) => s.Socket?.Request === undefined);
     if (!st) {
-      return {
-        ok: false,
-        message: `Failed to start ${unit.id}: the init instance did not answer.`,
-      };
+      return { ok: false, refusal: { kind: "init-silent", verb: "start", id: unit.id } };
     }
     if (st.ActiveState === "active") return { ok: true };
     // The manager's reason went to its log; systemctl says only that the job failed.
@@ -396,7 +393,7 @@ export async function stopSocket(se: LifecycleEnv, unit: LoadedUnit): Promise<Jo
     const st = await waitForInit(se, unit, (s) => s.Socket?.Request === undefined);
     return st
       ? { ok: true }
-      : { ok: false, message: `Failed to stop ${unit.id}: the init instance did not answer.` };
+      : { ok: false, refusal: { kind: "init-silent", verb: "stop", id: unit.id } };
   }
   const failed = await stopWithCommands(
     se,

@@ -43,6 +43,7 @@ import {
 } from "./activation.ts";
 import { unitSettingsOf } from "../units/settings.ts";
 import { execMainCode } from "./runtime.ts";
+/** Starts a service. The caller holds the lock. An active unit is a no-op. */
 export async function startService(se: LifecycleEnv, unit: LoadedUnit): Promise<JobOutcome> {
   const stored = storedState(se, unit.id);
   const current = effectiveState(stored, unit.id);
@@ -114,7 +115,7 @@ export async function startService(se: LifecycleEnv, unit: LoadedUnit): Promise<
       FailedCondition: asrt.failed ? describeFailedCheck(asrt.failed) : undefined,
       StartHistory: history,
     });
-    return { ok: false, message: `Assertion failed on job for ${unit.id}.` };
+    return { ok: false, refusal: { kind: "assert-failed", id: unit.id } };
   }
   // Socket activation: taken once the start is sure to run (the activating record follows).
   a.fds = takeDescriptors(unit.id);

@@ -33,6 +33,7 @@ import {
   waitFor,
 } from "./activation.ts";
 import { execMainCode } from "./runtime.ts";
+/** Stops a service. The caller holds the lock. Not running → no-op. */
 export async function stopService(
   se: LifecycleEnv,
   unit: LoadedUnit,
@@ -178,5 +179,3 @@ async function exitNoteOf(
   if (!init || init.pid === Deno.pid) return undefined;
   return await waitFor(() => takeExitNote(stateDirHost(se), unit, pid), 1000);
 }
-
-/** Reloads a service: ExecReload (or the reload signal for notify-reload). */

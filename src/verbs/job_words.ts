@@ -79,6 +79,12 @@ export function jobText(scope: string, o: JobFailure | JobNotice): string {
       return `Failed to ${o.verb} ${o.id}: ${o.reason}\n`;
     case "job-failed":
       return jobFailedText(scope, o);
+    case "assert-failed":
+      return `Assertion failed on job for ${o.id}.\n`;
+    case "reload-inactive":
+      return `Failed to reload ${o.id}: Unit ${o.id} is not active.\n`;
+    case "init-silent":
+      return `Failed to ${o.verb} ${o.id}: the init instance did not answer.\n`;
     case "reload-not-applicable":
       return `Failed to reload ${o.id}: Job type reload is not applicable for unit ${o.id}.\n`;
     case "not-isolatable":
@@ -96,6 +102,8 @@ export function jobText(scope: string, o: JobFailure | JobNotice): string {
       return `Invalid clean resource type: ${o.what}\n`;
     case "clean-busy":
       return `Failed to clean unit ${o.id}: Unit is not inactive or has pending job.\n`;
+    case "trace":
+      return o.text + "\n";
     case "changed-on-disk":
       return `Warning: The unit file, source configuration file or drop-ins of ${o.id} changed ` +
         `on disk. Run 'systemctl${user} daemon-reload' to reload units.\n`;
