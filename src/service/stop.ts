@@ -24,6 +24,7 @@ import {
   Activation,
   cleanupAfterStop,
   exitEnv,
+  isCleanExit,
   type JobOutcome,
   type LifecycleEnv,
   mainPidEnv,
@@ -129,6 +130,9 @@ export async function stopService(
   if (mainAtStop && !isAlive(mainAtStop, current.MainPIDStartTime || undefined)) {
     // Ended before the kill (ExecStop= stopped it): the init instance, its parent, notes how.
     const note = mainSignal ? undefined : await exitNoteOf(se, unit.id, mainAtStop);
+    // As systemd's service_sigchld_event(): an unclean end of the main process during the
+    // stop is its first failure (before ExecStop='s own), e.g. `kill -KILL $MAINPID`.
+    if (note && !isCleanExit(s, note, true)) result = resultOf(note);
     a.st = {
       ...a.st,
       ExecMainCode: note ? execMainCode(note.code) : mainSignal ? 2 : 1,

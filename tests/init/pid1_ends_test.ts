@@ -148,3 +148,52 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "as PID 1, ExecStop= that kills the main process with SIGKILL fails the unit with " +
+    "Result=signal, as systemd 252 (ExecStopPost= sees `killed KILL signal`)",
+  ignore: skip !== undefined,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    // Live systemd 252: the main process's unclean end during ExecStop= is the stop's first
+    // failure (service_sigchld_event() sets the Result before the control process ends).
+    const root = rootWith((root) => ({
+      "/etc/systemd/system/stopkill9.service": "[Service]\nExecStart=/bin/sleep 3504\n" +
+        "ExecStop=/bin/sh -c 'kill -KILL $MAINPID; sleep 0.5'\n" +
+        `ExecStopPost=/bin/sh -c 'echo "$EXIT_CODE $EXIT_STATUS $SERVICE_RESULT" > ` +
+        `${root}/stoppost.env'\n`,
+      "/etc/systemd/system/holder.target": "[Unit]\nWants=stopkill9.service\n",
+    }));
+    const pid1 = await startPid1(root);
+    try {
+      assert.ok(
+        await until(async () =>
+          (await pid1.systemctl("is-system-running")).stdout !== "starting\n"
+        ),
+        pid1.output(),
+      );
+      const started = await pid1.systemctl("start", "holder.target");
+      assert.equal(started.code, 0, started.stderr);
+      const stopped = await pid1.systemctl("stop", "stopkill9");
+      assert.equal(stopped.code, 0, stopped.stderr);
+      assert.equal(Deno.readTextFileSync(`${root}/stoppost.env`), "killed KILL signal\n");
+      const p = "ActiveState,SubState,Result,ExecMainCode,ExecMainStatus";
+      const ended = parseShow((await pid1.systemctl("show", "-p", p, "stopkill9")).stdout);
+      assert.deepEqual(ended, {
+        ActiveState: "failed",
+        SubState: "failed",
+        Result: "signal",
+        ExecMainCode: "2",
+        ExecMainStatus: "9",
+      }, pid1.output());
+      assert.equal((await pid1.systemctl("is-failed", "stopkill9")).code, 0);
+      pid1.signal("SIGTERM");
+      assert.equal(await pid1.exited, 0, pid1.output());
+    } finally {
+      pid1.kill();
+      await pid1.exited.catch(() => {});
+      await Deno.remove(root, { recursive: true });
+    }
+  },
+});
