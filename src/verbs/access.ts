@@ -11,7 +11,7 @@ import { Manager } from "../service/manager.ts";
 import { stateDirHost } from "../service/runtime.ts";
 import { cannotWrite } from "../state/dirs.ts";
 import { deniedCaller, isAccessError, reasonText } from "./errors.ts";
-import { EXIT_FAILURE, EXIT_NOPERMISSION } from "../unit/exit_codes.ts";
+import { EXIT_FAILURE, EXIT_NOPERMISSION, EXIT_SUCCESS } from "../unit/exit_codes.ts";
 
 /** How a verb words a refusal for each unit it was asked about. */
 export interface Refusal {
@@ -57,7 +57,7 @@ export async function whenPermitted(
   const denied = deniedCaller(ctx.scope) && isAccessError(problem);
   // A pattern that matches no unit asks for nothing, as with systemd.
   const units = names(new Manager(ctx));
-  if (units.length === 0) return 0;
+  if (units.length === 0) return EXIT_SUCCESS;
   for (const unit of units) {
     const of = unit === "" ? "" : ` of ${unit}`;
     const lines = denied
@@ -98,7 +98,7 @@ export async function unlessDenied(
 ): Promise<number> {
   if (deniedCaller(ctx.scope) && isAccessError(cannotWrite(`${stateDirHost(ctx)}/units`))) {
     ctx.io.err(line + "\n");
-    return 1;
+    return EXIT_FAILURE;
   }
   return await run();
 }

@@ -23,6 +23,7 @@ import {
   EXIT_PROGRAM_NOT_RUNNING,
   EXIT_PROGRAM_OR_SERVICES_STATUS_UNKNOWN,
   EXIT_PROGRAM_RUNNING_OR_SERVICE_OK,
+  EXIT_SUCCESS,
 } from "../unit/exit_codes.ts";
 
 /** `status`: systemd's status blocks; exit 0 all active, 3 any inactive, 4 any unknown. */
@@ -53,7 +54,7 @@ export async function status(ctx: Context, args: string[]): Promise<number> {
     // A bare template is no unit name to systemd 252's manager: the verb stops there, exit 1.
     if (parseUnitName(name)?.isTemplate) {
       ctx.io.err(`Failed to get properties: ${notAUnitName(name)}\n`);
-      return 1;
+      return EXIT_FAILURE;
     }
     const unit = m.loader.load(name);
     const stored = unitState(m.lenv, unit);
@@ -156,7 +157,7 @@ async function systemStatus(ctx: Context, m: Manager): Promise<number> {
       `${pad("Failed")} ${failed} units\n` +
       `${pad("systemd")} 252\n`,
   );
-  return 0;
+  return EXIT_SUCCESS;
 }
 
 /** `list-units [PATTERN...]`. */
@@ -213,7 +214,7 @@ export function listUnits(ctx: Context, args: string[]): Promise<number> {
       output: o.output,
     }),
   );
-  return Promise.resolve(0);
+  return Promise.resolve(EXIT_SUCCESS);
 }
 
 /** The earliest next elapse of a timer (0: none). */
