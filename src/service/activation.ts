@@ -31,6 +31,7 @@ import {
 import { removeIn, unlinkIn } from "../process/rootfs.ts";
 import {
   alive,
+  CLD_KILLED,
   currentBootKey,
   effectiveState,
   liveMembers,
@@ -47,7 +48,6 @@ import { lookupUser } from "../units/host_info.ts";
 import { judgeMainPid, notifyRefusal } from "./notify_access.ts";
 import { once } from "./daemons.ts";
 import { serviceSettingsOf } from "../units/settings.ts";
-import { CLD_KILLED } from "./runtime.ts";
 import type { JobRefusal } from "./outcome.ts";
 
 /** Everything the lifecycle needs from the invocation. */

@@ -21,6 +21,7 @@ import { sortByName, startOrdering } from "./order.ts";
 const lifecycle = () => import("./lifecycle.ts");
 import {
   effectiveState,
+  exitCodeWord,
   needDaemonReload,
   reasonOf,
   stateDirHost,
@@ -28,7 +29,6 @@ import {
   unitState,
 } from "./runtime.ts";
 import { serviceSettingsOf, unitSettingsOf } from "../units/settings.ts";
-import { exitCodeWord } from "./runtime.ts";
 
 /**
  * What a reload of the manager does to the unit records: the runs of ended commands are

@@ -19,7 +19,15 @@ import {
   managerEnvironment,
   unitLogInside,
 } from "./exec_context.ts";
-import { effectiveState, liveMembers, stampNow, stateDirHost, storedState } from "./runtime.ts";
+import {
+  CLD_EXITED,
+  effectiveState,
+  execMainCode,
+  liveMembers,
+  stampNow,
+  stateDirHost,
+  storedState,
+} from "./runtime.ts";
 import { evaluateChecks } from "./conditions.ts";
 import { takeDescriptors } from "./socket_fds.ts";
 import { describeFailedCheck } from "./conditions.ts";
@@ -42,7 +50,6 @@ import {
   waitFor,
 } from "./activation.ts";
 import { unitSettingsOf } from "../units/settings.ts";
-import { execMainCode } from "./runtime.ts";
 /** Starts a service. The caller holds the lock. An active unit is a no-op. */
 export async function startService(se: LifecycleEnv, unit: LoadedUnit): Promise<JobOutcome> {
   const stored = storedState(se, unit.id);
@@ -255,7 +262,11 @@ async function failSetup(a: Activation, e: ExecSetupError): Promise<JobOutcome> 
     return await failedMainProcess(a, cmd, step, e.message.replace(/^.*: /, ""));
   }
   const exit: ExitInfo = { code: "exited", status: e.status };
-  await a.save({ ExecMainCode: 1, ExecMainStatus: e.status, ExecMainExitTimestamp: stampNow() });
+  await a.save({
+    ExecMainCode: CLD_EXITED,
+    ExecMainStatus: e.status,
+    ExecMainExitTimestamp: stampNow(),
+  });
   const outcome = await failStart(a, e.result, exit);
   return startsAtSpawn ? { ok: true } : outcome;
 }
@@ -597,7 +608,7 @@ async function startMain(a: Activation, timeoutMs: number): Promise<JobOutcome> 
         const exit = exitOf(child.pid) ?? await child.status();
         if (s.type === "exec") {
           await a.save({
-            ExecMainCode: 1,
+            ExecMainCode: CLD_EXITED,
             ExecMainStatus: exit.status,
             ExecMainExitTimestamp: stampNow(),
             MainPID: 0,

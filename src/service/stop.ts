@@ -12,7 +12,10 @@ import { stopSequence } from "../process/kill.ts";
 import { isAlive } from "../process/procfs.ts";
 import {
   alive,
+  CLD_EXITED,
+  CLD_KILLED,
   effectiveState,
+  execMainCode,
   liveMembers,
   recordedProcesses,
   recordedSessions,
@@ -33,7 +36,6 @@ import {
   toMs,
   waitFor,
 } from "./activation.ts";
-import { execMainCode } from "./runtime.ts";
 /** Stops a service. The caller holds the lock. Not running → no-op. */
 export async function stopService(
   se: LifecycleEnv,
@@ -135,7 +137,7 @@ export async function stopService(
     if (note && !isCleanExit(s, note, true)) result = resultOf(note);
     a.st = {
       ...a.st,
-      ExecMainCode: note ? execMainCode(note.code) : mainSignal ? 2 : 1,
+      ExecMainCode: note ? execMainCode(note.code) : mainSignal ? CLD_KILLED : CLD_EXITED,
       ExecMainStatus: note ? note.status : mainSignal,
       ExecMainExitTimestamp: stampNow(),
     };
