@@ -16,12 +16,11 @@
 
 import type { Context } from "../cli/context.ts";
 import { type LoadedUnit, UnitLoader } from "../units/loader.ts";
-import { forwardDependencies, linkedDependencies } from "../units/deps.ts";
+import { linkedDependencies } from "../units/deps.ts";
 import { lookupUser } from "../units/host_info.ts";
 import { getDefaultTarget, InstallLookup } from "../units/install.ts";
 import { defaultSearchPath, logDir } from "../units/paths.ts";
 import { createTmpfiles } from "../units/tmpfiles.ts";
-import { serviceSettings, unitSettings } from "../unit/model.ts";
 import { formatTimespan } from "../unit/timespan.ts";
 import { readManagerState, updateManagerState } from "../state/manager.ts";
 import { Manager, reloadRecords, runStart, runStop, startTransaction } from "../service/manager.ts";
@@ -34,12 +33,14 @@ import { mkdirIn } from "../process/rootfs.ts";
 import { setChildSubreaper, setProcessName, trimMemory } from "../process/reaper.ts";
 import { endLeftovers } from "./leftovers.ts";
 import { LogRelay } from "./relay.ts";
-import { reverseOrdering, runOrdered } from "./jobs.ts";
+import { runOrdered } from "./jobs.ts";
+import { reverseOrdering, startOrdering } from "../service/order.ts";
 import { Supervision } from "./supervise.ts";
 import { TimerScheduler } from "./timers.ts";
 import { StateWatch } from "./state_watch.ts";
 import { SocketManager } from "./sockets.ts";
 import type { InitPort } from "./port.ts";
+import { serviceSettingsOf, unitSettingsOf } from "../units/settings.ts";
 
 /** Quiet time after which an idle init gives memory back. */
 const IDLE_TRIM_MS = 2000;
@@ -100,7 +101,7 @@ function userModeUnits(ctx: Context, userCtx: Context): string[] {
     for (const wanted of linkedDependencies(system, name).Wants ?? []) {
       const unit = system.load(wanted);
       if (unit.type !== "service" || unit.loadState !== "loaded") continue;
-      const user = serviceSettings(unit.config).user;
+      const user = serviceSettingsOf(unit).user;
       if (user !== undefined && (user === String(uid) || user === me?.name)) out.push(unit.id);
     }
   }
@@ -179,7 +180,7 @@ export class Init implements InitPort {
 
   /** The description a unit's lifecycle lines use. */
   describe(unit: LoadedUnit): string {
-    return unitSettings(unit.config).description ?? unit.id;
+    return unitSettingsOf(unit).description ?? unit.id;
   }
 
   /** Re-reads unit files (SIGHUP, daemon-reload): running processes are untouched. */
@@ -507,19 +508,7 @@ export class Init implements InitPort {
     const units = this.activeUnits();
     const ids = units.map((u) => u.id);
     const byId = new Map(units.map((u) => [u.id, u]));
-    const startAfter = new Map<string, Set<string>>(ids.map((id) => [id, new Set()]));
-    for (const u of units) {
-      if (u.loadState !== "loaded") continue;
-      const deps = forwardDependencies(this.loader, u);
-      for (const a of deps.After ?? []) {
-        const t = this.loader.load(a).id;
-        if (byId.has(t) && t !== u.id) startAfter.get(u.id)!.add(t);
-      }
-      for (const b of deps.Before ?? []) {
-        const t = this.loader.load(b).id;
-        if (byId.has(t) && t !== u.id) startAfter.get(t)!.add(u.id);
-      }
-    }
+    const startAfter = startOrdering(this.loader, units);
     await runOrdered(ids, reverseOrdering(startAfter), async (id) => {
       const unit = byId.get(id)!;
       const desc = this.describe(unit);

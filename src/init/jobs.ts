@@ -48,20 +48,5 @@ export async function runOrdered(
   await Promise.all(ids.map((id) => run(id, new Set())));
 }
 
-/**
- * The stop ordering of units from their start ordering: a unit ordered after
- * another starts later, so it must stop first.
- */
-export function reverseOrdering(
-  startAfter: ReadonlyMap<string, ReadonlySet<string>>,
-): Map<string, Set<string>> {
-  const stopAfter = new Map<string, Set<string>>();
-  for (const [id, deps] of startAfter) {
-    for (const d of deps) {
-      const set = stopAfter.get(d) ?? new Set<string>();
-      set.add(id);
-      stopAfter.set(d, set);
-    }
-  }
-  return stopAfter;
-}
+/** The stop ordering (the start ordering reversed) lives with the one ordering of jobs. */
+export { reverseOrdering } from "../service/order.ts";

@@ -8,7 +8,8 @@
 
 import type { Context } from "../cli/context.ts";
 import { parseUnitName } from "../unit/names.ts";
-import { loadProblem, Manager } from "../service/manager.ts";
+import { Manager } from "../service/manager.ts";
+import { loadProblem } from "../output/load_problem.ts";
 import { initVerb } from "./init.ts";
 
 /**

@@ -8,7 +8,6 @@
  */
 
 import type { LoadedUnit } from "../units/loader.ts";
-import { serviceSettings } from "../unit/model.ts";
 import { describeExit } from "../unit/values.ts";
 import { readUnitStates, writeExitNote } from "../state/store.ts";
 import {
@@ -23,6 +22,7 @@ import { childExit, onReapReleased } from "../process/spawn.ts";
 import { type NotifyListener, type NotifySender, openNotifySocket } from "../process/notify.ts";
 import { type Reaped, reapZombies } from "../process/reaper.ts";
 import { type InitPort, locked } from "./port.ts";
+import { serviceSettingsOf } from "../units/settings.ts";
 
 /** The backstop for coalesced or lost SIGCHLDs; idle work is one waitid call. */
 const BACKSTOP_MS = 5000;
@@ -209,7 +209,7 @@ export class Supervision implements Supervisor {
   #scheduleRestart(unit: LoadedUnit): void {
     const delayMs = Math.min(
       MAX_TIMER_MS,
-      Math.ceil(serviceSettings(unit.config).restartUSec / 1000),
+      Math.ceil(serviceSettingsOf(unit).restartUSec / 1000),
     );
     clearTimeout(this.#restarts.get(unit.id));
     this.#restarts.set(

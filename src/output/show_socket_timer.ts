@@ -17,14 +17,8 @@ type Property = readonly [string, string | undefined];
 
 const yn = (b: boolean) => (b ? "yes" : "no");
 
-/** One recorded run of a command (from the unit's record). */
-export interface ExecRunRecord {
-  readonly pid: number;
-  readonly start: number;
-  readonly exit: number;
-  readonly code: "exited" | "killed" | "dumped" | undefined;
-  readonly status: number;
-}
+export type { ExecRunRecord } from "../unit/runtime_view.ts";
+import type { ExecRunRecord } from "../unit/runtime_view.ts";
 
 /**
  * The `show` lines of one Exec list (`ExecStartPre={ path=… ; … }`), each command with its

@@ -12,7 +12,7 @@ import { readProcText } from "../process/procread.ts";
 import { isAlive, readStat } from "../process/procfs.ts";
 import { monotonicMicros } from "../process/timer.ts";
 import { isUnitMember, type ProcessId, unitMemberIds, unitMembers } from "../process/kill.ts";
-import { NEVER_RAN, type RuntimeView, type Stamp } from "../output/show.ts";
+import { NEVER_RAN, type RuntimeView, type Stamp } from "../unit/runtime_view.ts";
 import type { ServiceExecKey } from "../unit/model.ts";
 
 /** What a runtime query needs from the invocation. */
@@ -234,7 +234,7 @@ function recompute(st: UnitState): UnitState {
     const clean = [1, 2, 13, 15].includes(killed.signal) && st.Type !== "oneshot";
     const ended = {
       ...st,
-      ExecMainCode: 2,
+      ExecMainCode: CLD_KILLED,
       ExecMainStatus: killed.signal,
       ExecMainExitTimestamp: at,
       StateChange: at,
@@ -284,6 +284,23 @@ export function unitState(se: StateEnv, unit: LoadedUnit): UnitState {
 
 const CODE_NAMES = [undefined, "exited", "killed", "dumped"] as const;
 
+/** ExecMainCode= as systemd records it: the main process's `si_code` (CLD_EXITED, ...). */
+export const CLD_EXITED = 1;
+/** The main process was killed by a signal. */
+export const CLD_KILLED = 2;
+/** The main process was killed by a signal and dumped core. */
+export const CLD_DUMPED = 3;
+
+/** The ExecMainCode= of an end as `waitid()` tells it. */
+export function execMainCode(code: "exited" | "killed" | "dumped"): number {
+  return code === "exited" ? CLD_EXITED : code === "killed" ? CLD_KILLED : CLD_DUMPED;
+}
+
+/** The `$EXIT_CODE`/`MONITOR_EXIT_CODE` word of an ExecMainCode= (`exited` when unknown). */
+export function exitCodeWord(code: number | undefined): "exited" | "killed" | "dumped" {
+  return code === CLD_KILLED ? "killed" : code === CLD_DUMPED ? "dumped" : "exited";
+}
+
 /**
  * The main process's ExecStart run with its end filled in from ExecMain*
  * once that process is gone, as systemd lists it (`Process: … ExecStart=…`).
@@ -302,7 +319,11 @@ export function withMainRun(st: UnitState): UnitState {
 
 const stamp = (s: readonly number[] | undefined): Stamp => (s ? [s[0] ?? 0, s[1] ?? 0] : [0, 0]);
 
-const CODE: Record<string, number> = { exited: 1, killed: 2, dumped: 3 };
+const CODE: Record<string, number> = {
+  exited: CLD_EXITED,
+  killed: CLD_KILLED,
+  dumped: CLD_DUMPED,
+};
 
 /** Converts a record into the view `show` and `status` print. */
 export function toRuntimeView(st: UnitState): RuntimeView {

@@ -237,12 +237,12 @@ async function waitForInit(
 
 /**
  * Starts a socket unit. `startService` runs the start job (with its transaction) of
- * the service an eager activation starts, returning the exit code.
+ * the service an eager activation starts, returning whether it started.
  */
 export async function startSocket(
   se: LifecycleEnv,
   unit: LoadedUnit,
-  startService: (id: string) => Promise<number>,
+  startService: (id: string) => Promise<boolean>,
 ): Promise<JobOutcome> {
   if (host) return await host.start(unit);
   const current = effectiveState(storedState(se, unit.id), unit.id);
@@ -261,10 +261,7 @@ export async function startSocket(
     });
     const st = await waitForInit(se, unit, (s) => s.Socket?.Request === undefined);
     if (!st) {
-      return {
-        ok: false,
-        message: `Failed to start ${unit.id}: the init instance did not answer.`,
-      };
+      return { ok: false, refusal: { kind: "init-silent", verb: "start", id: unit.id } };
     }
     if (st.ActiveState === "active") return { ok: true };
     // The manager's reason went to its log; systemctl says only that the job failed.
@@ -309,8 +306,7 @@ export async function startSocket(
       fds: r.bound.map((b) => b.fd),
       names: r.bound.map(() => s.fileDescriptorName),
     });
-    const code = await startService(s.service);
-    if (code !== 0) se.debug(`${unit.id}: ${s.service} did not start (exit ${code}).`);
+    if (!await startService(s.service)) se.debug(`${unit.id}: ${s.service} did not start.`);
     return { ok: true };
   } finally {
     withdrawDescriptors(s.service);
@@ -397,7 +393,7 @@ export async function stopSocket(se: LifecycleEnv, unit: LoadedUnit): Promise<Jo
     const st = await waitForInit(se, unit, (s) => s.Socket?.Request === undefined);
     return st
       ? { ok: true }
-      : { ok: false, message: `Failed to stop ${unit.id}: the init instance did not answer.` };
+      : { ok: false, refusal: { kind: "init-silent", verb: "stop", id: unit.id } };
   }
   const failed = await stopWithCommands(
     se,

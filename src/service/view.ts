@@ -4,7 +4,6 @@
  * @module
  */
 
-import type { Context } from "../cli/context.ts";
 import type { LoadedUnit, UnitLoader } from "../units/loader.ts";
 import {
   forwardDependencies,
@@ -14,18 +13,31 @@ import {
   sliceOf,
   triggeringUnits,
 } from "../units/deps.ts";
-import { DEPENDENCY_KEYS, LIMIT_KEYS, serviceSettings, unitSettings } from "../unit/model.ts";
-import { NEVER_RAN, type RuntimeView, type UnitView } from "../output/show.ts";
+import { DEPENDENCY_KEYS, LIMIT_KEYS } from "../unit/model.ts";
+import type { UnitView } from "../output/show.ts";
+import { NEVER_RAN, type RuntimeView } from "../unit/runtime_view.ts";
 import { logDir } from "../units/paths.ts";
 import { InstallLookup, unitFilePreset, unitFileState } from "../units/install.ts";
-import { needDaemonReload, storedState, toRuntimeView, unitState } from "./runtime.ts";
+import {
+  needDaemonReload,
+  type StateEnv,
+  storedState,
+  toRuntimeView,
+  unitState,
+} from "./runtime.ts";
 import { timerView } from "./timer_unit.ts";
 import { ownLimits } from "../process/procfs.ts";
+import { serviceSettingsOf, unitSettingsOf } from "../units/settings.ts";
+
+/** What gathering a view needs of the invocation (the CLI's context has it). */
+export interface ViewContext extends StateEnv {
+  readonly options: { readonly global: boolean };
+}
 
 const LIMIT_PROPERTIES = LIMIT_KEYS.flatMap(([n]) => [`Limit${n}`, `Limit${n}Soft`]);
 
 /** The runtime view of a unit, from its state record corrected by /proc. */
-export function runtimeView(ctx: Context, unit: LoadedUnit): Promise<RuntimeView> {
+export function runtimeView(ctx: ViewContext, unit: LoadedUnit): Promise<RuntimeView> {
   if (unit.id === "-.slice" || unit.id === "system.slice") {
     return Promise.resolve({ ...NEVER_RAN, activeState: "active", subState: "active" });
   }
@@ -47,7 +59,7 @@ const DEPENDENCY_PROPERTIES = new Set<string>([
  * that none of them needs (dependency scans, unit-file state) are skipped.
  */
 export async function unitView(
-  ctx: Context,
+  ctx: ViewContext,
   loader: UnitLoader,
   unit: LoadedUnit,
   properties: readonly string[] = [],
@@ -55,7 +67,7 @@ export async function unitView(
   const wants = (names: Iterable<string>) =>
     properties.length === 0 || [...names].some((n) => properties.includes(n));
   const loaded = unit.loadState === "loaded";
-  const settings = unitSettings(unit.config);
+  const settings = unitSettingsOf(unit);
   const needDeps = wants(DEPENDENCY_PROPERTIES);
   const deps = loaded && needDeps ? forwardDependencies(loader, unit) : {};
   const reverse = needDeps ? reverseLinkDependencies(loader, unit.id) : {};
@@ -74,7 +86,7 @@ export async function unitView(
       }
     }
   }
-  const service = unit.type === "service" ? serviceSettings(unit.config) : undefined;
+  const service = unit.type === "service" ? serviceSettingsOf(unit) : undefined;
   const merged = {
     ...settings,
     deps: { ...settings.deps, ...deps },
@@ -134,7 +146,7 @@ export async function unitView(
 const lookups = new WeakMap<UnitLoader, InstallLookup>();
 
 /** One read-only install lookup per loader: its link maps and presets are read once. */
-function installLookup(ctx: Context, loader: UnitLoader): InstallLookup {
+function installLookup(ctx: ViewContext, loader: UnitLoader): InstallLookup {
   let lp = lookups.get(loader);
   if (!lp) {
     lp = InstallLookup.open(ctx.root, ctx.scope, ctx.env, ctx.options.global);
@@ -147,7 +159,7 @@ function installLookup(ctx: Context, loader: UnitLoader): InstallLookup {
 
 /** UnitFileState and UnitFilePreset as show/status print them. */
 export function fileState(
-  ctx: Context,
+  ctx: ViewContext,
   loader: UnitLoader,
   unit: LoadedUnit,
 ): Promise<{ unitFileState: string; unitFilePreset: string }> {
@@ -167,7 +179,7 @@ export function fileState(
 }
 
 /** The ActiveState of a unit (inactive when it never ran). */
-export async function activeStateOf(ctx: Context, unit: LoadedUnit): Promise<string> {
+export async function activeStateOf(ctx: ViewContext, unit: LoadedUnit): Promise<string> {
   if (unit.id === "-.slice" || unit.id === "system.slice") return "active";
   return (await runtimeView(ctx, unit)).activeState;
 }

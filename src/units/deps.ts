@@ -8,14 +8,10 @@
 import type { UnitLoader } from "./loader.ts";
 import type { LoadedUnit } from "./loader.ts";
 import { escapeName, parseUnitName, templateOf } from "../unit/names.ts";
-import {
-  type DependencyKey,
-  type ServiceSettings,
-  serviceSettings,
-  unitSettings,
-} from "../unit/model.ts";
+import { type DependencyKey, type ServiceSettings, serviceSettings } from "../unit/model.ts";
 import { parseBoolean } from "../unit/values.ts";
 import { socketExecConfig, socketHasExec } from "../unit/socket_address.ts";
+import { serviceSettingsOf, unitSettingsOf } from "./settings.ts";
 
 const LINK_DIRS: ReadonlyArray<[string, DependencyKey]> = [
   ["wants", "Wants"],
@@ -101,10 +97,10 @@ const LOG_OUTPUTS = /^(journal|syslog|kmsg)/;
 export function requiredMounts(
   unit: LoadedUnit,
   svc: ServiceSettings | undefined = unit.type === "service" && unit.loadState === "loaded"
-    ? serviceSettings(unit.config)
+    ? serviceSettingsOf(unit)
     : undefined,
 ): string[] {
-  const out = [...unitSettings(unit.config).requiresMountsFor];
+  const out = [...unitSettingsOf(unit).requiresMountsFor];
   if (svc) {
     const s = svc;
     const wd = s.workingDirectory;
@@ -129,7 +125,7 @@ export function forwardDependencies(
   loader: UnitLoader,
   unit: LoadedUnit,
 ): Record<string, string[]> {
-  const s = unitSettings(unit.config);
+  const s = unitSettingsOf(unit);
   const deps: Record<string, string[]> = {};
   for (const [k, v] of Object.entries(s.deps)) if (v.length) deps[k] = [...v];
   const add = (k: string, ...names: string[]) => {
@@ -152,7 +148,7 @@ export function forwardDependencies(
   }
   // A socket's exec context counts only when it has commands to run (as systemd's).
   const svc = unit.type === "service"
-    ? serviceSettings(unit.config)
+    ? serviceSettingsOf(unit)
     : unit.type === "socket" && socketHasExec(unit.config)
     ? serviceSettings(socketExecConfig(unit.config))
     : undefined;

@@ -11,6 +11,7 @@ import { Manager } from "../service/manager.ts";
 import { stateDirHost } from "../service/runtime.ts";
 import { cannotWrite } from "../state/dirs.ts";
 import { deniedCaller, isAccessError, reasonText } from "./errors.ts";
+import { EXIT_FAILURE, EXIT_NOPERMISSION, EXIT_SUCCESS } from "../unit/exit_codes.ts";
 
 /** How a verb words a refusal for each unit it was asked about. */
 export interface Refusal {
@@ -29,13 +30,13 @@ export function jobRefusal(verb: string): Refusal {
         unit.startsWith("-") ? " --" : ""
       } ${unit}' for details.`,
     ],
-    deniedCode: 4,
+    deniedCode: EXIT_NOPERMISSION,
   };
 }
 
 /** A refusal of one line per unit (`Failed to kill unit X: Access denied`), exit 1. */
 export function callRefusal(prefix: string): Refusal {
-  return { lines: (unit, reason) => [`${prefix} ${unit}: ${reason}`], deniedCode: 1 };
+  return { lines: (unit, reason) => [`${prefix} ${unit}: ${reason}`], deniedCode: EXIT_FAILURE };
 }
 
 /**
@@ -56,7 +57,7 @@ export async function whenPermitted(
   const denied = deniedCaller(ctx.scope) && isAccessError(problem);
   // A pattern that matches no unit asks for nothing, as with systemd.
   const units = names(new Manager(ctx));
-  if (units.length === 0) return 0;
+  if (units.length === 0) return EXIT_SUCCESS;
   for (const unit of units) {
     const of = unit === "" ? "" : ` of ${unit}`;
     const lines = denied
@@ -97,7 +98,7 @@ export async function unlessDenied(
 ): Promise<number> {
   if (deniedCaller(ctx.scope) && isAccessError(cannotWrite(`${stateDirHost(ctx)}/units`))) {
     ctx.io.err(line + "\n");
-    return 1;
+    return EXIT_FAILURE;
   }
   return await run();
 }

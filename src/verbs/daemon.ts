@@ -10,6 +10,7 @@ import { unitDiagnostics, UnitLoader } from "../units/loader.ts";
 import { parseUnitName } from "../unit/names.ts";
 import { reloadInit, systemState } from "../service/init_link.ts";
 import { unlessDenied } from "./access.ts";
+import { EXIT_FAILURE, EXIT_SUCCESS } from "../unit/exit_codes.ts";
 
 /**
  * Loads all units and prints their problems on stderr; a running init instance re-reads
@@ -41,7 +42,7 @@ async function reload(ctx: Context): Promise<number> {
     const { Manager, reloadRecords } = await import("../service/manager.ts");
     await reloadRecords(new Manager(ctx, loader));
   }
-  return 0;
+  return EXIT_SUCCESS;
 }
 
 /**
@@ -57,5 +58,5 @@ export async function isSystemRunning(ctx: Context): Promise<number> {
     state = await systemState(se);
   }
   if (!ctx.options.quiet) ctx.io.out(state + "\n");
-  return state === "running" ? 0 : 1;
+  return state === "running" ? EXIT_SUCCESS : EXIT_FAILURE;
 }

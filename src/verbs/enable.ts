@@ -243,13 +243,18 @@ function changeOptions(ctx: Context): { runtime: boolean; force: boolean } {
 
 async function runNow(ctx: Context, names: string[], action: "start" | "stop"): Promise<number> {
   // Loaded lazily: enable without --now never pays for the service manager.
-  const mod = await import("../service/manager.ts");
+  const mod = await import("../service/jobs.ts");
   const { jobRefusal, whenPermitted } = await import("./access.ts");
+  const { said } = await import("./job_words.ts");
   return await whenPermitted(
     ctx,
     jobRefusal(action),
     (m) => m.expand(names),
-    () => action === "start" ? mod.startUnits(ctx, names) : mod.stopUnits(ctx, names),
+    () =>
+      said(
+        ctx,
+        (r) => action === "start" ? mod.startUnits(ctx, names, r) : mod.stopUnits(ctx, names, r),
+      ),
   );
 }
 

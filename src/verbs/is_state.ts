@@ -7,6 +7,12 @@ import type { Context } from "../cli/context.ts";
 import { Manager } from "../service/manager.ts";
 import { unitState } from "../service/runtime.ts";
 import { notAUnitName, parseUnitName } from "../unit/names.ts";
+import {
+  EXIT_FAILURE,
+  EXIT_PROGRAM_NOT_RUNNING,
+  EXIT_PROGRAM_RUNNING_OR_SERVICE_OK,
+  EXIT_SUCCESS,
+} from "../unit/exit_codes.ts";
 
 /**
  * The states of the named units, in order. A bare template is no unit name to systemd 252's
@@ -32,13 +38,17 @@ function states(ctx: Context, args: string[]): { list: string[]; error: boolean 
 /** `is-active PATTERN...`: exit 0 if any is active or reloading, else 3. */
 export function isActive(ctx: Context, args: string[]): Promise<number> {
   const { list, error } = states(ctx, args);
-  if (error) return Promise.resolve(1);
-  return Promise.resolve(list.some((s) => s === "active" || s === "reloading") ? 0 : 3);
+  if (error) return Promise.resolve(EXIT_FAILURE);
+  return Promise.resolve(
+    list.some((s) => s === "active" || s === "reloading")
+      ? EXIT_PROGRAM_RUNNING_OR_SERVICE_OK
+      : EXIT_PROGRAM_NOT_RUNNING,
+  );
 }
 
 /** `is-failed PATTERN...`: exit 0 if any is failed, else 1. */
 export function isFailed(ctx: Context, args: string[]): Promise<number> {
   const { list, error } = states(ctx, args);
-  if (error) return Promise.resolve(1);
-  return Promise.resolve(list.some((s) => s === "failed") ? 0 : 1);
+  if (error) return Promise.resolve(EXIT_FAILURE);
+  return Promise.resolve(list.some((s) => s === "failed") ? EXIT_SUCCESS : EXIT_FAILURE);
 }

@@ -18,31 +18,35 @@ import type { ExecCommand } from "../unit/exec.ts";
 import { BOOT_IGNORE, Manager, startTransaction } from "../service/manager.ts";
 import { buildEnvironment, ExecSetupError, serviceDirectories } from "../service/exec_context.ts";
 import { reapOnce } from "../service/zombies.ts";
+import {
+  EXIT_FAILURE,
+  EXIT_PROGRAM_OR_SERVICES_STATUS_UNKNOWN,
+  EXIT_SUCCESS,
+} from "../unit/exit_codes.ts";
 
 /**
  * Resolves one unit argument for a query verb; prints systemd's line and returns the exit
  * code when it cannot be used: a template without instance (1), an unknown unit (4, as
  * `status`), a masked unit (1).
  */
-function queryUnit(m: Manager, arg: string): LoadedUnit | number {
-  const ctx = m.ctx;
+function queryUnit(ctx: Context, m: Manager, arg: string): LoadedUnit | number {
   const [name] = m.expand([arg]);
   if (name === undefined) {
     ctx.io.err(`Unit ${arg} could not be found.\n`);
-    return 4;
+    return EXIT_PROGRAM_OR_SERVICES_STATUS_UNKNOWN;
   }
   if (parseUnitName(name)?.isTemplate) {
     ctx.io.err(`Unit name ${name} is missing the instance name.\n`);
-    return 1;
+    return EXIT_FAILURE;
   }
   const unit = m.loader.load(name);
   if (unit.loadState === "not-found") {
     ctx.io.err(`Unit ${name} could not be found.\n`);
-    return 4;
+    return EXIT_PROGRAM_OR_SERVICES_STATUS_UNKNOWN;
   }
   if (unit.loadState === "masked") {
     ctx.io.err(`Unit ${name} is masked.\n`);
-    return 1;
+    return EXIT_FAILURE;
   }
   return unit;
 }
@@ -72,16 +76,16 @@ export function defaultServices(ctx: Context, args: string[]): Promise<number> {
   for (const n of names) {
     if (parseUnitName(n)?.isTemplate) {
       ctx.io.err(`Unit name ${n} is missing the instance name.\n`);
-      return Promise.resolve(1);
+      return Promise.resolve(EXIT_FAILURE);
     }
     const unit = m.loader.load(n);
     if (args.length && unit.loadState === "not-found") {
       ctx.io.err(`Unit ${n} could not be found.\n`);
-      return Promise.resolve(4);
+      return Promise.resolve(EXIT_PROGRAM_OR_SERVICES_STATUS_UNKNOWN);
     }
     if (unit.loadState === "masked") {
       ctx.io.err(`Unit ${n} is masked.\n`);
-      return Promise.resolve(1);
+      return Promise.resolve(EXIT_FAILURE);
     }
   }
   const tx = startTransaction(m, names, { ignore: ctx.options.all ? [] : BOOT_IGNORE });
@@ -89,7 +93,7 @@ export function defaultServices(ctx: Context, args: string[]): Promise<number> {
     .filter((u) => u.type === "service" && u.loadState === "loaded")
     .map((u) => u.id + "\n");
   ctx.io.out(lines.join(""));
-  return Promise.resolve(0);
+  return Promise.resolve(EXIT_SUCCESS);
 }
 
 /**
@@ -101,7 +105,7 @@ export function defaultServices(ctx: Context, args: string[]): Promise<number> {
  */
 export function environment(ctx: Context, args: string[]): Promise<number> {
   const m = new Manager(ctx);
-  const unit = queryUnit(m, args[0]);
+  const unit = queryUnit(ctx, m, args[0]);
   if (typeof unit === "number") return Promise.resolve(unit);
   const s = execSettings(unit);
   const vars: Record<string, string | undefined> = {};
@@ -129,11 +133,11 @@ export function environment(ctx: Context, args: string[]): Promise<number> {
   } catch (e) {
     if (!(e instanceof ExecSetupError)) throw e;
     ctx.io.err(`${unit.id}: ${e.message}\n`);
-    return Promise.resolve(1);
+    return Promise.resolve(EXIT_FAILURE);
   }
   const names = Object.keys(env).sort();
   ctx.io.out(names.map((k) => `${k}=${env[k]}\n`).join(""));
-  return Promise.resolve(0);
+  return Promise.resolve(EXIT_SUCCESS);
 }
 
 /** One command as its `Exec*=` line would have it: prefixes, then path and arguments. */
@@ -157,7 +161,7 @@ function quoteArg(word: string): string {
  */
 export function command(ctx: Context, args: string[]): Promise<number> {
   const m = new Manager(ctx);
-  const unit = queryUnit(m, args[0]);
+  const unit = queryUnit(ctx, m, args[0]);
   if (typeof unit === "number") return Promise.resolve(unit);
   const exec = execSettings(unit).exec;
   const keys = ctx.options.properties.length ? ctx.options.properties : ["ExecStart"];
@@ -169,7 +173,7 @@ export function command(ctx: Context, args: string[]): Promise<number> {
     }
   }
   ctx.io.out(lines.join(""));
-  return Promise.resolve(0);
+  return Promise.resolve(EXIT_SUCCESS);
 }
 
 /** The dependency kinds that pull a unit into a start transaction. */
@@ -185,7 +189,7 @@ export function listStartDependencies(ctx: Context, args: string[]): Promise<num
   const m = new Manager(ctx);
   const named: string[] = [];
   for (const a of args) {
-    const unit = queryUnit(m, a);
+    const unit = queryUnit(ctx, m, a);
     if (typeof unit === "number") return Promise.resolve(unit);
     named.push(unit.id);
   }
@@ -212,7 +216,7 @@ export function listStartDependencies(ctx: Context, args: string[]): Promise<num
     .filter((u) => u.loadState === "loaded")
     .map((u) => `${u.id}\t(${(reasons.get(u.id) ?? []).join(" ")})\n`);
   ctx.io.out(lines.join(""));
-  return Promise.resolve(0);
+  return Promise.resolve(EXIT_SUCCESS);
 }
 
 /**
@@ -225,5 +229,5 @@ export function reapZombies(ctx: Context, _args: string[]): Promise<number> {
   const pass = reapOnce();
   if (ctx.options.verbose > 0) ctx.io.err(`reaped ${pass.reaped} zombie process(es)\n`);
   ctx.io.out(`remaining ${pass.remaining} process\n`);
-  return Promise.resolve(0);
+  return Promise.resolve(EXIT_SUCCESS);
 }

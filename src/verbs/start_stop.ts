@@ -7,16 +7,16 @@
 
 import type { Context } from "../cli/context.ts";
 import {
-  cleanUnits,
   isolate as isolateTarget,
-  killUnits,
   reloadUnits,
-  resetFailedUnits,
   restartUnits,
   startUnits,
   stopUnits,
-} from "../service/manager.ts";
+} from "../service/jobs.ts";
+import { cleanUnits, killUnits, resetFailedUnits } from "../service/unit_ops.ts";
 import { callRefusal, jobRefusal, whenPermitted } from "./access.ts";
+import { said } from "./job_words.ts";
+import { EXIT_FAILURE } from "../unit/exit_codes.ts";
 
 /** Runs a job verb on the named units, or refuses each as systemd does. */
 function jobs(
@@ -30,12 +30,12 @@ function jobs(
 
 /** `start UNIT...`. */
 export function start(ctx: Context, args: string[]): Promise<number> {
-  return jobs(ctx, "start", args, () => startUnits(ctx, args));
+  return jobs(ctx, "start", args, () => said(ctx, (r) => startUnits(ctx, args, r)));
 }
 
 /** `stop UNIT...`. */
 export function stop(ctx: Context, args: string[]): Promise<number> {
-  return jobs(ctx, "stop", args, () => stopUnits(ctx, args));
+  return jobs(ctx, "stop", args, () => said(ctx, (r) => stopUnits(ctx, args, r)));
 }
 
 /** `restart UNIT...`. */
@@ -44,7 +44,7 @@ export function restart(ctx: Context, args: string[]): Promise<number> {
     ctx,
     "restart",
     args,
-    () => restartUnits(ctx, args, { onlyIfActive: false, verb: "restart" }),
+    () => said(ctx, (r) => restartUnits(ctx, args, r, { onlyIfActive: false, verb: "restart" })),
   );
 }
 
@@ -54,13 +54,13 @@ export function tryRestart(ctx: Context, args: string[]): Promise<number> {
     ctx,
     "try-restart",
     args,
-    () => restartUnits(ctx, args, { onlyIfActive: true, verb: "try-restart" }),
+    () => said(ctx, (r) => restartUnits(ctx, args, r, { onlyIfActive: true, verb: "try-restart" })),
   );
 }
 
 /** `reload UNIT...`. */
 export function reload(ctx: Context, args: string[]): Promise<number> {
-  return jobs(ctx, "reload", args, () => reloadUnits(ctx, args, "reload"));
+  return jobs(ctx, "reload", args, () => said(ctx, (r) => reloadUnits(ctx, args, r, "reload")));
 }
 
 /** `reload-or-restart UNIT...`. */
@@ -69,7 +69,7 @@ export function reloadOrRestart(ctx: Context, args: string[]): Promise<number> {
     ctx,
     "reload-or-restart",
     args,
-    () => reloadUnits(ctx, args, "reload-or-restart"),
+    () => said(ctx, (r) => reloadUnits(ctx, args, r, "reload-or-restart")),
   );
 }
 
@@ -80,7 +80,7 @@ export function tryReloadOrRestart(ctx: Context, args: string[]): Promise<number
     ctx,
     "reload-or-try-restart",
     args,
-    () => reloadUnits(ctx, args, "try-reload-or-restart"),
+    () => said(ctx, (r) => reloadUnits(ctx, args, r, "try-reload-or-restart")),
   );
 }
 
@@ -90,7 +90,7 @@ export function isolate(ctx: Context, args: string[]): Promise<number> {
     ctx,
     jobRefusal("start"),
     (m) => m.loader.expand([args[0]], ".target", (t) => ctx.warn(t)).slice(0, 1),
-    () => isolateTarget(ctx, args[0]),
+    () => said(ctx, (r) => isolateTarget(ctx, args[0], r)),
   );
 }
 
@@ -100,7 +100,12 @@ export function kill(ctx: Context, args: string[]): Promise<number> {
     ctx,
     callRefusal("Failed to kill unit"),
     (m) => m.expand(args),
-    () => killUnits(ctx, args),
+    () =>
+      said(
+        ctx,
+        (r) =>
+          killUnits(ctx, args, r, { signal: ctx.options.signal, killWhom: ctx.options.killWhom }),
+      ),
   );
 }
 
@@ -109,13 +114,13 @@ export function resetFailed(ctx: Context, args: string[]): Promise<number> {
   // Without names it is one call to the manager, refused as a whole.
   const refusal = args.length > 0 ? callRefusal("Failed to reset failed state of unit") : {
     lines: (_: string, reason: string) => [`Failed to execute operation: ${reason}`],
-    deniedCode: 1,
+    deniedCode: EXIT_FAILURE,
   };
   return whenPermitted(
     ctx,
     refusal,
     (m) => args.length > 0 ? m.expand(args) : [""],
-    () => resetFailedUnits(ctx, args),
+    () => said(ctx, (r) => resetFailedUnits(ctx, args, r)),
   );
 }
 
@@ -125,6 +130,6 @@ export function clean(ctx: Context, args: string[]): Promise<number> {
     ctx,
     callRefusal("Failed to clean unit"),
     (m) => m.expand(args),
-    () => cleanUnits(ctx, args),
+    () => said(ctx, (r) => cleanUnits(ctx, args, r, { what: ctx.options.what })),
   );
 }

@@ -6,7 +6,8 @@
 import { timerClock } from "../service/timer_unit.ts";
 import type { TimerView } from "../output/show_socket_timer.ts";
 import type { Context } from "../cli/context.ts";
-import { Manager, warnIfChanged } from "../service/manager.ts";
+import { Manager, noteIfChanged } from "../service/manager.ts";
+import { printer } from "./job_words.ts";
 import { unitView } from "../service/view.ts";
 import { liveMembers, unitState } from "../service/runtime.ts";
 import { formatStatus, type StatusExtras } from "../output/status.ts";
@@ -17,10 +18,18 @@ import { notAUnitName, parseUnitName } from "../unit/names.ts";
 import { SERVICE_EXEC_KEYS, type ServiceExecKey, socketExecCommands } from "../unit/model.ts";
 import { SOCKET_EXEC_KEYS, type SocketExecKey } from "../unit/socket_address.ts";
 import { listenEntries } from "../output/show_socket_timer.ts";
+import {
+  EXIT_FAILURE,
+  EXIT_PROGRAM_NOT_RUNNING,
+  EXIT_PROGRAM_OR_SERVICES_STATUS_UNKNOWN,
+  EXIT_PROGRAM_RUNNING_OR_SERVICE_OK,
+  EXIT_SUCCESS,
+} from "../unit/exit_codes.ts";
 
 /** `status`: systemd's status blocks; exit 0 all active, 3 any inactive, 4 any unknown. */
 export async function status(ctx: Context, args: string[]): Promise<number> {
   const m = new Manager(ctx);
+  m.report = printer(ctx);
   const names: string[] = [];
   let pidFailed = false;
   for (const a of args) {
@@ -39,20 +48,20 @@ export async function status(ctx: Context, args: string[]): Promise<number> {
   }
   if (args.length === 0) return await systemStatus(ctx, m);
   // A PID that belongs to no unit fails the verb (systemctl's status returns that error).
-  let rc = pidFailed ? 1 : 0;
+  let rc = pidFailed ? EXIT_FAILURE : EXIT_PROGRAM_RUNNING_OR_SERVICE_OK;
   let first = true;
   for (const name of names) {
     // A bare template is no unit name to systemd 252's manager: the verb stops there, exit 1.
     if (parseUnitName(name)?.isTemplate) {
       ctx.io.err(`Failed to get properties: ${notAUnitName(name)}\n`);
-      return 1;
+      return EXIT_FAILURE;
     }
     const unit = m.loader.load(name);
     const stored = unitState(m.lenv, unit);
     // A unit nothing loaded references is one systemd cannot find (or has collected).
     if (unit.loadState === "not-found" && !m.loaded().has(unit.id)) {
       ctx.io.err(`Unit ${name} could not be found.\n`);
-      rc = 4;
+      rc = EXIT_PROGRAM_OR_SERVICES_STATUS_UNKNOWN;
       continue;
     }
     const view = await unitView(ctx, m.loader, unit);
@@ -123,9 +132,13 @@ export async function status(ctx: Context, args: string[]): Promise<number> {
     if (!first) ctx.io.out("\n");
     first = false;
     ctx.io.out(formatStatus(view, extras));
-    if (view.needDaemonReload) warnIfChanged(m, unit);
+    if (view.needDaemonReload) noteIfChanged(m, unit);
     const active = view.runtime.activeState;
-    if (rc === 0 && !(active === "active" || active === "reloading")) rc = 3;
+    if (
+      rc === EXIT_PROGRAM_RUNNING_OR_SERVICE_OK && !(active === "active" || active === "reloading")
+    ) {
+      rc = EXIT_PROGRAM_NOT_RUNNING;
+    }
   }
   return rc;
 }
@@ -147,7 +160,7 @@ async function systemStatus(ctx: Context, m: Manager): Promise<number> {
       `${pad("Failed")} ${failed} units\n` +
       `${pad("systemd")} 252\n`,
   );
-  return 0;
+  return EXIT_SUCCESS;
 }
 
 /** `list-units [PATTERN...]`. */
@@ -204,7 +217,7 @@ export function listUnits(ctx: Context, args: string[]): Promise<number> {
       output: o.output,
     }),
   );
-  return Promise.resolve(0);
+  return Promise.resolve(EXIT_SUCCESS);
 }
 
 /** The earliest next elapse of a timer (0: none). */

@@ -8,7 +8,9 @@
 
 import type { Context } from "../cli/context.ts";
 import type { LoadedUnit } from "../units/loader.ts";
-import { isolate, Manager, startUnits, stopUnits } from "../service/manager.ts";
+import { Manager } from "../service/manager.ts";
+import { isolate, startUnits, stopUnits } from "../service/jobs.ts";
+import { said } from "./job_words.ts";
 import { requestShutdown } from "../service/init_link.ts";
 import { storedState, unitState } from "../service/runtime.ts";
 import { timerClock, timerView } from "../service/timer_unit.ts";
@@ -22,6 +24,7 @@ import { configDirs } from "../units/paths.ts";
 import { queryPreset } from "../units/presets.ts";
 import { managerReason } from "./errors.ts";
 import { jobRefusal, whenPermitted } from "./access.ts";
+import { EXIT_FAILURE, EXIT_SUCCESS } from "../unit/exit_codes.ts";
 
 const ACTIVE = new Set(["active", "activating", "reloading", "deactivating"]);
 
@@ -70,7 +73,7 @@ export function listSockets(ctx: Context, args: string[]): Promise<number> {
     ? ["LISTEN", "TYPE", "UNIT", "ACTIVATES"]
     : ["LISTEN", "UNIT", "ACTIVATES"];
   printListing(ctx, header, rows, "socket");
-  return Promise.resolve(0);
+  return Promise.resolve(EXIT_SUCCESS);
 }
 
 /**
@@ -100,7 +103,7 @@ export function listTimers(ctx: Context, args: string[]): Promise<number> {
     triggerTarget(unit) ?? "",
   ]);
   printListing(ctx, ["NEXT", "LEFT", "LAST", "PASSED", "UNIT", "ACTIVATES"], rows, "timer");
-  return Promise.resolve(0);
+  return Promise.resolve(EXIT_SUCCESS);
 }
 
 /**
@@ -109,7 +112,7 @@ export function listTimers(ctx: Context, args: string[]): Promise<number> {
  */
 export function listJobs(ctx: Context, _args: string[]): Promise<number> {
   if (ctx.options.legend && !ctx.options.quiet) ctx.io.out("No jobs running.\n");
-  return Promise.resolve(0);
+  return Promise.resolve(EXIT_SUCCESS);
 }
 
 /** `cancel [JOB…]`: nothing to cancel; a named job does not exist. */
@@ -117,7 +120,7 @@ export function cancel(ctx: Context, args: string[]): Promise<number> {
   for (const id of args) {
     ctx.io.err(`Failed to cancel job ${id}: Job ${id} does not exist.\n`);
   }
-  return Promise.resolve(args.length ? 1 : 0);
+  return Promise.resolve(args.length ? EXIT_FAILURE : EXIT_SUCCESS);
 }
 
 /** `get-preset UNIT…`: the preset policy's answer, `enable` or `disable`. */
@@ -127,7 +130,7 @@ export function getPreset(ctx: Context, args: string[]): Promise<number> {
   for (const name of m.expand(args)) {
     ctx.io.out(`${queryPreset(lp.presets, name).action === "enable" ? "enable" : "disable"}\n`);
   }
-  return Promise.resolve(0);
+  return Promise.resolve(EXIT_SUCCESS);
 }
 
 /**
@@ -136,7 +139,7 @@ export function getPreset(ctx: Context, args: string[]): Promise<number> {
  */
 export function powerOff(ctx: Context, _args: string[]): Promise<number> {
   return special(ctx, "poweroff.target", async () => {
-    if (await requestShutdown(ctx, "poweroff")) return 0;
+    if (await requestShutdown(ctx, "poweroff")) return EXIT_SUCCESS;
     return await stopAll(ctx);
   });
 }
@@ -144,7 +147,7 @@ export function powerOff(ctx: Context, _args: string[]): Promise<number> {
 /** `reboot`, `kexec`: the init instance stops every unit and boots again. */
 export function reboot(ctx: Context, _args: string[]): Promise<number> {
   return special(ctx, "reboot.target", async () => {
-    if (await requestShutdown(ctx, "reboot")) return 0;
+    if (await requestShutdown(ctx, "reboot")) return EXIT_SUCCESS;
     return await stopAll(ctx);
   });
 }
@@ -154,10 +157,10 @@ export function exitManager(ctx: Context, args: string[]): Promise<number> {
   const code = args.length ? Number(args[0]) : 0;
   if (!Number.isInteger(code) || code < 0 || code > 255) {
     ctx.io.err(`Invalid exit code: ${args[0]}\n`);
-    return Promise.resolve(1);
+    return Promise.resolve(EXIT_FAILURE);
   }
   return special(ctx, "exit.target", async () => {
-    if (await requestShutdown(ctx, "exit", code)) return 0;
+    if (await requestShutdown(ctx, "exit", code)) return EXIT_SUCCESS;
     return await stopAll(ctx);
   });
 }
@@ -172,7 +175,7 @@ async function stopAll(ctx: Context): Promise<number> {
   const active = m.stateNames().filter((n) =>
     ACTIVE.has(unitState(m.lenv, m.loader.load(n)).ActiveState)
   );
-  const code = active.length ? await stopUnits(ctx, active) : 0;
+  const code = active.length ? await said(ctx, (r) => stopUnits(ctx, active, r)) : EXIT_SUCCESS;
   ctx.io.err("No init instance is running; stopped all units.\n");
   return code;
 }
@@ -184,14 +187,14 @@ export function unitNotSupported(verb: string): (ctx: Context, args: string[]) =
     for (const name of m.expand(args.slice(0, 1))) {
       ctx.io.err(`Failed to ${verb} unit ${name}: Operation not supported in this environment.\n`);
     }
-    return Promise.resolve(1);
+    return Promise.resolve(EXIT_FAILURE);
   };
 }
 
 /** Sleep states and switch-root: not in a container. */
 export function containerNotSupported(ctx: Context, _args: string[]): Promise<number> {
   ctx.io.err("Operation not supported in a container.\n");
-  return Promise.resolve(1);
+  return Promise.resolve(EXIT_FAILURE);
 }
 
 export const freeze = unitNotSupported("freeze");
@@ -208,24 +211,28 @@ export const serviceLogTarget = unitNotSupported("service-log-target");
 export function startDefault(ctx: Context, _args: string[]): Promise<number> {
   return special(ctx, "default.target", () => {
     const lp = InstallLookup.open(ctx.root, ctx.scope, ctx.env, ctx.options.global);
-    return startUnits(ctx, [getDefaultTarget(lp) ?? "multi-user.target"]);
+    return said(ctx, (r) => startUnits(ctx, [getDefaultTarget(lp) ?? "multi-user.target"], r));
   });
 }
 
 /** `rescue`: isolate rescue.target. */
 export function rescue(ctx: Context, _args: string[]): Promise<number> {
-  return special(ctx, "rescue.target", () => isolate(ctx, "rescue.target"));
+  return special(ctx, "rescue.target", () => said(ctx, (r) => isolate(ctx, "rescue.target", r)));
 }
 
 /** `emergency`: isolate emergency.target. */
 export function emergency(ctx: Context, _args: string[]): Promise<number> {
-  return special(ctx, "emergency.target", () => isolate(ctx, "emergency.target"));
+  return special(
+    ctx,
+    "emergency.target",
+    () => said(ctx, (r) => isolate(ctx, "emergency.target", r)),
+  );
 }
 
 /** `list-automounts`: a container has no automount points. */
 export function listAutomounts(ctx: Context, _args: string[]): Promise<number> {
   printListing(ctx, ["WHAT", "WHERE", "MOUNTED", "IDLE TIMEOUT", "UNIT"], [], "automount");
-  return Promise.resolve(0);
+  return Promise.resolve(EXIT_SUCCESS);
 }
 
 /** The properties `set-property` accepts in the unit type's section (resource control). */
@@ -314,7 +321,7 @@ export function setProperty(ctx: Context, args: string[]): Promise<number> {
     const eq = a.indexOf("=");
     if (eq <= 0) {
       ctx.io.err(`Not an assignment: ${a}\n`);
-      return Promise.resolve(1);
+      return Promise.resolve(EXIT_FAILURE);
     }
     const key = a.slice(0, eq);
     let value = a.slice(eq + 1);
@@ -326,14 +333,14 @@ export function setProperty(ctx: Context, args: string[]): Promise<number> {
       : undefined;
     if (!section) {
       ctx.io.err(`Unknown assignment: ${a}\n`);
-      return Promise.resolve(1);
+      return Promise.resolve(EXIT_FAILURE);
     }
     if (SIZE_PROPERTIES.test(key)) value = normalizeSize(value);
     files.push([`50-${key}.conf`, `${SET_PROPERTY_HEADER}[${section}]\n${key}=${value}\n`]);
   }
   if (unit.loadState === "not-found") {
     ctx.io.err(`Failed to set unit properties on ${unit.id}: Unit ${unit.id} not found.\n`);
-    return Promise.resolve(1);
+    return Promise.resolve(EXIT_FAILURE);
   }
   const control = configDirs(ctx.scope, ctx.env, ctx.options.global);
   const dir = `${
@@ -350,7 +357,7 @@ export function setProperty(ctx: Context, args: string[]): Promise<number> {
     }
   } catch (e) {
     ctx.io.err(`Failed to set unit properties on ${unit.id}: ${managerReason(ctx.scope, e)}\n`);
-    return Promise.resolve(1);
+    return Promise.resolve(EXIT_FAILURE);
   }
-  return Promise.resolve(0);
+  return Promise.resolve(EXIT_SUCCESS);
 }
