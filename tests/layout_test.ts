@@ -68,6 +68,8 @@ const SOURCES = readSources();
  *   (see CONTEXT below); nothing else of `cli/`.
  * - `init/` runs the loop with what `service/` uses (`units/`, `state/`, `process/` for
  *   the reaper, signals and procfs), besides `service/`.
+ * - `init/` is a front end too, as `verbs/` is: the lines it prints for a unit a job
+ *   cannot act on are the job verbs' (`output/load_problem.ts`), so it may use `output/`.
  * - `cli/` holds the `init` and `listen` verbs' entries in `init/` (the PID-1 loop is a
  *   program of its own) and builds the Context from `units/` (the root mapping, the
  *   time zone).
@@ -82,7 +84,7 @@ const ALLOWED: Record<string, string[]> = {
   service: ["unit", "units", "state", "process", "."],
   verbs: ["service", "units", "state", "output", "unit", "."],
   cli: ["verbs", "init", "units", "unit", "."],
-  init: ["service", "process", "units", "state", "unit", "."],
+  init: ["service", "process", "units", "state", "output", "unit", "."],
 };
 
 /** The one module of `cli/` that handler folders may import: the Context type. */

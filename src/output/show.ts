@@ -8,56 +8,13 @@ import { formatTimespan, formatTimestamp } from "../unit/timespan.ts";
 import { quoteListElement } from "../unit/values.ts";
 import { signalName } from "../unit/signals.ts";
 import { UnitConfig } from "../unit/config.ts";
-import { execShowLines, socketProps, timerProps, type TimerView } from "./show_socket_timer.ts";
-import {
-  LIMIT_KEYS,
-  SERVICE_EXEC_KEYS,
-  type ServiceSettings,
-  type UnitSettings,
-} from "../unit/model.ts";
+import { execShowLines, socketProps, timerProps } from "./show_socket_timer.ts";
+import { LIMIT_KEYS, SERVICE_EXEC_KEYS, type ServiceSettings } from "../unit/model.ts";
 
 export { type ExecRun, NEVER_RAN, type RuntimeView, type Stamp } from "../unit/runtime_view.ts";
-import type { RuntimeView, Stamp } from "../unit/runtime_view.ts";
-
-/** Everything `show` prints about one unit. */
-export interface UnitView {
-  readonly id: string;
-  readonly names: readonly string[];
-  readonly type: string;
-  readonly loadState: string;
-  readonly loadError?: string;
-  /** A bad-setting unit whose Type= and defaults were derived before it was refused. */
-  readonly settingsDerived?: boolean;
-  readonly fragmentPath?: string;
-  readonly sourcePath?: string;
-  readonly dropInPaths: readonly string[];
-  readonly unitFileState: string;
-  readonly unitFilePreset: string;
-  readonly unit: UnitSettings;
-  readonly service?: ServiceSettings;
-  /** Reverse dependencies (RequiredBy, WantedBy, ...) by property name. */
-  readonly reverse: Readonly<Record<string, readonly string[]>>;
-  readonly runtime: RuntimeView;
-  readonly canStart: boolean;
-  readonly canStop: boolean;
-  readonly canReload: boolean;
-  readonly canIsolate: boolean;
-  readonly canClean: readonly string[];
-  readonly journalPath?: string;
-  /** The slice of a unit that runs processes (`Slice=`). */
-  readonly slice?: string;
-  /** The parsed unit file, for the socket and timer blocks. */
-  readonly config?: UnitConfig;
-  /** Resource limits a service gets where its unit sets none (rlimit name → soft/hard). */
-  readonly inheritedLimits?: Readonly<Record<string, { soft: number; hard: number }>>;
-  /** Timer units: their values and elapses. */
-  readonly timer?: TimerView;
-  /** A file the unit was loaded from changed since (NeedDaemonReload=). */
-  readonly needDaemonReload?: boolean;
-}
-
-/** A property: name and printed value; `undefined` = empty (omitted unless asked for). */
-export type Property = readonly [string, string | undefined];
+import type { Stamp } from "../unit/runtime_view.ts";
+export type { Property, UnitView } from "../unit/unit_view.ts";
+import type { Property, UnitView } from "../unit/unit_view.ts";
 
 const yn = (b: boolean) => (b ? "yes" : "no");
 const ts = (s: Stamp) => (s[0] ? formatTimestamp(s[0], "local") : undefined);

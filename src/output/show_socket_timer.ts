@@ -18,6 +18,8 @@ type Property = readonly [string, string | undefined];
 const yn = (b: boolean) => (b ? "yes" : "no");
 
 export type { ExecRunRecord } from "../unit/runtime_view.ts";
+export type { TimerView } from "../unit/unit_view.ts";
+import type { TimerView } from "../unit/unit_view.ts";
 import type { ExecRunRecord } from "../unit/runtime_view.ts";
 
 /**
@@ -58,19 +60,6 @@ export interface TypeBlockContext {
   readonly limits?: Readonly<Record<string, { soft: number; hard: number }>>;
   /** Timer units: their values and elapses. */
   readonly timer?: TimerView;
-}
-
-/** What `show` and `status` print about a timer's schedule (µs on the timer clock). */
-export interface TimerView {
-  /** Normalized OnCalendar= values with their next elapses. */
-  readonly calendars: ReadonlyArray<{ readonly text: string; readonly next?: number }>;
-  /** Monotonic values (`OnBootSec` …) in µs, with their next elapses after `boot`. */
-  readonly monotonic: ReadonlyArray<{ readonly base: string; readonly usec: number }>;
-  readonly nextRealtime?: number;
-  readonly nextMonotonic?: number;
-  readonly lastTrigger?: number;
-  /** Where the monotonic elapses count from (the init instance's start). */
-  readonly boot: number;
 }
 
 function bool(c: UnitConfig, section: string, key: string, dflt: boolean): string {

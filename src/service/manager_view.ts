@@ -5,7 +5,7 @@
 
 import type { UnitLoader } from "../units/loader.ts";
 import { searchPath } from "../units/paths.ts";
-import type { Property } from "../output/show.ts";
+import type { Property } from "../unit/unit_view.ts";
 import { FEATURES, PROGRAM_NAME, PROGRAM_VERSION, SYSTEMD_VERSION } from "../version.ts";
 import { detectVirtualization } from "./conditions.ts";
 import { systemState } from "./init_link.ts";

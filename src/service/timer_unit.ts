@@ -14,7 +14,7 @@ import { readStamp, stampPath, writeStamp } from "../state/timer_stamp.ts";
 import { type Clock, clockFrom } from "../unit/clock.ts";
 import { nextTimerElapse, type TimerElapse, timerSettings } from "../unit/timer.ts";
 import { formatCalendar, nextElapse } from "../unit/calendar.ts";
-import type { TimerView } from "../output/show_socket_timer.ts";
+import type { TimerView } from "../unit/unit_view.ts";
 import {
   currentBootKey,
   effectiveState,

@@ -14,7 +14,7 @@ import {
   triggeringUnits,
 } from "../units/deps.ts";
 import { DEPENDENCY_KEYS, LIMIT_KEYS } from "../unit/model.ts";
-import type { UnitView } from "../output/show.ts";
+import type { UnitView } from "../unit/unit_view.ts";
 import { NEVER_RAN, type RuntimeView } from "../unit/runtime_view.ts";
 import { logDir } from "../units/paths.ts";
 import { InstallLookup, unitFilePreset, unitFileState } from "../units/install.ts";

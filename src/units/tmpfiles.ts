@@ -12,7 +12,6 @@ import type { RootMap } from "./paths.ts";
 import { type TmpfilesEntry, TmpfilesParser } from "../unit/tmpfiles.ts";
 import { readRegularTextChunks } from "./regular_file.ts";
 import { lookupGroup, lookupUser } from "./host_info.ts";
-import type * as RootFs from "../process/rootfs.ts";
 
 /** Where tmpfiles.d files are searched, highest priority first (Debian's systemd 252). */
 export const TMPFILES_DIRS = [
@@ -78,10 +77,25 @@ function owner(root: RootMap, e: TmpfilesEntry): { uid?: number; gid?: number } 
  * chroot would (`//`, `..`, links stay inside the root), and modes and owners are never
  * changed through a link, as systemd-tmpfiles does with its O_PATH|O_NOFOLLOW descriptors.
  */
-export type TmpfilesFs = Pick<
-  typeof RootFs,
-  "mkdirIn" | "chmodIn" | "chownIn" | "statIn" | "writeFileIn" | "symlinkIn" | "removeIn"
->;
+export interface TmpfilesFs {
+  mkdirIn(root: string, path: string, mode?: number, safe?: boolean): boolean;
+  chmodIn(
+    root: string,
+    path: string,
+    mode: number,
+    options?: { safe?: boolean; follow?: boolean },
+  ): boolean;
+  chownIn(root: string, path: string, uid: number, gid: number, safe?: boolean): boolean;
+  statIn(root: string, path: string, follow?: boolean): { readonly kind: string } | undefined;
+  writeFileIn(
+    root: string,
+    path: string,
+    data: Uint8Array,
+    options?: { create?: boolean; follow?: boolean; append?: boolean },
+  ): void;
+  symlinkIn(root: string, target: string, path: string): void;
+  removeIn(root: string, path: string): boolean;
+}
 
 function adjust(root: RootMap, fs: TmpfilesFs, path: string, e: TmpfilesEntry, mode: number) {
   // CHASE_SAFE, as systemd-tmpfiles: no step from an unprivileged owner to another one.
