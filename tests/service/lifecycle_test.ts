@@ -182,13 +182,16 @@ rootTest("an unknown User= fails with 217/USER", async (root) => {
 
 rootTest("Type=forking with PIDFile takes the MainPID from the PID file", async (root) => {
   const script = root.file("fork.sh");
-  const pidFile = root.file("fork.pid");
-  Deno.writeTextFileSync(script, `#!/bin/sh\n/bin/sleep 3103 &\necho $! > ${pidFile}\n`);
+  // PIDFile= names a path inside the root; the daemon (run on this host) writes its host path.
+  const pidFile = "/run/fk.pid";
+  const hostPidFile = `${root.path}${pidFile}`;
+  Deno.mkdirSync(`${root.path}/run`, { recursive: true });
+  Deno.writeTextFileSync(script, `#!/bin/sh\n/bin/sleep 3103 &\necho $! > ${hostPidFile}\n`);
   Deno.chmodSync(script, 0o755);
   root.unit("fk.service", service(`Type=forking\nPIDFile=${pidFile}\nExecStart=${script}`));
   ok0(await root.run("start", "fk"));
   const s = await root.show("fk", "MainPID", "ActiveState", "SubState");
-  strictEqual(s.MainPID, Deno.readTextFileSync(pidFile).trim());
+  strictEqual(s.MainPID, Deno.readTextFileSync(hostPidFile).trim());
   deepStrictEqual([s.ActiveState, s.SubState], ["active", "running"]);
   strictEqual(cmdline(Number(s.MainPID)), "/bin/sleep 3103");
   ok0(await root.run("stop", "fk"));
