@@ -50,12 +50,8 @@ let artifact: Promise<string> | undefined;
 
 /** One artifact for every image, as one build stage feeds several images. */
 function sharedArtifact(): Promise<string> {
-  artifact ??= buildArtifact().then((out) => {
-    globalThis.addEventListener("unload", () => {
-      Deno.removeSync(out.replace(/\/out$/, ""), { recursive: true });
-    });
-    return out;
-  });
+  // Its directory is a tempDir(): removed when the module ends.
+  artifact ??= buildArtifact();
   return artifact;
 }
 

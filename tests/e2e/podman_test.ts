@@ -48,12 +48,8 @@ async function until<T>(ms: number, probe: () => Promise<T | undefined>, every =
 let artifact: Promise<string> | undefined;
 
 function sharedArtifact(): Promise<string> {
-  artifact ??= buildArtifact().then((out) => {
-    globalThis.addEventListener("unload", () => {
-      Deno.removeSync(out.replace(/\/out$/, ""), { recursive: true });
-    });
-    return out;
-  });
+  // Its directory is a tempDir(): removed when the module ends.
+  artifact ??= buildArtifact();
   return artifact;
 }
 
