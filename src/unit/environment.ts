@@ -86,6 +86,7 @@ export function parseEnvironmentFile(text: string): Array<[string, string]> {
     key = "";
     value = "";
   };
+  // States repeat by shape on purpose: parse_env_file_internal()'s state machine, state by state.
   for (const c of text) {
     switch (state) {
       case "preKey":
