@@ -21,6 +21,7 @@ export interface OptionSpec {
 }
 
 /** Every option systemctl accepts, in the order `--help` lists them. */
+// Rows repeat by shape on purpose: the table is the definition, one row per option.
 export const OPTION_TABLE: readonly OptionSpec[] = [
   { long: "help", short: "h", kind: "boolean", help: "Show this help" },
   { long: "version", kind: "boolean", help: "Show package version" },

@@ -52,6 +52,7 @@ export function cgroupPath(slice: string | undefined, id: string): string {
   return `/${[...dirs, id].join("/")}`;
 }
 
+// Rows repeat by shape on purpose: one [name, value] per property, in systemd's order.
 function serviceProps(v: UnitView, s: ServiceSettings): Property[] {
   const r = v.runtime;
   // A service that did not load has no type yet, and the default start timeout. A bad

@@ -5,6 +5,7 @@
  * @module
  */
 
+// Rows repeat by shape on purpose: one FFI signature per libc symbol, as Deno.dlopen takes them.
 const SYMBOLS = {
   getpid: { parameters: [], result: "i32" },
   getppid: { parameters: [], result: "i32" },

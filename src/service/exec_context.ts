@@ -217,6 +217,15 @@ export interface Credentials {
   readonly shell: string;
 }
 
+/** The failure of a User= or Group= that names no one: systemd's words and exit status. */
+function noCredentials(what: "user" | "group", status: 217 | 216): ExecSetupError {
+  return new ExecSetupError(
+    `Failed to determine ${what} credentials: No such process`,
+    "exit-code",
+    status,
+  );
+}
+
 /** Resolves User=, Group= and SupplementaryGroups= (unknown → 217/USER, 216/GROUP). */
 export function resolveCredentials(
   root: RootMap,
@@ -239,13 +248,7 @@ export function resolveCredentials(
       (/^\d+$/.test(userName)
         ? { name: userName, uid: Number(userName), gid: Number(userName), home: "/", shell: "" }
         : undefined);
-    if (!pw) {
-      throw new ExecSetupError(
-        `Failed to determine user credentials: No such process`,
-        "exit-code",
-        217,
-      );
-    }
+    if (!pw) throw noCredentials("user", 217);
     ({ uid, gid, name, home, shell } = pw);
   }
   if (service.group) {
@@ -253,13 +256,7 @@ export function resolveCredentials(
       (/^\d+$/.test(service.group)
         ? { gid: Number(service.group), name: service.group, members: [] }
         : undefined);
-    if (!gr) {
-      throw new ExecSetupError(
-        `Failed to determine group credentials: No such process`,
-        "exit-code",
-        216,
-      );
-    }
+    if (!gr) throw noCredentials("group", 216);
     gid = gr.gid;
   }
   const groups = new Set<number>([gid]);

@@ -9,7 +9,7 @@
 import type { LoadedUnit } from "../units/loader.ts";
 import { unitState } from "./runtime.ts";
 import { isActive, jobFailure, Manager, runStop, startOne, startTransaction } from "./manager.ts";
-import type { JobContext, JobFailure, Report } from "./outcome.ts";
+import { failureLog, type JobContext, type JobFailure, type Report } from "./outcome.ts";
 import { reverseOrdering, sortStable, startOrdering } from "./order.ts";
 import { unitSettingsOf } from "../units/settings.ts";
 
@@ -62,12 +62,12 @@ export async function startUnits(
   verb = "start",
 ): Promise<JobFailure | undefined> {
   const m = managerFor(ctx, report);
-  let first: JobFailure | undefined;
+  const log = failureLog(report);
   for (const name of orderNamed(m, m.expand(args), false)) {
     const failure = await startOne(m, name, verb);
-    first ??= failure;
+    log.keep(failure);
   }
-  return first;
+  return log.first;
 }
 
 /** Stops units (and the active units bound to them). */
@@ -78,20 +78,16 @@ export async function stopUnits(
   verb = "stop",
 ): Promise<JobFailure | undefined> {
   const m = managerFor(ctx, report);
-  let first: JobFailure | undefined;
-  const fail = (f: JobFailure) => {
-    report(f);
-    first ??= f;
-  };
+  const log = failureLog(report);
   for (const name of orderNamed(m, m.expand(args), true)) {
     const unit = m.loader.load(name);
     if (unit.loadState !== "loaded" && !m.loaded().has(unit.id)) {
       if (unit.loadState === "masked") continue;
-      fail({ kind: "load", verb, unit });
+      log.fail({ kind: "load", verb, unit });
       continue;
     }
     if (unitSettingsOf(unit).refuseManualStop) {
-      fail({ kind: "refused-manual", verb, name, id: unit.id });
+      log.fail({ kind: "refused-manual", verb, name, id: unit.id });
       continue;
     }
     try {
@@ -101,13 +97,13 @@ export async function stopUnits(
       await runStop(m, unit);
     } catch (e) {
       if ((e as Error).name === "LockTimeoutError") {
-        fail({ kind: "busy", verb, id: unit.id, reason: (e as Error).message });
+        log.fail({ kind: "busy", verb, id: unit.id, reason: (e as Error).message });
         continue;
       }
       throw e;
     }
   }
-  return first;
+  return log.first;
 }
 
 /** restart / try-restart: stop (if active) then start; PartOf units follow. */
@@ -118,13 +114,11 @@ export async function restartUnits(
   opts: { onlyIfActive: boolean; verb: string },
 ): Promise<JobFailure | undefined> {
   const m = managerFor(ctx, report);
-  let first: JobFailure | undefined;
+  const log = failureLog(report);
   for (const name of m.expand(args)) {
     const unit = m.loader.load(name);
     if (unit.loadState !== "loaded") {
-      const f: JobFailure = { kind: "load", verb: opts.verb, unit };
-      report(f);
-      first ??= f;
+      log.fail({ kind: "load", verb: opts.verb, unit });
       continue;
     }
     const active = isActive(m, unit);
@@ -136,9 +130,9 @@ export async function restartUnits(
     }
     const failure = await startOne(m, unit.id, "restart");
     for (const p of partOf) await startOne(m, p.id, "restart");
-    first ??= failure;
+    log.keep(failure);
   }
-  return first;
+  return log.first;
 }
 
 /** reload, reload-or-restart, try-reload-or-restart. */
@@ -149,17 +143,13 @@ export async function reloadUnits(
   mode: "reload" | "reload-or-restart" | "try-reload-or-restart",
 ): Promise<JobFailure | undefined> {
   const m = managerFor(ctx, report);
-  let first: JobFailure | undefined;
-  const fail = (f: JobFailure) => {
-    report(f);
-    first ??= f;
-  };
+  const log = failureLog(report);
   // systemd names the job type: `Failed to reload-or-try-restart x.service: …`.
   const jobType = mode === "try-reload-or-restart" ? "reload-or-try-restart" : mode;
   for (const name of m.expand(args)) {
     const unit = m.loader.load(name);
     if (unit.loadState !== "loaded") {
-      fail({ kind: "load", verb: jobType, unit });
+      log.fail({ kind: "load", verb: jobType, unit });
       continue;
     }
     const active = isActive(m, unit);
@@ -172,21 +162,21 @@ export async function reloadUnits(
         onlyIfActive: false,
         verb: "restart",
       });
-      first ??= failure;
+      log.keep(failure);
       continue;
     }
     if (!canReload) {
-      fail({ kind: "reload-not-applicable", id: unit.id });
+      log.fail({ kind: "reload-not-applicable", id: unit.id });
       continue;
     }
     const { reloadService } = await import("./lifecycle.ts");
     const outcome = await m.locked(unit.id, "reload", () => reloadService(m.lenv, unit));
     if (!outcome.ok) {
       // The manager's refusal in its words; else the Result, not the journal line.
-      fail(outcome.refusal ?? jobFailure(m, unit.id, { ok: false, result: outcome.result }));
+      log.fail(outcome.refusal ?? jobFailure(m, unit.id, { ok: false, result: outcome.result }));
     }
   }
-  return first;
+  return log.first;
 }
 
 /** isolate TARGET: start it, then stop every active unit outside its transaction. */

@@ -107,3 +107,30 @@ export type Report = (o: JobFailure | JobNotice) => void;
 
 /** A report that keeps nothing (for callers that only want the returned failure). */
 export const QUIET: Report = () => {};
+
+/** A job verb's failures as it goes: each reported at once, the first kept for the exit code. */
+export interface FailureLog {
+  /** Reports `f` and keeps it when it is the first. */
+  fail(f: JobFailure): void;
+  /** Keeps `f`, already reported (by a nested job), when it is the first. */
+  keep(f: JobFailure | undefined): void;
+  /** The first failure kept, if any. */
+  readonly first: JobFailure | undefined;
+}
+
+/** A FailureLog reporting to `report`. */
+export function failureLog(report: Report): FailureLog {
+  let first: JobFailure | undefined;
+  return {
+    fail(f) {
+      report(f);
+      first ??= f;
+    },
+    keep(f) {
+      first ??= f;
+    },
+    get first() {
+      return first;
+    },
+  };
+}

@@ -9,7 +9,7 @@ import { writeUnitState } from "../state/store.ts";
 import { type ProcessId, signalIdentified } from "../process/kill.ts";
 import { removeIn } from "../process/rootfs.ts";
 import { Manager } from "./manager.ts";
-import type { JobContext, JobFailure, Report } from "./outcome.ts";
+import { failureLog, type JobContext, type JobFailure, type Report } from "./outcome.ts";
 import {
   effectiveState,
   liveMemberIds,
@@ -28,16 +28,12 @@ export async function killUnits(
   opts: { signal?: string; killWhom?: string },
 ): Promise<JobFailure | undefined> {
   const m = new Manager(ctx);
-  let first: JobFailure | undefined;
-  const fail = (f: JobFailure) => {
-    report(f);
-    first ??= f;
-  };
+  const log = failureLog(report);
   const sigText = opts.signal ?? "SIGTERM";
   const sig = parseSignal(sigText);
   if (sig === undefined) {
-    fail({ kind: "bad-signal", text: sigText });
-    return first;
+    log.fail({ kind: "bad-signal", text: sigText });
+    return log.first;
   }
   // The manager checks the unit first, then --kill-whom= (its `-fail` forms included).
   const whomText = opts.killWhom ?? "all";
@@ -47,11 +43,11 @@ export async function killUnits(
     const st = effectiveState(storedState(m.lenv, unit.id), unit.id);
     // KillUnit() asks for a loaded unit: one that was collected (or never loaded) is not.
     if (!m.loaded().has(unit.id)) {
-      fail({ kind: "not-loaded", action: "kill", name });
+      log.fail({ kind: "not-loaded", action: "kill", name });
       continue;
     }
     if (!["main", "control", "all"].includes(whom)) {
-      fail({ kind: "bad-whom", id: unit.id, whom: whomText });
+      log.fail({ kind: "bad-whom", id: unit.id, whom: whomText });
       continue;
     }
     // Only processes that are still the recorded ones (same start time) are signalled.
@@ -61,13 +57,13 @@ export async function killUnits(
     let targets: ProcessId[] = [];
     if (whom === "main") {
       if (!main) {
-        fail({ kind: "no-process", id: unit.id, which: "main" });
+        log.fail({ kind: "no-process", id: unit.id, which: "main" });
         continue;
       }
       targets = [{ pid: main, startTime: known.startTimes[main] }];
     } else if (whom === "control") {
       if (!control) {
-        fail({ kind: "no-process", id: unit.id, which: "control" });
+        log.fail({ kind: "no-process", id: unit.id, which: "control" });
         continue;
       }
       targets = [{ pid: control, startTime: known.startTimes[control] }];
@@ -96,7 +92,7 @@ export async function killUnits(
       }
     });
   }
-  return first;
+  return log.first;
 }
 
 /** reset-failed [UNIT...]. */
@@ -107,22 +103,20 @@ export async function resetFailedUnits(
 ): Promise<JobFailure | undefined> {
   const m = new Manager(ctx);
   const names = args.length ? m.expand(args) : m.stateNames();
-  let first: JobFailure | undefined;
+  const log = failureLog(report);
   for (const name of names) {
     const unit = m.loader.load(name);
     // ResetFailedUnit() asks for a loaded unit, as KillUnit() does.
     if (!m.loaded().has(unit.id)) {
       if (args.length) {
-        const f: JobFailure = { kind: "not-loaded", action: "reset-failed", name };
-        report(f);
-        first ??= f;
+        log.fail({ kind: "not-loaded", action: "reset-failed", name });
       }
       continue;
     }
     const { resetFailed } = await import("./lifecycle.ts");
     await m.locked(unit.id, "reset-failed", () => resetFailed(m.lenv, unit));
   }
-  return first;
+  return log.first;
 }
 
 /** clean --what=... UNIT...: remove the unit's runtime/state/cache/logs/configuration dirs. */
@@ -133,30 +127,26 @@ export async function cleanUnits(
   opts: { what: readonly string[] },
 ): Promise<JobFailure | undefined> {
   const m = new Manager(ctx);
-  let first: JobFailure | undefined;
-  const fail = (f: JobFailure) => {
-    report(f);
-    first ??= f;
-  };
+  const log = failureLog(report);
   const what = new Set(opts.what.length ? opts.what : ["cache", "runtime"]);
   if (what.has("all")) {
     for (const w of ["runtime", "state", "cache", "logs", "configuration"]) what.add(w);
   }
   for (const w of what) {
     if (!["runtime", "state", "cache", "logs", "configuration", "all", "fdstore"].includes(w)) {
-      fail({ kind: "bad-clean-type", what: w });
-      return first;
+      log.fail({ kind: "bad-clean-type", what: w });
+      return log.first;
     }
   }
   for (const name of m.expand(args)) {
     const unit = m.loader.load(name);
     if (unit.loadState !== "loaded") {
-      fail({ kind: "not-loaded", action: "clean", name });
+      log.fail({ kind: "not-loaded", action: "clean", name });
       continue;
     }
     const st = unitState(m.lenv, unit);
     if (!["inactive", "failed"].includes(st.ActiveState)) {
-      fail({ kind: "clean-busy", id: unit.id });
+      log.fail({ kind: "clean-busy", id: unit.id });
       continue;
     }
     if (unit.type !== "service") continue;
@@ -175,5 +165,5 @@ export async function cleanUnits(
       return Promise.resolve();
     });
   }
-  return first;
+  return log.first;
 }

@@ -479,6 +479,7 @@ export function nextElapse(s: CalendarSpec, afterUs: number): number | undefined
     c.sec = 0;
     us = 0;
   };
+  // The steps repeat by shape on purpose: systemd's find_next() moves each component in turn.
   for (let guard = 0; guard < 100_000; guard++) {
     c = zone.toTm(zone.fromTm(c));
     if (c.year > LAST_YEAR) return undefined;

@@ -86,6 +86,10 @@ export function parseEnvironmentFile(text: string): Array<[string, string]> {
     key = "";
     value = "";
   };
+  // Where the trailing blanks of `text + c` start (-1: none), given where they start in `text`.
+  const blanksFrom = (c: string, text: string, from: number) =>
+    !WS.includes(c) ? -1 : from < 0 ? text.length : from;
+  // States repeat by shape on purpose: parse_env_file_internal()'s state machine, state by state.
   for (const c of text) {
     switch (state) {
       case "preKey":
@@ -104,8 +108,7 @@ export function parseEnvironmentFile(text: string): Array<[string, string]> {
           state = "preValue";
           valueWs = -1;
         } else {
-          if (!WS.includes(c)) keyWs = -1;
-          else if (keyWs < 0) keyWs = key.length;
+          keyWs = blanksFrom(c, key, keyWs);
           key += c;
         }
         break;
@@ -130,8 +133,7 @@ export function parseEnvironmentFile(text: string): Array<[string, string]> {
           state = "valueEscape";
           valueWs = -1;
         } else {
-          if (!WS.includes(c)) valueWs = -1;
-          else if (valueWs < 0) valueWs = value.length;
+          valueWs = blanksFrom(c, value, valueWs);
           value += c;
         }
         break;

@@ -5,6 +5,7 @@
  * @module
  */
 
+// These repeat by shape on purpose: one named constant per code, each with its meaning.
 /** Success. */
 export const EXIT_SUCCESS = 0;
 /** Generic failure (systemctl's `EXIT_FAILURE`). */

@@ -80,6 +80,32 @@ function weekday(tm: Tm): number {
   return new Date(naive({ ...tm, hour: 0, min: 0, sec: 0 }) * 1000).getUTCDay();
 }
 
+/** A strptime() conversion: its range, most digits, where it goes, whether it is of the date. */
+interface Conversion {
+  from: number;
+  to: number;
+  digits: number;
+  set(tm: TmW, v: number): void;
+  date: boolean;
+}
+
+/** glibc's strptime() conversions that the formats above use. */
+const CONVERSIONS = new Map<string, Conversion>([
+  ["y", {
+    from: 0,
+    to: 99,
+    digits: 2,
+    set: (tm, v) => tm.year = v >= 69 ? 1900 + v : 2000 + v,
+    date: true,
+  }],
+  ["Y", { from: 0, to: 9999, digits: 4, set: (tm, v) => tm.year = v, date: true }],
+  ["m", { from: 1, to: 12, digits: 2, set: (tm, v) => tm.mon = v - 1, date: true }],
+  ["d", { from: 1, to: 31, digits: 2, set: (tm, v) => tm.mday = v, date: true }],
+  ["H", { from: 0, to: 23, digits: 2, set: (tm, v) => tm.hour = v, date: false }],
+  ["M", { from: 0, to: 59, digits: 2, set: (tm, v) => tm.min = v, date: false }],
+  ["S", { from: 0, to: 61, digits: 2, set: (tm, v) => tm.sec = v, date: false }],
+]);
+
 /** glibc's strptime() for the conversions above; the end index, or undefined. */
 function strptime(s: string, fmt: string, tm: TmW): number | undefined {
   let i = 0;
@@ -105,43 +131,12 @@ function strptime(s: string, fmt: string, tm: TmW): number | undefined {
       i++;
       continue;
     }
-    const conv = fmt[++j];
-    let v: number | undefined;
-    switch (conv) {
-      case "y":
-        v = num(0, 99, 2);
-        if (v !== undefined) tm.year = v >= 69 ? 1900 + v : 2000 + v;
-        date = true;
-        break;
-      case "Y":
-        v = num(0, 9999, 4);
-        if (v !== undefined) tm.year = v;
-        date = true;
-        break;
-      case "m":
-        v = num(1, 12, 2);
-        if (v !== undefined) tm.mon = v - 1;
-        date = true;
-        break;
-      case "d":
-        v = num(1, 31, 2);
-        if (v !== undefined) tm.mday = v;
-        date = true;
-        break;
-      case "H":
-        v = num(0, 23, 2);
-        if (v !== undefined) tm.hour = v;
-        break;
-      case "M":
-        v = num(0, 59, 2);
-        if (v !== undefined) tm.min = v;
-        break;
-      case "S":
-        v = num(0, 61, 2);
-        if (v !== undefined) tm.sec = v;
-        break;
-    }
+    const c = CONVERSIONS.get(fmt[++j]);
+    if (!c) return undefined;
+    const v = num(c.from, c.to, c.digits);
     if (v === undefined) return undefined;
+    c.set(tm, v);
+    date ||= c.date;
   }
   if (date) tm.wday = weekday(tm);
   return i;

@@ -324,13 +324,7 @@ export function extractWordAndWarn(
   warnings: string[],
   strict = false,
 ): ExtractResult {
-  const r = extractFirstWord(input, flags);
-  if (!("error" in r) || strict || flags.unescapeRelax) return r;
-  const retry = extractFirstWord(input, { ...flags, unescapeRelax: true });
-  if (!("error" in retry) && retry.word !== undefined) {
-    warnings.push(`Ignoring unknown escape sequences: "${retry.word}"`);
-  }
-  return retry;
+  return relaxedOnError(flags, warnings, strict, (f) => extractFirstWord(input, f));
 }
 
 /** `extractWordAndWarn` at a scanner's position; advances it past the word on success. */
@@ -340,9 +334,19 @@ export function scanWordAndWarn(
   warnings: string[],
   strict = false,
 ): { word: string | undefined } | { error: true } {
-  const r = scanWord(sc, flags);
+  return relaxedOnError(flags, warnings, strict, (f) => scanWord(sc, f));
+}
+
+/** A bad escape (not strict): extracts again relaxed, with systemd's warning for the word. */
+function relaxedOnError<R extends { word: string | undefined } | { error: true }>(
+  flags: ExtractFlags,
+  warnings: string[],
+  strict: boolean,
+  extract: (flags: ExtractFlags) => R,
+): R {
+  const r = extract(flags);
   if (!("error" in r) || strict || flags.unescapeRelax) return r;
-  const retry = scanWord(sc, { ...flags, unescapeRelax: true });
+  const retry = extract({ ...flags, unescapeRelax: true });
   if (!("error" in retry) && retry.word !== undefined) {
     warnings.push(`Ignoring unknown escape sequences: "${retry.word}"`);
   }

@@ -52,6 +52,20 @@ const ARCH: Record<string, string> = {
   powerpc64le: "ppc64-le",
 };
 
+/**
+ * The fields of the first line of `/etc/passwd` or `/etc/group` inside the root that has at
+ * least `fields` fields and whose name (1st) or id (3rd) is `key`.
+ */
+function entryOf(root: RootMap, path: string, fields: number, key: string): string[] | undefined {
+  const text = readText(root.resolve(path));
+  if (!text) return undefined;
+  for (const line of text.split("\n")) {
+    const f = line.split(":");
+    if (f.length >= fields && (f[0] === key || f[2] === key)) return f;
+  }
+  return undefined;
+}
+
 /** Looks up a passwd entry by name or uid inside the root. */
 export function lookupUser(
   root: RootMap,
@@ -65,16 +79,8 @@ export function lookupUser(
   if (key === "nobody" || key === "65534") {
     return { name: "nobody", uid: 65534, gid: 65534, home: "/", shell: "/usr/sbin/nologin" };
   }
-  const text = readText(root.resolve("/etc/passwd"));
-  if (!text) return undefined;
-  for (const line of text.split("\n")) {
-    const f = line.split(":");
-    if (f.length < 7) continue;
-    if (f[0] === String(nameOrUid) || f[2] === String(nameOrUid)) {
-      return { name: f[0], uid: Number(f[2]), gid: Number(f[3]), home: f[5], shell: f[6] };
-    }
-  }
-  return undefined;
+  const f = entryOf(root, "/etc/passwd", 7, key);
+  return f && { name: f[0], uid: Number(f[2]), gid: Number(f[3]), home: f[5], shell: f[6] };
 }
 
 /** Looks up a group entry by name or gid inside the root. */
@@ -86,16 +92,8 @@ export function lookupGroup(
   const key = String(nameOrGid);
   if (key === "root" || key === "0") return { name: "root", gid: 0, members: [] };
   if (key === "nogroup" || key === "65534") return { name: "nogroup", gid: 65534, members: [] };
-  const text = readText(root.resolve("/etc/group"));
-  if (!text) return undefined;
-  for (const line of text.split("\n")) {
-    const f = line.split(":");
-    if (f.length < 4) continue;
-    if (f[0] === String(nameOrGid) || f[2] === String(nameOrGid)) {
-      return { name: f[0], gid: Number(f[2]), members: f[3] ? f[3].split(",") : [] };
-    }
-  }
-  return undefined;
+  const f = entryOf(root, "/etc/group", 4, key);
+  return f && { name: f[0], gid: Number(f[2]), members: f[3] ? f[3].split(",") : [] };
 }
 
 /** Reads the host facts for the given root and scope. */

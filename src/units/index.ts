@@ -7,6 +7,7 @@
 
 import { dirname, isAbsolute, join, normalize } from "../unit/posix_path.ts";
 import type { RootMap } from "./paths.ts";
+import { dirEntries } from "./regular_file.ts";
 
 /** What a directory entry in the search path is. */
 export type EntryKind = "file" | "symlink" | "dir" | "broken" | "other";
@@ -150,12 +151,8 @@ export class UnitIndex {
     const hostDir = this.#hostDirs.get(dir)!;
     const special = new Map<string, SpecialKind>();
     this.#special.set(dir, special);
-    let entries: Deno.DirEntry[];
-    try {
-      entries = [...Deno.readDirSync(hostDir)];
-    } catch {
-      return;
-    }
+    const entries = dirEntries(hostDir);
+    if (!entries) return;
     // Directory order is kept: listings sort their own rows.
     for (const e of entries) {
       const kind: SpecialKind | "file" = e.isFile

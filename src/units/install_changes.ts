@@ -122,6 +122,18 @@ export function reenableUnits(
   return doEnable(lp, configPath, files, opts, changes);
 }
 
+/** createSymlink() with its failure as an errno (undefined: linked, or already so). */
+function linkAs(
+  lp: InstallLookup,
+  target: string,
+  path: string,
+  force: boolean,
+  changes: InstallChange[],
+): InstallErrno | undefined {
+  const q = attempt(() => createSymlink(lp, target, path, force, changes));
+  return typeof q === "string" ? q : undefined;
+}
+
 /** `mask`: links each name to /dev/null in the config dir. */
 export function maskUnits(
   lp: InstallLookup,
@@ -136,10 +148,9 @@ export function maskUnits(
       error ??= "EINVAL";
       continue;
     }
-    const q = attempt(() =>
-      createSymlink(lp, "/dev/null", `${configPath}/${n}`, opts.force ?? false, changes)
-    );
-    if (typeof q === "string") error ??= q;
+    // Every name is linked: the first failure is kept, the rest still run.
+    const q = linkAs(lp, "/dev/null", `${configPath}/${n}`, opts.force ?? false, changes);
+    error ??= q;
   }
   return { changes, error };
 }
@@ -208,10 +219,8 @@ export function linkUnitFiles(
   }
   let error: InstallErrno | undefined;
   for (const f of todo) {
-    const q = attempt(() =>
-      createSymlink(lp, f, `${configPath}/${basename(f)}`, opts.force ?? false, changes)
-    );
-    if (typeof q === "string") error ??= q;
+    const q = linkAs(lp, f, `${configPath}/${basename(f)}`, opts.force ?? false, changes);
+    error ??= q;
   }
   return { changes, error };
 }
@@ -320,14 +329,7 @@ export function setDefaultTarget(lp: InstallLookup, name: string): InstallResult
     if (e instanceof InstallError) return { changes, error: e.errno };
     throw e;
   }
-  const q = attempt(() =>
-    createSymlink(
-      lp,
-      info.path as string,
-      `${lp.persistentConfig}/default.target`,
-      true,
-      changes,
-    )
-  );
-  return { changes, error: typeof q === "string" ? q : undefined };
+  const target = info.path as string;
+  const error = linkAs(lp, target, `${lp.persistentConfig}/default.target`, true, changes);
+  return { changes, error };
 }

@@ -11,7 +11,7 @@ import { isValidUnitName, templateOf } from "../unit/names.ts";
 import { ENOBUFS_TEXT, type ParsedFile, UnitTextParser } from "../unit/parse.ts";
 import { expandInstallSpecifiers } from "../unit/specifiers.ts";
 import { allWords, splitWords } from "../unit/values.ts";
-import { readRegularTextChunks } from "./regular_file.ts";
+import { dirEntries, readRegularTextChunks } from "./regular_file.ts";
 import {
   emptyInstall,
   errnoOf,
@@ -120,12 +120,8 @@ export function loadInstall(
   for (const dn of names) {
     for (const dir of files.searchPath) {
       if (files.listed(dir, dn) === false) continue;
-      let entries: Deno.DirEntry[];
-      try {
-        entries = [...Deno.readDirSync(files.host(`${dir}/${dn}`))];
-      } catch {
-        continue;
-      }
+      const entries = dirEntries(files.host(`${dir}/${dn}`));
+      if (!entries) continue;
       for (const e of entries) {
         if (!e.name.endsWith(".conf") || dropIns.has(e.name)) continue;
         dropIns.set(e.name, `${dir}/${dn}/${e.name}`);

@@ -3,6 +3,7 @@
  * @module
  */
 
+import { dirEntries } from "./regular_file.ts";
 import { isValidUnitName } from "../unit/names.ts";
 import { InstallContext, LOAD_FOLLOW } from "./install_context.ts";
 import type { InstallLookup } from "./install_lookup.ts";
@@ -117,12 +118,8 @@ const PRESET_ALL_IGNORED = new Set<InstallErrno>([
 /** The unit files and links of the search path, dir by dir, as `preset-all` visits them. */
 function* unitFileNames(lp: InstallLookup): Generator<string> {
   for (const dir of lp.searchPath) {
-    let entries: Deno.DirEntry[];
-    try {
-      entries = [...Deno.readDirSync(lp.host(dir))];
-    } catch {
-      continue;
-    }
+    const entries = dirEntries(lp.host(dir));
+    if (!entries) continue;
     for (const de of entries) {
       if (isValidUnitName(de.name) && (de.isFile || de.isSymlink)) yield de.name;
     }

@@ -16,7 +16,7 @@ import {
   UnitTextParser,
 } from "../unit/parse.ts";
 import type { Assignment } from "../unit/parse.ts";
-import { InvalidUtf8Error, readRegularTextChunks } from "./regular_file.ts";
+import { dirEntries, InvalidUtf8Error, readRegularTextChunks } from "./regular_file.ts";
 import { UnitConfig } from "../unit/config.ts";
 import { sectionProblems, validateAssignments } from "../unit/schema.ts";
 import { builtinUnitText } from "../unit/builtins.ts";
@@ -409,12 +409,8 @@ export class UnitLoader {
       for (const dirName of dropInDirs(name)) {
         for (const searchDir of idx.dirsWith(dirName)) {
           const dir = `${searchDir}/${dirName}`;
-          let entries: Deno.DirEntry[];
-          try {
-            entries = [...Deno.readDirSync(this.root.resolve(dir))];
-          } catch {
-            continue;
-          }
+          const entries = dirEntries(this.root.resolve(dir));
+          if (!entries) continue;
           for (const e of entries) {
             if (!e.name.endsWith(".conf") || chosen.has(e.name)) continue;
             chosen.set(e.name, `${dir}/${e.name}`);

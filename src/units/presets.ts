@@ -11,7 +11,7 @@
 import { globMatch, parseUnitName, templateOf } from "../unit/names.ts";
 import { LineReader } from "../unit/parse.ts";
 import { presetDirs, type RootMap, type Scope } from "./paths.ts";
-import { readRegularTextChunks } from "./regular_file.ts";
+import { dirEntries, readRegularTextChunks } from "./regular_file.ts";
 
 /** What a preset rule says about a unit. */
 export type PresetAction = "enable" | "disable";
@@ -52,12 +52,8 @@ export function presetFiles(root: RootMap, scope: Scope): string[] {
   const byName = new Map<string, string>();
   for (const dir of presetDirs(scope)) {
     const host = root.resolve(dir);
-    let entries: Deno.DirEntry[];
-    try {
-      entries = [...Deno.readDirSync(host)];
-    } catch {
-      continue;
-    }
+    const entries = dirEntries(host);
+    if (!entries) continue;
     for (const e of entries) {
       if (!e.name.endsWith(".preset") || byName.has(e.name)) continue;
       const path = `${host}/${e.name}`;

@@ -110,3 +110,12 @@ export function readTextCapped(hostPath: string, max = READ_FULL_BYTES_MAX): str
   parts.push(decoder.decode());
   return parts.join("");
 }
+
+/** A directory's entries, in the order it gives them; undefined when it cannot be read. */
+export function dirEntries(hostDir: string): Deno.DirEntry[] | undefined {
+  try {
+    return [...Deno.readDirSync(hostDir)];
+  } catch {
+    return undefined;
+  }
+}

@@ -13,25 +13,21 @@ import {
   unitSettings,
 } from "../unit/model.ts";
 
-const unitViews = new WeakMap<LoadedUnit, UnitSettings>();
-const serviceViews = new WeakMap<LoadedUnit, ServiceSettings>();
+/** A view built from a unit's configuration the first time it is asked for, then kept. */
+function builtOnce<T>(build: (config: LoadedUnit["config"]) => T): (unit: LoadedUnit) => T {
+  const views = new WeakMap<LoadedUnit, T>();
+  return (unit) => {
+    let s = views.get(unit);
+    if (s === undefined) {
+      s = build(unit.config);
+      views.set(unit, s);
+    }
+    return s;
+  };
+}
 
 /** The `[Unit]` settings of a loaded unit (dependencies, conditions, description, ...). */
-export function unitSettingsOf(unit: LoadedUnit): UnitSettings {
-  let s = unitViews.get(unit);
-  if (s === undefined) {
-    s = unitSettings(unit.config);
-    unitViews.set(unit, s);
-  }
-  return s;
-}
+export const unitSettingsOf: (unit: LoadedUnit) => UnitSettings = builtOnce(unitSettings);
 
 /** The `[Service]` settings of a loaded unit (its exec context and Type= and timeouts). */
-export function serviceSettingsOf(unit: LoadedUnit): ServiceSettings {
-  let s = serviceViews.get(unit);
-  if (s === undefined) {
-    s = serviceSettings(unit.config);
-    serviceViews.set(unit, s);
-  }
-  return s;
-}
+export const serviceSettingsOf: (unit: LoadedUnit) => ServiceSettings = builtOnce(serviceSettings);

@@ -16,73 +16,54 @@ import {
 import { cleanUnits, killUnits, resetFailedUnits } from "../service/unit_ops.ts";
 import { callRefusal, jobRefusal, whenPermitted } from "./access.ts";
 import { said } from "./job_words.ts";
+import type { JobFailure, Report } from "../service/outcome.ts";
 import { EXIT_FAILURE } from "../unit/exit_codes.ts";
 
-/** Runs a job verb on the named units, or refuses each as systemd does. */
-function jobs(
-  ctx: Context,
-  verb: string,
-  args: string[],
-  run: () => Promise<number>,
-): Promise<number> {
-  return whenPermitted(ctx, jobRefusal(verb), (m) => m.expand(args), run);
+/** A verb's work on units: reports as it goes, returns the failure that decides the code. */
+type Work = (report: Report) => Promise<JobFailure | undefined>;
+
+/** Runs a job verb's work on the named units, or refuses each as systemd does. */
+function jobs(ctx: Context, verb: string, args: string[], work: Work): Promise<number> {
+  return whenPermitted(ctx, jobRefusal(verb), (m) => m.expand(args), () => said(ctx, work));
+}
+
+/** Runs a unit call (kill, clean) on the named units, or refuses each as systemd does. */
+function calls(ctx: Context, failed: string, args: string[], work: Work): Promise<number> {
+  return whenPermitted(ctx, callRefusal(failed), (m) => m.expand(args), () => said(ctx, work));
 }
 
 /** `start UNIT...`. */
 export function start(ctx: Context, args: string[]): Promise<number> {
-  return jobs(ctx, "start", args, () => said(ctx, (r) => startUnits(ctx, args, r)));
+  return jobs(ctx, "start", args, (r) => startUnits(ctx, args, r));
 }
 
 /** `stop UNIT...`. */
 export function stop(ctx: Context, args: string[]): Promise<number> {
-  return jobs(ctx, "stop", args, () => said(ctx, (r) => stopUnits(ctx, args, r)));
+  return jobs(ctx, "stop", args, (r) => stopUnits(ctx, args, r));
+}
+
+/** A restart verb: `onlyIfActive` for try-restart. */
+function restartVerb(verb: string, onlyIfActive: boolean) {
+  return (ctx: Context, args: string[]): Promise<number> =>
+    jobs(ctx, verb, args, (r) => restartUnits(ctx, args, r, { onlyIfActive, verb }));
+}
+
+/** A reload verb: `verb` in systemd's words (its job type), `mode` the service layer's. */
+function reloadVerb(verb: string, mode: Parameters<typeof reloadUnits>[3]) {
+  return (ctx: Context, args: string[]): Promise<number> =>
+    jobs(ctx, verb, args, (r) => reloadUnits(ctx, args, r, mode));
 }
 
 /** `restart UNIT...`. */
-export function restart(ctx: Context, args: string[]): Promise<number> {
-  return jobs(
-    ctx,
-    "restart",
-    args,
-    () => said(ctx, (r) => restartUnits(ctx, args, r, { onlyIfActive: false, verb: "restart" })),
-  );
-}
-
+export const restart = restartVerb("restart", false);
 /** `try-restart UNIT...` (`condrestart`). */
-export function tryRestart(ctx: Context, args: string[]): Promise<number> {
-  return jobs(
-    ctx,
-    "try-restart",
-    args,
-    () => said(ctx, (r) => restartUnits(ctx, args, r, { onlyIfActive: true, verb: "try-restart" })),
-  );
-}
-
+export const tryRestart = restartVerb("try-restart", true);
 /** `reload UNIT...`. */
-export function reload(ctx: Context, args: string[]): Promise<number> {
-  return jobs(ctx, "reload", args, () => said(ctx, (r) => reloadUnits(ctx, args, r, "reload")));
-}
-
+export const reload = reloadVerb("reload", "reload");
 /** `reload-or-restart UNIT...`. */
-export function reloadOrRestart(ctx: Context, args: string[]): Promise<number> {
-  return jobs(
-    ctx,
-    "reload-or-restart",
-    args,
-    () => said(ctx, (r) => reloadUnits(ctx, args, r, "reload-or-restart")),
-  );
-}
-
+export const reloadOrRestart = reloadVerb("reload-or-restart", "reload-or-restart");
 /** `try-reload-or-restart UNIT...` (`reload-or-try-restart`, `force-reload`). */
-export function tryReloadOrRestart(ctx: Context, args: string[]): Promise<number> {
-  // systemd's words name the job type, `reload-or-try-restart`.
-  return jobs(
-    ctx,
-    "reload-or-try-restart",
-    args,
-    () => said(ctx, (r) => reloadUnits(ctx, args, r, "try-reload-or-restart")),
-  );
-}
+export const tryReloadOrRestart = reloadVerb("reload-or-try-restart", "try-reload-or-restart");
 
 /** `isolate TARGET`. */
 export function isolate(ctx: Context, args: string[]): Promise<number> {
@@ -96,16 +77,12 @@ export function isolate(ctx: Context, args: string[]): Promise<number> {
 
 /** `kill UNIT...`. */
 export function kill(ctx: Context, args: string[]): Promise<number> {
-  return whenPermitted(
+  const { signal, killWhom } = ctx.options;
+  return calls(
     ctx,
-    callRefusal("Failed to kill unit"),
-    (m) => m.expand(args),
-    () =>
-      said(
-        ctx,
-        (r) =>
-          killUnits(ctx, args, r, { signal: ctx.options.signal, killWhom: ctx.options.killWhom }),
-      ),
+    "Failed to kill unit",
+    args,
+    (r) => killUnits(ctx, args, r, { signal, killWhom }),
   );
 }
 
@@ -126,10 +103,6 @@ export function resetFailed(ctx: Context, args: string[]): Promise<number> {
 
 /** `clean UNIT...`. */
 export function clean(ctx: Context, args: string[]): Promise<number> {
-  return whenPermitted(
-    ctx,
-    callRefusal("Failed to clean unit"),
-    (m) => m.expand(args),
-    () => said(ctx, (r) => cleanUnits(ctx, args, r, { what: ctx.options.what })),
-  );
+  const { what } = ctx.options;
+  return calls(ctx, "Failed to clean unit", args, (r) => cleanUnits(ctx, args, r, { what }));
 }
