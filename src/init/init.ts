@@ -42,6 +42,9 @@ import { SocketManager } from "./sockets.ts";
 import type { InitPort } from "./port.ts";
 import { serviceSettingsOf, unitSettingsOf } from "../units/settings.ts";
 
+/** The unit types `--exit` waits for: those that run processes or will start them. */
+const RUNS_SOMETHING: ReadonlySet<string> = new Set(["service", "socket", "timer", "path"]);
+
 /** Quiet time after which an idle init gives memory back. */
 const IDLE_TRIM_MS = 2000;
 /**
@@ -444,9 +447,11 @@ export class Init implements InitPort {
     if (this.supervision.busy()) return;
     // The state names are read afresh: another invocation may have started units.
     this.m = this.freshManager();
+    // `--exit` watches what can still run something: targets, slices and the like stay
+    // active after the boot and would keep it forever.
     const watched = this.named
       ? this.m.expand(this.named).map((n) => this.loader.load(n))
-      : this.activeUnits();
+      : this.activeUnits().filter((u) => RUNS_SOMETHING.has(u.type));
     const busy = watched.some((u) => ACTIVE.has(unitState(this.m.lenv, u).ActiveState));
     if (busy) return;
     this.requestStop({ action: "exit", code: this.#namedExitCode(watched) });
