@@ -19,6 +19,12 @@ export interface Io {
   readonly stdoutIsTty: boolean;
 }
 
+/** Writes one error line to stderr and returns exit code 1: how an entry point refuses. */
+export function refuse(io: Io, line: string): number {
+  io.err(line + "\n");
+  return 1;
+}
+
 /** What a verb handler gets. */
 export interface Context {
   readonly options: Options;

@@ -19,7 +19,7 @@
  */
 
 import { parseArgs } from "node:util";
-import type { Io } from "./context.ts";
+import { type Io, refuse } from "./context.ts";
 import { pathArgumentError, RootMap } from "../units/paths.ts";
 import { parseTimespan } from "../unit/timespan.ts";
 import { type JournalQuery, printJournal } from "../verbs/journal.ts";
@@ -284,10 +284,7 @@ function defaultIo(): Io {
 export async function journalctlMain(argv: string[], io: Io = defaultIo()): Promise<number> {
   const nowUs = Date.now() * 1000;
   const parsed = parseJournalArgs(argv, nowUs);
-  if (!parsed.ok) {
-    io.err(parsed.error + "\n");
-    return 1;
-  }
+  if (!parsed.ok) return refuse(io, parsed.error);
   const a = parsed.args;
   try {
     // It only reads: everything else goes before a file is opened, as for systemctl's queries.
@@ -297,10 +294,7 @@ export async function journalctlMain(argv: string[], io: Io = defaultIo()): Prom
       return 0;
     }
     const rootError = pathArgumentError(a.root);
-    if (rootError) {
-      io.err(rootError + "\n");
-      return 1;
-    }
+    if (rootError) return refuse(io, rootError);
     const env = Deno.env.toObject();
     const root = new RootMap(a.root);
     return await printJournal(a, root, env, io);

@@ -5,7 +5,7 @@
  */
 
 import { parseCommandLine } from "./args.ts";
-import type { Context, Io } from "./context.ts";
+import { type Context, type Io, refuse } from "./context.ts";
 import { findVerb, loadHandler, VERBS, type VerbSpec } from "./registry.ts";
 import { pathArgumentError, RootMap } from "../units/paths.ts";
 import { readLocalZone } from "../units/timezone.ts";
@@ -77,10 +77,7 @@ function missingRoot(root: string): string | undefined {
 export async function main(argv: string[], io: Io = stdio()): Promise<number> {
   const prog = "systemctl";
   const parsed = parseCommandLine(argv, prog);
-  if (!parsed.ok) {
-    io.err(parsed.error + "\n");
-    return 1;
-  }
+  if (!parsed.ok) return refuse(io, parsed.error);
   const { options } = parsed;
   setLocalZoneSource(() => readLocalZone());
   const debug = options.debug || options.verbose >= 2;
@@ -107,29 +104,14 @@ export async function main(argv: string[], io: Io = stdio()): Promise<number> {
       verbName = "init";
     }
     const spec: VerbSpec | undefined = findVerb(verbName);
-    if (!spec) {
-      io.err(`Unknown command verb ${verbName}.\n`);
-      return 1;
-    }
-    if (args.length < spec.min) {
-      io.err("Too few arguments.\n");
-      return 1;
-    }
-    if (args.length > spec.max) {
-      io.err("Too many arguments.\n");
-      return 1;
-    }
+    if (!spec) return refuse(io, `Unknown command verb ${verbName}.`);
+    if (args.length < spec.min) return refuse(io, "Too few arguments.");
+    if (args.length > spec.max) return refuse(io, "Too many arguments.");
     const rootError = pathArgumentError(options.root);
-    if (rootError) {
-      io.err(rootError + "\n");
-      return 1;
-    }
+    if (rootError) return refuse(io, rootError);
     const env = Deno.env.toObject();
     const rootProblem = options.root === undefined ? undefined : missingRoot(options.root);
-    if (rootProblem !== undefined) {
-      io.err(rootProblem + "\n");
-      return 1;
-    }
+    if (rootProblem !== undefined) return refuse(io, rootProblem);
     const root = new RootMap(options.root);
     const warn = (text: string) => {
       if (!options.noWarn) io.err(text.endsWith("\n") ? text : text + "\n");

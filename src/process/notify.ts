@@ -31,11 +31,6 @@ import { Errno, errno, libc, O, strerror } from "./libc.ts";
 import { AF, ReadinessWaiter, SOCK, SOL_SOCKET } from "./sockets.ts";
 import { setLongTimeout } from "./timer.ts";
 
-/** The longest path that fits in `sockaddr_un.sun_path` with its NUL. */
-const MAX_SOCKET_PATH = 107;
-/** Larger messages are dropped, as systemd does (NOTIFY_BUFFER_MAX). */
-const MAX_MESSAGE = 4096;
-
 /** Who sent a datagram, from SCM_CREDENTIALS (PID 0: not visible in our PID namespace). */
 export interface NotifySender {
   pid: number;
@@ -90,6 +85,9 @@ export function parseNotifyMessage(text: string): Record<string, string> {
   return message;
 }
 
+/** The longest path that fits in `sockaddr_un.sun_path` with its NUL. */
+const MAX_SOCKET_PATH = 107;
+
 function byteLength(text: string): number {
   return new TextEncoder().encode(text).length;
 }
@@ -105,6 +103,8 @@ export function notifySocketPath(stateDir: string, unit: string): string {
   return `${stateDir}/notify/${sha256Hex(unit).slice(0, 16)}`;
 }
 
+/** Larger messages are dropped, as systemd does (NOTIFY_BUFFER_MAX). */
+const MAX_MESSAGE = 4096;
 const SO_PASSCRED = 16;
 /** Control message types and recvmsg flags (linux/socket.h). */
 const SCM = { RIGHTS: 1, CREDENTIALS: 2 } as const;

@@ -54,13 +54,16 @@ function orderNamed(m: Manager, names: readonly string[], reverse: boolean): str
   return sortStable(pos, waits).map((p) => names[Number(p)]);
 }
 
-/** Starts units with their transactions. */
-export async function startUnits(
+/** A job verb over the named units; `verb` names it in messages. Returns the first failure. */
+type UnitsJob = (
   ctx: JobContext,
   args: readonly string[],
   report: Report,
-  verb = "start",
-): Promise<JobFailure | undefined> {
+  verb?: string,
+) => Promise<JobFailure | undefined>;
+
+/** Starts units with their transactions. */
+export const startUnits: UnitsJob = async (ctx, args, report, verb = "start") => {
   const m = managerFor(ctx, report);
   const log = failureLog(report);
   for (const name of orderNamed(m, m.expand(args), false)) {
@@ -68,15 +71,10 @@ export async function startUnits(
     log.keep(failure);
   }
   return log.first;
-}
+};
 
 /** Stops units (and the active units bound to them). */
-export async function stopUnits(
-  ctx: JobContext,
-  args: readonly string[],
-  report: Report,
-  verb = "stop",
-): Promise<JobFailure | undefined> {
+export const stopUnits: UnitsJob = async (ctx, args, report, verb = "stop") => {
   const m = managerFor(ctx, report);
   const log = failureLog(report);
   for (const name of orderNamed(m, m.expand(args), true)) {
@@ -104,7 +102,7 @@ export async function stopUnits(
     }
   }
   return log.first;
-}
+};
 
 /** restart / try-restart: stop (if active) then start; PartOf units follow. */
 export async function restartUnits(

@@ -150,6 +150,12 @@ export async function stopTimer(se: StateEnv, unit: LoadedUnit): Promise<void> {
   });
 }
 
+/** The timer's recorded state while it is active (undefined otherwise). */
+function activeTimerState(se: StateEnv, unit: LoadedUnit): UnitState | undefined {
+  const current = storedState(se, unit.id);
+  return current?.ActiveState === "active" ? current : undefined;
+}
+
 /**
  * Recomputes an active timer's next elapse and records it when it changed; returns the
  * next elapse (undefined: none, or the timer is not active). The caller holds the lock.
@@ -160,8 +166,8 @@ export async function rearmTimer(
   clock: Clock,
   boot: number,
 ): Promise<number | undefined> {
-  const current = storedState(se, unit.id);
-  if (!current || current.ActiveState !== "active") return undefined;
+  const current = activeTimerState(se, unit);
+  if (!current) return undefined;
   const rec = { ...timerRecord(current), BootBase: boot };
   const e = computeElapse(se, unit, rec, clock, boot);
   const patch = waitingPatch(unit, e, rec);
@@ -178,8 +184,8 @@ export async function rearmTimer(
 
 /** Records a trigger at `at` (and the Persistent= stamp). The caller holds the lock. */
 export async function recordTrigger(se: StateEnv, unit: LoadedUnit, at: number): Promise<void> {
-  const current = storedState(se, unit.id);
-  if (!current || current.ActiveState !== "active") return;
+  const current = activeTimerState(se, unit);
+  if (!current) return;
   if (timerSettings(unit.config).persistent) writeStamp(timerStampHost(se, unit.id), at);
   await save(se, current, {
     SubState: "running",

@@ -4,16 +4,8 @@
  * @module
  */
 
-import {
-  basename,
-  emptyInstall,
-  errnoOf,
-  type Info,
-  type InstallChange,
-  type InstallErrno,
-  InstallError,
-  isTemplate,
-} from "./install_types.ts";
+import { basename, emptyInstall, errnoOf, InstallError, isTemplate } from "./install_types.ts";
+import type { Info, InstallChange, InstallErrno } from "./install_types.ts";
 import { builtinUnitText } from "../unit/builtins.ts";
 import { instanceName, isValidUnitName, parseUnitName, templateOf } from "../unit/names.ts";
 import { dirname, isAbsolute, join, normalize } from "../unit/posix_path.ts";

@@ -95,27 +95,26 @@ export function disableUnits(
   return doDisable(lp, configPathOf(lp, opts), names, [], opts.dryRun);
 }
 
+/** The unit file a plain name stands for; a path, an instance or a name not found as itself. */
+function unitFileOf(lp: InstallLookup, nameOrPath: string): string {
+  if (nameOrPath.includes("/") || isInstance(nameOrPath)) return nameOrPath;
+  try {
+    return new InstallContext(lp).discover(nameOrPath, LOAD_FOLLOW).path || nameOrPath;
+  } catch {
+    return nameOrPath; // operate on the name
+  }
+}
+
 /** `reenable`: disable by name, then enable by name or path. */
 export function reenableUnits(
   lp: InstallLookup,
   namesOrPaths: readonly string[],
   opts: ChangeOptions = {},
 ): InstallResult {
+  // The files are found before the disable removes the links that may lead to them.
+  const files = namesOrPaths.map((a) => unitFileOf(lp, a));
+  const names = namesOrPaths.map((a) => basename(a));
   const configPath = configPathOf(lp, opts);
-  const names: string[] = [];
-  const files: string[] = [];
-  for (const a of namesOrPaths) {
-    const n = basename(a);
-    let file = a;
-    if (!a.includes("/") && !isInstance(a)) {
-      try {
-        const info = new InstallContext(lp).discover(n, LOAD_FOLLOW);
-        if (info.path) file = info.path;
-      } catch { /* operate on the name */ }
-    }
-    names.push(n);
-    files.push(file);
-  }
   const changes: InstallChange[] = [];
   const d = doDisable(lp, configPath, names, changes);
   if (d.error) return d;
@@ -140,8 +139,8 @@ export function maskUnits(
   names: readonly string[],
   opts: ChangeOptions = {},
 ): InstallResult {
-  const changes: InstallChange[] = [];
   const configPath = configPathOf(lp, opts);
+  const changes: InstallChange[] = [];
   let error: InstallErrno | undefined;
   for (const n of names) {
     if (!isValidUnitName(n)) {
@@ -161,14 +160,11 @@ export function unmaskUnits(
   names: readonly string[],
   opts: ChangeOptions = {},
 ): InstallResult {
-  const changes: InstallChange[] = [];
+  if (!names.every((n) => isValidUnitName(n))) return { changes: [], error: "EINVAL" };
   const configPath = configPathOf(lp, opts);
-  const todo: string[] = [];
-  for (const n of names) {
-    if (!isValidUnitName(n)) return { changes, error: "EINVAL" };
-    if (nullOrEmpty(lp, `${configPath}/${n}`) !== true) continue;
-    if (!todo.includes(n)) todo.push(n);
-  }
+  // Each name once, in the order given; only those masked in the config dir.
+  const todo = [...new Set(names)].filter((n) => nullOrEmpty(lp, `${configPath}/${n}`) === true);
+  const changes: InstallChange[] = [];
   const remove = new Set<string>();
   let error: InstallErrno | undefined;
   for (const n of todo) {
@@ -196,7 +192,6 @@ export function linkUnitFiles(
   opts: ChangeOptions = {},
 ): InstallResult {
   const changes: InstallChange[] = [];
-  const configPath = configPathOf(lp, opts);
   const todo: string[] = [];
   for (const f of files) {
     const fail = (errno: InstallErrno): InstallResult => {
@@ -217,6 +212,7 @@ export function linkUnitFiles(
     }
     if (!todo.includes(f)) todo.push(f);
   }
+  const configPath = configPathOf(lp, opts);
   let error: InstallErrno | undefined;
   for (const f of todo) {
     const q = linkAs(lp, f, `${configPath}/${basename(f)}`, opts.force ?? false, changes);
