@@ -245,7 +245,8 @@ rootTest(
       ok(exists(join(inside, "s")), "RuntimeDirectory= inside the root");
       ok(Deno.lstatSync(join(inside, "l.sock")).isSocket, "the socket inside the root");
       ok(Deno.lstatSync(join(root.path, out.dir, "l2.sock")).isSocket, "// socket inside the root");
-      ok0(await root.run("stop", "s.service", "l.socket"), "stop");
+      // Stopping a socket leaves the service it started running, as in systemd: stop both.
+      ok0(await root.run("stop", "s.service", "l.socket", "l.service"), "stop");
       ok(await eventually(() => !exists(join(inside, "s"))), "RuntimeDirectory= removed");
       deepStrictEqual(out.snapshot(), before);
     } finally {
