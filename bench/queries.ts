@@ -7,8 +7,9 @@
  *   one of BENCH_QUERY_UNITS (100,000) units: each figure with the floor, the ratio to it,
  *   and the ratio of the big root to the small one (target ≤ 1.5).
  * - `list-unit-files` on BENCH_LUF_SIZES (5000,20000) units: the slope per 10,000 units.
- * - Wall time (median) and CPU time (user + system, mean) per case: on a loaded machine
- *   the CPU time is the steadier figure. The machine load is printed before and after.
+ * - Wall time (median) and CPU time (user + system, mean) per case, hyperfine in rounds that
+ *   run every command (a load change hits them alike): on a loaded machine the CPU time is
+ *   the steadier figure. The machine load is printed before and after.
  * - A breakdown from the same medians: the runtime's start (the floor), our start above it
  *   (`--version`), the verb's own work on 300 units, and what 100,000 units add.
  *
@@ -47,7 +48,7 @@ async function hyperfine(
   cmds: string[],
   runs: number,
   work: string,
-): Promise<Timing[]> {
+): Promise<{ walls: number[]; cpu: number }[]> {
   const out = join(work, `hf-${crypto.randomUUID()}.json`);
   const r = await new Deno.Command("hyperfine", {
     args: [
@@ -69,10 +70,40 @@ async function hyperfine(
   }).output();
   if (r.code !== 0) throw new Error(`hyperfine: ${new TextDecoder().decode(r.stderr).trim()}`);
   const j = JSON.parse(Deno.readTextFileSync(out)) as {
-    results: { median: number; user: number; system: number }[];
+    results: { times: number[]; user: number; system: number }[];
   };
   Deno.removeSync(out);
-  return j.results.map((x) => ({ wall: x.median * 1000, cpu: (x.user + x.system) * 1000 }));
+  return j.results.map((x) => ({
+    walls: x.times.map((t) => t * 1000),
+    cpu: (x.user + x.system) * 1000,
+  }));
+}
+
+/**
+ * hyperfine in rounds: each round runs every command a few times, so that a change of the
+ * machine's load during the case hits every command alike (one hyperfine run times the
+ * commands one after the other). Wall: the median of all runs; CPU: the mean of the rounds.
+ */
+async function interleaved(cmds: string[], runs: number, work: string): Promise<Timing[]> {
+  const rounds = Math.min(runs, 5);
+  const walls: number[][] = cmds.map(() => []);
+  const cpus: number[][] = cmds.map(() => []);
+  for (let r = 0; r < rounds; r++) {
+    const per = Math.floor(runs / rounds) + (r < runs % rounds ? 1 : 0);
+    const t = await hyperfine(cmds, Math.max(per, 2), work);
+    t.forEach((x, i) => {
+      walls[i].push(...x.walls);
+      cpus[i].push(x.cpu);
+    });
+  }
+  const median = (xs: number[]) => {
+    const s = [...xs].sort((a, b) => a - b);
+    return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+  };
+  return cmds.map((_, i) => ({
+    wall: median(walls[i]),
+    cpu: cpus[i].reduce((a, b) => a + b, 0) / cpus[i].length,
+  }));
 }
 
 async function check(cmd: string[], codes: number[], out: RegExp): Promise<void> {
@@ -160,7 +191,7 @@ export async function runQueryCases(c: QueryConfig): Promise<string[]> {
     }
   }
   const cmds = [floorCmd, ...cases.flatMap((k) => k.big ? [k.small, k.big] : [k.small])];
-  const t = await hyperfine(cmds.map((c) => c.join(" ")), c.runs, c.work);
+  const t = await interleaved(cmds.map((c) => c.join(" ")), c.runs, c.work);
   const floor = t[0];
   say(
     `  floor (deno run of a one-line script): ${f(floor.wall)} wall, ${f(floor.cpu)} CPU`,
@@ -194,7 +225,7 @@ export async function runQueryCases(c: QueryConfig): Promise<string[]> {
   // list-unit-files: linear, slope per 10,000 units.
   const luf = c.lufSizes.map((n) => generateRoot(join(c.work, `luf-${n}`), n));
   for (const r of luf) await check(q(r, "list-unit-files"), [0], /unit files listed/);
-  const lt = await hyperfine(luf.map((r) => q(r, "list-unit-files").join(" ")), 3, c.work);
+  const lt = await interleaved(luf.map((r) => q(r, "list-unit-files").join(" ")), 3, c.work);
   for (const [j, r] of luf.entries()) {
     say(
       `  list-unit-files ${String(r.units).padStart(6)} units: ${f(lt[j].wall)} wall, ${

@@ -193,7 +193,16 @@ function sessionIsOurs(
  * processes carrying the invocation id. This process and PID 1 are never members.
  */
 export function unitMemberIds(query: MemberQuery, maxAgeMs = 0): ProcessId[] {
-  return membersIn(processSnapshot(maxAgeMs), query);
+  return namesNothing(query) ? [] : membersIn(processSnapshot(maxAgeMs), query);
+}
+
+/**
+ * Whether a query can match no process at all: no main or control process, no session, no
+ * invocation id (a unit that never ran). Its members are none without a scan of /proc.
+ */
+function namesNothing(query: MemberQuery): boolean {
+  return (query.mainPid ?? 0) <= 0 && (query.controlPid ?? 0) <= 0 && !query.invocationId &&
+    (query.sessionId ?? 0) <= 1 && !(query.sessionIds ?? []).some((sid) => sid > 1);
 }
 
 function membersIn(snap: Snapshot, query: MemberQuery): ProcessId[] {
@@ -297,7 +306,7 @@ export function unitMembers(query: MemberQuery, maxAgeMs = 0): number[] {
 }
 
 async function freshMembers(query: MemberQuery): Promise<ProcessId[]> {
-  return membersIn(await freshSnapshot(), query);
+  return namesNothing(query) ? [] : membersIn(await freshSnapshot(), query);
 }
 
 /** Sends `sig` to each process that is still the one identified; returns the PIDs reached. */

@@ -167,17 +167,25 @@ function valueProblem(kind: string, key: string, value: string): string | undefi
   return undefined;
 }
 
-const TABLE = new Map<string, Map<string, string>>();
-for (const [section, body] of Object.entries(KNOWN_DIRECTIVES)) {
-  const m = new Map<string, string>();
-  for (const item of body.split(" ")) {
-    if (!item) continue;
-    const i = item.lastIndexOf(":");
-    const key = item.slice(0, i);
-    const kind = item.slice(i + 1);
-    if (kind !== "OTHER" || !m.has(key)) m.set(key, kind);
+/** Section -> key -> kind, each section built on its first lookup (a query reads two or three). */
+const TABLE = new Map<string, Map<string, string> | undefined>();
+
+function sectionTable(section: string): Map<string, string> | undefined {
+  if (TABLE.has(section)) return TABLE.get(section);
+  const body = Object.hasOwn(KNOWN_DIRECTIVES, section) ? KNOWN_DIRECTIVES[section] : undefined;
+  let m: Map<string, string> | undefined;
+  if (body !== undefined) {
+    m = new Map<string, string>();
+    for (const item of body.split(" ")) {
+      if (!item) continue;
+      const i = item.lastIndexOf(":");
+      const key = item.slice(0, i);
+      const kind = item.slice(i + 1);
+      if (kind !== "OTHER" || !m.has(key)) m.set(key, kind);
+    }
   }
   TABLE.set(section, m);
+  return m;
 }
 
 const TYPE_SECTION: Record<string, string | undefined> = {
@@ -202,7 +210,7 @@ export function sectionsFor(type: string): string[] {
 
 /** The value kind of a directive (BOOLEAN, SECONDS, UNIT, ...), or undefined if unknown. */
 export function directiveKind(section: string, key: string): string | undefined {
-  return TABLE.get(section)?.get(key);
+  return sectionTable(section)?.get(key);
 }
 
 /**

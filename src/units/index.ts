@@ -439,23 +439,25 @@ function existingDirInfos(
   root: RootMap,
   searchDirs: readonly string[],
 ): { dir: string; real: string; info: Deno.FileInfo }[] {
-  const seenReal = new Set<string>();
-  const out: { dir: string; real: string; info: Deno.FileInfo }[] = [];
-  for (const dir of searchDirs) {
-    let real: string;
-    let info: Deno.FileInfo;
-    try {
-      // Resolved inside the root: an absolute link there must not lead to the host.
-      real = root.safe(dir, true);
-      info = Deno.statSync(real);
-    } catch {
-      continue;
+  return root.lookingOnly(() => {
+    const seenReal = new Set<string>();
+    const out: { dir: string; real: string; info: Deno.FileInfo }[] = [];
+    for (const dir of searchDirs) {
+      let real: string;
+      let info: Deno.FileInfo;
+      try {
+        // Resolved inside the root: an absolute link there must not lead to the host.
+        real = root.safe(dir, true);
+        info = Deno.statSync(real);
+      } catch {
+        continue;
+      }
+      if (seenReal.has(real)) continue;
+      seenReal.add(real);
+      out.push({ dir, real, info });
     }
-    if (seenReal.has(real)) continue;
-    seenReal.add(real);
-    out.push({ dir, real, info });
-  }
-  return out;
+    return out;
+  });
 }
 
 /** The search dirs that exist under the root, each real directory once, in order. */

@@ -103,6 +103,32 @@ export class RootMap {
 
   #dirs = new Map<string, Walk>();
   #forgetting = false;
+  /** Link lookups shared by the resolutions inside {@link lookingOnly}; undefined outside. */
+  #seen: Map<string, string | undefined> | undefined;
+
+  /**
+   * Runs `read` (synchronous, and writing nothing under the root) with each component
+   * looked up once: the many search dirs share their first components, and a missing one
+   * is otherwise looked up (and its error built) once per dir below it.
+   */
+  lookingOnly<T>(read: () => T): T {
+    if (this.#seen !== undefined) return read();
+    this.#seen = new Map();
+    try {
+      return read();
+    } finally {
+      this.#seen = undefined;
+    }
+  }
+
+  #linkTarget(hostPath: string): string | undefined {
+    const seen = this.#seen;
+    if (seen === undefined) return linkTarget(hostPath);
+    if (seen.has(hostPath)) return seen.get(hostPath);
+    const target = linkTarget(hostPath);
+    seen.set(hostPath, target);
+    return target;
+  }
 
   /** Remembers a directory's resolution until the current task ends. */
   #remember(key: string, walk: Walk): void {
@@ -123,23 +149,29 @@ export class RootMap {
     let missing = from.missing;
     // A stack: the next component is at the end.
     const todo = [...parts].reverse();
+    // The depth of a component found missing in this walk: below it nothing exists to look
+    // up (each lookup would only fail again, and a failed lstat costs a thrown error), until
+    // a `..` climbs back to it.
+    let absentAt = Infinity;
     while (todo.length > 0) {
       const c = todo.pop()!;
       if (c === "..") {
         done.pop();
+        if (done.length <= absentAt) absentAt = Infinity;
         continue;
       }
-      if (todo.length === 0 && !follow) {
+      if (done.length > absentAt || (todo.length === 0 && !follow)) {
         done.push(c);
-        break;
+        continue;
       }
-      const target = linkTarget(`${r}/${done.length ? done.join("/") + "/" : ""}${c}`);
+      const target = this.#linkTarget(`${r}/${done.length ? done.join("/") + "/" : ""}${c}`);
       if (target === undefined) {
         done.push(c);
         continue;
       }
       if (target === MISSING) {
         missing = true;
+        absentAt = done.length;
         done.push(c);
         continue;
       }
