@@ -12,6 +12,7 @@ import {
   reverseLinkDependencies,
   sliceOf,
   triggeringUnits,
+  triggerTarget,
 } from "../units/deps.ts";
 import { DEPENDENCY_KEYS, LIMIT_KEYS } from "../unit/model.ts";
 import type { UnitView } from "../unit/unit_view.ts";
@@ -54,6 +55,9 @@ const DEPENDENCY_PROPERTIES = new Set<string>([
   "Unit",
 ]);
 
+/** The properties that need the forward scan (link dirs, implicit and default dependencies). */
+const FORWARD_PROPERTIES = new Set<string>([...DEPENDENCY_KEYS, "Unit"]);
+
 /**
  * Builds the view of one unit. With `properties` (show -p), the costly parts
  * that none of them needs (dependency scans, unit-file state) are skipped.
@@ -69,7 +73,13 @@ export async function unitView(
   const loaded = unit.loadState === "loaded";
   const settings = unitSettingsOf(unit);
   const needDeps = wants(DEPENDENCY_PROPERTIES);
-  const deps = loaded && needDeps ? forwardDependencies(loader, unit) : {};
+  // Triggers= alone (status) is the unit a socket, timer or path unit starts: no scan.
+  const trigger = loaded ? triggerTarget(unit) : undefined;
+  const deps = loaded && wants(FORWARD_PROPERTIES)
+    ? forwardDependencies(loader, unit)
+    : trigger && wants(["Triggers"])
+    ? { Triggers: [trigger] }
+    : {};
   const reverse = needDeps ? reverseLinkDependencies(loader, unit.id) : {};
   if (needDeps && loaded) {
     // A namesake socket, timer or path unit triggers this one and is ordered before it;

@@ -26,6 +26,9 @@ import {
   EXIT_SUCCESS,
 } from "../unit/exit_codes.ts";
 
+/** What status prints of a unit's view beyond its settings and state (the rest is skipped). */
+const STATUS_PROPERTIES = ["Triggers", "TriggeredBy", "UnitFileState", "UnitFilePreset"];
+
 /** `status`: systemd's status blocks; exit 0 all active, 3 any inactive, 4 any unknown. */
 export async function status(ctx: Context, args: string[]): Promise<number> {
   const m = new Manager(ctx);
@@ -64,7 +67,7 @@ export async function status(ctx: Context, args: string[]): Promise<number> {
       rc = EXIT_PROGRAM_OR_SERVICES_STATUS_UNKNOWN;
       continue;
     }
-    const view = await unitView(ctx, m.loader, unit);
+    const view = await unitView(ctx, m.loader, unit, STATUS_PROPERTIES);
     const members = liveMembers(stored).sort((a, b) => a - b).map((pid) => processInfo(pid));
     const runs: StatusExtras["controlRuns"] = [];
     // A socket's control commands, or a service's.
