@@ -128,9 +128,10 @@ trap '' USR1
 # small young generation: an idle init gives its boot-time memory back. The init does
 # that itself once a burst of work is over (a last-resort collection), so V8's memory
 # reducer, which would repeat it on its own timers some 25 s after boot, is off.
-# Any other verb is short-lived: a young generation that starts at 16 MB holds all it
-# allocates, so no scavenge runs (two of them cost ~10 ms of an is-active's CPU).
-v8=--v8-flags=--min-semi-space-size=16
+# Any other verb is mostly short-lived: a young generation that starts at 4 MB holds what a
+# one-unit query allocates, so no scavenge runs (two cost ~10 ms of an is-active's CPU on a
+# busy machine); a long follower (log -f) keeps at most two such semi-spaces.
+v8=--v8-flags=--min-semi-space-size=4
 case $$,$1 in 1,* | *,init) v8=--v8-flags=--expose-gc,--max-semi-space-size=1,--no-memory-reducer ;; esac
 exec ${startWords('"$deno"', options.crt)} run ${flags} $v8 "$lib/systemctl.js" ${
     pre ? pre + " " : ""

@@ -226,7 +226,7 @@ Deno.test("the bundle launcher trims the init's idle memory and spares short ver
       await run("init"),
       /--v8-flags=--expose-gc,--max-semi-space-size=1,--no-memory-reducer /,
     );
-    assert.match(await run("status"), /--v8-flags=--min-semi-space-size=16 /);
+    assert.match(await run("status"), /--v8-flags=--min-semi-space-size=4 /);
     assert.doesNotMatch(await run("status"), /--max-semi-space-size|--expose-gc/);
   });
 });
