@@ -254,7 +254,19 @@ Deno.test("isUnitMember tells one process's membership as unitMembers finds it",
     invocationId,
   };
   let members: number[] = [];
-  assert.ok(await eventually(() => (members = unitMembers(query)).length >= 4));
+  // The four that stay: the shell and its three sleeps. The subshell and `setsid` live only
+  // for a moment, and on a busy machine a scan can still see them: wait until it does not.
+  const argv = (pid: number) => {
+    try {
+      return Deno.readTextFileSync(`/proc/${pid}/cmdline`).split("\0").filter(Boolean).join(" ");
+    } catch {
+      return "";
+    }
+  };
+  const settled = () =>
+    members.map(argv).filter((a) => !a.startsWith("/bin/sh")).sort().join(",") ===
+      "sleep 30,sleep 31,sleep 32" && members.length === 4;
+  assert.ok(await eventually(() => (members = unitMembers(query), settled())), `${members}`);
   try {
     // The shell, its sleeps, the setsid'd one (INVOCATION_ID) and the one with no
     // environment (a child of the shell).
