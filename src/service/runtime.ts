@@ -210,7 +210,9 @@ export function effectiveState(st: UnitState | undefined, id: string): UnitState
     }
     return st;
   }
-  if (st.ActiveState === "active" && st.SubState === "running") {
+  // A running service without its processes has ended. Only services: a timer or path unit
+  // is `running` while the unit it triggered runs, and its record names no process.
+  if (id.endsWith(".service") && st.ActiveState === "active" && st.SubState === "running") {
     if (st.MainPID && st.MainPID > 0) {
       if (alive(st.MainPID, st.MainPIDStartTime)) return st;
       return recompute(st);

@@ -73,3 +73,26 @@ Deno.test("a bad calendar expression warns with file and line; a timer with no t
     /^Failed to start bad\.timer: Unit bad\.timer has a bad unit file setting\.$/m,
   );
 });
+
+Deno.test("a timer whose unit runs (SubState=running) is active, and stop stops it", async () => {
+  // The init records a timer `active (running)` from its trigger until the unit it started
+  // returns. A client's view of the timer then, and its stop, must take it as active: the
+  // liveness check of services (a `running` record without live processes is failed) is not
+  // for timers, whose record names no process.
+  const root = makeTree({
+    "etc/systemd/system/tick.timer": "[Timer]\nOnActiveSec=1h\n",
+    "etc/systemd/system/tick.service": "[Service]\nType=oneshot\nExecStart=/bin/true\n",
+  });
+  const r = (...a: string[]) => systemctl([`--root=${root}`, ...a], { env });
+  assert.equal((await r("start", "tick.timer")).code, 0);
+  const path = `${root}/run/systemctl/units/tick.timer.json`;
+  const record = JSON.parse(Deno.readTextFileSync(path));
+  assert.equal(`${record.ActiveState}/${record.SubState}`, "active/waiting");
+  Deno.writeTextFileSync(path, JSON.stringify({ ...record, SubState: "running" }));
+  const running = await r("is-active", "tick.timer");
+  assert.deepEqual([running.code, running.stdout], [0, "active\n"]);
+  assert.equal(parseShow((await r("show", "tick.timer")).stdout).SubState, "running");
+  assert.equal((await r("stop", "tick.timer")).code, 0);
+  const stopped = await r("is-active", "tick.timer");
+  assert.deepEqual([stopped.code, stopped.stdout], [3, "inactive\n"]);
+});
