@@ -21,7 +21,7 @@
 
 import { join } from "node:path";
 import { generateRoot, type Root } from "./roots.ts";
-import { loadAverage } from "./lib.ts";
+import { loadAverage, median } from "./lib.ts";
 
 /** What the query cases need. */
 export interface QueryConfig {
@@ -96,10 +96,6 @@ async function interleaved(cmds: string[], runs: number, work: string): Promise<
       cpus[i].push(x.cpu);
     });
   }
-  const median = (xs: number[]) => {
-    const s = [...xs].sort((a, b) => a - b);
-    return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-  };
   return cmds.map((_, i) => ({
     wall: median(walls[i]),
     cpu: cpus[i].reduce((a, b) => a + b, 0) / cpus[i].length,

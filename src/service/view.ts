@@ -58,6 +58,12 @@ const DEPENDENCY_PROPERTIES = new Set<string>([
 /** The properties that need the forward scan (link dirs, implicit and default dependencies). */
 const FORWARD_PROPERTIES = new Set<string>([...DEPENDENCY_KEYS, "Unit"]);
 
+/** Triggers= without the forward scan: the unit a socket, timer or path unit starts. */
+function triggersOnly(unit: LoadedUnit): Record<string, string[]> {
+  const target = triggerTarget(unit);
+  return target ? { Triggers: [target] } : {};
+}
+
 /**
  * Builds the view of one unit. With `properties` (show -p), the costly parts
  * that none of them needs (dependency scans, unit-file state) are skipped.
@@ -73,12 +79,12 @@ export async function unitView(
   const loaded = unit.loadState === "loaded";
   const settings = unitSettingsOf(unit);
   const needDeps = wants(DEPENDENCY_PROPERTIES);
-  // Triggers= alone (status) is the unit a socket, timer or path unit starts: no scan.
-  const trigger = loaded ? triggerTarget(unit) : undefined;
-  const deps = loaded && wants(FORWARD_PROPERTIES)
+  const deps: Record<string, string[]> = !loaded
+    ? {}
+    : wants(FORWARD_PROPERTIES)
     ? forwardDependencies(loader, unit)
-    : trigger && wants(["Triggers"])
-    ? { Triggers: [trigger] }
+    : wants(["Triggers"])
+    ? triggersOnly(unit)
     : {};
   const reverse = needDeps ? reverseLinkDependencies(loader, unit.id) : {};
   if (needDeps && loaded) {
