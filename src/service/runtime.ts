@@ -59,7 +59,10 @@ export function emptyState(id: string): UnitState {
   return {
     format: STATE_FORMAT,
     Id: id,
-    Boot: currentBootKey(),
+    // Read when the record is written (two /proc reads), not for a unit that never ran.
+    get Boot() {
+      return currentBootKey();
+    },
     ActiveState: "inactive",
     SubState: "dead",
     Result: "success",
@@ -68,7 +71,8 @@ export function emptyState(id: string): UnitState {
 
 /** The stored record (stale or corrupt files count as absent). */
 export function storedState(se: StateEnv, id: string): UnitState | undefined {
-  const r = readUnitStateSync(stateDirHost(se), id, currentBootKey());
+  // The boot key (two /proc reads) only when there is a record to check it against.
+  const r = readUnitStateSync(stateDirHost(se), id, currentBootKey);
   if (r.warning) se.warn(r.warning);
   return r.state;
 }
@@ -280,8 +284,9 @@ function recompute(st: UnitState): UnitState {
 }
 
 /** The effective state of a loaded unit. */
-export function unitState(se: StateEnv, unit: LoadedUnit): UnitState {
-  return withMainRun(effectiveState(storedState(se, unit.id), unit.id));
+export function unitState(se: StateEnv, unit: LoadedUnit | string): UnitState {
+  const id = typeof unit === "string" ? unit : unit.id;
+  return withMainRun(effectiveState(storedState(se, id), id));
 }
 
 const CODE_NAMES = [undefined, "exited", "killed", "dumped"] as const;

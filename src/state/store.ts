@@ -193,7 +193,10 @@ function quarantine(path: string, reason: string): ReadResult {
   return { warning: `Ignoring unreadable state file ${path}: ${reason}.` };
 }
 
-function interpret(path: string, text: string | undefined, bootKey: string): ReadResult {
+/** A boot key, or how to get it (read only when a record exists to compare it with). */
+export type BootKey = string | (() => string);
+
+function interpret(path: string, text: string | undefined, bootKey: BootKey): ReadResult {
   if (text === undefined) return {};
   let state: UnitState;
   try {
@@ -201,7 +204,7 @@ function interpret(path: string, text: string | undefined, bootKey: string): Rea
   } catch (error) {
     return quarantine(path, error instanceof Error ? error.message : String(error));
   }
-  if (state.Boot !== bootKey) return {};
+  if (state.Boot !== (typeof bootKey === "string" ? bootKey : bootKey())) return {};
   return { state };
 }
 
@@ -232,7 +235,11 @@ export function readUnitState(
 }
 
 /** Synchronous {@linkcode readUnitState}. */
-export function readUnitStateSync(stateDirHost: string, unit: string, bootKey: string): ReadResult {
+export function readUnitStateSync(
+  stateDirHost: string,
+  unit: string,
+  bootKey: BootKey,
+): ReadResult {
   const path = unitStatePath(stateDirHost, unit);
   return interpret(path, readOrUndefined(path), bootKey);
 }

@@ -281,6 +281,37 @@ export class UnitIndex {
   }
 
   /**
+   * Whether a symlink named `name` in the search path may resolve, through any chain, to a
+   * file named `target`: false only when every such link's first hop is known to end
+   * elsewhere (a path named otherwise that is no symlink, `/dev/null`, or nothing). A
+   * superset test that reads one link and makes one `lstat` per link, where {@link first}
+   * looks the name up in every search dir: a query then resolves only the links that may
+   * name its unit. Without the digest every entry is already resolved: true.
+   */
+  mayLinkTo(name: string, target: string): boolean {
+    if (!this.#lazy) return true;
+    for (const dir of this.dirs) {
+      if (this.#special.get(dir)?.get(name) !== "symlink") continue;
+      let raw: string;
+      try {
+        raw = Deno.readLinkSync(`${this.#hostDirs.get(dir)!}/${name}`);
+      } catch {
+        return true;
+      }
+      // The first hop, as resolveInRoot takes it.
+      const hop = normalize(isAbsolute(raw) ? this.#root.inside(raw) : join(dir, raw));
+      if (hop.slice(hop.lastIndexOf("/") + 1) === target) return true;
+      if (hop === "/dev/null") continue;
+      try {
+        if (Deno.lstatSync(this.#root.host(hop)).isSymlink) return true;
+      } catch {
+        // Nothing there: a broken link, no alias.
+      }
+    }
+    return false;
+  }
+
+  /**
    * The entries of a search dir that are not regular files (symlinks, directories, other
    * kinds), in directory order; undefined for a directory that is not a search dir.
    */
@@ -443,11 +474,12 @@ function existingDirInfos(
     const seenReal = new Set<string>();
     const out: { dir: string; real: string; info: Deno.FileInfo }[] = [];
     for (const dir of searchDirs) {
-      let real: string;
+      let real: string | undefined;
       let info: Deno.FileInfo;
       try {
         // Resolved inside the root: an absolute link there must not lead to the host.
-        real = root.safe(dir, true);
+        real = root.unlessMissing(dir);
+        if (real === undefined) continue;
         info = Deno.statSync(real);
       } catch {
         continue;

@@ -112,9 +112,13 @@ export class UnitLoader {
   readonly env: PathEnv;
   #index?: UnitIndex;
   #facts?: HostFacts;
-  #aliases?: Map<string, string[]>;
+  readonly #aliases = new Map<string, string[]>();
   #sysv?: Map<string, string>;
   readonly #cache = new Map<string, LoadedUnit>();
+  /** The names whose alias is being followed (a loop of aliases names one of them again). */
+  readonly #following = new Set<string>();
+  /** Results that are not-found because their name is in a loop of aliases. */
+  readonly #inLoop = new WeakSet<LoadedUnit>();
 
   constructor(le: LoadEnv) {
     this.root = le.root;
@@ -144,22 +148,25 @@ export class UnitLoader {
     return this.#sysv;
   }
 
-  /** Alias names per real unit name, from symlinks inside the search path. */
+  /**
+   * The alias names of a real unit name, from symlinks inside the search path whose
+   * highest-priority entry resolves to a file of that name in the search path. Only the
+   * links that may lead there are resolved (a query about one unit does not resolve every
+   * alias link of the root).
+   */
   aliasesOf(id: string): string[] {
-    if (!this.#aliases) {
-      this.#aliases = new Map();
-      const idx = this.index;
-      for (const name of idx.linkNames()) {
-        const e = idx.first(name);
-        if (!e || e.kind !== "symlink" || !e.resolved || e.masked) continue;
-        const target = basename(e.resolved);
-        if (target === name || !idx.inSearchPath(e.resolved)) continue;
-        const list = this.#aliases.get(target) ?? [];
-        list.push(name);
-        this.#aliases.set(target, list);
-      }
+    let list = this.#aliases.get(id);
+    if (list) return list;
+    list = [];
+    const idx = this.index;
+    for (const name of idx.linkNames()) {
+      if (name === id || !idx.mayLinkTo(name, id)) continue;
+      const e = idx.first(name);
+      if (!e || e.kind !== "symlink" || !e.resolved || e.masked) continue;
+      if (basename(e.resolved) === id && idx.inSearchPath(e.resolved)) list.push(name);
     }
-    return this.#aliases.get(id) ?? [];
+    this.#aliases.set(id, list);
+    return list;
   }
 
   /** Every known unit name: unit files, SysV-generated units, built-ins. */
@@ -219,6 +226,62 @@ export class UnitLoader {
     return unit;
   }
 
+  /**
+   * The unit another name is an alias of: `name`'s entry (or its template's) is a symlink
+   * to a unit file of the same type, of another name, inside the search path; an instance
+   * keeps its instance. Undefined when `name` is no alias.
+   */
+  #aliasTarget(name: string, entry: UnitFileEntry | undefined): string | undefined {
+    if (entry?.kind !== "symlink" || !entry.resolved || entry.masked) return undefined;
+    const target = basename(entry.resolved);
+    if (target === basename(entry.path) || !this.index.inSearchPath(entry.resolved)) {
+      return undefined;
+    }
+    const parts = parseUnitName(name);
+    const tp = parseUnitName(target);
+    if (!parts || !tp || tp.type !== parts.type) return undefined;
+    const real = tp.isTemplate && parts.instance
+      ? `${tp.prefix}@${parts.instance}.${tp.type}`
+      : target;
+    return real === name ? undefined : real;
+  }
+
+  /**
+   * The id {@link load} gives a name, without reading a unit file: aliases followed (an
+   * instance through its template's alias), `default.target` without a file is
+   * `multi-user.target`. For verbs that need only the unit's state record (`is-active`).
+   */
+  idOf(name: string): string {
+    // In a loop of aliases every name stays its own (not-found) unit.
+    return this.#idOf(name) ?? name;
+  }
+
+  /** {@link idOf}, or undefined for a name in a loop of aliases. */
+  #idOf(name: string): string | undefined {
+    const cached = this.#cache.get(name);
+    if (cached) return this.#inLoop.has(cached) ? undefined : cached.id;
+    const parts = parseUnitName(name);
+    if (!parts || name.includes("/") || name.includes("\0")) return name;
+    let entry = this.index.first(name);
+    if (!entry && parts.instance) {
+      const template = templateOf(name);
+      if (template) entry = this.index.first(template);
+    }
+    if (entry?.masked) return name;
+    const real = this.#aliasTarget(name, entry);
+    if (real !== undefined) {
+      if (this.#following.has(real)) return undefined;
+      this.#following.add(name);
+      try {
+        return this.#idOf(real);
+      } finally {
+        this.#following.delete(name);
+      }
+    }
+    if (!entry && name === "default.target") return this.#idOf("multi-user.target");
+    return name;
+  }
+
   #load(name: string): LoadedUnit {
     const parts = parseUnitName(name);
     const type = parts?.type ?? name.slice(name.lastIndexOf(".") + 1);
@@ -244,6 +307,11 @@ export class UnitLoader {
       template = templateOf(name);
       if (template) entry = idx.first(template);
     }
+    const notFound = {
+      ...base,
+      loadState: "not-found" as const,
+      loadError: `Unit ${name} not found.`,
+    };
     // Masked: a /dev/null link or empty file for the name itself.
     if (entry?.masked) {
       return {
@@ -255,19 +323,24 @@ export class UnitLoader {
         names: [name],
       };
     }
-    // Alias: a symlink to another unit name inside the search path.
-    if (entry?.kind === "symlink" && entry.resolved) {
-      const target = basename(entry.resolved);
-      if (target !== basename(entry.path) && idx.inSearchPath(entry.resolved)) {
-        const tp = parseUnitName(target);
-        if (tp && tp.type === type) {
-          let real = target;
-          if (tp.isTemplate && parts.instance) real = `${tp.prefix}@${parts.instance}.${tp.type}`;
-          if (real !== name) {
-            const u = this.load(real);
-            return { ...u, requested: name };
-          }
+    const real = this.#aliasTarget(name, entry);
+    if (real !== undefined) {
+      // A loop of aliases (a.service -> b.service -> a.service): systemd finds none of its
+      // names ("Unit a.service not found."), and following it would never end.
+      if (this.#following.has(real)) {
+        this.#inLoop.add(notFound);
+        return notFound;
+      }
+      this.#following.add(name);
+      try {
+        const u = this.load(real);
+        if (this.#inLoop.has(u)) {
+          this.#inLoop.add(notFound);
+          return notFound;
         }
+        return { ...u, requested: name };
+      } finally {
+        this.#following.delete(name);
       }
     }
     if (!entry) {
@@ -291,7 +364,7 @@ export class UnitLoader {
       if (dropIns.length > 0) {
         // systemd loads units that only have drop-ins, but they stay not-found for services.
       }
-      return { ...base, loadState: "not-found", loadError: `Unit ${name} not found.` };
+      return notFound;
     }
     if (entry.kind === "broken") {
       return {

@@ -77,7 +77,21 @@ export class RootMap {
    * leading slashes are folded.
    */
   resolve(path: string, follow = true): string {
-    if (this.root === "") return path.replace(/^\/{2,}/, "/");
+    return this.#resolve(path, follow).path;
+  }
+
+  /**
+   * {@link resolve} (following the last component), or undefined when the walk found a
+   * component missing: no lookup is made below a missing one, and the caller need not
+   * fail a `stat` of its own. Without a root nothing is walked: the path, as given.
+   */
+  unlessMissing(path: string): string | undefined {
+    const { path: host, missing } = this.#resolve(path, true);
+    return missing ? undefined : host;
+  }
+
+  #resolve(path: string, follow: boolean): { path: string; missing: boolean } {
+    if (this.root === "") return { path: path.replace(/^\/{2,}/, "/"), missing: false };
     const inside = this.inner(path);
     // A trailing `/` or `/.` names the directory the last component leads to.
     if (/\/\.?$/.test(inside)) follow = true;
@@ -97,8 +111,15 @@ export class RootMap {
       start = dir;
       todo = parts.slice(-1);
     }
-    const done = this.#walk(path, start, todo, follow).done;
-    return done.length ? `${this.root}/${done.join("/")}` : this.root;
+    // Below a missing directory nothing exists: the last component is not looked up.
+    const end = start.missing && todo.length === 1
+      ? { done: [...start.done, todo[0]], missing: true }
+      : this.#walk(path, start, todo, follow);
+    const done = end.done;
+    return {
+      path: done.length ? `${this.root}/${done.join("/")}` : this.root,
+      missing: end.missing,
+    };
   }
 
   #dirs = new Map<string, Walk>();

@@ -27,9 +27,10 @@ function states(ctx: Context, args: string[]): { list: string[]; error: boolean 
       ctx.io.err(`Failed to retrieve unit state: ${notAUnitName(name)}\n`);
       return { list, error: true };
     }
-    const unit = m.loader.load(name);
-    if (unit.id === "-.slice" || unit.id === "system.slice") list.push("active");
-    else list.push(unitState(m.lenv, unit).ActiveState);
+    // Only the unit's name is needed (its state record is kept under it): no unit file is read.
+    const id = m.loader.idOf(name);
+    if (id === "-.slice" || id === "system.slice") list.push("active");
+    else list.push(unitState(m.lenv, id).ActiveState);
   }
   if (!ctx.options.quiet) ctx.io.out(list.map((s) => s + "\n").join(""));
   return { list, error: false };

@@ -188,3 +188,62 @@ Deno.test(
     assert.equal(UnitIndex.scan(root, dirs.slice(1), { digest: DIGEST }).digested, false);
   }),
 );
+
+Deno.test(
+  "idOf names the unit load gives, with and without the digest, without reading unit files",
+  withTree((dir, root) => {
+    const etc = `${dir}/etc/systemd/system`;
+    const lib = `${dir}/usr/lib/systemd/system`;
+    // A chain of aliases, a template's alias reached by an instance, and a loop.
+    Deno.symlinkSync("/etc/systemd/system/aa.service", `${etc}/chain.service`);
+    Deno.symlinkSync(`/usr/lib/systemd/system/t@.service`, `${etc}/talias@.service`);
+    Deno.writeTextFileSync(`${lib}/loop1.service`, "[Service]\nExecStart=/bin/true\n");
+    Deno.writeTextFileSync(`${lib}/loop2.service`, "[Service]\nExecStart=/bin/true\n");
+    Deno.symlinkSync("/usr/lib/systemd/system/loop2.service", `${etc}/loop1.service`);
+    Deno.symlinkSync("/usr/lib/systemd/system/loop1.service", `${etc}/loop2.service`);
+    const names = [
+      ...unitNames(),
+      "chain.service",
+      "talias@i.service",
+      "loop1.service",
+      "loop2.service",
+      "default.target",
+    ];
+    const env = { root, scope: "system" as const, env: {} };
+    const check = (how = (l: UnitLoader, n: string) => l.idOf(n)) => {
+      const reads: string[] = [];
+      const original = Deno.openSync;
+      const ids = new UnitLoader(env);
+      Deno.openSync = (path: string | URL, options?: Deno.OpenOptions) => {
+        reads.push(String(path));
+        return original(path, options);
+      };
+      let got: string[];
+      try {
+        got = names.map((n) => how(ids, n));
+      } finally {
+        Deno.openSync = original;
+      }
+      const loader = new UnitLoader(env);
+      assert.deepEqual(got, names.map((n) => loader.load(n).id));
+      assert.deepEqual(reads.filter((p) => p.endsWith(".service")), []);
+      return got;
+    };
+    // The check sees unit files read: load reads them.
+    assert.throws(() => check((l, n) => l.load(n).id), /a\.service/);
+    const plain = check();
+    assert.equal(plain[names.indexOf("chain.service")], "a.service");
+    assert.equal(plain[names.indexOf("talias@i.service")], "t@i.service");
+    // A loop of aliases: each of its names is its own unit, not found (systemd: "Unit
+    // loop1.service not found."), where following it used to exhaust the stack.
+    const loader = new UnitLoader(env);
+    for (const n of ["loop1.service", "loop2.service"]) {
+      const u = loader.load(n);
+      assert.deepEqual([u.id, u.loadState, u.loadError], [n, "not-found", `Unit ${n} not found.`]);
+    }
+    UnitIndex.scan(root, searchPath("system", {}), { digest: DIGEST, now: LATER() });
+    assert.equal(new UnitLoader(env).index.digested, true);
+    assert.deepEqual(check(), plain);
+    Deno.removeSync(`${dir}${DIGEST}`);
+  }),
+);

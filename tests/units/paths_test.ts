@@ -12,6 +12,7 @@ import { RootMap } from "../../src/units/paths.ts";
 import { openIn, RootFsError } from "../../src/process/rootfs.ts";
 
 const IS_ROOT = Deno.uid() === 0;
+const ENOENT = 2;
 
 /** A small seeded generator (mulberry32), so a failure names its case. */
 function rng(seed: number): () => number {
@@ -188,7 +189,7 @@ Deno.test({
     const seed = Number(Deno.env.get("PATHS_SEED") ?? 2026);
     const trees = Number(Deno.env.get("PATHS_TREES") ?? 60);
     const r = rng(seed);
-    const count = { kernel: 0, realpath: 0, loops: 0, unchecked: 0 };
+    const count = { kernel: 0, realpath: 0, loops: 0, unchecked: 0, unlessMissing: 0, missing: 0 };
     let escapes = 0;
     const mismatches: string[] = [];
     const inRoot = (root: string, p: string) => p === root || p.startsWith(root + "/");
@@ -226,6 +227,18 @@ Deno.test({
             const k = kernelLookup(root, asked, follow);
             const walked = walkedPath(root, asked, follow);
             const where = `seed ${seed} tree ${t} ${p} follow=${follow}`;
+            if (follow && mine !== undefined) {
+              // unlessMissing: the same path where the kernel finds one, undefined where a
+              // component is missing (a file taken for a directory is the caller's stat's).
+              const found = map.unlessMissing(p);
+              const want = typeof k === "string" ? k : k.errno === ENOENT ? undefined : found;
+              if (found !== want) {
+                mismatches.push(`${where}: unlessMissing ${found} != ${JSON.stringify(k)}`);
+              } else {
+                count.unlessMissing++;
+                if (found === undefined) count.missing++;
+              }
+            }
             if (typeof k === "string") {
               count.kernel++;
               if (mine !== k) mismatches.push(`${where}: ${mine} != ${k}`);
@@ -268,12 +281,14 @@ Deno.test({
     console.log(
       `compared with the kernel: ${count.kernel} lookups, ${count.loops} ELOOP; ` +
         `with realpath -m in chroot: ${count.realpath} paths with missing components; ` +
-        `${count.unchecked} loops behind a missing component`,
+        `${count.unchecked} loops behind a missing component; unlessMissing: ${count.unlessMissing} ` +
+        `(${count.missing} missing)`,
     );
     deepStrictEqual(mismatches.slice(0, 10), []);
     strictEqual(escapes, 0);
     ok(count.kernel > trees * 10 && count.realpath > trees * 5 && count.loops > 0);
     ok(count.unchecked < count.loops);
+    ok(count.unlessMissing > trees * 10 && count.missing > trees);
   },
 });
 
