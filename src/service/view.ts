@@ -112,7 +112,7 @@ export async function unitView(
   } as typeof settings;
   const runtime = await runtimeView(ctx, unit);
   const { unitFileState, unitFilePreset } = wants(["UnitFileState", "UnitFilePreset"])
-    ? await fileState(ctx, loader, unit)
+    ? await fileState(ctx, loader, unit, wants(["UnitFilePreset"]))
     : { unitFileState: "", unitFilePreset: "" };
   const canClean: string[] = [];
   if (service) {
@@ -165,19 +165,22 @@ const lookups = new WeakMap<UnitLoader, InstallLookup>();
 function installLookup(ctx: ViewContext, loader: UnitLoader): InstallLookup {
   let lp = lookups.get(loader);
   if (!lp) {
-    lp = InstallLookup.open(ctx.root, ctx.scope, ctx.env, ctx.options.global);
-    lp.readOnly = true;
+    lp = InstallLookup.open(ctx.root, ctx.scope, ctx.env, ctx.options.global, true);
     if (!ctx.options.global) lp.useIndex(loader.index);
     lookups.set(loader, lp);
   }
   return lp;
 }
 
-/** UnitFileState and UnitFilePreset as show/status print them. */
+/**
+ * UnitFileState and UnitFilePreset as show/status print them; without `preset` (show -p
+ * naming only UnitFileState) the preset policy is not read.
+ */
 export function fileState(
   ctx: ViewContext,
   loader: UnitLoader,
   unit: LoadedUnit,
+  preset = true,
 ): Promise<{ unitFileState: string; unitFilePreset: string }> {
   if (unit.loadState === "not-found" || unit.builtin) {
     return Promise.resolve({ unitFileState: unit.builtin ? "static" : "", unitFilePreset: "" });
@@ -190,8 +193,8 @@ export function fileState(
   const state = unitFileState(lp, unit.id) ?? "";
   // show asks the preset policy for every unit with a file, static ones too; status hides it
   // for the states whose list-unit-files row has none.
-  const preset = state ? unitFilePreset(lp, unit.id) ?? "" : "";
-  return Promise.resolve({ unitFileState: state, unitFilePreset: preset });
+  const policy = state && preset ? unitFilePreset(lp, unit.id) ?? "" : "";
+  return Promise.resolve({ unitFileState: state, unitFilePreset: policy });
 }
 
 /** The ActiveState of a unit (inactive when it never ran). */

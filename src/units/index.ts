@@ -290,25 +290,42 @@ export class UnitIndex {
    */
   mayLinkTo(name: string, target: string): boolean {
     if (!this.#lazy) return true;
-    for (const dir of this.dirs) {
-      if (this.#special.get(dir)?.get(name) !== "symlink") continue;
-      let raw: string;
-      try {
-        raw = Deno.readLinkSync(`${this.#hostDirs.get(dir)!}/${name}`);
-      } catch {
-        return true;
+    let ends = this.#linkEnds.get(name);
+    if (ends === undefined) {
+      ends = [];
+      for (const dir of this.dirs) {
+        if (this.#special.get(dir)?.get(name) === "symlink") ends.push(this.#linkEnd(dir, name));
       }
-      // The first hop, as resolveInRoot takes it.
-      const hop = normalize(isAbsolute(raw) ? this.#root.inside(raw) : join(dir, raw));
-      if (hop.slice(hop.lastIndexOf("/") + 1) === target) return true;
-      if (hop === "/dev/null") continue;
-      try {
-        if (Deno.lstatSync(this.#root.host(hop)).isSymlink) return true;
-      } catch {
-        // Nothing there: a broken link, no alias.
-      }
+      this.#linkEnds.set(name, ends);
     }
-    return false;
+    return ends.some((end) => end === undefined || end === target);
+  }
+
+  /** Per link name, what {@link #linkEnd} says of each of its links. */
+  readonly #linkEnds = new Map<string, (string | null | undefined)[]>();
+
+  /**
+   * Where the link `dir/name` ends after one hop: the file name it points to when that is
+   * no symlink, null for `/dev/null` or nothing, undefined when it cannot be told (the link
+   * cannot be read, or it points to another link).
+   */
+  #linkEnd(dir: string, name: string): string | null | undefined {
+    let raw: string;
+    try {
+      raw = Deno.readLinkSync(`${this.#hostDirs.get(dir)!}/${name}`);
+    } catch {
+      return undefined;
+    }
+    // The first hop, as resolveInRoot takes it.
+    const hop = normalize(isAbsolute(raw) ? this.#root.inside(raw) : join(dir, raw));
+    if (hop === "/dev/null") return null;
+    try {
+      if (Deno.lstatSync(this.#root.host(hop)).isSymlink) return undefined;
+    } catch {
+      // Nothing there: a broken link, no alias.
+      return null;
+    }
+    return hop.slice(hop.lastIndexOf("/") + 1);
   }
 
   /**

@@ -39,8 +39,8 @@ export class InstallLookup {
   /** The root mapping. */
   readonly root: RootMap;
   readonly scope: Scope;
-  /** Existing search dirs (inside the root), highest priority first. */
-  readonly searchPath: readonly string[];
+  /** Existing search dirs (inside the root), highest priority first (see {@link searchPath}). */
+  #searchPath: readonly string[] | undefined;
   readonly persistentConfig: string;
   readonly runtimeConfig: string;
   readonly persistentControl: string;
@@ -64,8 +64,15 @@ export class InstallLookup {
   /** Set for query-only use: directory listings may then be cached. */
   readOnly = false;
 
-  private constructor(root: RootMap, scope: Scope, env: PathEnv, global: boolean) {
+  private constructor(
+    root: RootMap,
+    scope: Scope,
+    env: PathEnv,
+    global: boolean,
+    readOnly: boolean,
+  ) {
     this.root = root;
+    this.readOnly = readOnly;
     this.scope = scope;
     const all = searchPath(scope, env, global);
     const cfg = configDirs(scope, env, global);
@@ -82,19 +89,36 @@ export class InstallLookup {
       `${runtimeDir}/generator`,
       `${runtimeDir}/generator.late`,
     ];
-    const dirs = existingDirs(root, all);
-    this.searchPath = dirs;
+    // A lookup that may write sees the dirs that exist when it opens; a read-only one finds
+    // them when first needed, in the scan it is given (useIndex, useDigest) if any.
+    if (!readOnly) this.#searchPath = existingDirs(root, all);
     // Membership checks use the whole list: systemd 252 keeps missing dirs in it.
     this.#allDirs = [...new Set(all)];
     // The loader's scan of the same list: one digest for both (its key is the list).
     this.#scanDirs = all;
     this.#digest = global ? undefined : `${stateDir(scope, env)}/${UNIT_INDEX_FILE}`;
-    this.#searchSet = new Set([...dirs, ...all]);
+    this.#searchSet = new Set(all);
   }
 
-  /** Opens the lookup for a scope. `global` selects the global user config dirs. */
-  static open(root: RootMap, scope: Scope, env: PathEnv = {}, global = false): InstallLookup {
-    return new InstallLookup(root, scope, env, global);
+  /**
+   * Opens the lookup for a scope. `global` selects the global user config dirs; `readOnly`
+   * is for queries (see {@link readOnly}).
+   */
+  static open(
+    root: RootMap,
+    scope: Scope,
+    env: PathEnv = {},
+    global = false,
+    readOnly = false,
+  ): InstallLookup {
+    return new InstallLookup(root, scope, env, global, readOnly);
+  }
+
+  /** Existing search dirs (inside the root), highest priority first, each real dir once. */
+  get searchPath(): readonly string[] {
+    // The scan's dirs are the same list: existingDirs of the same search path.
+    this.#searchPath ??= this.#index?.dirs ?? existingDirs(this.root, this.#scanDirs);
+    return this.#searchPath;
   }
 
   /** The one scan of the search path (made on first use). */

@@ -202,8 +202,7 @@ function dumpChanges(ctx: Context, r: InstallResult, verb: string, liveFailed?: 
 }
 
 function lookup(ctx: Context, readOnly = false): InstallLookup {
-  const lp = InstallLookup.open(ctx.root, ctx.scope, ctx.env, ctx.options.global);
-  lp.readOnly = readOnly;
+  const lp = InstallLookup.open(ctx.root, ctx.scope, ctx.env, ctx.options.global, readOnly);
   lp.warn = (text) => ctx.io.err(text + "\n");
   return lp;
 }

@@ -94,8 +94,7 @@ Deno.test(
     const describe = (loader: UnitLoader) =>
       names.map((n) => {
         const u = loader.load(n);
-        const lp = InstallLookup.open(root, "system");
-        lp.readOnly = true;
+        const lp = InstallLookup.open(root, "system", {}, false, true);
         lp.useIndex(loader.index);
         return JSON.stringify({
           u: { ...u, config: u.config.keys("Unit"), diagnostics: u.diagnostics },
@@ -106,8 +105,7 @@ Deno.test(
     const plain = describe(new UnitLoader(env));
     const states = () =>
       names.map((n) => {
-        const lp = InstallLookup.open(root, "system");
-        lp.readOnly = true;
+        const lp = InstallLookup.open(root, "system", {}, false, true);
         lp.useDigest();
         return JSON.stringify(lookupState(lp, n));
       });
@@ -134,16 +132,14 @@ Deno.test(
     const n = listingsOf(many, () => {
       const u = loader.load("gen-7.service");
       assert.equal(u.loadState, "loaded");
-      const lp = InstallLookup.open(root, "system");
-      lp.readOnly = true;
+      const lp = InstallLookup.open(root, "system", {}, false, true);
       lp.useIndex(loader.index);
       assert.deepEqual(lookupState(lp, "gen-7.service"), { state: "static" });
       assert.deepEqual(lookupState(lp, "a.service"), { state: "enabled" });
       forwardDependencies(loader, u);
       reverseLinkDependencies(loader, u.id);
       // is-enabled's own lookup, without a loader.
-      const own = InstallLookup.open(root, "system");
-      own.readOnly = true;
+      const own = InstallLookup.open(root, "system", {}, false, true);
       own.useDigest();
       assert.deepEqual(lookupState(own, "gen-7.service"), { state: "static" });
       assert.deepEqual(lookupState(own, "u@k.service"), { state: "enabled" });
