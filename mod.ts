@@ -19,6 +19,14 @@ if (import.meta.main) {
   if (Deno.args[0] === "--journalctl") {
     const { journalctlMain } = await import("./src/cli/journalctl.ts");
     Deno.exitCode = await journalctlMain(Deno.args.slice(1));
+  } else if (Deno.args.length === 1 && Deno.args[0] === "--version") {
+    // What tools run first (Ansible, Salt and Chef read systemd's version from it): the
+    // text alone, without loading the command line's modules (main prints the same).
+    const { versionText } = await import("./src/version.ts");
+    const bytes = new TextEncoder().encode(versionText());
+    try {
+      for (let off = 0; off < bytes.length;) off += Deno.stdout.writeSync(bytes.subarray(off));
+    } catch { /* stdout closed (EPIPE), as main ignores it */ }
   } else if (Deno.args[0] === "--exec-helper") {
     const { execHelperMain } = await import("./src/process/exec_helper.ts");
     await execHelperMain(Deno.args.slice(1));

@@ -15,6 +15,11 @@ Deno.test("--version prints systemd 252 first, then our name and version", async
   strictEqual(r.code, 0);
   match(r.stdout.split("\n")[0], /^systemd 252 \(deno-systemctl \d+\.\d+\.\d+\)$/);
   match(r.stdout.split("\n")[1], /\+SYSVINIT/);
+  // `--version` alone is answered before the command line's modules load; with any other
+  // option the command line prints it: the same bytes, the same exit code, nothing on stderr.
+  const viaMain = await systemctl(["--no-pager", "--version"]);
+  deepStrictEqual([viaMain.code, viaMain.stdout, viaMain.stderr], [0, r.stdout, r.stderr]);
+  strictEqual(r.stderr, "");
 });
 
 Deno.test("--help and help are generated from the verb table", async () => {

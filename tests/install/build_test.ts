@@ -61,7 +61,7 @@ Deno.test("build bundle writes systemctl.js and launchers that run it", async ()
     await Deno.writeTextFile(`${dir}/stale-ABCDEFGH.js`, "");
     assert.equal((await build(dir, "bundle")).code, 0);
     assert.deepEqual(names(), first);
-    const v = await run(`${dir}/systemctl`, ["--version"]);
+    const v = await run(`${dir}/systemctl`, ["--no-pager", "--version"]);
     assert.equal(v.code, 0, v.stderr);
     assert.match(v.stdout, /^systemd 252 /);
   });
@@ -78,7 +78,7 @@ Deno.test("build compile falls back to the bundle with one line when DENORT_BIN 
       /^deno compile: DENORT_BIN=.*no-such-denort did not work \(.*\); falling back/,
     );
     assert.ok((await Deno.stat(`${dir}/systemctl.js`)).isFile);
-    const v = await run(`${dir}/systemctl`, ["--version"]);
+    const v = await run(`${dir}/systemctl`, ["--no-pager", "--version"]);
     assert.match(v.stdout, /^systemd 252 /);
   });
 });
@@ -118,7 +118,7 @@ Deno.test("build bundle --with-runtime copies Deno and the C runtime ldd lists, 
       exec,
     );
     assert.doesNotMatch(launcher, /LD_LIBRARY_PATH|LD_PRELOAD/);
-    const v = await run(`${dir}/systemctl`, ["--version"]);
+    const v = await run(`${dir}/systemctl`, ["--no-pager", "--version"]);
     assert.equal(v.code, 0, v.stderr);
     assert.match(v.stdout, /^systemd 252 /);
 
