@@ -319,6 +319,8 @@ export class UnitIndex {
     // The first hop, as resolveInRoot takes it.
     const hop = normalize(isAbsolute(raw) ? this.#root.inside(raw) : join(dir, raw));
     if (hop === "/dev/null") return null;
+    // `b.service/` (normalize keeps the slash): the full resolution decides.
+    if (hop.endsWith("/")) return undefined;
     try {
       if (Deno.lstatSync(this.#root.host(hop)).isSymlink) return undefined;
     } catch {

@@ -86,17 +86,17 @@ export class RootMap {
    * fail a `stat` of its own. Without a root nothing is walked: the path, as given.
    */
   unlessMissing(path: string): string | undefined {
-    const { path: host, missing } = this.#resolve(path, true);
-    return missing ? undefined : host;
+    const { path: host, absent } = this.#resolve(path, true);
+    return absent ? undefined : host;
   }
 
-  #resolve(path: string, follow: boolean): { path: string; missing: boolean } {
-    if (this.root === "") return { path: path.replace(/^\/{2,}/, "/"), missing: false };
+  #resolve(path: string, follow: boolean): { path: string; absent: boolean } {
+    if (this.root === "") return { path: path.replace(/^\/{2,}/, "/"), absent: false };
     const inside = this.inner(path);
     // A trailing `/` or `/.` names the directory the last component leads to.
     if (/\/\.?$/.test(inside)) follow = true;
     const parts = components(inside);
-    let start: Walk = { done: [], hops: 0, missing: false };
+    let start: Walk = { done: [], hops: 0, missing: false, absent: false };
     let todo = parts;
     // The directory part of a plain path (no `..`) is looked up once per task: enable and
     // list-unit-files resolve thousands of paths in the same few directories.
@@ -104,21 +104,23 @@ export class RootMap {
       const key = parts.slice(0, -1).join("/");
       let dir = this.#dirs.get(key);
       if (dir === undefined) {
-        dir = this.#walk(path, { done: [], hops: 0, missing: false }, parts.slice(0, -1), true);
+        const from = { done: [], hops: 0, missing: false, absent: false };
+        dir = this.#walk(path, from, parts.slice(0, -1), true);
         // What is missing may yet appear (as a link): only what exists is remembered.
         if (!dir.missing) this.#remember(key, dir);
       }
       start = dir;
       todo = parts.slice(-1);
     }
-    // Below a missing directory nothing exists: the last component is not looked up.
-    const end = start.missing && todo.length === 1
-      ? { done: [...start.done, todo[0]], missing: true }
+    // Below a missing directory nothing exists: the last component is not looked up. (Not
+    // `missing`, which stays set after a `..` climbed back above the missing component.)
+    const end = start.absent && todo.length === 1
+      ? { done: [...start.done, todo[0]], absent: true }
       : this.#walk(path, start, todo, follow);
     const done = end.done;
     return {
       path: done.length ? `${this.root}/${done.join("/")}` : this.root,
-      missing: end.missing,
+      absent: end.absent,
     };
   }
 
@@ -202,7 +204,7 @@ export class RootMap {
       if (target.startsWith("/")) done.length = 0;
       todo.push(...components(target).reverse());
     }
-    return { done, hops, missing };
+    return { done, hops, missing, absent: absentAt !== Infinity };
   }
 
   /**
@@ -261,6 +263,8 @@ interface Walk {
   readonly done: string[];
   readonly hops: number;
   readonly missing: boolean;
+  /** Whether the walk ended at or below a missing component (no `..` climbed back out). */
+  readonly absent: boolean;
 }
 
 const MISSING = "\0missing";

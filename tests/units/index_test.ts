@@ -197,14 +197,18 @@ Deno.test(
     Deno.writeTextFileSync(`${lib}/loop2.service`, "[Service]\nExecStart=/bin/true\n");
     Deno.symlinkSync("/usr/lib/systemd/system/loop2.service", `${etc}/loop1.service`);
     Deno.symlinkSync("/usr/lib/systemd/system/loop1.service", `${etc}/loop2.service`);
+    // An alias written with a trailing slash, which the full resolution takes as the file.
+    Deno.symlinkSync("/usr/lib/systemd/system/c.service/", `${etc}/slash.service`);
     const names = [
       ...unitNames(),
       "chain.service",
       "talias@i.service",
       "loop1.service",
       "loop2.service",
+      "slash.service",
       "default.target",
     ];
+    const namesOfC = () => new UnitLoader(env).load("c.service").names;
     const env = { root, scope: "system" as const, env: {} };
     const check = (how = (l: UnitLoader, n: string) => l.idOf(n)) => {
       const reads: string[] = [];
@@ -228,6 +232,8 @@ Deno.test(
     // The check sees unit files read: load reads them.
     assert.throws(() => check((l, n) => l.load(n).id), /a\.service/);
     const plain = check();
+    const plainNames = namesOfC();
+    assert.ok(plainNames.includes("slash.service"), String(plainNames));
     assert.equal(plain[names.indexOf("chain.service")], "a.service");
     assert.equal(plain[names.indexOf("talias@i.service")], "t@i.service");
     // A loop of aliases: each of its names is its own unit, not found (systemd: "Unit
@@ -240,6 +246,7 @@ Deno.test(
     UnitIndex.scan(root, searchPath("system", {}), { digest: DIGEST, now: LATER() });
     assert.equal(new UnitLoader(env).index.digested, true);
     assert.deepEqual(check(), plain);
+    assert.deepEqual(namesOfC(), plainNames);
     Deno.removeSync(`${dir}${DIGEST}`);
   }),
 );

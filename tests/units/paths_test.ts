@@ -12,7 +12,7 @@ import { RootMap } from "../../src/units/paths.ts";
 import { openIn, RootFsError } from "../../src/process/rootfs.ts";
 
 const IS_ROOT = Deno.uid() === 0;
-const ENOENT = 2;
+const ENOTDIR = 20;
 
 /** A small seeded generator (mulberry32), so a failure names its case. */
 function rng(seed: number): () => number {
@@ -228,10 +228,22 @@ Deno.test({
             const walked = walkedPath(root, asked, follow);
             const where = `seed ${seed} tree ${t} ${p} follow=${follow}`;
             if (follow && mine !== undefined) {
-              // unlessMissing: the same path where the kernel finds one, undefined where a
-              // component is missing (a file taken for a directory is the caller's stat's).
+              // unlessMissing: resolve's path where something is there (the kernel's, where
+              // it finds one), else undefined; a file taken for a directory is the caller's
+              // stat's to find.
               const found = map.unlessMissing(p);
-              const want = typeof k === "string" ? k : k.errno === ENOENT ? undefined : found;
+              let there = true;
+              try {
+                Deno.statSync(mine);
+              } catch {
+                there = false;
+              }
+              const want = there
+                ? mine
+                : typeof k !== "string" && k.errno === ENOTDIR
+                ? found
+                : undefined;
+              if (typeof k === "string" && k !== mine) mismatches.push(`${where}: ${mine} != ${k}`);
               if (found !== want) {
                 mismatches.push(`${where}: unlessMissing ${found} != ${JSON.stringify(k)}`);
               } else {
@@ -320,6 +332,33 @@ Deno.test("RootMap.resolve: `//`, `..` and absolute links stay inside the root",
     Deno.removeSync(root, { recursive: true });
   }
 });
+
+Deno.test(
+  "RootMap.resolve follows the last component inside the root after a `..` climbed back over a missing one",
+  () => {
+    const root = Deno.makeTempDirSync({ prefix: "paths-" });
+    try {
+      // /etc -> nope/../etc2 (nope missing, as realpath -m takes it); the leaf is a link to
+      // an absolute path, which must lead inside the root, never to the host's file.
+      Deno.mkdirSync(`${root}/etc2`);
+      Deno.mkdirSync(`${root}/inside`);
+      Deno.writeTextFileSync(`${root}/inside/id`, "in the root\n");
+      Deno.symlinkSync("nope/../etc2", `${root}/etc`);
+      Deno.symlinkSync("/inside/id", `${root}/etc2/machine-id`);
+      const map = new RootMap(root);
+      strictEqual(map.resolve("/etc/machine-id"), `${root}/inside/id`);
+      strictEqual(map.unlessMissing("/etc/machine-id"), `${root}/inside/id`);
+      strictEqual(map.resolve("/etc/machine-id", false), `${root}/etc2/machine-id`);
+      // A search dir reached the same way exists; one below the missing component does not.
+      Deno.mkdirSync(`${root}/etc2/systemd/system`, { recursive: true });
+      strictEqual(map.unlessMissing("/etc/systemd/system"), `${root}/etc2/systemd/system`);
+      strictEqual(map.unlessMissing("/etc/nope/system"), undefined);
+      strictEqual(map.resolve("/etc/nope/x"), `${root}/etc2/nope/x`);
+    } finally {
+      Deno.removeSync(root, { recursive: true });
+    }
+  },
+);
 
 Deno.test("RootMap.resolve without a root: the host's own path, `//x` is `/x`", () => {
   const map = new RootMap(undefined);
