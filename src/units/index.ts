@@ -45,7 +45,13 @@ export function resolveInRoot(root: RootMap, path: string, maxDepth = 32): strin
       return undefined;
     }
     if (!info.isSymlink) return cur;
-    const target = Deno.readLinkSync(root.host(cur));
+    let target: string;
+    try {
+      target = Deno.readLinkSync(root.host(cur));
+    } catch {
+      // Gone, or a target that is not UTF-8: a link that leads nowhere.
+      return undefined;
+    }
     cur = normalize(isAbsolute(target) ? root.inside(target) : join(dirname(cur), target));
   }
   return undefined;

@@ -280,8 +280,13 @@ function linkTarget(hostPath: string): string | undefined {
   if (!info.isSymlink) return undefined;
   try {
     return Deno.readLinkSync(hostPath);
-  } catch {
-    return MISSING;
+  } catch (e) {
+    // A target that is not UTF-8 cannot be read as a string. Taken for missing, the link
+    // would stay in the result and the kernel would follow it, out of the root: it is a
+    // link to U+FFFD instead (what a lossy decoding of one bad byte gives, as the
+    // descriptor walk in process/rootfs.ts decodes), looked up inside the root like any
+    // other name. Gone since the lstat (or any other failure): nothing there.
+    return e instanceof Deno.errors.InvalidData ? "\uFFFD" : MISSING;
   }
 }
 

@@ -250,3 +250,23 @@ Deno.test(
     Deno.removeSync(`${dir}${DIGEST}`);
   }),
 );
+
+Deno.test("a unit link whose target is not UTF-8 is a dangling link, not an error of the verb", () => {
+  const dir = Deno.makeTempDirSync({ prefix: "unit-index-" });
+  try {
+    const etc = `${dir}/etc/systemd/system`;
+    Deno.mkdirSync(etc, { recursive: true });
+    Deno.writeTextFileSync(`${etc}/ok.service`, "[Service]\nExecStart=/bin/true\n");
+    const r = new Deno.Command("sh", {
+      args: ["-c", `ln -s "$(printf '\\377x.service')" "$1/bad.service"`, "sh", etc],
+    }).outputSync();
+    assert.ok(r.success, new TextDecoder().decode(r.stderr));
+    const loader = new UnitLoader({ root: new RootMap(dir), scope: "system", env: {} });
+    assert.equal(loader.idOf("bad.service"), "bad.service");
+    const bad = loader.load("bad.service");
+    assert.deepEqual([bad.loadState, bad.loadError], ["not-found", "Unit bad.service not found."]);
+    assert.equal(loader.load("ok.service").loadState, "loaded");
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});

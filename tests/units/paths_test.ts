@@ -360,6 +360,34 @@ Deno.test(
   },
 );
 
+Deno.test("RootMap.resolve: a link whose target is not UTF-8 never leads out of the root", () => {
+  const root = Deno.makeTempDirSync({ prefix: "paths-" });
+  const host = Deno.makeTempDirSync({ prefix: "paths-host-" });
+  try {
+    Deno.writeTextFileSync(`${host}/f`, "HOST\n");
+    // /e -> "\xff2" (Deno cannot read such a target as a string), and /\xff2 -> the host dir.
+    const r = new Deno.Command("sh", {
+      args: [
+        "-c",
+        `cd "$1" && bad="$(printf '\\3772')" && ln -s "$bad" e && ln -s "$2" "$bad"`,
+        "sh",
+        root,
+        host,
+      ],
+    }).outputSync();
+    ok(r.success, new TextDecoder().decode(r.stderr));
+    ok(Deno.readTextFileSync(`${root}/e/f`) === "HOST\n", "the kernel follows it to the host");
+    const map = new RootMap(root);
+    const got = map.resolve("/e/f");
+    ok(got.startsWith(`${root}/`) && got !== `${root}/e/f`, got);
+    throws(() => Deno.readTextFileSync(got), Deno.errors.NotFound);
+    strictEqual(map.unlessMissing("/e/f"), undefined);
+  } finally {
+    Deno.removeSync(root, { recursive: true });
+    Deno.removeSync(host, { recursive: true });
+  }
+});
+
 Deno.test("RootMap.resolve without a root: the host's own path, `//x` is `/x`", () => {
   const map = new RootMap(undefined);
   strictEqual(map.resolve("//tmp/x"), "/tmp/x");
