@@ -284,6 +284,11 @@ Deno.test({
     try {
       Deno.mkdirSync(`${root}/tmp`, { mode: 0o1777 });
       Deno.chmodSync(`${root}/tmp`, 0o1777);
+      // The user's HOME (the sources' copy) seen inside the root: its parent must let the
+      // user make it there (the unit logs go to $HOME/.config/log), wherever TMPDIR points.
+      const parent = code.slice(0, code.lastIndexOf("/")) || "/";
+      Deno.mkdirSync(`${root}${parent}`, { recursive: true });
+      Deno.chmodSync(`${root}${parent}`, 0o1777);
       await new Deno.Command("cp", { args: ["-r", `${repo}/src`, `${repo}/mod.ts`, code] })
         .output();
       await new Deno.Command("chmod", { args: ["-R", "a+rX", code, root] }).output();
