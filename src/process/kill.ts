@@ -157,15 +157,27 @@ function freshSnapshot(): Promise<Snapshot> {
   return freshScan;
 }
 
+/**
+ * How many environment reads came back empty. A process in the middle of an `execve` shows
+ * none for a moment (its new memory has no environment yet): such a read is not cached (the
+ * process would never be found by its INVOCATION_ID again), and a stop that finds no new
+ * member after one scans again (see {@link stopSequence}).
+ */
+let emptyEnvironReads = 0;
+
 function environOf(stat: { pid: number; startTime: number }): string[] {
   const key = `${stat.pid}:${stat.startTime}`;
   let env = environs.get(key);
   if (!env) {
     env = readEnviron(stat.pid);
-    environs.set(key, env);
+    if (env.length > 0) environs.set(key, env);
+    else emptyEnvironReads++;
   }
   return env;
 }
+
+/** How long a stop waits before scanning again after an empty environment read. */
+const EXEC_WINDOW_MS = 20;
 
 /**
  * Whether a recorded session still is the unit's: only while its leader lives (a zombie
@@ -491,9 +503,17 @@ export async function stopSequence(opts: StopOptions): Promise<StopOutcome> {
   let allGone = await waitGone(outcome.signaled, opts.timeoutMs);
   if (mode === "control-group") {
     // Processes forked while we waited get the kill signal too, within the same deadline.
+    const unsignaled = async () =>
+      (await freshMembers(query)).filter((p) => !outcome.signaled.includes(p.pid));
     for (let round = 0; allGone && round < 8; round++) {
       // A process forked while we waited must be seen.
-      const fresh = (await freshMembers(query)).filter((p) => !outcome.signaled.includes(p.pid));
+      const empties = emptyEnvironReads;
+      let fresh = await unsignaled();
+      if (fresh.length === 0 && emptyEnvironReads !== empties) {
+        // A process without an environment may have been caught inside its exec: once more.
+        await new Promise((resolve) => setTimeout(resolve, EXEC_WINDOW_MS));
+        fresh = await unsignaled();
+      }
       if (fresh.length === 0) break;
       const reached = withContinue(fresh, killSignal, opts.sendSIGHUP ?? false);
       outcome.signaled.push(...reached);

@@ -282,3 +282,41 @@ Deno.test("isUnitMember tells one process's membership as unitMembers finds it",
     await stranger.status();
   }
 });
+
+Deno.test("a process first read without an environment is found by its INVOCATION_ID once it has one", async () => {
+  // Inside an execve a process shows no environment for a moment. Here the same process
+  // (pid and start time) runs first with none (`env -i`), then execs into one that holds
+  // the id; an empty read must not stay cached (a stop would never find it again).
+  const invocationId = "00112233445566778899aabbccddeeff";
+  const go = Deno.makeTempFileSync({ prefix: "kill-go-" });
+  Deno.removeSync(go);
+  const child = await spawnProcess(
+    specFor([
+      "/usr/bin/env",
+      "-i",
+      "/bin/sh",
+      "-c",
+      `while [ ! -e '${go}' ]; do sleep 0.05; done; exec /usr/bin/env INVOCATION_ID=${invocationId} /bin/sleep 30`,
+    ]),
+  );
+  try {
+    assert.deepEqual(await child.execResult(), { ok: true });
+    const query = { invocationId };
+    // Running without an environment: not a member (read, and not remembered).
+    assert.ok(await eventually(() => readStat(child.pid)?.state !== undefined));
+    assert.equal(unitMembers(query).includes(child.pid), false);
+    assert.equal(isUnitMember(query, child.pid), false);
+    Deno.writeTextFileSync(go, "");
+    assert.ok(
+      await eventually(() => unitMembers(query).includes(child.pid)),
+      "found by its INVOCATION_ID after the exec",
+    );
+    assert.equal(isUnitMember(query, child.pid), true);
+  } finally {
+    cleanup([child.pid]);
+    await child.status();
+    try {
+      Deno.removeSync(go);
+    } catch { /* not made */ }
+  }
+});
