@@ -33,6 +33,11 @@ export interface UnitFileEntry {
 
 const UNIT_SUFFIX = /\.(service|socket|target|timer|path|mount|automount|swap|device|slice|scope)$/;
 
+/** Where a link in `dir` (inside the root) whose target is `target` points, inside the root. */
+function linkHop(root: RootMap, dir: string, target: string): string {
+  return normalize(isAbsolute(target) ? root.inside(target) : join(dir, target));
+}
+
 /** Follows a symlink chain inside the root; returns the final path (inside the root). */
 export function resolveInRoot(root: RootMap, path: string, maxDepth = 32): string | undefined {
   let cur = path;
@@ -52,7 +57,7 @@ export function resolveInRoot(root: RootMap, path: string, maxDepth = 32): strin
       // Gone, or a target that is not UTF-8: a link that leads nowhere.
       return undefined;
     }
-    cur = normalize(isAbsolute(target) ? root.inside(target) : join(dirname(cur), target));
+    cur = linkHop(root, dirname(cur), target);
   }
   return undefined;
 }
@@ -323,7 +328,7 @@ export class UnitIndex {
       return undefined;
     }
     // The first hop, as resolveInRoot takes it.
-    const hop = normalize(isAbsolute(raw) ? this.#root.inside(raw) : join(dir, raw));
+    const hop = linkHop(this.#root, dir, raw);
     if (hop === "/dev/null") return null;
     // `b.service/` (normalize keeps the slash): the full resolution decides.
     if (hop.endsWith("/")) return undefined;

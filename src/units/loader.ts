@@ -262,11 +262,7 @@ export class UnitLoader {
     if (cached) return this.#inLoop.has(cached) ? undefined : cached.id;
     const parts = parseUnitName(name);
     if (!parts || name.includes("/") || name.includes("\0")) return name;
-    let entry = this.index.first(name);
-    if (!entry && parts.instance) {
-      const template = templateOf(name);
-      if (template) entry = this.index.first(template);
-    }
+    const { entry } = this.#entryOf(name, parts.instance);
     if (entry?.masked) return name;
     const real = this.#aliasTarget(name, entry);
     if (real !== undefined) {
@@ -280,6 +276,17 @@ export class UnitLoader {
     }
     if (!entry && name === "default.target") return this.#idOf("multi-user.target");
     return name;
+  }
+
+  /** The entry of a name, or of its template for an instance without its own file. */
+  #entryOf(
+    name: string,
+    instance: string | undefined,
+  ): { entry?: UnitFileEntry; template?: string } {
+    const entry = this.index.first(name);
+    if (entry || !instance) return { entry };
+    const template = templateOf(name);
+    return { entry: template ? this.index.first(template) : undefined, template };
   }
 
   #load(name: string): LoadedUnit {
@@ -299,14 +306,8 @@ export class UnitLoader {
     if (!parts || name.includes("/") || name.includes("\0")) {
       return { ...base, loadState: "not-found", loadError: `Unit ${name} not found.` };
     }
-    const idx = this.index;
-    let entry: UnitFileEntry | undefined = idx.first(name);
-    let template: string | undefined;
+    const { entry, template } = this.#entryOf(name, parts.instance);
     let id = name;
-    if (!entry && parts.instance) {
-      template = templateOf(name);
-      if (template) entry = idx.first(template);
-    }
     const notFound = {
       ...base,
       loadState: "not-found" as const,
